@@ -1,0 +1,3 @@
+"""districtstat: performance management for school districts."""
+
+__version__ = "0.1.0"
