@@ -1,0 +1,259 @@
+"""Microdata become the analysis tables: district and school profiles, subgroup outcomes, spending by function.
+
+A dataset that provides `district_profile` and `subgroup_outcomes` directly (public aggregate data) skips
+the microdata step; its files pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CHRONIC_ABSENCE_THRESHOLD = 0.90
+PROFICIENT_LEVEL = 3
+NEED_PROGRAMS = {"ECODIS": "pct_ecodis", "EL": "pct_el", "SWD": "pct_swd"}
+
+RACE_LABELS = {
+    "HI": "Hispanic/Latino",
+    "AM": "American Indian or Alaska Native",
+    "AS": "Asian",
+    "BL": "Black or African American",
+    "PI": "Native Hawaiian or Pacific Islander",
+    "WH": "White",
+    "TR": "Two or more races",
+}
+PROGRAM_LABELS = {
+    "EL": "English learners",
+    "SWD": "Students with disabilities",
+    "ECODIS": "Economically disadvantaged",
+    "TITLE1": "Title I services",
+    "GIFTED": "Gifted and talented",
+    "HOMELESS": "Experiencing homelessness",
+    "MIGRANT": "Migrant",
+    "FOSTER": "In foster care",
+    "SMALL_CLASS": "Small class",
+    "REGULAR_AIDE": "Regular class with aide",
+    "CHRONIC_ABSENT": "Chronically absent",
+}
+SEX_LABELS = {"F": "Female", "M": "Male", "X": "Nonbinary"}
+
+SPENDING_CATEGORIES = {
+    "instruction": "Instruction",
+    "student_support": "Student support",
+    "instructional_staff": "Instructional staff support",
+    "administration": "Administration",
+    "operations_maintenance": "Operations and maintenance",
+    "transportation": "Transportation",
+    "benefits": "Employee benefits",
+    "out_of_district_placements": "Out-of-district placements",
+    "other": "Other support and food services",
+}
+FUNCTION_CATEGORY = {
+    "1000": "instruction",
+    "2100": "student_support",
+    "2200": "instructional_staff",
+    "2300": "administration",
+    "2400": "administration",
+    "2500": "administration",
+    "2600": "operations_maintenance",
+    "2700": "transportation",
+    "2900": "other",
+    "3100": "other",
+}
+
+
+def subgroup_label(code: str) -> str:
+    """The words a board member reads for a subgroup code (`NOT_EL` -> `Not English learners`)."""
+    if code == "ALL":
+        return "All students"
+    if code.startswith("RACE_"):
+        return RACE_LABELS.get(code[5:], code[5:])
+    if code.startswith("SEX_"):
+        return SEX_LABELS.get(code[4:], code[4:])
+    if code.startswith(("NOT_RACE_", "NOT_SEX_")):
+        return "All but " + subgroup_label(code[4:])
+    if code.startswith("NOT_"):
+        return "Not " + subgroup_label(code[4:])[0].lower() + subgroup_label(code[4:])[1:]
+    if "_X_" in code:
+        return " × ".join(subgroup_label(part) for part in code.split("_X_"))
+    return PROGRAM_LABELS.get(code, code.replace("_", " ").title())
+
+
+def program_flags(enrollments: pd.DataFrame, program_participation: pd.DataFrame | None) -> pd.DataFrame:
+    """One boolean column per program for every enrolled student-year."""
+    keys = enrollments[["school_year", "student_id"]].drop_duplicates()
+    if program_participation is None or program_participation.empty:
+        return keys.assign(**{code: False for code in NEED_PROGRAMS})
+    wide = (
+        program_participation.assign(flag=True)
+        .pivot_table(index=["school_year", "student_id"], columns="program_code", values="flag", aggfunc="any", fill_value=False)
+        .reset_index()
+    )
+    wide.columns.name = None
+    flags = keys.merge(wide, on=["school_year", "student_id"], how="left")
+    programs = [c for c in flags.columns if c not in ("school_year", "student_id")]
+    for code in sorted(set(programs) | set(NEED_PROGRAMS)):
+        flags[code] = flags[code].fillna(False).astype(bool) if code in flags else False
+    return flags
+
+
+def attendance_flags(attendance: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Chronic absence: present on fewer than 90% of enrolled days."""
+    if attendance is None or attendance.empty:
+        return None
+    rate = attendance["days_present"].astype(float) / attendance["days_enrolled"].astype(float)
+    return attendance[["school_year", "student_id"]].assign(
+        attendance_rate=rate.to_numpy(), CHRONIC_ABSENT=(rate < CHRONIC_ABSENCE_THRESHOLD).to_numpy()
+    )
+
+
+def student_year(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every enrolled student-year with demographics, program flags and chronic absence."""
+    enrollments = tables["enrollments"]
+    frame = enrollments.merge(tables["students"][["student_id", "sex", "race_ethnicity"]], on="student_id", how="left")
+    frame = frame.merge(program_flags(enrollments, tables.get("program_participation")), on=["school_year", "student_id"], how="left")
+    absence = attendance_flags(tables.get("attendance"))
+    if absence is not None:
+        frame = frame.merge(absence, on=["school_year", "student_id"], how="left")
+        frame["CHRONIC_ABSENT"] = frame["CHRONIC_ABSENT"].fillna(False).astype(bool)
+    return frame
+
+
+def _share(frame: pd.DataFrame, keys: list[str], flag: str) -> pd.Series:
+    return frame.groupby(keys, sort=True)[flag].mean().mul(100).round(2)
+
+
+def _profile(frame: pd.DataFrame, keys: list[str], spending: pd.Series) -> pd.DataFrame:
+    profile = frame.groupby(keys, sort=True).size().rename("enrollment").to_frame()
+    for code, column in NEED_PROGRAMS.items():
+        profile[column] = _share(frame, keys, code)
+    if "CHRONIC_ABSENT" in frame:
+        profile["pct_chronic_absent"] = _share(frame, keys, "CHRONIC_ABSENT")
+    profile["per_pupil_spending"] = (spending.reindex(profile.index) / profile["enrollment"]).round(2)
+    return profile.reset_index()
+
+
+def _spending(finance: pd.DataFrame | None, keys: list[str]) -> pd.Series:
+    if finance is None or finance.empty:
+        return pd.Series(dtype=float)
+    ledger = finance.rename(columns={"fiscal_year": "school_year"}).dropna(subset=[k for k in keys])
+    return ledger.groupby(keys, sort=True)["amount"].sum()
+
+
+def district_profile(tables: dict[str, pd.DataFrame], students: pd.DataFrame) -> pd.DataFrame:
+    keys = ["school_year", "district_id"]
+    profile = _profile(students, keys, _spending(tables.get("finance"), keys))
+    profile["enrollment"] = profile["enrollment"].astype("Int64")
+    return profile
+
+
+def school_profile(tables: dict[str, pd.DataFrame], students: pd.DataFrame) -> pd.DataFrame:
+    """Per school: size, needs and the spending charged to the school (district-wide spending excluded)."""
+    keys = ["school_year", "district_id", "school_id"]
+    profile = _profile(students, keys, _spending(tables.get("finance"), keys))
+    profile["enrollment"] = profile["enrollment"].astype("Int64")
+    return profile
+
+
+def subgroup_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
+    """Every reportable group and its complement, as boolean masks over the rows."""
+    masks: dict[str, pd.Series] = {"ALL": pd.Series(True, index=frame.index)}
+    for column, prefix in (("race_ethnicity", "RACE_"), ("sex", "SEX_")):
+        for code in sorted(frame[column].dropna().unique()):
+            masks[f"{prefix}{code}"] = frame[column] == code
+            masks[f"NOT_{prefix}{code}"] = frame[column] != code
+    flags = [c for c in frame.columns if c in PROGRAM_LABELS]
+    for code in sorted(flags):
+        masks[code] = frame[code].astype(bool)
+        masks[f"NOT_{code}"] = ~frame[code].astype(bool)
+    return masks
+
+
+def intersection_masks(frame: pd.DataFrame, masks: dict[str, pd.Series], intersections: list[list[str]]) -> dict[str, pd.Series]:
+    """Groups at the crossing of two or more others, as params name them (e.g. EL × ECODIS)."""
+    crossed = {}
+    for parts in intersections:
+        if all(part in masks for part in parts):
+            mask = pd.Series(True, index=frame.index)
+            for part in parts:
+                mask &= masks[part]
+            crossed["_X_".join(parts)] = mask
+    return crossed
+
+
+def _outcome_stats(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    grouped = scores.groupby(keys, sort=True, observed=True)
+    stats = grouped["scale_score"].agg(n="size", mean_score="mean", sd_score="std")
+    stats["pct_proficient"] = grouped["proficient"].mean() * 100
+    return stats.reset_index()
+
+
+def subgroup_outcomes(tables: dict[str, pd.DataFrame], students: pd.DataFrame, intersections: list[list[str]] | None = None) -> pd.DataFrame:
+    """n, mean, SD and percent proficient for every district, year, subject, grade and group."""
+    student_cols = [c for c in students.columns if c not in ("district_id", "school_id", "grade")]
+    scores = tables["assessments"].merge(students[student_cols], on=["school_year", "student_id"], how="left")
+    scores["proficient"] = scores["performance_level"] >= PROFICIENT_LEVEL
+    scores["scale_score"] = scores["scale_score"].astype(float)
+    masks = subgroup_masks(scores)
+    masks.update(intersection_masks(scores, masks, intersections or []))
+    pieces = []
+    for code, mask in masks.items():
+        members = scores[mask.fillna(False).to_numpy()]
+        by_grade = _outcome_stats(members, ["school_year", "district_id", "subject", "grade"])
+        all_grades = _outcome_stats(members, ["school_year", "district_id", "subject"]).assign(grade="ALL")
+        pieces.append(pd.concat([all_grades, by_grade], ignore_index=True).assign(subgroup=code))
+    outcomes = pd.concat(pieces, ignore_index=True)
+    outcomes["n"] = outcomes["n"].astype("Int64")
+    columns = ["school_year", "district_id", "subject", "grade", "subgroup", "n", "mean_score", "sd_score", "pct_proficient"]
+    return outcomes[columns].sort_values(columns[:5], kind="stable").reset_index(drop=True)
+
+
+def finance_by_function(finance: pd.DataFrame | None, profile: pd.DataFrame) -> pd.DataFrame:
+    """Spending per pupil by category: NCES functions, with benefits and tuition placements by object."""
+    columns = ["school_year", "district_id", "category", "category_label", "amount", "per_pupil", "share"]
+    if finance is None or finance.empty:
+        return pd.DataFrame(columns=columns)
+    ledger = finance.rename(columns={"fiscal_year": "school_year"})
+    category = ledger["function_code"].map(FUNCTION_CATEGORY).fillna("other")
+    category = category.mask(ledger["object_code"] == "200", "benefits").mask(ledger["object_code"] == "560", "out_of_district_placements")
+    totals = ledger.assign(category=category).groupby(["school_year", "district_id", "category"], sort=True)["amount"].sum().reset_index()
+    totals = totals.merge(profile[["school_year", "district_id", "enrollment"]], on=["school_year", "district_id"], how="left")
+    totals["per_pupil"] = (totals["amount"] / totals["enrollment"].astype(float)).round(2)
+    totals["share"] = (totals["amount"] / totals.groupby(["school_year", "district_id"])["amount"].transform("sum") * 100).round(2)
+    totals["category_label"] = totals["category"].map(SPENDING_CATEGORIES)
+    totals["amount"] = totals["amount"].round(2)
+    return totals[columns]
+
+
+def district_indicators(districts: pd.DataFrame, profile: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """One wide row per district and year: profile, names and all-student results by subject."""
+    overall = outcomes[(outcomes["subgroup"] == "ALL") & (outcomes["grade"] == "ALL")]
+    wide = overall.pivot_table(index=["school_year", "district_id"], columns="subject", values=["mean_score", "pct_proficient"])
+    wide.columns = [f"{stat}_{subject.lower()}" for stat, subject in wide.columns]
+    table = profile.merge(wide.reset_index(), on=["school_year", "district_id"], how="left")
+    table = districts.merge(table, on="district_id", how="right")
+    table["log_enrollment"] = np.log(table["enrollment"].astype(float))
+    return table.sort_values(["school_year", "district_id"], kind="stable").reset_index(drop=True)
+
+
+def aggregate(tables: dict[str, pd.DataFrame], intersections: list[list[str]] | None = None) -> dict[str, pd.DataFrame]:
+    """Every analysis table a release needs, from whatever the dataset provides."""
+    districts = tables["districts"]
+    if "enrollments" in tables and "assessments" in tables:
+        students = student_year(tables)
+        profile = district_profile(tables, students)
+        outcomes = subgroup_outcomes(tables, students, intersections)
+        schools = school_profile(tables, students)
+    else:
+        profile = tables["district_profile"]
+        outcomes = tables["subgroup_outcomes"]
+        schools = tables.get("school_profile", pd.DataFrame(columns=["school_year", "district_id", "school_id", "enrollment"]))
+    return {
+        "districts": districts.sort_values("district_id", kind="stable").reset_index(drop=True),
+        "district_profile": profile,
+        "school_profile": schools,
+        "subgroup_outcomes": outcomes,
+        "finance_by_function": finance_by_function(tables.get("finance"), profile),
+        "operations_kpis": tables.get("operations_kpis", pd.DataFrame(columns=["school_year", "district_id", "kpi_code", "value", "unit"])),
+        "district_indicators": district_indicators(districts, profile, outcomes),
+    }

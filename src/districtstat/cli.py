@@ -1,0 +1,163 @@
+"""The `districtstat` command.
+
+Exit status: 0 success; 1 the data fail their contracts or a notebook failed; 2 a usage or settings error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from .config import ParamsError, find_root, load_project
+
+DEFAULT_PARAMS = Path("params") / "synthetic.yml"
+OK, DATA_FAILED, USAGE = 0, 1, 2
+
+
+def _console() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def default_params() -> Path:
+    """`params/synthetic.yml` of the project around the current folder: what the README's command builds."""
+    return find_root(Path.cwd()) / DEFAULT_PARAMS
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    from .examples import EXAMPLES, write_example
+
+    if args.name not in EXAMPLES:
+        _console().print(f"districtstat example: no example {args.name!r}; choose one of: {', '.join(sorted(EXAMPLES))}")
+        return USAGE
+    out = Path(args.out) if args.out else find_root(Path.cwd()) / "data" / args.name
+    written = write_example(args.name, out, students=args.students, seed=args.seed)
+    _console().print(f"wrote the {args.name} example to {written}")
+    return OK
+
+
+def _print_report(report, console: Console) -> None:
+    for line in report.lines():
+        console.print(line, markup=False)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .contracts import load_contracts, validate_dataset
+    from .pipeline import ensure_data
+
+    console = _console()
+    if args.data:
+        data_dir = Path(args.data)
+        root = find_root(Path.cwd())
+        if not data_dir.is_dir():
+            console.print(f"districtstat validate: {data_dir}: no such folder")
+            return USAGE
+    else:
+        project = load_project(args.params or default_params())
+        ensure_data(project)
+        data_dir, root = project.data_dir, project.root
+    report = validate_dataset(data_dir, load_contracts(root / "data_contracts"), display_root=Path.cwd())
+    _print_report(report, console)
+    if report.ok:
+        console.print(f"valid: {sum(info['rows'] for info in report.files.values()):,} rows in {len(report.files)} files")
+    return OK if report.ok else DATA_FAILED
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import BuildFailed, build
+    from .pipeline import DataInvalid
+    from .site import RenderError
+
+    console = _console()
+    project = load_project(args.params or default_params(), args.release)
+    try:
+        outcome = build(project, renderer=args.renderer, workers=args.workers, force=args.force, quiet=args.quiet)
+    except DataInvalid as error:
+        _print_report(error.report, console)
+        console.print("build stopped: the data fail their contracts; nothing was published")
+        return DATA_FAILED
+    except BuildFailed as error:
+        for failure in error.failures:
+            where = f" (cell {failure.cell})" if failure.cell is not None else ""
+            console.print(f"FAILED {failure.task.label}{where}: {failure.error}", markup=False)
+        console.print(f"build stopped: {len(error.failures)} notebook(s) failed; nothing was published")
+        return DATA_FAILED
+    except RenderError as error:
+        console.print(f"build stopped: {error}; nothing was published", markup=False)
+        return DATA_FAILED
+    console.print(
+        f"published release {outcome.release} to {project.relative(project.release_site_dir)}/ "
+        f"({outcome.count('ran')} notebooks ran, {outcome.count('skipped')} unchanged)"
+    )
+    return OK
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    from .pipeline import prepare
+    from .runner import refresh_committed
+
+    project = load_project(args.params or default_params())
+    prepare(project)
+    for path in refresh_committed(project):
+        _console().print(f"refreshed {project.relative(path)}")
+    return OK
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="districtstat", description="District performance management: validate, analyse, publish.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    example = commands.add_parser("example", help="write an example dataset", description="Write an example dataset in the data-contract format.")
+    example.add_argument("name", help="the example: synthetic")
+    example.add_argument("--out", help="folder to write into (default data/NAME)")
+    example.add_argument("--students", type=int, help="synthetic only: total students in the consortium (default: the README example)")
+    example.add_argument("--seed", type=int, help="synthetic only: the random seed")
+    example.set_defaults(func=cmd_example)
+
+    validate = commands.add_parser(
+        "validate", help="check a dataset against the data contracts", description="Check every input file against data_contracts/; exit 1 when any fails."
+    )
+    validate.add_argument("--params", help="params file naming the dataset (default params/synthetic.yml)")
+    validate.add_argument("--data", help="a dataset folder to check instead")
+    validate.set_defaults(func=cmd_validate)
+
+    build = commands.add_parser(
+        "build",
+        help="validate, analyse, run the notebooks and render a release",
+        description="Validate the data, aggregate, fit the consortium models, run every notebook for every district and publish site/RELEASE/.",
+    )
+    build.add_argument("--params", help="the params file (default params/synthetic.yml)")
+    build.add_argument("--release", help="release name (default: the params' release)")
+    build.add_argument("--renderer", default="auto", choices=["auto", "quarto", "smalldocs"], help="auto: Quarto when on PATH, else smalldocs")
+    build.add_argument("--workers", type=int, help="notebooks run at once (default: the number of cores)")
+    build.add_argument("--force", action="store_true", help="re-run every notebook even when unchanged")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.set_defaults(func=cmd_build)
+
+    notebooks = commands.add_parser(
+        "notebooks",
+        help="re-execute the committed notebooks",
+        description="Re-execute notebooks/*.ipynb in place with their default parameters, so their outputs are the example run nbval checks.",
+    )
+    notebooks.add_argument("action", choices=["refresh"], help="refresh: re-execute and clean")
+    notebooks.add_argument("--params", help="the params file whose tables they read (default params/synthetic.yml)")
+    notebooks.set_defaults(func=cmd_notebooks)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ParamsError as error:
+        _console().print(f"districtstat {args.command}: {error}", markup=False)
+        return USAGE
+    except KeyboardInterrupt:
+        _console().print("districtstat: stopped; nothing was published")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Disclosure control for every published table: no count, mean or rate rests on fewer than `min_n` students.
+
+Suppressed cells are shown with a symbol and a footnote, never as 0 or blank. Tables keep a boolean
+mask of what was hidden so that the publish step can audit them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+SUPPRESSED = "*"
+
+
+@dataclass
+class ProtectedTable:
+    """A table that went through disclosure control, ready to publish."""
+
+    frame: pd.DataFrame
+    suppressed: pd.DataFrame
+    min_n: int
+    count_cols: list[str] = field(default_factory=list)
+
+    @property
+    def n_suppressed(self) -> int:
+        return int(self.suppressed.to_numpy().sum())
+
+    @property
+    def footnote(self) -> str:
+        if not self.n_suppressed:
+            return ""
+        return f"{SUPPRESSED} Hidden to protect student privacy: fewer than {self.min_n} students, or a figure from which a hidden one could be worked out."
+
+    def display_frame(self) -> pd.DataFrame:
+        """Values as published: suppressed cells replaced by the symbol."""
+        shown = self.frame.astype(object).copy()
+        shown[self.suppressed] = SUPPRESSED
+        return shown
+
+    def to_csv(self) -> str:
+        return self.display_frame().to_csv(index=False, lineterminator="\n")
+
+
+def protect(table: pd.DataFrame, *, counts: dict[str, list[str]] | None = None, min_n: int = 10) -> ProtectedTable:
+    """Hide every cell whose figure rests on a count below `min_n`.
+
+    `counts` maps each count column to the columns computed from those students (the count itself
+    included implicitly). A table of district-level aggregates with no student counts passes
+    `counts={}`, which says so explicitly.
+    """
+    if counts is None:
+        raise ValueError("protect() needs `counts`: which columns count students, and which figures rest on them")
+    frame = table.reset_index(drop=True)
+    suppressed = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    for count_col, dependent in counts.items():
+        small = frame[count_col].astype(float).lt(min_n).fillna(False).to_numpy()
+        for column in [count_col, *dependent]:
+            suppressed[column] |= small
+    return ProtectedTable(frame=frame, suppressed=suppressed, min_n=min_n, count_cols=list(counts))
+
+
+def below_threshold_cells(table: ProtectedTable) -> int:
+    """Published count cells with 0 < n < min_n: must be none."""
+    shown = table.display_frame()
+    bad = 0
+    for column in table.count_cols:
+        values = pd.to_numeric(shown[column], errors="coerce")
+        bad += int(((values > 0) & (values < table.min_n)).sum())
+    return bad
+
+
+def round_half(values: pd.Series, digits: int) -> np.ndarray:
+    return np.round(values.astype(float).to_numpy(), digits)

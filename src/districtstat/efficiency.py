@@ -1,0 +1,107 @@
+"""Resource-allocation efficiency: outcomes against spending and student needs, across districts.
+
+A district's residual is how many points its outcome sits above or below what districts with its
+spending and needs score. It is descriptive, not causal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import patsy
+import statsmodels.formula.api as smf
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import r2_score
+from sklearn.model_selection import KFold, cross_val_predict
+
+
+@dataclass
+class EfficiencyFit:
+    formula: str
+    coefficients: pd.DataFrame
+    n: int
+    r2: float
+    adj_r2: float
+    cv_r2: float
+    districts: pd.DataFrame
+    result: object
+
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"statistic": ["districts", "R² (in sample)", "adjusted R²", "R² (cross-validated)"], "value": [self.n, self.r2, self.adj_r2, self.cv_r2]}
+        )
+
+
+def formula_for(outcome: str, spending: str, controls: list[str]) -> str:
+    return f"{outcome} ~ {' + '.join([spending, *controls])}"
+
+
+def coefficient_table(result, confidence: float = 0.95) -> pd.DataFrame:
+    interval = result.conf_int(alpha=1 - confidence)
+    return pd.DataFrame(
+        {
+            "term": result.params.index,
+            "estimate": result.params.to_numpy(),
+            "std_error": result.bse.to_numpy(),
+            "t": result.tvalues.to_numpy(),
+            "p": result.pvalues.to_numpy(),
+            "ci_low": interval[0].to_numpy(),
+            "ci_high": interval[1].to_numpy(),
+        }
+    )
+
+
+def cross_validated_r2(formula: str, table: pd.DataFrame, folds: int, seed: int) -> float:
+    """Out-of-sample R²: predictions for each district from a model fitted without it."""
+    outcome, design = patsy.dmatrices(formula, table, return_type="dataframe")
+    splitter = KFold(n_splits=min(folds, len(table)), shuffle=True, random_state=seed)
+    predicted = cross_val_predict(LinearRegression(fit_intercept=False), design, outcome.iloc[:, 0], cv=splitter)
+    return float(r2_score(outcome.iloc[:, 0], predicted))
+
+
+def fit_efficiency(
+    table: pd.DataFrame,
+    outcome: str,
+    spending: str,
+    controls: list[str],
+    *,
+    id_col: str = "district_id",
+    folds: int = 5,
+    seed: int = 0,
+    peers: pd.DataFrame | None = None,
+) -> EfficiencyFit:
+    """OLS with HC1 standard errors, k-fold R², and each district's residual and percentile."""
+    formula = formula_for(outcome, spending, controls)
+    used = table.dropna(subset=[outcome]).sort_values(id_col, kind="stable").reset_index(drop=True)
+    result = smf.ols(formula, data=used).fit(cov_type="HC1")
+    used = used.loc[result.fittedvalues.index]
+    districts = pd.DataFrame(
+        {id_col: used[id_col].to_numpy(), "observed": used[outcome].to_numpy(), "predicted": result.fittedvalues.to_numpy()}
+    )
+    districts["residual"] = districts["observed"] - districts["predicted"]
+    districts["percentile"] = districts["residual"].rank(pct=True, method="average") * 100
+    if peers is not None:
+        districts["peer_percentile"] = peer_percentiles(districts, peers, id_col)
+    return EfficiencyFit(
+        formula=formula,
+        coefficients=coefficient_table(result),
+        n=int(result.nobs),
+        r2=float(result.rsquared),
+        adj_r2=float(result.rsquared_adj),
+        cv_r2=cross_validated_r2(formula, used, folds, seed),
+        districts=districts,
+        result=result,
+    )
+
+
+def peer_percentiles(districts: pd.DataFrame, peers: pd.DataFrame, id_col: str = "district_id") -> np.ndarray:
+    """Percent of a district's peers whose residual is below its own."""
+    residual = districts.set_index(id_col)["residual"]
+    shares = []
+    for district in districts[id_col]:
+        peer_ids = peers.loc[peers["district"] == district, "peer"]
+        peer_residuals = residual.reindex(peer_ids).dropna()
+        shares.append(float((peer_residuals < residual[district]).mean() * 100) if len(peer_residuals) else np.nan)
+    return np.array(shares)

@@ -1,0 +1,84 @@
+"""Disaggregated outcome gaps: each group against its complement, and each race/ethnicity against White."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+KEYS = ["school_year", "district_id", "subject", "grade"]
+
+
+def comparisons(subgroups: list[str]) -> list[tuple[str, str, str]]:
+    """(focal group, comparison group, kind) for every gap a district page reports."""
+    present = set(subgroups)
+    pairs = []
+    for code in sorted(present):
+        if code.startswith("NOT_") or code == "ALL":
+            continue
+        if f"NOT_{code}" in present:
+            pairs.append((code, f"NOT_{code}", "complement"))
+        if code.startswith("RACE_") and code != "RACE_WH" and "RACE_WH" in present:
+            pairs.append((code, "RACE_WH", "White"))
+    return pairs
+
+
+def hedges_g(mean_1, sd_1, n_1, mean_2, sd_2, n_2):
+    """Standardized difference with pooled SD and Hedges' small-sample correction, with its standard error."""
+    n_1, n_2 = np.asarray(n_1, dtype=float), np.asarray(n_2, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = np.sqrt(((n_1 - 1) * np.square(sd_1) + (n_2 - 1) * np.square(sd_2)) / (n_1 + n_2 - 2))
+        d = (np.asarray(mean_1) - np.asarray(mean_2)) / pooled
+        correction = 1 - 3 / (4 * (n_1 + n_2) - 9)
+        g = correction * d
+        se = np.sqrt((n_1 + n_2) / (n_1 * n_2) + np.square(g) / (2 * (n_1 + n_2)))
+    return g, se
+
+
+def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Difference in means (Welch CI), Hedges' g (CI) and difference in percent proficient for every pair."""
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    indexed = subgroup_outcomes.set_index(KEYS + ["subgroup"]).sort_index()
+    rows = []
+    for focal, comparison, kind in comparisons(subgroup_outcomes["subgroup"].unique().tolist()):
+        try:
+            a = indexed.xs(focal, level="subgroup")
+            b = indexed.xs(comparison, level="subgroup")
+        except KeyError:
+            continue
+        pair = a.join(b, how="inner", lsuffix="_focal", rsuffix="_comparison")
+        pair = pair.assign(focal=focal, comparison=comparison, comparison_kind=kind)
+        rows.append(pair.reset_index())
+    if not rows:
+        return pd.DataFrame()
+    gaps = pd.concat(rows, ignore_index=True)
+    n_1, n_2 = gaps["n_focal"].astype(float), gaps["n_comparison"].astype(float)
+    gaps["gap"] = gaps["mean_score_focal"] - gaps["mean_score_comparison"]
+    se = np.sqrt(np.square(gaps["sd_score_focal"]) / n_1 + np.square(gaps["sd_score_comparison"]) / n_2)
+    gaps["gap_ci_low"], gaps["gap_ci_high"] = gaps["gap"] - z * se, gaps["gap"] + z * se
+    g, g_se = hedges_g(gaps["mean_score_focal"], gaps["sd_score_focal"], n_1, gaps["mean_score_comparison"], gaps["sd_score_comparison"], n_2)
+    gaps["hedges_g"], gaps["g_ci_low"], gaps["g_ci_high"] = g, g - z * g_se, g + z * g_se
+    gaps["gap_pct_proficient"] = gaps["pct_proficient_focal"] - gaps["pct_proficient_comparison"]
+    order = KEYS + ["focal", "comparison"]
+    return gaps.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def gap_trends(gaps: pd.DataFrame) -> pd.DataFrame:
+    """How each gap moved across the years: first and latest value, change, and the yearly slope."""
+    keys = ["district_id", "subject", "grade", "focal", "comparison"]
+    ordered = gaps.sort_values(keys + ["school_year"], kind="stable")
+    grouped = ordered.groupby(keys, sort=True)
+
+    def slope(frame: pd.DataFrame) -> float:
+        usable = frame.dropna(subset=["gap"])
+        if usable["school_year"].nunique() < 2:
+            return np.nan
+        return float(np.polyfit(usable["school_year"].astype(float), usable["gap"], 1)[0])
+
+    trends = grouped.agg(
+        first_year=("school_year", "first"), latest_year=("school_year", "last"), first_gap=("gap", "first"), latest_gap=("gap", "last")
+    )
+    trends["change"] = trends["latest_gap"] - trends["first_gap"]
+    trends["slope_per_year"] = grouped[["school_year", "gap"]].apply(slope)
+    trends["closing"] = trends["latest_gap"].abs() < trends["first_gap"].abs()
+    return trends.reset_index()

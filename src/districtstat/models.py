@@ -1,0 +1,44 @@
+"""Consortium models, fitted once per release: gaps, efficiency and peers for every district."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .config import Settings
+from .efficiency import fit_efficiency
+from .gaps import gap_trends, outcome_gaps
+from .peers import find_peers
+
+
+def latest_year(indicators: pd.DataFrame) -> int:
+    return int(indicators["school_year"].max())
+
+
+def district_peers(settings: Settings, latest: pd.DataFrame) -> pd.DataFrame:
+    """Peers by the declared rule, with any peer list a district fixed in params taking its place."""
+    rule = settings.peers
+    peers = find_peers(latest, id_col="district_id", numeric=rule.numeric, indicators=rule.indicators, k=rule.k, missing=rule.missing)
+    for district, overrides in sorted(settings.districts.items()):
+        if overrides.peers:
+            fixed = pd.DataFrame({"district": district, "rank": range(1, len(overrides.peers) + 1), "peer": overrides.peers, "distance": float("nan")})
+            peers = pd.concat([peers[peers["district"] != district], fixed], ignore_index=True)
+    return peers.sort_values(["district", "rank"], kind="stable").reset_index(drop=True)
+
+
+def fit_models(settings: Settings, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    indicators = tables["district_indicators"]
+    latest = indicators[indicators["school_year"] == latest_year(indicators)].reset_index(drop=True)
+    peers = district_peers(settings, latest)
+    model = settings.efficiency
+    fit = fit_efficiency(
+        latest, outcome=model.outcome, spending=model.spending, controls=model.controls, folds=model.folds, seed=model.seed, peers=peers
+    )
+    gaps = outcome_gaps(tables["subgroup_outcomes"])
+    return {
+        "peers": peers,
+        "efficiency": fit.districts,
+        "efficiency_coefficients": fit.coefficients,
+        "efficiency_fit": pd.DataFrame([{"formula": fit.formula, "n": fit.n, "r2": fit.r2, "adj_r2": fit.adj_r2, "cv_r2": fit.cv_r2}]),
+        "gaps": gaps,
+        "gap_trends": gap_trends(gaps),
+    }

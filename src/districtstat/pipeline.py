@@ -1,0 +1,115 @@
+"""The stages before the notebooks: make sure the data exist, validate them, aggregate, fit the models.
+
+The stage is skipped when its key (data, contracts, params and package version) is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .aggregate import aggregate
+from .config import Project
+from .contracts import ValidationReport, load_contracts, validate_dataset
+from .examples import EXAMPLES, write_example
+from .models import fit_models
+from .provenance import hash_files, hash_json
+
+DATA_SUFFIXES = (".csv", ".parquet")
+
+
+class DataInvalid(Exception):
+    """The data fail their contracts; nothing downstream may run."""
+
+    def __init__(self, report: ValidationReport):
+        super().__init__("the data fail their contracts")
+        self.report = report
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    data: str
+    contracts: str
+    params: str
+
+    @property
+    def key(self) -> str:
+        return hash_json({"data": self.data, "contracts": self.contracts, "params": self.params, "version": __version__})
+
+
+def ensure_data(project: Project) -> None:
+    """Generate an example dataset the params name, when its folder is absent."""
+    if project.data_dir.is_dir() and any(project.data_dir.iterdir()):
+        return
+    if project.settings.dataset not in EXAMPLES:
+        raise FileNotFoundError(f"{project.relative(project.data_dir)}: no data folder; the params name dataset {project.settings.dataset!r}")
+    write_example(project.settings.dataset, project.data_dir)
+
+
+def data_files(project: Project) -> list[Path]:
+    return sorted(p for p in project.data_dir.iterdir() if p.suffix in DATA_SUFFIXES)
+
+
+def fingerprint(project: Project) -> Fingerprint:
+    contracts = sorted(project.contracts_dir.glob("*.yaml"))
+    return Fingerprint(
+        data=hash_files(data_files(project), project.data_dir),
+        contracts=hash_files(contracts, project.contracts_dir),
+        params=hash_json(project.settings.model_dump(mode="json")),
+    )
+
+
+def validate(project: Project) -> ValidationReport:
+    contracts = load_contracts(project.contracts_dir)
+    return validate_dataset(project.data_dir, contracts, display_root=project.root)
+
+
+def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in sorted(tables.items()):
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def read_manifest(project: Project) -> dict | None:
+    path = project.tables_dir / "manifest.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def prepare(project: Project) -> dict:
+    """Validate, aggregate and model, or reuse the tables when nothing they depend on changed.
+
+    Returns the manifest of the tables: the fingerprint, the key and the latest school year.
+    """
+    ensure_data(project)
+    prints = fingerprint(project)
+    manifest = read_manifest(project)
+    if manifest and manifest.get("key") == prints.key:
+        return manifest | {"skipped": True}
+    report = validate(project)
+    project.build_dir.mkdir(parents=True, exist_ok=True)
+    (project.build_dir / "data_quality.json").write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
+    if not report.ok:
+        raise DataInvalid(report)
+    tables = aggregate(report.tables)
+    tables.update(fit_models(project.settings, tables))
+    staging = project.build_dir / "tables.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    write_tables(tables, staging)
+    manifest = {
+        "key": prints.key,
+        "data_hash": prints.data,
+        "contracts_hash": prints.contracts,
+        "params_hash": prints.params,
+        "data_dir": project.relative(project.data_dir),
+        "latest_year": int(tables["district_indicators"]["school_year"].max()),
+        "tables": sorted(tables),
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    shutil.rmtree(project.tables_dir, ignore_errors=True)
+    staging.rename(project.tables_dir)
+    return manifest | {"skipped": False}

@@ -1,0 +1,56 @@
+"""Hashes and versions that say exactly what a release was built from."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+
+PACKAGES = ["districtstat", "pandas", "numpy", "pandera", "statsmodels", "scikit-learn", "scipy", "matplotlib", "seaborn", "papermill", "smalldocs"]
+
+
+def hash_bytes(*chunks: bytes) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(len(chunk).to_bytes(8, "little"))
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hash_files(paths: list[Path], root: Path) -> str:
+    """One hash over file names (relative to root) and contents, in sorted order."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def hash_json(value: object) -> str:
+    return hash_bytes(json.dumps(value, sort_keys=True, default=str).encode())
+
+
+def code_commit(root: Path) -> str:
+    """The git commit of the project, or 'unversioned' outside a git checkout."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return "unversioned"
+    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "unversioned"
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = __version__ if name == "districtstat" else "not installed"
+    return versions

@@ -1,0 +1,131 @@
+"""What a notebook calls: open a release's tables, and show tables and charts the way every page shows them.
+
+`show_table` accepts only a `ProtectedTable`, so nothing reaches a page without disclosure control.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import display
+
+from .charts import png_bytes
+from .config import Project, load_project
+from .disclosure import ProtectedTable
+
+
+class Release:
+    """The tables of one built release, read-only, as the notebooks see them."""
+
+    def __init__(self, project: Project):
+        self.project = project
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._tables:
+            path = self.project.tables_dir / f"{name}.parquet"
+            if not path.is_file():
+                raise FileNotFoundError(f"{self.project.relative(path)}: no such table; run `districtstat build` first")
+            self._tables[name] = pd.read_parquet(path)
+        return self._tables[name]
+
+    @property
+    def min_n(self) -> int:
+        return self.project.settings.min_n
+
+    @cached_property
+    def latest_year(self) -> int:
+        return int(self.table("district_indicators")["school_year"].max())
+
+    def district_name(self, district_id: str) -> str:
+        names = self.table("districts").set_index("district_id")["district_name"]
+        if district_id not in names.index:
+            raise KeyError(f"district {district_id!r} is not in this release")
+        return str(names[district_id])
+
+    def peer_ids(self, district_id: str) -> list[str]:
+        peers = self.table("peers")
+        return peers.loc[peers["district"] == district_id].sort_values("rank")["peer"].tolist()
+
+
+def open_release(params_file: str | Path, release: str | None = None) -> Release:
+    """The release a notebook reports on; `params_file` is relative to the notebook's folder."""
+    return Release(load_project(params_file, release))
+
+
+def _cell(value: object, column: str, formats: dict[str, str]) -> str:
+    if isinstance(value, str):
+        return html.escape(value)
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return "–"
+    if column in formats:
+        return formats[column].format(value)
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return html.escape(f"{value:,}" if isinstance(value, int) else str(value))
+
+
+def table_html(table: ProtectedTable, caption: str, how_to_read: str, labels: dict[str, str], formats: dict[str, str]) -> str:
+    shown = table.display_frame()
+    head = "".join(f'<th scope="col">{html.escape(labels.get(c, c))}</th>' for c in shown.columns)
+    rows = []
+    for _, row in shown.iterrows():
+        cells = "".join(f"<td>{_cell(row[c], c, formats)}</td>" for c in shown.columns)
+        rows.append(f"<tr>{cells}</tr>")
+    notes = [f"<p class=\"table-note\">{html.escape(how_to_read)}</p>"]
+    if table.footnote:
+        notes.append(f"<p class=\"table-note suppression-note\">{html.escape(table.footnote)}</p>")
+    return (
+        f'<div class="districtstat-table"><table class="table table-sm">'
+        f"<caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>{''.join(notes)}</div>"
+    )
+
+
+class _Rich:
+    """An object with HTML and plain-text representations, for display() in a notebook."""
+
+    def __init__(self, markup: str, text: str):
+        self.markup, self.text = markup, text
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def show_table(
+    table: ProtectedTable,
+    caption: str,
+    how_to_read: str,
+    labels: dict[str, str] | None = None,
+    formats: dict[str, str] | None = None,
+) -> None:
+    """Display a disclosure-controlled table with a caption, header cells and a note on how to read it."""
+    if not isinstance(table, ProtectedTable):
+        raise TypeError("show_table() takes a ProtectedTable: pass the table through districtstat.disclosure.protect() first")
+    labels, formats = labels or {}, formats or {}
+    text = f"{caption}\n{table.display_frame().to_string(index=False)}"
+    display(_Rich(table_html(table, caption, how_to_read, labels, formats), text))
+
+
+def show_chart(fig, alt: str, caption: str, how_to_read: str) -> None:
+    """Display a chart as an image with alt text, a caption and a note on how to read it."""
+    encoded = base64.b64encode(png_bytes(fig)).decode()
+    markup = (
+        f'<figure class="districtstat-chart"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" class="img-fluid">'
+        f"<figcaption>{html.escape(caption)}<br><span class=\"chart-note\">{html.escape(how_to_read)}</span></figcaption></figure>"
+    )
+    display(_Rich(markup, f"[chart] {caption}: {alt}"))
+
+
+def show_text(markdown: str) -> None:
+    """Display plain-language text, written by the page functions from the data."""
+    from IPython.display import Markdown
+
+    display(Markdown(markdown))

@@ -1,0 +1,279 @@
+"""Generate a release's Quarto project from the executed notebooks, render it, and publish it atomically.
+
+The same generated project renders with Quarto when it is installed and with smalldocs (pure Python)
+otherwise. A release renders into `site/<release>/` and never touches another release's files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import yaml
+
+from .config import Project
+from .disclosure import protect
+from .runner import Task
+
+RENDERERS = ("auto", "quarto", "smalldocs")
+# Renderers read source modification times (listings sort on them); a fixed time keeps output byte-stable.
+SOURCE_TIME = 315532800  # 1980-01-01, the epoch reproducible builds use
+
+
+class RenderError(RuntimeError):
+    """The renderer failed; the published site is untouched."""
+
+
+@dataclass(frozen=True)
+class Provenance:
+    release: str
+    data_hash: str
+    code_commit: str
+    params_hash: str
+
+    def line(self) -> str:
+        return f"Release {self.release} · data {self.data_hash[:12]} · code {self.code_commit} · parameters {self.params_hash[:12]}"
+
+
+def choose_renderer(requested: str) -> str:
+    if requested not in RENDERERS:
+        raise ValueError(f"--renderer {requested!r}: choose one of {', '.join(RENDERERS)}")
+    if requested == "auto":
+        return "quarto" if shutil.which("quarto") else "smalldocs"
+    if requested == "quarto" and not shutil.which("quarto"):
+        raise RenderError("--renderer quarto: no `quarto` on PATH; install Quarto or use --renderer smalldocs")
+    return requested
+
+
+def size_band(enrollment: float) -> str:
+    if enrollment < 1000:
+        return "Small (under 1,000)"
+    if enrollment < 10000:
+        return "Medium (1,000–9,999)"
+    return "Large (10,000 or more)"
+
+
+def _yaml_front(meta: dict) -> str:
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
+
+
+def quarto_config(project: Project, provenance: Provenance) -> str:
+    """The project's `_quarto.yml`, with the release's title and provenance footer."""
+    config = yaml.safe_load(project.quarto_config.read_text(encoding="utf-8"))
+    website = config.setdefault("website", {})
+    website["title"] = f"{project.settings.title} · {project.release}"
+    website.setdefault("page-footer", {})["center"] = provenance.line()
+    return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+def with_title(notebook_path: Path, title: str) -> str:
+    """An executed notebook with a front-matter raw cell giving its page title."""
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells.insert(0, nbformat.v4.new_raw_cell(_yaml_front({"title": title}).rstrip("\n")))
+    for i, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{i}"
+    return nbformat.writes(notebook) + "\n"
+
+
+def district_page(district: pd.Series, notebooks: list[str]) -> str:
+    front = {
+        "title": str(district["district_name"]),
+        "subtitle": f"District {district['district_id']}",
+        "description": f"{int(district['enrollment']):,} students · {district['region']} · {district['locale']}",
+        "categories": [str(district["region"]), size_band(float(district["enrollment"]))],
+    }
+    figures = protect(
+        pd.DataFrame(
+            {
+                "Figure": ["Students", "Economically disadvantaged", "English learners", "Students with disabilities", "Spending per pupil"],
+                "Value": [f"{int(district['enrollment']):,}", f"{district['pct_ecodis']:.1f}%", f"{district['pct_el']:.1f}%", f"{district['pct_swd']:.1f}%", f"${district['per_pupil_spending']:,.0f}"],
+            }
+        ),
+        counts={},
+    )
+    rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in figures.display_frame().iterrows())
+    pages = {"outcome_gaps": "Outcome gaps by student group", "efficiency": "Spending and results (efficiency)", "peers": "Peer districts"}
+    links = "\n".join(f"- [{pages.get(name, name.replace('_', ' ').title())}]({name}.ipynb)" for name in notebooks)
+    return f"{_yaml_front(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n## Reports\n\n{links}\n"
+
+
+def listing_page(settings_title: str) -> str:
+    front = {
+        "title": "Districts",
+        "listing": {
+            "contents": "districts/*/index.qmd",
+            "type": "table",
+            "fields": ["title", "subtitle", "description", "categories"],
+            "sort": "title",
+            "filter-ui": True,
+            "sort-ui": True,
+            "categories": True,
+            "page-size": 100,
+        },
+    }
+    return f"{_yaml_front(front)}\nEvery district in {settings_title}. Type in the filter box to find a district by name, or choose a region or size on the right.\n"
+
+
+def methods_page(project: Project, provenance: Provenance) -> str:
+    settings = project.settings
+    model = settings.efficiency
+    rule = settings.peers
+    return f"""{_yaml_front({"title": "Methods and glossary"})}
+## Where the numbers come from
+
+Every input file is checked against its data contract before any figure is computed. Student records are
+turned into district, school and student-group summaries; only summaries that pass disclosure control are
+published.
+
+## Outcome gaps
+
+For each district, year, subject and student group: the number of students tested (n), the mean scale
+score, its standard deviation and the percent proficient (performance level 3 or 4). A **gap** is the group's
+mean minus the mean of the students outside the group (and, for each race/ethnicity, minus the mean of
+White students). The **standardized gap** is Hedges' g: the gap divided by the pooled standard deviation,
+multiplied by the small-sample correction 1 − 3 / (4(n₁ + n₂) − 9). The 95% confidence interval of a gap
+is gap ± 1.96 × √(s₁²/n₁ + s₂²/n₂).
+
+## Spending and results (efficiency)
+
+An ordinary least squares regression across districts, with heteroskedasticity-robust (HC1) standard errors:
+
+`{model.outcome} ~ {" + ".join([model.spending, *model.controls])}`
+
+A district's **residual** is its observed result minus the result predicted for its spending and needs. The
+**cross-validated R²** ({model.folds}-fold) says how well the model predicts a district it has not seen. A
+residual describes; it does not show that spending caused a result.
+
+## Peer districts
+
+Peers are chosen on demographics and size, never on outcomes: the numeric features
+({", ".join(rule.numeric)}) are standardized with the sample standard deviation; the categorical
+features ({", ".join(rule.indicators) or "none"}) enter as 0/1 indicators; missing values are handled by
+the rule `{rule.missing}`. The {rule.k} districts at the smallest Euclidean distance are the peers, ties
+broken by district id.
+
+## Privacy
+
+No published count, mean or rate rests on fewer than **{settings.min_n} students**. Hidden figures are
+shown as `*`, never as 0 or blank.
+
+## Glossary
+
+- **Scale score**: the score on the state test, on a scale of 100 to 900.
+- **Proficient**: performance level 3 (proficient) or 4 (advanced).
+- **Chronically absent**: present on fewer than 90% of the days enrolled.
+- **Economically disadvantaged**: eligible for free or reduced-price meals or a similar measure.
+
+## This release
+
+{provenance.line()}
+"""
+
+
+def data_quality_page(project: Project) -> str:
+    report = json.loads((project.build_dir / "data_quality.json").read_text())
+    rows = "\n".join(f"| {entry['entity']} | {entry['rows']:,} | {entry['problems']:,} |" for entry in report["files"])
+    status = "Every input file passed its data contract." if report.get("ok") else "Some input files failed their data contracts."
+    return f"{_yaml_front({'title': 'Data quality'})}\n{status}\n\n| Input | Rows | Problems |\n|---|---|---|\n{rows}\n\n: Validation of each input file against its data contract\n"
+
+
+def write_project(project: Project, tasks: list[Task], provenance: Provenance) -> Path:
+    """Lay out the release's Quarto project: config, home, listing, district pages, methods, data quality."""
+    target = project.project_dir
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    (target / "_quarto.yml").write_text(quarto_config(project, provenance), encoding="utf-8")
+    (target / "styles.css").write_text(resources.files("districtstat").joinpath("templates/styles.css").read_text(encoding="utf-8"))
+    indicators = pd.read_parquet(project.tables_dir / "district_indicators.parquet")
+    latest = indicators[indicators["school_year"] == indicators["school_year"].max()].set_index("district_id")
+    executed = project.executed_dir
+    (target / "index.ipynb").write_text(with_title(executed / f"{project.settings.overview_notebook}.ipynb", project.settings.title), encoding="utf-8")
+    titles = {"outcome_gaps": "outcome gaps", "efficiency": "spending and results", "peers": "peer districts"}
+    for district_id in sorted({t.district_id for t in tasks if t.district_id}):
+        folder = target / "districts" / district_id
+        folder.mkdir(parents=True)
+        row = latest.loc[district_id].copy()
+        row["district_id"] = district_id
+        (folder / "index.qmd").write_text(district_page(row, project.settings.district_notebooks), encoding="utf-8")
+        for notebook in project.settings.district_notebooks:
+            title = f"{row['district_name']}: {titles.get(notebook, notebook.replace('_', ' '))}"
+            (folder / f"{notebook}.ipynb").write_text(with_title(executed / district_id / f"{notebook}.ipynb", title), encoding="utf-8")
+    (target / "districts.qmd").write_text(listing_page(project.settings.title), encoding="utf-8")
+    (target / "methods.qmd").write_text(methods_page(project, provenance), encoding="utf-8")
+    (target / "data-quality.qmd").write_text(data_quality_page(project), encoding="utf-8")
+    for path in sorted(target.rglob("*")):
+        os.utime(path, (SOURCE_TIME, SOURCE_TIME))
+    return target
+
+
+def render(project_dir: Path, renderer: str) -> Path:
+    """Render the generated project into its `_site`, with Quarto or smalldocs."""
+    output = project_dir / "_site"
+    if renderer == "quarto":
+        result = subprocess.run(["quarto", "render", str(project_dir)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RenderError(f"quarto render failed:\n{result.stderr[-4000:]}")
+        return output
+    from smalldocs.config import BuildError, ConfigError
+    from smalldocs.site import build
+
+    try:
+        site = build(project_dir, quiet=True)
+    except (BuildError, ConfigError) as error:
+        raise RenderError(f"smalldocs render failed: {error}") from error
+    broken = [w for w in site.warnings if "broken link" in w]
+    if broken:
+        raise RenderError("broken links in the generated site:\n" + "\n".join(broken))
+    return output
+
+
+def publish(project: Project, rendered: Path, provenance: Provenance) -> Path:
+    """Move the rendered release into `site/<release>/` by renames, then update the version list and home."""
+    site = project.site_dir
+    site.mkdir(parents=True, exist_ok=True)
+    staging = site / f".staging-{project.release}"
+    shutil.rmtree(staging, ignore_errors=True)
+    rendered.rename(staging)
+    target = project.release_site_dir
+    previous = site / f".previous-{project.release}"
+    shutil.rmtree(previous, ignore_errors=True)
+    if target.exists():
+        target.rename(previous)
+    staging.rename(target)
+    shutil.rmtree(previous, ignore_errors=True)
+    write_versions(site, provenance)
+    return target
+
+
+def read_versions(site: Path) -> list[dict]:
+    path = site / "versions.json"
+    return json.loads(path.read_text())["releases"] if path.is_file() else []
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def write_versions(site: Path, provenance: Provenance) -> None:
+    """List the releases (newest last, the one just built marked latest) and point `index.html` at it."""
+    releases = [r for r in read_versions(site) if r["name"] != provenance.release and (site / r["name"]).is_dir()]
+    releases.append({"name": provenance.release, "data_hash": provenance.data_hash, "code_commit": provenance.code_commit, "params_hash": provenance.params_hash})
+    for release in releases:
+        release["latest"] = release["name"] == provenance.release
+    _write_atomic(site / "versions.json", json.dumps({"releases": releases}, indent=2, sort_keys=True) + "\n")
+    target = f"{provenance.release}/index.html"
+    _write_atomic(
+        site / "index.html",
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>districtstat releases</title>'
+        f'<meta http-equiv="refresh" content="0; url={target}"></head>'
+        f'<body><p>The latest release is <a href="{target}">{provenance.release}</a>.</p></body></html>\n',
+    )

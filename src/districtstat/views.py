@@ -1,0 +1,279 @@
+"""The tables, charts and sentences of each page, built from a release so that notebooks stay thin.
+
+Each function returns what a page shows: a `ProtectedTable`, a matplotlib figure with its alt text, or
+plain-language Markdown. Wording is for a board member, not a statistician.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .aggregate import SPENDING_CATEGORIES, subgroup_label
+from .charts import ACCENT, CONTEXT, HIGHLIGHT, figure
+from .disclosure import ProtectedTable, protect
+from .indicators import INDICATORS, kpi_table
+from .peers import peer_standing, why_peers
+from .report import Release
+
+SUBJECT_LABELS = {"ELA": "English language arts", "MATH": "Math"}
+
+
+# ------------------------------------------------------------------ consortium overview
+
+
+def consortium_table(release: Release) -> ProtectedTable:
+    """Every district in the latest year: size, needs, spending, results and efficiency residual."""
+    indicators = release.table("district_indicators")
+    latest = indicators[indicators["school_year"] == release.latest_year]
+    efficiency = release.table("efficiency")[["district_id", "residual"]]
+    table = latest.merge(efficiency, on="district_id", how="left")
+    columns = ["district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", "mean_score_math", "mean_score_ela", "residual"]
+    table = table[[c for c in columns if c in table.columns]].sort_values("district_name", kind="stable")
+    dependent = [c for c in table.columns if c not in ("district_name", "region", "enrollment")]
+    return protect(table, counts={"enrollment": dependent}, min_n=release.min_n)
+
+
+CONSORTIUM_LABELS = {
+    "district_name": "District",
+    "region": "Region",
+    "enrollment": "Students",
+    "pct_ecodis": "% econ. disadv.",
+    "pct_el": "% English learners",
+    "pct_swd": "% with disabilities",
+    "per_pupil_spending": "Spending per pupil",
+    "mean_score_math": "Mean math score",
+    "mean_score_ela": "Mean ELA score",
+    "residual": "Points vs. predicted",
+}
+MONEY = "${:,.0f}"
+CONSORTIUM_FORMATS = {"per_pupil_spending": MONEY, "residual": "{:+.1f}", "enrollment": "{:,.0f}"}
+
+
+def spending_outcome_chart(release: Release, highlight: str | None = None):
+    """Scatter of spending per pupil against the model's outcome, every district labelled."""
+    outcome = release.project.settings.efficiency.outcome
+    indicators = release.table("district_indicators")
+    latest = indicators[indicators["school_year"] == release.latest_year].dropna(subset=[outcome, "per_pupil_spending"])
+    fig, ax = figure()
+    colours = [HIGHLIGHT if d == highlight else (CONTEXT if highlight else HIGHLIGHT) for d in latest["district_id"]]
+    ax.scatter(latest["per_pupil_spending"], latest[outcome], s=np.clip(latest["enrollment"].astype(float) / 80, 20, 400), c=colours, alpha=0.8, edgecolor="black", linewidth=0.5)
+    for _, row in latest.iterrows():
+        ax.annotate(row["district_name"], (row["per_pupil_spending"], row[outcome]), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    ax.set_xlabel("Current spending per pupil ($)")
+    ax.set_ylabel(INDICATORS[outcome].label if outcome in INDICATORS else outcome)
+    ax.xaxis.set_major_formatter(lambda x, _: f"${x:,.0f}")
+    best = latest.loc[latest[outcome].idxmax()]
+    alt = (
+        f"Scatter plot of {len(latest)} districts, spending per pupil from ${latest['per_pupil_spending'].min():,.0f} "
+        f"to ${latest['per_pupil_spending'].max():,.0f} against {ax.get_ylabel().lower()}; "
+        f"the highest result is {best['district_name']} at {best[outcome]:.1f}."
+    )
+    return fig, alt
+
+
+# ------------------------------------------------------------------ outcome gaps
+
+
+def district_gaps(release: Release, district_id: str, year: int | None = None) -> pd.DataFrame:
+    gaps = release.table("gaps")
+    year = year or release.latest_year
+    chosen = gaps[(gaps["district_id"] == district_id) & (gaps["school_year"] == year) & (gaps["grade"] == "ALL")]
+    return chosen.assign(group=chosen["focal"].map(subgroup_label), compared_with=chosen["comparison"].map(subgroup_label))
+
+
+def gap_table(release: Release, district_id: str) -> ProtectedTable:
+    gaps = district_gaps(release, district_id).sort_values(["subject", "gap"], kind="stable")
+    columns = ["subject", "group", "compared_with", "n_focal", "n_comparison", "mean_score_focal", "mean_score_comparison", "gap", "gap_ci_low", "gap_ci_high", "hedges_g", "gap_pct_proficient"]
+    dependent = ["mean_score_focal", "mean_score_comparison", "gap", "gap_ci_low", "gap_ci_high", "hedges_g", "gap_pct_proficient"]
+    return protect(gaps[columns], counts={"n_focal": dependent, "n_comparison": dependent}, min_n=release.min_n)
+
+
+GAP_LABELS = {
+    "subject": "Subject",
+    "group": "Group",
+    "compared_with": "Compared with",
+    "n_focal": "Students in group",
+    "n_comparison": "Students compared",
+    "mean_score_focal": "Group mean",
+    "mean_score_comparison": "Comparison mean",
+    "gap": "Gap (points)",
+    "gap_ci_low": "95% CI low",
+    "gap_ci_high": "95% CI high",
+    "hedges_g": "Gap in SD units",
+    "gap_pct_proficient": "Gap in % proficient",
+}
+GAP_FORMATS = {"gap": "{:+.1f}", "gap_ci_low": "{:+.1f}", "gap_ci_high": "{:+.1f}", "hedges_g": "{:+.2f}", "gap_pct_proficient": "{:+.1f}", "n_focal": "{:,.0f}", "n_comparison": "{:,.0f}"}
+
+
+def _publishable(gaps: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    return gaps[(gaps["n_focal"] >= min_n) & (gaps["n_comparison"] >= min_n)]
+
+
+def gap_lead(release: Release, district_id: str) -> str:
+    """The largest gaps in plain words, and whether each is closing."""
+    gaps = _publishable(district_gaps(release, district_id), release.min_n)
+    gaps = gaps[gaps["comparison_kind"] == "complement"]
+    if gaps.empty:
+        return "No student group in this district is large enough to report a gap."
+    trends = release.table("gap_trends")
+    trends = trends[(trends["district_id"] == district_id) & (trends["grade"] == "ALL")].set_index(["subject", "focal", "comparison"])
+    largest = gaps.reindex(gaps["gap"].abs().sort_values(ascending=False, kind="stable").index).head(3)
+    lines = [f"**{release.district_name(district_id)}, {release.latest_year - 1}–{str(release.latest_year)[-2:]}.** The largest gaps between a student group and the students outside it:", ""]
+    for _, row in largest.iterrows():
+        direction = "below" if row["gap"] < 0 else "above"
+        sentence = f"- {row['group']} scored **{abs(row['gap']):.0f} points {direction}** other students in {subject_words(row['subject'])} ({abs(row['hedges_g']):.2f} standard deviations)"
+        key = (row["subject"], row["focal"], row["comparison"])
+        if key in trends.index and pd.notna(trends.loc[key, "change"]):
+            trend = trends.loc[key]
+            verb = "narrowed" if trend["closing"] else "widened"
+            sentence += f"; the gap {verb} by {abs(trend['change']):.0f} points since {trend['first_year'] - 1}–{str(trend['first_year'])[-2:]}"
+        lines.append(sentence + ".")
+    return "\n".join(lines)
+
+
+def subject_words(code: str) -> str:
+    """How a subject reads inside a sentence: 'math', 'English language arts'."""
+    label = SUBJECT_LABELS.get(code, code)
+    return label.lower() if code == "MATH" else label
+
+
+def gap_chart(release: Release, district_id: str, subject: str = "MATH"):
+    """Horizontal bars: each group's gap to the students outside it, with its confidence interval."""
+    gaps = _publishable(district_gaps(release, district_id), release.min_n)
+    gaps = gaps[(gaps["subject"] == subject) & (gaps["comparison_kind"] == "complement")].sort_values("gap", kind="stable")
+    fig, ax = figure(7.5, max(2.5, 0.4 * len(gaps) + 1))
+    ax.barh(gaps["group"], gaps["gap"], color=[ACCENT if g < 0 else HIGHLIGHT for g in gaps["gap"]])
+    ax.errorbar(gaps["gap"], gaps["group"], xerr=[gaps["gap"] - gaps["gap_ci_low"], gaps["gap_ci_high"] - gaps["gap"]], fmt="none", ecolor="black", capsize=3, linewidth=1)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel(f"{SUBJECT_LABELS[subject]}: group mean minus mean of all other students (scale points)")
+    widest = gaps.iloc[0] if len(gaps) else None
+    alt = f"Bar chart of {len(gaps)} student-group gaps in {SUBJECT_LABELS[subject]} for {release.district_name(district_id)}" + (
+        f"; the largest negative gap is {widest['group']} at {widest['gap']:.1f} points." if widest is not None else "."
+    )
+    return fig, alt
+
+
+def subgroup_results(release: Release, district_id: str) -> ProtectedTable:
+    outcomes = release.table("subgroup_outcomes")
+    rows = outcomes[(outcomes["district_id"] == district_id) & (outcomes["school_year"] == release.latest_year) & (outcomes["grade"] == "ALL")]
+    rows = rows[~rows["subgroup"].str.startswith("NOT_")].assign(group=lambda f: f["subgroup"].map(subgroup_label))
+    table = rows[["subject", "group", "n", "mean_score", "sd_score", "pct_proficient"]].sort_values(["subject", "group"], kind="stable")
+    return protect(table, counts={"n": ["mean_score", "sd_score", "pct_proficient"]}, min_n=release.min_n)
+
+
+RESULT_LABELS = {"subject": "Subject", "group": "Group", "n": "Students tested", "mean_score": "Mean score", "sd_score": "SD", "pct_proficient": "% proficient"}
+
+
+# ------------------------------------------------------------------ efficiency
+
+
+def efficiency_lead(release: Release, district_id: str) -> str:
+    row = release.table("efficiency").set_index("district_id").loc[district_id]
+    fit = release.table("efficiency_fit").iloc[0]
+    direction = "above" if row["residual"] >= 0 else "below"
+    return (
+        f"**{release.district_name(district_id)}** scored **{abs(row['residual']):.1f} points {direction}** the result predicted for a district "
+        f"with its spending and student needs (observed {row['observed']:.1f}, predicted {row['predicted']:.1f}). That places it at the "
+        f"{row['percentile']:.0f}th percentile of the consortium. The model explains {fit['r2'] * 100:.0f}% of the differences between districts "
+        f"in this sample and {max(fit['cv_r2'], 0) * 100:.0f}% when each district is predicted from the others.\n\n"
+        "A residual describes; it does not prove that spending caused anything. Test scores and spending are measured with error, and "
+        "small districts vary more from year to year, so a few points either way is within normal variation."
+    )
+
+
+def efficiency_chart(release: Release, district_id: str):
+    table = release.table("efficiency")
+    fig, ax = figure()
+    others = table[table["district_id"] != district_id]
+    own = table[table["district_id"] == district_id]
+    ax.scatter(others["predicted"], others["observed"], color=CONTEXT, edgecolor="black", linewidth=0.4, label="Other districts")
+    ax.scatter(own["predicted"], own["observed"], color=HIGHLIGHT, s=90, edgecolor="black", label=release.district_name(district_id))
+    low, high = table[["predicted", "observed"]].min().min(), table[["predicted", "observed"]].max().max()
+    ax.plot([low, high], [low, high], color="black", linewidth=0.8, linestyle="--", label="As predicted")
+    ax.set_xlabel("Predicted from spending and needs")
+    ax.set_ylabel("Observed")
+    ax.legend(loc="upper left", fontsize=8)
+    residual = float(own["residual"].iloc[0])
+    alt = f"Scatter plot of observed against predicted results for {len(table)} districts; {release.district_name(district_id)} sits {abs(residual):.1f} points {'above' if residual >= 0 else 'below'} the diagonal line of 'as predicted'."
+    return fig, alt
+
+
+def coefficient_table(release: Release) -> ProtectedTable:
+    return protect(release.table("efficiency_coefficients"), counts={}, min_n=release.min_n)
+
+
+COEFFICIENT_FORMATS = {"estimate": "{:,.3f}", "std_error": "{:,.3f}", "t": "{:.2f}", "p": "{:.3f}", "ci_low": "{:,.3f}", "ci_high": "{:,.3f}"}
+COEFFICIENT_LABELS = {"term": "Term", "estimate": "Estimate", "std_error": "Robust SE (HC1)", "t": "t", "p": "p", "ci_low": "95% CI low", "ci_high": "95% CI high"}
+
+
+def spending_by_function(release: Release, district_id: str) -> ProtectedTable:
+    finance = release.table("finance_by_function")
+    latest = finance[finance["school_year"] == finance["school_year"].max()]
+    median = latest.groupby("category")["per_pupil"].median().rename("consortium_median")
+    own = latest[latest["district_id"] == district_id].set_index("category")[["per_pupil", "share"]]
+    table = own.join(median, how="outer").reindex([c for c in SPENDING_CATEGORIES if c in own.index or c in median.index])
+    table.insert(0, "category", [SPENDING_CATEGORIES[c] for c in table.index])
+    table["difference"] = table["per_pupil"] - table["consortium_median"]
+    return protect(table.reset_index(drop=True), counts={}, min_n=release.min_n)
+
+
+FUNCTION_LABELS = {"category": "Spending category", "per_pupil": "Per pupil", "share": "% of spending", "consortium_median": "Consortium median per pupil", "difference": "Difference"}
+FUNCTION_FORMATS = {"per_pupil": MONEY, "consortium_median": MONEY, "difference": "{:+,.0f}", "share": "{:.1f}%"}
+
+
+# ------------------------------------------------------------------ peers
+
+
+def peer_table(release: Release, district_id: str) -> ProtectedTable:
+    peers = release.table("peers")
+    chosen = peers[peers["district"] == district_id].copy()
+    chosen["peer_name"] = chosen["peer"].map(release.district_name)
+    profile = release.table("district_indicators")
+    latest = profile[profile["school_year"] == release.latest_year].set_index("district_id")
+    chosen = chosen.join(latest[["enrollment", "pct_ecodis", "pct_el", "pct_swd", "locale"]], on="peer")
+    table = chosen[["rank", "peer_name", "distance", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "locale"]]
+    return protect(table, counts={"enrollment": ["pct_ecodis", "pct_el", "pct_swd"]}, min_n=release.min_n)
+
+
+PEER_LABELS = {"rank": "Rank", "peer_name": "Peer district", "distance": "Distance", "enrollment": "Students", "pct_ecodis": "% econ. disadv.", "pct_el": "% English learners", "pct_swd": "% with disabilities", "locale": "Locale"}
+PEER_FORMATS = {"distance": "{:.2f}", "enrollment": "{:,.0f}"}
+
+
+def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
+    profile = release.table("district_indicators")
+    latest = profile[profile["school_year"] == release.latest_year]
+    features = release.project.settings.peers.numeric
+    table = why_peers(latest, district_id, release.peer_ids(district_id), features)
+    return protect(table, counts={}, min_n=release.min_n)
+
+
+WHY_LABELS = {"feature": "Characteristic", "district": "This district", "peer_average": "Peer average", "difference_sd": "Difference (SD units)", "flag": "Notable"}
+WHY_FORMATS = {"difference_sd": "{:+.2f}", "district": "{:,.2f}", "peer_average": "{:,.2f}"}
+
+
+def standing_among_peers(release: Release, district_id: str) -> pd.DataFrame:
+    kpis = kpi_table(release.table("district_indicators"), release.table("operations_kpis"), release.latest_year)
+    return peer_standing(kpis, district_id, release.peer_ids(district_id))
+
+
+def standing_table(release: Release, district_id: str) -> ProtectedTable:
+    standing = standing_among_peers(release, district_id)
+    return protect(standing[["area", "indicator", "district", "peer_median", "rank", "of"]], counts={}, min_n=release.min_n)
+
+
+STANDING_LABELS = {"area": "Area", "indicator": "Indicator", "district": "This district", "peer_median": "Peer median", "rank": "Rank (1 = best)", "of": "Of"}
+STANDING_FORMATS = {"district": "{:,.1f}", "peer_median": "{:,.1f}", "rank": "{:.0f}"}
+
+
+def standing_chart(release: Release, district_id: str):
+    """Dot plot: the district against its peers' range on each KPI, as a percent of the peer median."""
+    standing = standing_among_peers(release, district_id)
+    standing = standing[standing["peer_median"] > 0]
+    ratio = standing["district"] / standing["peer_median"] * 100 - 100
+    fig, ax = figure(7.5, max(2.5, 0.4 * len(standing) + 1))
+    ax.barh(standing["indicator"], ratio, color=[HIGHLIGHT if r >= 0 else ACCENT for r in ratio])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("Percent above (+) or below (−) the peer median")
+    alt = f"Bar chart comparing {release.district_name(district_id)} with the median of its {len(release.peer_ids(district_id))} peers on {len(standing)} indicators."
+    return fig, alt

@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import pytest
+
+from districtstat.config import ParamsError, load_project, parse_settings
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_example_params_resolve_every_path_from_the_project_root():
+    project = load_project(ROOT / "params" / "synthetic.yml")
+    assert project.root == ROOT.resolve()
+    assert project.tables_dir == ROOT.resolve() / "build" / project.release / "tables"
+    assert project.release_site_dir == ROOT.resolve() / "site" / project.release
+    assert project.relative(project.data_dir) == "data/synthetic"
+
+
+def test_unknown_key_is_named_with_its_file(snapshot_params_error):
+    message = snapshot_params_error("title: x\ndataset: synthetic\ndata_dir: d\nrelease: r1\npeers:\n  kk: 3\n")
+    assert message == "params/test.yml: peers.kk: unknown key"
+
+
+def test_missing_and_wrong_values_are_explained(snapshot_params_error):
+    message = snapshot_params_error("title: x\ndataset: synthetic\nrelease: 'bad name'\nmin_n: 0\n")
+    assert message.splitlines() == [
+        "params/test.yml: data_dir: required key is missing",
+        "params/test.yml: release: Value error, must be letters, digits, '.', '_' or '-', starting with a letter or digit (got 'bad name')",
+        "params/test.yml: min_n: Input should be greater than or equal to 1 (got 0)",
+    ]
+
+
+def test_yaml_syntax_error_names_the_line(snapshot_params_error):
+    message = snapshot_params_error("title: x\ndataset: [unclosed\n")
+    assert message.startswith("params/test.yml:3: not valid YAML")
+
+
+@pytest.fixture
+def snapshot_params_error():
+    def parse(text: str) -> str:
+        with pytest.raises(ParamsError) as caught:
+            parse_settings(text, "params/test.yml")
+        return str(caught.value)
+
+    return parse

@@ -1,0 +1,55 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from districtstat.gaps import comparisons, gap_trends, hedges_g, outcome_gaps
+
+
+def outcome_rows(year, district, rows):
+    return [
+        {"school_year": year, "district_id": district, "subject": "MATH", "grade": "ALL", "subgroup": g, "n": n, "mean_score": m, "sd_score": s, "pct_proficient": p}
+        for g, n, m, s, p in rows
+    ]
+
+
+def test_hedges_g_matches_a_hand_computation():
+    # n1=20, n2=30, means 480 and 500, SDs 40 and 50
+    pooled = math.sqrt((19 * 40**2 + 29 * 50**2) / 48)
+    d = -20 / pooled
+    j = 1 - 3 / (4 * 50 - 9)
+    g, se = hedges_g(480.0, 40.0, 20, 500.0, 50.0, 30)
+    assert g == pytest.approx(j * d, rel=1e-12)
+    assert se == pytest.approx(math.sqrt(50 / 600 + (j * d) ** 2 / 100), rel=1e-12)
+
+
+def test_comparisons_pair_each_group_with_its_complement_and_races_with_white():
+    pairs = comparisons(["ALL", "EL", "NOT_EL", "RACE_HI", "NOT_RACE_HI", "RACE_WH", "NOT_RACE_WH"])
+    assert ("EL", "NOT_EL", "complement") in pairs
+    assert ("RACE_HI", "RACE_WH", "White") in pairs
+    assert ("RACE_WH", "RACE_WH", "White") not in pairs
+    assert all(focal != "ALL" and not focal.startswith("NOT_") for focal, _, _ in pairs)
+
+
+def test_outcome_gaps_difference_ci_and_proficiency():
+    table = pd.DataFrame(outcome_rows(2024, "D01", [("ALL", 100, 495, 48, 50), ("EL", 20, 460, 40, 20), ("NOT_EL", 80, 503.75, 45, 57.5)]))
+    gaps = outcome_gaps(table)
+    row = gaps.iloc[0]
+    assert (row["focal"], row["comparison"]) == ("EL", "NOT_EL")
+    assert row["gap"] == pytest.approx(-43.75)
+    half_width = 1.959963984540054 * math.sqrt(40**2 / 20 + 45**2 / 80)
+    assert row["gap_ci_high"] - row["gap"] == pytest.approx(half_width)
+    assert row["gap_pct_proficient"] == pytest.approx(-37.5)
+
+
+def test_gap_trends_detect_a_closing_gap():
+    rows = []
+    for year, gap in [(2022, -30), (2023, -25), (2024, -20)]:
+        rows += outcome_rows(year, "D01", [("ECODIS", 50, 480 + gap, 40, 40), ("NOT_ECODIS", 50, 480, 40, 60)])
+    trends = gap_trends(outcome_gaps(pd.DataFrame(rows)))
+    row = trends.iloc[0]
+    assert row["change"] == pytest.approx(10)
+    assert row["slope_per_year"] == pytest.approx(5)
+    assert bool(row["closing"]) is True
+    assert np.isfinite(row["slope_per_year"])
