@@ -70,10 +70,8 @@ def subgroup_label(code: str) -> str:
         return RACE_LABELS.get(code[5:], code[5:])
     if code.startswith("SEX_"):
         return SEX_LABELS.get(code[4:], code[4:])
-    if code.startswith(("NOT_RACE_", "NOT_SEX_")):
-        return "All but " + subgroup_label(code[4:])
     if code.startswith("NOT_"):
-        return "Not " + subgroup_label(code[4:])[0].lower() + subgroup_label(code[4:])[1:]
+        return "All but " + subgroup_label(code[4:])
     if "_X_" in code:
         return " × ".join(subgroup_label(part) for part in code.split("_X_"))
     return PROGRAM_LABELS.get(code, code.replace("_", " ").title())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from . import synthetic
@@ -15,5 +16,5 @@ def write_example(name: str, out_dir: Path, *, students: int | None = None, seed
     spec = synthetic.ConsortiumSpec()
     overrides = {key: value for key, value in {"students": students, "seed": seed}.items() if value is not None}
     if overrides:
-        spec = synthetic.dataclasses.replace(spec, **overrides) if hasattr(synthetic, "dataclasses") else spec.model_copy(update=overrides)
+        spec = dataclasses.replace(spec, **overrides)
     return synthetic.write_consortium(out_dir, spec)

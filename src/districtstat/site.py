@@ -179,7 +179,7 @@ shown as `*`, never as 0 or blank.
 
 def data_quality_page(project: Project) -> str:
     report = json.loads((project.build_dir / "data_quality.json").read_text())
-    rows = "\n".join(f"| {entry['entity']} | {entry['rows']:,} | {entry['problems']:,} |" for entry in report["files"])
+    rows = "\n".join(f"| {entity} | {entry['rows'] or 0:,} | {entry['failures']:,} |" for entity, entry in sorted(report["files"].items()))
     status = "Every input file passed its data contract." if report.get("ok") else "Some input files failed their data contracts."
     return f"{_yaml_front({'title': 'Data quality'})}\n{status}\n\n| Input | Rows | Problems |\n|---|---|---|\n{rows}\n\n: Validation of each input file against its data contract\n"
 

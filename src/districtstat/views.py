@@ -79,13 +79,15 @@ def district_gaps(release: Release, district_id: str, year: int | None = None) -
     gaps = release.table("gaps")
     year = year or release.latest_year
     chosen = gaps[(gaps["district_id"] == district_id) & (gaps["school_year"] == year) & (gaps["grade"] == "ALL")]
-    return chosen.assign(group=chosen["focal"].map(subgroup_label), compared_with=chosen["comparison"].map(subgroup_label))
+    compared_with = chosen["comparison"].map(subgroup_label).where(chosen["comparison_kind"] != "complement", "All other students")
+    return chosen.assign(group=chosen["focal"].map(subgroup_label), compared_with=compared_with)
 
 
 def gap_table(release: Release, district_id: str) -> ProtectedTable:
     gaps = district_gaps(release, district_id).sort_values(["subject", "gap"], kind="stable")
-    columns = ["subject", "group", "compared_with", "n_focal", "n_comparison", "mean_score_focal", "mean_score_comparison", "gap", "gap_ci_low", "gap_ci_high", "hedges_g", "gap_pct_proficient"]
-    dependent = ["mean_score_focal", "mean_score_comparison", "gap", "gap_ci_low", "gap_ci_high", "hedges_g", "gap_pct_proficient"]
+    gaps = gaps.assign(gap_ci=[f"{low:+.1f} to {high:+.1f}" for low, high in zip(gaps["gap_ci_low"], gaps["gap_ci_high"])])
+    columns = ["subject", "group", "compared_with", "n_focal", "n_comparison", "gap", "gap_ci", "hedges_g", "gap_pct_proficient"]
+    dependent = ["gap", "gap_ci", "hedges_g", "gap_pct_proficient"]
     return protect(gaps[columns], counts={"n_focal": dependent, "n_comparison": dependent}, min_n=release.min_n)
 
 
@@ -95,15 +97,12 @@ GAP_LABELS = {
     "compared_with": "Compared with",
     "n_focal": "Students in group",
     "n_comparison": "Students compared",
-    "mean_score_focal": "Group mean",
-    "mean_score_comparison": "Comparison mean",
     "gap": "Gap (points)",
-    "gap_ci_low": "95% CI low",
-    "gap_ci_high": "95% CI high",
+    "gap_ci": "95% confidence interval",
     "hedges_g": "Gap in SD units",
     "gap_pct_proficient": "Gap in % proficient",
 }
-GAP_FORMATS = {"gap": "{:+.1f}", "gap_ci_low": "{:+.1f}", "gap_ci_high": "{:+.1f}", "hedges_g": "{:+.2f}", "gap_pct_proficient": "{:+.1f}", "n_focal": "{:,.0f}", "n_comparison": "{:,.0f}"}
+GAP_FORMATS = {"gap": "{:+.1f}", "hedges_g": "{:+.2f}", "gap_pct_proficient": "{:+.1f}", "n_focal": "{:,.0f}", "n_comparison": "{:,.0f}"}
 
 
 def _publishable(gaps: pd.DataFrame, min_n: int) -> pd.DataFrame:
@@ -118,8 +117,9 @@ def gap_lead(release: Release, district_id: str) -> str:
         return "No student group in this district is large enough to report a gap."
     trends = release.table("gap_trends")
     trends = trends[(trends["district_id"] == district_id) & (trends["grade"] == "ALL")].set_index(["subject", "focal", "comparison"])
-    largest = gaps.reindex(gaps["gap"].abs().sort_values(ascending=False, kind="stable").index).head(3)
-    lines = [f"**{release.district_name(district_id)}, {release.latest_year - 1}–{str(release.latest_year)[-2:]}.** The largest gaps between a student group and the students outside it:", ""]
+    behind = gaps[gaps["gap"] < 0]
+    largest = (behind if len(behind) else gaps).sort_values("gap", key=abs, ascending=False, kind="stable").head(3)
+    lines = [f"**{release.district_name(district_id)}, {school_year(release.latest_year)}.** The groups furthest behind the other students:", ""]
     for _, row in largest.iterrows():
         direction = "below" if row["gap"] < 0 else "above"
         sentence = f"- {row['group']} scored **{abs(row['gap']):.0f} points {direction}** other students in {subject_words(row['subject'])} ({abs(row['hedges_g']):.2f} standard deviations)"
@@ -127,9 +127,18 @@ def gap_lead(release: Release, district_id: str) -> str:
         if key in trends.index and pd.notna(trends.loc[key, "change"]):
             trend = trends.loc[key]
             verb = "narrowed" if trend["closing"] else "widened"
-            sentence += f"; the gap {verb} by {abs(trend['change']):.0f} points since {trend['first_year'] - 1}–{str(trend['first_year'])[-2:]}"
+            sentence += f"; the gap {verb} by {points(trend['change'])} since {school_year(trend['first_year'])}"
         lines.append(sentence + ".")
     return "\n".join(lines)
+
+
+def school_year(spring_year: int) -> str:
+    return f"{int(spring_year) - 1}–{str(int(spring_year))[-2:]}"
+
+
+def points(value: float) -> str:
+    rounded = abs(round(float(value)))
+    return f"{rounded:.0f} point" + ("" if rounded == 1 else "s")
 
 
 def subject_words(code: str) -> str:
@@ -245,7 +254,19 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     latest = profile[profile["school_year"] == release.latest_year]
     features = release.project.settings.peers.numeric
     table = why_peers(latest, district_id, release.peer_ids(district_id), features)
+    table["feature"] = table["feature"].map(lambda f: FEATURE_LABELS.get(f, f))
     return protect(table, counts={}, min_n=release.min_n)
+
+
+FEATURE_LABELS = {
+    "log_enrollment": "Enrollment (log scale)",
+    "enrollment": "Enrollment",
+    "pct_ecodis": "% economically disadvantaged",
+    "pct_el": "% English learners",
+    "pct_swd": "% with disabilities",
+    "per_pupil_spending": "Spending per pupil",
+    "median_household_income": "Median household income",
+}
 
 
 WHY_LABELS = {"feature": "Characteristic", "district": "This district", "peer_average": "Peer average", "difference_sd": "Difference (SD units)", "flag": "Notable"}
@@ -272,8 +293,10 @@ def standing_chart(release: Release, district_id: str):
     standing = standing[standing["peer_median"] > 0]
     ratio = standing["district"] / standing["peer_median"] * 100 - 100
     fig, ax = figure(7.5, max(2.5, 0.4 * len(standing) + 1))
-    ax.barh(standing["indicator"], ratio, color=[HIGHLIGHT if r >= 0 else ACCENT for r in ratio])
+    better = np.where(standing["better"] == "lower", ratio < 0, ratio > 0)
+    colours = [CONTEXT if way == "neither" else (HIGHLIGHT if good else ACCENT) for way, good in zip(standing["better"], better)]
+    ax.barh(standing["indicator"], ratio, color=colours)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("Percent above (+) or below (−) the peer median")
+    ax.set_xlabel("Percent above (+) or below (−) the peer median; blue = better, orange = worse")
     alt = f"Bar chart comparing {release.district_name(district_id)} with the median of its {len(release.peer_ids(district_id))} peers on {len(standing)} indicators."
     return fig, alt
