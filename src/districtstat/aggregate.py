@@ -63,17 +63,17 @@ FUNCTION_CATEGORY = {
 
 
 def subgroup_label(code: str) -> str:
-    """The words a board member reads for a subgroup code (`NOT_EL` -> `Not English learners`)."""
+    """The words a board member reads for a subgroup code (`NOT_EL` -> `All but English learners`)."""
     if code == "ALL":
         return "All students"
+    if "_X_" in code:
+        return " × ".join(subgroup_label(part) for part in code.split("_X_"))
     if code.startswith("RACE_"):
         return RACE_LABELS.get(code[5:], code[5:])
     if code.startswith("SEX_"):
         return SEX_LABELS.get(code[4:], code[4:])
     if code.startswith("NOT_"):
         return "All but " + subgroup_label(code[4:])
-    if "_X_" in code:
-        return " × ".join(subgroup_label(part) for part in code.split("_X_"))
     return PROGRAM_LABELS.get(code, code.replace("_", " ").title())
 
 
@@ -113,7 +113,7 @@ def student_year(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     absence = attendance_flags(tables.get("attendance"))
     if absence is not None:
         frame = frame.merge(absence, on=["school_year", "student_id"], how="left")
-        frame["CHRONIC_ABSENT"] = frame["CHRONIC_ABSENT"].fillna(False).astype(bool)
+        frame["CHRONIC_ABSENT"] = frame["CHRONIC_ABSENT"].astype("boolean")  # unknown without an attendance record
     return frame
 
 
@@ -159,11 +159,12 @@ def subgroup_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
     for column, prefix in (("race_ethnicity", "RACE_"), ("sex", "SEX_")):
         for code in sorted(frame[column].dropna().unique()):
             masks[f"{prefix}{code}"] = frame[column] == code
-            masks[f"NOT_{prefix}{code}"] = frame[column] != code
+            masks[f"NOT_{prefix}{code}"] = frame[column].notna() & (frame[column] != code)
     flags = [c for c in frame.columns if c in PROGRAM_LABELS]
     for code in sorted(flags):
-        masks[code] = frame[code].astype(bool)
-        masks[f"NOT_{code}"] = ~frame[code].astype(bool)
+        masks[code] = frame[code].eq(True)
+        # Without a record (no attendance, or tested without an enrollment) a student is in neither group.
+        masks[f"NOT_{code}"] = frame[code].eq(False) if code == "CHRONIC_ABSENT" else ~frame[code].eq(True)
     return masks
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 ROW_LEVEL_FIELDS = ("student_id", "birth_date")
-TEXT_SUFFIXES = {".html", ".json", ".csv", ".txt", ".md", ".xml", ".js"}
+TEXT_SUFFIXES = {".html", ".htm", ".json", ".csv", ".tsv", ".txt", ".md", ".xml", ".svg", ".js"}
 
 
 class DisclosureAuditError(RuntimeError):
@@ -29,7 +29,7 @@ def student_identifiers(data_dir: Path) -> set[str]:
 def scan_site(site_dir: Path, identifiers: set[str]) -> list[str]:
     """Files under `site_dir` that contain a student identifier or the name of a row-level field."""
     problems = []
-    for path in sorted(p for p in site_dir.rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES):
+    for path in sorted(p for p in site_dir.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES):
         text = path.read_text(encoding="utf-8", errors="replace")
         where = path.relative_to(site_dir).as_posix()
         for field in ROW_LEVEL_FIELDS:

@@ -50,15 +50,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     console = _console()
     if args.data:
         data_dir = Path(args.data)
-        root = find_root(Path.cwd())
+        contracts = Path(args.contracts) if args.contracts else find_root(Path.cwd()) / "data_contracts"
         if not data_dir.is_dir():
             console.print(f"districtstat validate: {data_dir}: no such folder")
             return USAGE
     else:
         project = load_project(args.params or default_params())
         ensure_data(project)
-        data_dir, root = project.data_dir, project.root
-    report = validate_dataset(data_dir, load_contracts(root / "data_contracts"), display_root=Path.cwd())
+        data_dir, contracts = project.data_dir, project.contracts_dir
+    report = validate_dataset(data_dir, load_contracts(contracts), display_root=Path.cwd())
     _print_report(report, console)
     if report.ok:
         console.print(f"valid: {sum(info['rows'] for info in report.files.values()):,} rows in {len(report.files)} files")
@@ -121,6 +121,7 @@ def parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--params", help="params file naming the dataset (default params/synthetic.yml)")
     validate.add_argument("--data", help="a dataset folder to check instead")
+    validate.add_argument("--contracts", help="the contracts folder (default: data_contracts/ of the project around the current folder)")
     validate.set_defaults(func=cmd_validate)
 
     build = commands.add_parser(

@@ -1,0 +1,33 @@
+"""Make a throwaway districtstat project: the repo's config, notebooks and contracts, with its own data."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def make_project(root: Path, release: str = "r1", students: int = 6000, extra_params: str = "") -> Path:
+    """A project folder with a small synthetic consortium; returns its params file."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "_quarto.yml", root / "_quarto.yml")
+    for folder in ("notebooks", "data_contracts"):
+        shutil.copytree(ROOT / folder, root / folder, dirs_exist_ok=True)
+    (root / "params").mkdir(exist_ok=True)
+    params = root / "params" / "test.yml"
+    params.write_text(
+        f"title: Test Consortium\ndataset: synthetic\ndata_dir: data/synthetic\nrelease: {release}\nmin_n: 10\n{extra_params}",
+        encoding="utf-8",
+    )
+    if not (root / "data" / "synthetic").is_dir():
+        from districtstat.examples import write_example
+
+        write_example("synthetic", root / "data" / "synthetic", students=students)
+    return params
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Every file under a folder with the hash of its bytes, for byte-for-byte comparisons."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}

@@ -1,0 +1,152 @@
+"""End to end: the synthetic consortium built into a site, as the README's first command does."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+
+from districtstat.cli import main
+from helpers import make_project, tree_digest
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A project built once as release r1; tests that change it work on copies."""
+    root = tmp_path_factory.mktemp("consortium")
+    params = make_project(root)
+    assert main(["build", "--params", str(params), "--quiet", "--workers", "2"]) == 0
+    return root, params
+
+
+class Tables(HTMLParser):
+    """Collects the header and body cells of every table on a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._cell, self._in = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"headers": [], "rows": [], "caption": ""})
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th", "caption"):
+            self._in, self._cell = tag, ""
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if tag == self._in and self.tables:
+            table = self.tables[-1]
+            if tag == "caption":
+                table["caption"] = self._cell.strip()
+            elif tag == "th":
+                table["headers"].append(self._cell.strip())
+            else:
+                table["rows"][-1].append(self._cell.strip())
+            self._cell = self._in = None
+
+
+def page_tables(path):
+    parser = Tables()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tables
+
+
+def test_release_has_home_listing_and_every_district_page(built):
+    root, _ = built
+    release = root / "site" / "r1"
+    districts = sorted(p.name for p in (release / "districts").iterdir())
+    assert len(districts) >= 12
+    for page in ["index.html", "districts.html", "methods.html", "data-quality.html"]:
+        assert (release / page).is_file(), page
+    for district in districts:
+        for page in ["index", "outcome_gaps", "efficiency", "peers"]:
+            assert (release / "districts" / district / f"{page}.html").is_file(), (district, page)
+    listing = (release / "districts.html").read_text(encoding="utf-8")
+    assert 'class="form-control form-control-sm listing-filter"' in listing
+    assert all(f'href="districts/{d}/index.html"' in listing for d in districts)
+
+
+def test_district_pages_show_tables_with_captions_and_charts_with_alt_text(built):
+    root, _ = built
+    folder = root / "site" / "r1" / "districts" / "D03"
+    for page in ["outcome_gaps", "efficiency", "peers"]:
+        html = (folder / f"{page}.html").read_text(encoding="utf-8")
+        images = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', html)
+        assert images and all(len(alt) > 40 for alt in images), page
+        tables = page_tables(folder / f"{page}.html")
+        assert tables and all(t["caption"] and t["headers"] for t in tables), page
+        assert 'scope="col"' in html
+
+
+def test_no_published_count_is_below_min_n(built):
+    root, _ = built
+    checked = 0
+    for page in sorted((root / "site" / "r1").rglob("*.html")):
+        for table in page_tables(page):
+            count_columns = [i for i, h in enumerate(table["headers"]) if h.startswith("Students")]
+            for row in table["rows"]:
+                for i in count_columns:
+                    if i < len(row) and row[i] != "*":
+                        value = float(row[i].replace(",", ""))
+                        assert value == 0 or value >= 10, (page.name, table["caption"], row)
+                        checked += 1
+    assert checked > 100
+    gaps = (root / "site" / "r1" / "districts" / "D10" / "outcome_gaps.html").read_text(encoding="utf-8")
+    assert "fewer than 10 students" in gaps
+
+
+def test_provenance_on_every_page_and_versions_listed(built):
+    root, _ = built
+    site = root / "site"
+    for page in (site / "r1").rglob("*.html"):
+        assert re.search(r"Release r1 · data [0-9a-f]{12} · code \S+ · parameters [0-9a-f]{12}", page.read_text(encoding="utf-8")), page
+    versions = json.loads((site / "versions.json").read_text())
+    assert [r["name"] for r in versions["releases"]] == ["r1"]
+    assert 'url=r1/index.html' in (site / "index.html").read_text()
+
+
+def test_rebuilding_from_scratch_gives_byte_identical_site(built, tmp_path):
+    root, params = built
+    before = tree_digest(root / "site")
+    assert main(["build", "--params", str(params), "--quiet", "--force"]) == 0
+    assert tree_digest(root / "site") == before
+
+
+def test_a_second_release_leaves_the_first_untouched(built, tmp_path):
+    root, _ = built
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("build"))
+    first = tree_digest(copy / "site" / "r1")
+    params = make_project(copy, release="r2")
+    assert main(["build", "--params", str(params), "--quiet"]) == 0
+    assert tree_digest(copy / "site" / "r1") == first
+    versions = json.loads((copy / "site" / "versions.json").read_text())["releases"]
+    assert [(r["name"], r["latest"]) for r in versions] == [("r1", False), ("r2", True)]
+    assert "url=r2/index.html" in (copy / "site" / "index.html").read_text()
+
+
+def test_invalid_data_stop_the_build_before_analysis_and_publish_nothing(built, tmp_path, capsys):
+    root, _ = built
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("build"))
+    site_before = tree_digest(copy / "site")
+    students = copy / "data" / "synthetic" / "students.csv"
+    lines = students.read_text().splitlines()
+    fields = lines[1].split(",")
+    fields[2] = "ZZ"
+    lines[1] = ",".join(fields)
+    students.write_text("\n".join(lines) + "\n")
+    params = make_project(copy, release="r3")
+    assert main(["build", "--params", str(params), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "data/synthetic/students.csv:2: race_ethnicity: not in code set federal_race_ethnicity_7@2007 (ZZ)" in err
+    assert not (copy / "build" / "r3" / "tables").exists()
+    assert tree_digest(copy / "site") == site_before
