@@ -6,12 +6,14 @@ Exit status: 0 success; 1 the data fail their contracts or a notebook failed; 2 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
 from .config import ParamsError, find_root, load_project
+from .contracts import ContractError
 
 DEFAULT_PARAMS = Path("params") / "synthetic.yml"
 OK, DATA_FAILED, USAGE = 0, 1, 2
@@ -34,7 +36,7 @@ def cmd_example(args: argparse.Namespace) -> int:
         return USAGE
     out = Path(args.out) if args.out else find_root(Path.cwd()) / "data" / args.name
     written = write_example(args.name, out, students=args.students, seed=args.seed)
-    _console().print(f"wrote the {args.name} example to {written}")
+    _console().print(f"wrote the {args.name} example to {os.path.relpath(written)}")
     return OK
 
 
@@ -152,8 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except ParamsError as error:
-        _console().print(f"districtstat {args.command}: {error}", markup=False)
+    except (ParamsError, ContractError, FileNotFoundError, KeyError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        _console().print(f"districtstat {args.command}: {message}", markup=False)
         return USAGE
     except KeyboardInterrupt:
         _console().print("districtstat: stopped; nothing was published")

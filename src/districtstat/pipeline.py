@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
 from .aggregate import aggregate
 from .config import Project
 from .contracts import ValidationReport, load_contracts, validate_dataset
 from .examples import EXAMPLES, write_example
 from .models import fit_models
-from .provenance import hash_files, hash_json
+from .provenance import hash_files, hash_json, package_fingerprint
 
 DATA_SUFFIXES = (".csv", ".parquet")
 
@@ -39,7 +38,7 @@ class Fingerprint:
 
     @property
     def key(self) -> str:
-        return hash_json({"data": self.data, "contracts": self.contracts, "params": self.params, "version": __version__})
+        return hash_json({"data": self.data, "contracts": self.contracts, "params": self.params, "code": package_fingerprint()})
 
 
 def ensure_data(project: Project) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
@@ -31,6 +32,14 @@ def hash_files(paths: list[Path], root: Path) -> str:
                 digest.update(block)
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def package_fingerprint() -> str:
+    """A hash of districtstat's own source: a code change invalidates cached tables and notebooks."""
+    package = Path(__file__).parent
+    files = [p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".css", ".yml", ".yaml") and "__pycache__" not in p.parts]
+    return hash_files(files, package)
 
 
 def hash_json(value: object) -> str:

@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import __version__
 from .config import Project
-from .provenance import hash_bytes, hash_json
+from .provenance import hash_bytes, hash_json, package_fingerprint
 
 METADATA_KEY = "districtstat"
 
@@ -77,7 +77,7 @@ def check_parameters(notebook: Path, given: dict) -> None:
 
 
 def task_key(notebook: Path, parameters: dict, tables_key: str) -> str:
-    return hash_json({"notebook": hash_bytes(notebook.read_bytes()), "parameters": parameters, "tables": tables_key, "version": __version__})
+    return hash_json({"notebook": hash_bytes(notebook.read_bytes()), "parameters": parameters, "tables": tables_key, "code": package_fingerprint()})
 
 
 def recorded_key(output: Path) -> str | None:

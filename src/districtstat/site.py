@@ -85,7 +85,7 @@ def with_title(notebook_path: Path, title: str) -> str:
 def district_page(district: pd.Series, notebooks: list[str]) -> str:
     front = {
         "title": str(district["district_name"]),
-        "subtitle": f"District {district['district_id']}",
+        "subtitle": str(district["district_id"]),
         "description": f"{int(district['enrollment']):,} students · {district['region']} · {district['locale']}",
         "categories": [str(district["region"]), size_band(float(district["enrollment"]))],
     }
@@ -111,6 +111,7 @@ def listing_page(settings_title: str) -> str:
             "contents": "districts/*/index.qmd",
             "type": "table",
             "fields": ["title", "subtitle", "description", "categories"],
+            "field-display-names": {"title": "District", "subtitle": "Id", "description": "Profile", "categories": "Region and size"},
             "sort": "title",
             "filter-ui": True,
             "sort-ui": True,
