@@ -67,7 +67,7 @@ def test_release_has_home_listing_and_every_district_page(built):
     for page in ["index.html", "districts.html", "methods.html", "data-quality.html"]:
         assert (release / page).is_file(), page
     for district in districts:
-        for page in ["index", "outcome_gaps", "efficiency", "peers"]:
+        for page in ["index", "scorecard", "outcome_gaps", "efficiency", "peers"]:
             assert (release / "districts" / district / f"{page}.html").is_file(), (district, page)
     listing = (release / "districts.html").read_text(encoding="utf-8")
     assert 'class="form-control form-control-sm listing-filter"' in listing
@@ -77,7 +77,7 @@ def test_release_has_home_listing_and_every_district_page(built):
 def test_district_pages_show_tables_with_captions_and_charts_with_alt_text(built):
     root, _ = built
     folder = root / "site" / "r1" / "districts" / "D03"
-    for page in ["outcome_gaps", "efficiency", "peers"]:
+    for page in ["scorecard", "outcome_gaps", "efficiency", "peers"]:
         html = (folder / f"{page}.html").read_text(encoding="utf-8")
         images = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', html)
         assert images and all(len(alt) > 40 for alt in images), page

@@ -53,3 +53,15 @@ def test_gap_trends_detect_a_closing_gap():
     assert row["slope_per_year"] == pytest.approx(5)
     assert bool(row["closing"]) is True
     assert np.isfinite(row["slope_per_year"])
+
+
+def test_percent_proficient_gap_has_a_wald_interval():
+    table = pd.DataFrame(outcome_rows(2024, "D01", [("EL", 100, 460, 40, 20), ("NOT_EL", 400, 500, 45, 60)]))
+    row = outcome_gaps(table).iloc[0]
+    half = 1.959963984540054 * 100 * math.sqrt(0.2 * 0.8 / 100 + 0.6 * 0.4 / 400)
+    assert row["gap_pct_proficient"] == pytest.approx(-40)
+    assert row["gap_pct_proficient_ci_high"] - row["gap_pct_proficient"] == pytest.approx(half)
+
+
+def test_an_intersection_is_compared_with_all_students():
+    assert ("EL_X_ECODIS", "ALL", "all students") in comparisons(["ALL", "EL_X_ECODIS", "EL", "NOT_EL"])

@@ -43,11 +43,37 @@ class PeerModel(Strict):
     missing: Literal["zero", "mean", "exclude"] = "zero"
 
 
+class GapSettings(Strict):
+    """Which crossings of student groups to report beside the single groups (e.g. EL × ECODIS)."""
+
+    intersections: list[list[str]] = Field(default_factory=lambda: [["EL", "ECODIS"]])
+    confidence: float = Field(0.95, gt=0, lt=1)
+
+
+GOAL_KEY = re.compile(r"^(gap\.[A-Z0-9_]+\.(ELA|MATH)|[A-Za-z0-9_]+)$")
+
+
 class DistrictSettings(Strict):
-    """Per-district overrides: goals for the scorecard and, optionally, a fixed peer list."""
+    """Per-district overrides: goals for the scorecard and, optionally, a fixed peer list.
+
+    A goal is `indicator: target` (an indicator code such as `mean_score_math`, reached when the value is at
+    or beyond the target in the indicator's better direction) or `gap.GROUP.SUBJECT: target` (reached when the
+    gap is no wider than the target, e.g. `gap.ECODIS.MATH: -15`).
+    """
 
     goals: dict[str, float] = Field(default_factory=dict)
     peers: list[str] | None = None
+
+    @field_validator("goals")
+    @classmethod
+    def _goal_keys_are_indicators_or_gaps(cls, goals: dict[str, float]) -> dict[str, float]:
+        from .indicators import INDICATORS
+
+        for key in goals:
+            if not GOAL_KEY.match(key) or (not key.startswith("gap.") and key not in INDICATORS):
+                known = ", ".join(sorted(INDICATORS))
+                raise ValueError(f"goal {key!r} is neither an indicator ({known}) nor gap.GROUP.SUBJECT such as gap.EL.MATH")
+        return goals
 
 
 class Settings(Strict):
@@ -60,11 +86,11 @@ class Settings(Strict):
     min_n: int = Field(10, ge=1)
     subjects: list[Literal["ELA", "MATH"]] = Field(default_factory=lambda: ["ELA", "MATH"])
     overview_notebook: str = "overview"
-    district_notebooks: list[str] = Field(default_factory=lambda: ["outcome_gaps", "efficiency", "peers"])
-    efficiency: EfficiencyModel = Field(default_factory=EfficiencyModel)
+    district_notebooks: list[str] = Field(default_factory=lambda: ["scorecard", "outcome_gaps", "efficiency", "peers"])
+    efficiency: EfficiencyModel | None = Field(default_factory=EfficiencyModel, description="null when the data have no spending")
     peers: PeerModel = Field(default_factory=PeerModel)
+    gaps: GapSettings = Field(default_factory=GapSettings)
     districts: dict[str, DistrictSettings] = Field(default_factory=dict)
-    example_district: str | None = None
 
     @field_validator("release")
     @classmethod

@@ -105,3 +105,25 @@ def peer_percentiles(districts: pd.DataFrame, peers: pd.DataFrame, id_col: str =
         peer_residuals = residual.reindex(peer_ids).dropna()
         shares.append(float((peer_residuals < residual[district]).mean() * 100) if len(peer_residuals) else np.nan)
     return np.array(shares)
+
+
+def school_allocation(school_profile: pd.DataFrame, need: str = "pct_ecodis", spending: str = "per_pupil_spending", min_schools: int = 4) -> pd.DataFrame:
+    """Within each district: the slope of school spending per pupil on school need, with its CI.
+
+    A positive slope whose interval excludes zero means money follows need (progressive allocation);
+    only spending charged to schools counts, so district-wide services are left out.
+    """
+    rows = []
+    usable = school_profile.dropna(subset=[need, spending])
+    for (year, district), schools in usable.groupby(["school_year", "district_id"], sort=True):
+        row = {"school_year": year, "district_id": district, "schools": len(schools), "slope": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+        if len(schools) >= min_schools and schools[need].nunique() > 1:
+            result = smf.ols(f"{spending} ~ {need}", data=schools).fit(cov_type="HC1")
+            interval = result.conf_int().loc[need]
+            row.update(slope=float(result.params[need]), ci_low=float(interval[0]), ci_high=float(interval[1]))
+        rows.append(row)
+    table = pd.DataFrame(rows, columns=["school_year", "district_id", "schools", "slope", "ci_low", "ci_high"])
+    table["pattern"] = np.select(
+        [table["ci_low"] > 0, table["ci_high"] < 0, table["slope"].notna()], ["progressive", "regressive", "no clear pattern"], default="too few schools"
+    )
+    return table

@@ -10,7 +10,11 @@ KEYS = ["school_year", "district_id", "subject", "grade"]
 
 
 def comparisons(subgroups: list[str]) -> list[tuple[str, str, str]]:
-    """(focal group, comparison group, kind) for every gap a district page reports."""
+    """(focal group, comparison group, kind) for every gap a district page reports.
+
+    A group is compared with its complement; an intersection (EL_X_ECODIS), which has no complement
+    row, is compared with all students; each race/ethnicity is also compared with White students.
+    """
     present = set(subgroups)
     pairs = []
     for code in sorted(present):
@@ -18,6 +22,8 @@ def comparisons(subgroups: list[str]) -> list[tuple[str, str, str]]:
             continue
         if f"NOT_{code}" in present:
             pairs.append((code, f"NOT_{code}", "complement"))
+        elif "_X_" in code and "ALL" in present:
+            pairs.append((code, "ALL", "all students"))
         if code.startswith("RACE_") and code != "RACE_WH" and "RACE_WH" in present:
             pairs.append((code, "RACE_WH", "White"))
     return pairs
@@ -36,7 +42,7 @@ def hedges_g(mean_1, sd_1, n_1, mean_2, sd_2, n_2):
 
 
 def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Difference in means (Welch CI), Hedges' g (CI) and difference in percent proficient for every pair."""
+    """Difference in means (Welch CI), Hedges' g (CI) and difference in percent proficient (Wald CI) for every pair."""
     z = stats.norm.ppf(0.5 + confidence / 2)
     indexed = subgroup_outcomes.set_index(KEYS + ["subgroup"]).sort_index()
     rows = []
@@ -59,6 +65,10 @@ def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> p
     g, g_se = hedges_g(gaps["mean_score_focal"], gaps["sd_score_focal"], n_1, gaps["mean_score_comparison"], gaps["sd_score_comparison"], n_2)
     gaps["hedges_g"], gaps["g_ci_low"], gaps["g_ci_high"] = g, g - z * g_se, g + z * g_se
     gaps["gap_pct_proficient"] = gaps["pct_proficient_focal"] - gaps["pct_proficient_comparison"]
+    p_1, p_2 = gaps["pct_proficient_focal"] / 100, gaps["pct_proficient_comparison"] / 100
+    proficient_se = 100 * np.sqrt(p_1 * (1 - p_1) / n_1 + p_2 * (1 - p_2) / n_2)
+    gaps["gap_pct_proficient_ci_low"] = gaps["gap_pct_proficient"] - z * proficient_se
+    gaps["gap_pct_proficient_ci_high"] = gaps["gap_pct_proficient"] + z * proficient_se
     order = KEYS + ["focal", "comparison"]
     return gaps.sort_values(order, kind="stable").reset_index(drop=True)
 

@@ -26,6 +26,14 @@ ACADEMIC = [
 ]
 FINANCIAL = [
     Indicator("per_pupil_spending", "Spending per pupil", "Finance", "$", "neither"),
+    Indicator("efficiency_residual", "Points above or below prediction", "Finance", "points", "higher"),
+    Indicator("spend_instruction", "Instruction per pupil", "Finance", "$", "neither"),
+    Indicator("spend_student_support", "Student support per pupil", "Finance", "$", "neither"),
+    Indicator("spend_administration", "Administration per pupil", "Finance", "$", "neither"),
+    Indicator("spend_operations_maintenance", "Operations and maintenance per pupil", "Finance", "$", "neither"),
+    Indicator("spend_transportation", "Transportation per pupil", "Finance", "$", "neither"),
+    Indicator("spend_benefits", "Employee benefits per pupil", "Finance", "$", "neither"),
+    Indicator("spend_out_of_district_placements", "Out-of-district placements per pupil", "Finance", "$", "neither"),
 ]
 OPERATIONAL = [
     Indicator("BUS_ON_TIME_PCT", "Buses on time", "Operations", "%", "higher"),
@@ -38,12 +46,27 @@ OPERATIONAL = [
 INDICATORS = {indicator.code: indicator for indicator in ACADEMIC + FINANCIAL + OPERATIONAL}
 
 
-def kpi_table(indicators: pd.DataFrame, operations_kpis: pd.DataFrame, year: int) -> pd.DataFrame:
-    """One row per district, one column per indicator code, for one school year."""
-    profile = indicators[indicators["school_year"] == year].set_index("district_id")
-    columns = [code for code in INDICATORS if code in profile.columns]
-    table = profile[columns].astype(float)
+def indicator_history(
+    indicators: pd.DataFrame, operations_kpis: pd.DataFrame, finance_by_function: pd.DataFrame, efficiency: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Every district's value of every indicator in every year, long: district_id, school_year, code, value."""
+    columns = [code for code in INDICATORS if code in indicators.columns]
+    pieces = [indicators.melt(id_vars=["district_id", "school_year"], value_vars=columns, var_name="code")]
     if not operations_kpis.empty:
-        operations = operations_kpis[operations_kpis["school_year"] == year].pivot_table(index="district_id", columns="kpi_code", values="value")
-        table = table.join(operations, how="left")
-    return table.sort_index()
+        pieces.append(operations_kpis[["district_id", "school_year", "kpi_code", "value"]].rename(columns={"kpi_code": "code"}))
+    if not finance_by_function.empty:
+        spending = finance_by_function[["district_id", "school_year", "category", "per_pupil"]]
+        pieces.append(spending.assign(code="spend_" + spending["category"]).rename(columns={"per_pupil": "value"}).drop(columns="category"))
+    if efficiency is not None and not efficiency.empty:
+        latest = int(indicators["school_year"].max())
+        pieces.append(efficiency[["district_id", "residual"]].rename(columns={"residual": "value"}).assign(school_year=latest, code="efficiency_residual"))
+    history = pd.concat([p[p["code"].isin(INDICATORS)] for p in pieces], ignore_index=True)
+    history["value"] = history["value"].astype(float)
+    return history.dropna(subset=["value"]).sort_values(["district_id", "code", "school_year"], kind="stable").reset_index(drop=True)
+
+
+def kpi_table(history: pd.DataFrame, year: int) -> pd.DataFrame:
+    """One row per district, one column per indicator code, for one school year."""
+    table = history[history["school_year"] == year].pivot_table(index="district_id", columns="code", values="value")
+    table.columns.name = None
+    return table[[code for code in INDICATORS if code in table.columns]].sort_index()

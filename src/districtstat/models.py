@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .config import Settings
-from .efficiency import fit_efficiency
+from .efficiency import fit_efficiency, school_allocation
 from .gaps import gap_trends, outcome_gaps
 from .peers import find_peers
 
@@ -25,20 +25,27 @@ def district_peers(settings: Settings, latest: pd.DataFrame) -> pd.DataFrame:
     return peers.sort_values(["district", "rank"], kind="stable").reset_index(drop=True)
 
 
+def efficiency_tables(settings: Settings, latest: pd.DataFrame, peers: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    model = settings.efficiency
+    if model is None:
+        return {}
+    fit = fit_efficiency(latest, outcome=model.outcome, spending=model.spending, controls=model.controls, folds=model.folds, seed=model.seed, peers=peers)
+    return {
+        "efficiency": fit.districts,
+        "efficiency_coefficients": fit.coefficients,
+        "efficiency_fit": pd.DataFrame([{"formula": fit.formula, "n": fit.n, "r2": fit.r2, "adj_r2": fit.adj_r2, "cv_r2": fit.cv_r2}]),
+    }
+
+
 def fit_models(settings: Settings, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     indicators = tables["district_indicators"]
     latest = indicators[indicators["school_year"] == latest_year(indicators)].reset_index(drop=True)
     peers = district_peers(settings, latest)
-    model = settings.efficiency
-    fit = fit_efficiency(
-        latest, outcome=model.outcome, spending=model.spending, controls=model.controls, folds=model.folds, seed=model.seed, peers=peers
-    )
-    gaps = outcome_gaps(tables["subgroup_outcomes"])
+    gaps = outcome_gaps(tables["subgroup_outcomes"], confidence=settings.gaps.confidence)
     return {
         "peers": peers,
-        "efficiency": fit.districts,
-        "efficiency_coefficients": fit.coefficients,
-        "efficiency_fit": pd.DataFrame([{"formula": fit.formula, "n": fit.n, "r2": fit.r2, "adj_r2": fit.adj_r2, "cv_r2": fit.cv_r2}]),
+        **efficiency_tables(settings, latest, peers),
+        "school_allocation": school_allocation(tables["school_profile"]) if "pct_ecodis" in tables["school_profile"] else pd.DataFrame(),
         "gaps": gaps,
         "gap_trends": gap_trends(gaps),
     }

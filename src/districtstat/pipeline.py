@@ -94,7 +94,7 @@ def prepare(project: Project) -> dict:
     (project.build_dir / "data_quality.json").write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
     if not report.ok:
         raise DataInvalid(report)
-    tables = aggregate(report.tables)
+    tables = aggregate(report.tables, intersections=project.settings.gaps.intersections)
     tables.update(fit_models(project.settings, tables))
     staging = project.build_dir / "tables.partial"
     shutil.rmtree(staging, ignore_errors=True)

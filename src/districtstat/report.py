@@ -33,6 +33,19 @@ class Release:
             self._tables[name] = pd.read_parquet(path)
         return self._tables[name]
 
+    def has_table(self, name: str) -> bool:
+        return (self.project.tables_dir / f"{name}.parquet").is_file()
+
+    @cached_property
+    def history(self) -> pd.DataFrame:
+        """Every indicator and equity gap of every district by year: what scorecards and peer rankings read."""
+        from .indicators import indicator_history
+        from .scorecard import gap_history
+
+        efficiency = self.table("efficiency") if self.has_table("efficiency") else None
+        indicators = indicator_history(self.table("district_indicators"), self.table("operations_kpis"), self.table("finance_by_function"), efficiency)
+        return pd.concat([indicators, gap_history(self.table("gaps"), self.min_n)], ignore_index=True)
+
     @property
     def min_n(self) -> int:
         return self.project.settings.min_n

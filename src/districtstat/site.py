@@ -99,7 +99,7 @@ def district_page(district: pd.Series, notebooks: list[str]) -> str:
         counts={},
     )
     rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in figures.display_frame().iterrows())
-    pages = {"outcome_gaps": "Outcome gaps by student group", "efficiency": "Spending and results (efficiency)", "peers": "Peer districts"}
+    pages = {"scorecard": "Scorecard", "outcome_gaps": "Outcome gaps by student group", "efficiency": "Spending and results (efficiency)", "peers": "Peer districts"}
     links = "\n".join(f"- [{pages.get(name, name.replace('_', ' ').title())}]({name}.ipynb)" for name in notebooks)
     return f"{_yaml_front(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n## Reports\n\n{links}\n"
 
@@ -196,7 +196,7 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
     latest = indicators[indicators["school_year"] == indicators["school_year"].max()].set_index("district_id")
     executed = project.executed_dir
     (target / "index.ipynb").write_text(with_title(executed / f"{project.settings.overview_notebook}.ipynb", project.settings.title), encoding="utf-8")
-    titles = {"outcome_gaps": "outcome gaps", "efficiency": "spending and results", "peers": "peer districts"}
+    titles = {"scorecard": "scorecard", "outcome_gaps": "outcome gaps", "efficiency": "spending and results", "peers": "peer districts"}
     for district_id in sorted({t.district_id for t in tasks if t.district_id}):
         folder = target / "districts" / district_id
         folder.mkdir(parents=True)

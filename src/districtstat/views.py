@@ -12,7 +12,9 @@ import pandas as pd
 from .aggregate import SPENDING_CATEGORIES, subgroup_label
 from .charts import ACCENT, CONTEXT, HIGHLIGHT, figure
 from .disclosure import ProtectedTable, protect
+from .efficiency import school_allocation  # noqa: F401  (re-exported for notebooks)
 from .indicators import INDICATORS, kpi_table
+from .scorecard import scorecard
 from .peers import peer_standing, why_peers
 from .report import Release
 
@@ -25,11 +27,11 @@ SUBJECT_LABELS = {"ELA": "English language arts", "MATH": "Math"}
 def consortium_table(release: Release) -> ProtectedTable:
     """Every district in the latest year: size, needs, spending, results and efficiency residual."""
     indicators = release.table("district_indicators")
-    latest = indicators[indicators["school_year"] == release.latest_year]
-    efficiency = release.table("efficiency")[["district_id", "residual"]]
-    table = latest.merge(efficiency, on="district_id", how="left")
+    table = indicators[indicators["school_year"] == release.latest_year]
+    if release.has_table("efficiency"):
+        table = table.merge(release.table("efficiency")[["district_id", "residual"]], on="district_id", how="left")
     columns = ["district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", "mean_score_math", "mean_score_ela", "residual"]
-    table = table[[c for c in columns if c in table.columns]].sort_values("district_name", kind="stable")
+    table = table[[c for c in columns if c in table.columns and table[c].notna().any()]].sort_values("district_name", kind="stable")
     dependent = [c for c in table.columns if c not in ("district_name", "region", "enrollment")]
     return protect(table, counts={"enrollment": dependent}, min_n=release.min_n)
 
@@ -51,24 +53,29 @@ CONSORTIUM_FORMATS = {"per_pupil_spending": MONEY, "residual": "{:+.1f}", "enrol
 
 
 def spending_outcome_chart(release: Release, highlight: str | None = None):
-    """Scatter of spending per pupil against the model's outcome, every district labelled."""
-    outcome = release.project.settings.efficiency.outcome
+    """Scatter of spending per pupil (or, without spending data, student need) against the key outcome."""
+    model = release.project.settings.efficiency
+    outcome = model.outcome if model else "mean_score_math"
     indicators = release.table("district_indicators")
-    latest = indicators[indicators["school_year"] == release.latest_year].dropna(subset=[outcome, "per_pupil_spending"])
+    latest = indicators[indicators["school_year"] == release.latest_year]
+    across = "per_pupil_spending" if latest["per_pupil_spending"].notna().any() else "pct_ecodis"
+    latest = latest.dropna(subset=[outcome, across])
     fig, ax = figure()
     colours = [HIGHLIGHT if d == highlight else (CONTEXT if highlight else HIGHLIGHT) for d in latest["district_id"]]
-    ax.scatter(latest["per_pupil_spending"], latest[outcome], s=np.clip(latest["enrollment"].astype(float) / 80, 20, 400), c=colours, alpha=0.8, edgecolor="black", linewidth=0.5)
-    for _, row in latest.iterrows():
-        ax.annotate(row["district_name"], (row["per_pupil_spending"], row[outcome]), fontsize=7, xytext=(4, 3), textcoords="offset points")
-    ax.set_xlabel("Current spending per pupil ($)")
+    ax.scatter(latest[across], latest[outcome], s=np.clip(latest["enrollment"].astype(float) / 80, 20, 400), c=colours, alpha=0.8, edgecolor="black", linewidth=0.5)
+    if len(latest) <= 40:
+        for _, row in latest.iterrows():
+            ax.annotate(row["district_name"], (row[across], row[outcome]), fontsize=7, xytext=(4, 3), textcoords="offset points")
     ax.set_ylabel(INDICATORS[outcome].label if outcome in INDICATORS else outcome)
-    ax.xaxis.set_major_formatter(lambda x, _: f"${x:,.0f}")
+    if across == "per_pupil_spending":
+        ax.set_xlabel("Current spending per pupil ($)")
+        ax.xaxis.set_major_formatter(lambda x, _: f"${x:,.0f}")
+        span = f"spending per pupil from ${latest[across].min():,.0f} to ${latest[across].max():,.0f}"
+    else:
+        ax.set_xlabel("Students economically disadvantaged (%)")
+        span = f"economically disadvantaged students from {latest[across].min():.0f}% to {latest[across].max():.0f}%"
     best = latest.loc[latest[outcome].idxmax()]
-    alt = (
-        f"Scatter plot of {len(latest)} districts, spending per pupil from ${latest['per_pupil_spending'].min():,.0f} "
-        f"to ${latest['per_pupil_spending'].max():,.0f} against {ax.get_ylabel().lower()}; "
-        f"the highest result is {best['district_name']} at {best[outcome]:.1f}."
-    )
+    alt = f"Scatter plot of {len(latest)} districts, {span}, against {ax.get_ylabel().lower()}; the highest result is {best['district_name']} at {best[outcome]:.1f}."
     return fig, alt
 
 
@@ -130,6 +137,11 @@ def gap_lead(release: Release, district_id: str) -> str:
             sentence += f"; the gap {verb} by {points(trend['change'])} since {school_year(trend['first_year'])}"
         lines.append(sentence + ".")
     return "\n".join(lines)
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: first letter lowered unless it starts an acronym ('ELA', 'IT')."""
+    return label if len(label) > 1 and label[1].isupper() else label[:1].lower() + label[1:]
 
 
 def school_year(spring_year: int) -> str:
@@ -274,7 +286,7 @@ WHY_FORMATS = {"difference_sd": "{:+.2f}", "district": "{:,.2f}", "peer_average"
 
 
 def standing_among_peers(release: Release, district_id: str) -> pd.DataFrame:
-    kpis = kpi_table(release.table("district_indicators"), release.table("operations_kpis"), release.latest_year)
+    kpis = kpi_table(release.history, release.latest_year)
     return peer_standing(kpis, district_id, release.peer_ids(district_id))
 
 
@@ -299,4 +311,110 @@ def standing_chart(release: Release, district_id: str):
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("Percent above (+) or below (−) the peer median; blue = better, orange = worse")
     alt = f"Bar chart comparing {release.district_name(district_id)} with the median of its {len(release.peer_ids(district_id))} peers on {len(standing)} indicators."
+    return fig, alt
+
+
+# ------------------------------------------------------------------ allocation within the district
+
+
+def allocation_lead(release: Release, district_id: str) -> str:
+    table = release.table("school_allocation")
+    rows = table[(table["district_id"] == district_id) & (table["school_year"] == release.latest_year)]
+    if rows.empty or rows.iloc[0]["pattern"] == "too few schools":
+        return "This district has too few schools to say whether school budgets follow student need."
+    row = rows.iloc[0]
+    meaning = {
+        "progressive": "schools with more economically disadvantaged students receive more per pupil: money follows need",
+        "regressive": "schools with more economically disadvantaged students receive less per pupil",
+        "no clear pattern": "spending per pupil does not clearly rise or fall with school need",
+    }[row["pattern"]]
+    return (
+        f"Across its {int(row['schools'])} schools, each additional percentage point of economically disadvantaged students goes with "
+        f"**${row['slope']:+,.0f} per pupil** (95% confidence interval ${row['ci_low']:+,.0f} to ${row['ci_high']:+,.0f}): {meaning}. "
+        "Only spending charged to schools counts; district-wide services are left out."
+    )
+
+
+def allocation_chart(release: Release, district_id: str):
+    """School spending per pupil against school need, schools under the privacy threshold left out."""
+    schools = release.table("school_profile")
+    chosen = schools[(schools["district_id"] == district_id) & (schools["school_year"] == release.latest_year) & (schools["enrollment"] >= release.min_n)]
+    chosen = chosen.dropna(subset=["pct_ecodis", "per_pupil_spending"])
+    fig, ax = figure(7.5, 3.8)
+    ax.scatter(chosen["pct_ecodis"], chosen["per_pupil_spending"], color=HIGHLIGHT, edgecolor="black", linewidth=0.4)
+    if len(chosen) >= 2 and chosen["pct_ecodis"].nunique() > 1:
+        slope, intercept = np.polyfit(chosen["pct_ecodis"], chosen["per_pupil_spending"], 1)
+        xs = np.linspace(chosen["pct_ecodis"].min(), chosen["pct_ecodis"].max(), 2)
+        ax.plot(xs, intercept + slope * xs, color="black", linewidth=1, linestyle="--")
+    ax.set_xlabel("Students economically disadvantaged at the school (%)")
+    ax.set_ylabel("School spending per pupil ($)")
+    ax.yaxis.set_major_formatter(lambda y, _: f"${y:,.0f}")
+    alt = f"Scatter plot of {len(chosen)} schools of {release.district_name(district_id)}: school spending per pupil against the share of economically disadvantaged students, with a fitted line."
+    return fig, alt
+
+
+# ------------------------------------------------------------------ scorecard
+
+
+def district_scorecard(release: Release, district_id: str) -> pd.DataFrame:
+    goals = release.project.district_settings(district_id).goals
+    return scorecard(release.history, district_id, release.peer_ids(district_id), goals)
+
+
+def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedTable:
+    card = district_scorecard(release, district_id)
+    card = card[card["area"] == area]
+    table = card[["indicator", "value", "trend", "change", "peer_percentile", "goal", "status", "n"]].assign(since=card["since"].map(lambda y: school_year(y) if pd.notna(y) else ""))
+    table = table[["indicator", "value", "change", "since", "trend", "peer_percentile", "goal", "status", "n"]]
+    return protect(table, counts={"n": ["value", "change", "peer_percentile"]}, min_n=release.min_n)
+
+
+SCORECARD_LABELS = {
+    "indicator": "Indicator",
+    "value": "Latest",
+    "change": "Change",
+    "since": "Since",
+    "trend": "Trend",
+    "peer_percentile": "Peer percentile",
+    "goal": "Goal",
+    "status": "Goal status",
+    "n": "Students in group",
+}
+SCORECARD_FORMATS = {"value": "{:,.1f}", "change": "{:+,.1f}", "peer_percentile": "{:.0f}", "goal": "{:,.1f}", "n": "{:,.0f}"}
+
+
+def scorecard_lead(release: Release, district_id: str) -> str:
+    card = district_scorecard(release, district_id)
+    with_goals = card[card["status"] != ""]
+    ranked = card.dropna(subset=["peer_percentile"])
+    lines = [f"**{release.district_name(district_id)}, {school_year(release.latest_year)}.**"]
+    if len(with_goals):
+        met = with_goals[with_goals["status"] == "met"]
+        lines.append(f"It meets {len(met)} of its {len(with_goals)} goals" + (f" ({', '.join(met['indicator'].map(in_sentence))})." if len(met) else "."))
+    else:
+        lines.append("No goals are set for this district in this release.")
+    if len(ranked):
+        best, worst = ranked.loc[ranked["peer_percentile"].idxmax()], ranked.loc[ranked["peer_percentile"].idxmin()]
+        lines.append(
+            f"Against its peers it does best on {in_sentence(best['indicator'])} (better than {best['peer_percentile']:.0f}% of them) "
+            f"and least well on {in_sentence(worst['indicator'])} (better than {worst['peer_percentile']:.0f}%)."
+        )
+    improving = card[card["trend"].isin(["improving", "closing"])]
+    worsening = card[card["trend"].isin(["worsening", "widening"])]
+    lines.append(f"Since the first year, {len(improving)} indicators improved and {len(worsening)} worsened.")
+    return " ".join(lines)
+
+
+def scorecard_chart(release: Release, district_id: str):
+    """Dot chart: the district's percentile among its peers on every ranked indicator, by area."""
+    card = district_scorecard(release, district_id).dropna(subset=["peer_percentile"])
+    fig, ax = figure(7.5, max(3, 0.32 * len(card) + 1))
+    colours = {area: colour for area, colour in zip(["Student outcomes", "Equity", "Finance", "Operations"], [HIGHLIGHT, ACCENT, "#029e73", "#cc78bc"])}
+    for area, rows in card.groupby("area", observed=True, sort=False):
+        ax.scatter(rows["peer_percentile"], rows["indicator"], color=colours[area], s=60, edgecolor="black", linewidth=0.4, label=area, zorder=3)
+    ax.axvline(50, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlim(-5, 105)
+    ax.set_xlabel("Percent of peers this district does better than (50 = middle of its peers)")
+    ax.legend(loc="lower right", fontsize=8)
+    alt = f"Dot chart of {release.district_name(district_id)}'s standing among its peers on {len(card)} indicators in four areas; dots right of the dashed middle line are better than most peers."
     return fig, alt

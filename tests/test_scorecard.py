@@ -1,0 +1,85 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from districtstat.efficiency import school_allocation
+from districtstat.scorecard import gap_history, goal_status, scorecard, trend_word
+
+
+def history_rows(code, values_by_district):
+    return [
+        {"district_id": d, "school_year": year, "code": code, "value": v}
+        for d, by_year in values_by_district.items()
+        for year, v in by_year.items()
+    ]
+
+
+@pytest.fixture
+def history():
+    rows = history_rows("mean_score_math", {"A": {2022: 490, 2024: 500}, "B": {2024: 495}, "C": {2024: 510}, "D": {2024: 480}})
+    rows += history_rows("pct_chronic_absent", {"A": {2022: 20, 2024: 22}, "B": {2024: 25}, "C": {2024: 10}, "D": {2024: 30}})
+    rows += history_rows("gap.EL.MATH", {"A": {2022: -30, 2024: -20}, "B": {2024: -10}, "C": {2024: -40}, "D": {2024: -25}})
+    rows += history_rows("per_pupil_spending", {"A": {2024: 15000}, "B": {2024: 12000}})
+    return pd.DataFrame(rows)
+
+
+def test_scorecard_values_trends_and_peer_percentiles(history):
+    card = scorecard(history, "A", ["B", "C", "D"], goals={"mean_score_math": 505, "pct_chronic_absent": 25, "gap.EL.MATH": -25}).set_index("code")
+    math = card.loc["mean_score_math"]
+    assert (math["value"], math["change"], math["trend"]) == (500, 10, "improving")
+    assert math["peer_percentile"] == pytest.approx(200 / 3)  # better than B and D, not C
+    assert math["status"] == "not met"
+    absent = card.loc["pct_chronic_absent"]
+    assert absent["trend"] == "worsening"  # lower is better and it rose
+    assert absent["peer_percentile"] == pytest.approx(200 / 3)  # 22 beats 25 and 30
+    assert absent["status"] == "met"
+    gap = card.loc["gap.EL.MATH"]
+    assert (gap["area"], gap["trend"], gap["status"]) == ("Equity", "closing", "met")
+    assert gap["peer_percentile"] == pytest.approx(200 / 3)  # |-20| beats |-40| and |-25|
+    assert np.isnan(card.loc["per_pupil_spending", "peer_percentile"])
+    assert list(card["area"].unique()) == ["Student outcomes", "Equity", "Finance"]
+
+
+def test_goal_status_and_trend_words():
+    assert goal_status(-14.0, -15.0, "closer_to_zero") == "met"
+    assert goal_status(-16.0, -15.0, "closer_to_zero") == "not met"
+    assert goal_status(5.0, None, "higher") == ""
+    assert trend_word(-30, -20, "closer_to_zero") == "closing"
+    assert trend_word(10, 10.2, "higher") == "steady"
+    assert trend_word(100, 90, "neither") == "down"
+
+
+def test_gap_history_drops_small_groups():
+    gaps = pd.DataFrame(
+        {
+            "district_id": ["A", "A"],
+            "school_year": [2024, 2024],
+            "subject": ["MATH", "MATH"],
+            "grade": ["ALL", "ALL"],
+            "focal": ["EL", "SWD"],
+            "comparison": ["NOT_EL", "NOT_SWD"],
+            "comparison_kind": ["complement", "complement"],
+            "n_focal": [40, 6],
+            "n_comparison": [400, 434],
+            "gap": [-20.0, -35.0],
+        }
+    )
+    assert gap_history(gaps, min_n=10)["code"].tolist() == ["gap.EL.MATH"]
+
+
+def test_school_allocation_detects_progressive_and_too_few_schools():
+    rng = np.random.default_rng(3)
+    need = np.linspace(10, 90, 12)
+    schools = pd.DataFrame(
+        {
+            "school_year": 2024,
+            "district_id": ["P"] * 12 + ["T"] * 2,
+            "school_id": [f"s{i}" for i in range(14)],
+            "pct_ecodis": list(need) + [20.0, 80.0],
+            "per_pupil_spending": list(9000 + 40 * need + rng.normal(0, 100, 12)) + [9000.0, 9100.0],
+        }
+    )
+    allocation = school_allocation(schools).set_index("district_id")
+    assert allocation.loc["P", "pattern"] == "progressive"
+    assert allocation.loc["P", "slope"] == pytest.approx(40, abs=6)
+    assert allocation.loc["T", "pattern"] == "too few schools"
