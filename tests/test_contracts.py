@@ -169,10 +169,10 @@ def test_rows_with_the_wrong_number_of_fields(dataset, contracts):
 
 
 def test_missing_required_column(dataset, contracts):
-    students = pd.read_csv(VALID / "students.csv", dtype=str).drop(columns="race_ethnicity")
-    students.to_csv(dataset / "students.csv", index=False)
+    enrollments = pd.read_csv(VALID / "enrollments.csv", dtype=str).drop(columns="grade")
+    enrollments.to_csv(dataset / "enrollments.csv", index=False)
     assert check(dataset, contracts) == [
-        "data/students.csv:1: race_ethnicity: missing required column",
+        "data/enrollments.csv:1: grade: missing required column",
         "1 problem in 1 file",
     ]
 
@@ -218,8 +218,8 @@ def test_wrong_type(dataset, contracts):
 
 
 def test_missing_required_value(dataset, contracts):
-    set_line(dataset / "students.csv", 2, "ST0001,,HI,2013-04-12")
-    assert check(dataset, contracts) == ["data/students.csv:2: sex: required", "1 problem in 1 file"]
+    set_line(dataset / "enrollments.csv", 2, "2024,ST0001,D001,S001,")
+    assert check(dataset, contracts) == ["data/enrollments.csv:2: grade: required", "1 problem in 1 file"]
 
 
 def test_code_outside_its_code_set(dataset, contracts):

@@ -249,8 +249,9 @@ def test_truths_file_records_spec_model_and_every_truth(small_dir):
     truths = json.loads((small_dir / TRUTHS_FILE).read_text(encoding="utf-8"))
     assert truths["spec"]["seed"] == SMALL.seed and truths["spec"]["years"] == list(SMALL.years)
     assert {"population", "attendance", "scores", "spending"} <= set(truths["model"])
+    assert truths["model"]["scores"]["spending_per_log_dollar"] > 0
     ids = {truth["id"] for truth in truths["truths"]}
-    assert {"el_gap_math", "inefficient_district", "efficient_district", "closing_ecodis_gap", "tiny_subgroup",
+    assert {"el_gap_math", "spending_effect", "inefficient_district", "efficient_district", "closing_ecodis_gap", "tiny_subgroup",
             "chronic_absence_effect"} <= ids
     districts = set(_read(small_dir, "districts")["district_id"]) | {"ALL"}
     for truth in truths["truths"]:
@@ -278,8 +279,24 @@ def test_planted_closing_gap_narrows_each_year(full_truths):
 def test_planted_spending_truths(full, full_truths):
     inefficient = _truth(full_truths, "inefficient_district")
     assert all(abs(row["spending_ratio"] - inefficient["value"]) < 0.1 for row in inefficient["realised"])
+    # Its excess buys nothing: the points forgone are what the model's rate gives for the excess.
+    rate = full_truths["model"]["scores"]["spending_per_log_dollar"]
+    assert inefficient["productive_multiplier"] == 1.0
+    assert inefficient["points_not_bought"] == pytest.approx(rate * np.log(inefficient["value"]), abs=0.01)
+    assert all(abs(row["points_not_bought"] - inefficient["points_not_bought"]) < 1.5 for row in inefficient["realised"])
     efficient = _truth(full_truths, "efficient_district")
     assert all(abs(row["spending_ratio"] - 1) < 0.1 for row in efficient["realised"])
+    assert all(abs(row["points_not_bought"]) < 1.5 for row in efficient["realised"])
+    # Ordinary districts spend well above or below what needs predict, and all of it buys results.
+    ordinary = [d for d in full_truths["districts"] if d["district_id"] != inefficient["district_id"]]
+    ratios = [year["spending_ratio"] for d in ordinary for year in d["per_year"]]
+    assert min(ratios) < 0.9 and 1.1 < max(ratios) < inefficient["value"] - 0.1
+    inflation, reference = full_truths["model"]["spending"]["inflation"], full_truths["model"]["scores"]["spending_reference"]
+    for d in ordinary:
+        for year in d["per_year"]:
+            real = year["predicted_per_pupil"] / (1 + inflation) ** (year["school_year"] - DEFAULT.years[0])
+            bought = rate * np.log(real * d["spending_multiplier"] / reference)
+            assert year["spending_effect_points"] == pytest.approx(bought, abs=0.02)
     mean_math = full["assessments"].query("subject == 'MATH'").groupby("district_id")["scale_score"].mean()
     assert mean_math.idxmax() == efficient["district_id"]
 

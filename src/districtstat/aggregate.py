@@ -81,7 +81,7 @@ def program_flags(enrollments: pd.DataFrame, program_participation: pd.DataFrame
     """One boolean column per program for every enrolled student-year."""
     keys = enrollments[["school_year", "student_id"]].drop_duplicates()
     if program_participation is None or program_participation.empty:
-        return keys.assign(**{code: False for code in NEED_PROGRAMS})
+        return keys.assign(**{code: pd.Series(pd.NA, index=keys.index, dtype="boolean") for code in NEED_PROGRAMS})
     wide = (
         program_participation.assign(flag=True)
         .pivot_table(index=["school_year", "student_id"], columns="program_code", values="flag", aggfunc="any", fill_value=False)
@@ -91,7 +91,8 @@ def program_flags(enrollments: pd.DataFrame, program_participation: pd.DataFrame
     flags = keys.merge(wide, on=["school_year", "student_id"], how="left")
     programs = [c for c in flags.columns if c not in ("school_year", "student_id")]
     for code in sorted(set(programs) | set(NEED_PROGRAMS)):
-        flags[code] = flags[code].fillna(False).astype(bool) if code in flags else False
+        # A program the dataset never records is unknown, not zero: STAR has no English learner flag.
+        flags[code] = flags[code].fillna(False).astype(bool) if code in flags else pd.Series(pd.NA, index=flags.index, dtype="boolean")
     return flags
 
 
@@ -160,7 +161,7 @@ def subgroup_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
         for code in sorted(frame[column].dropna().unique()):
             masks[f"{prefix}{code}"] = frame[column] == code
             masks[f"NOT_{prefix}{code}"] = frame[column].notna() & (frame[column] != code)
-    flags = [c for c in frame.columns if c in PROGRAM_LABELS]
+    flags = [c for c in frame.columns if c in PROGRAM_LABELS and frame[c].eq(True).any()]
     for code in sorted(flags):
         masks[code] = frame[code].eq(True)
         # Without a record (no attendance, or tested without an enrollment) a student is in neither group.

@@ -30,10 +30,16 @@ class BuildOutcome:
         return sum(result.status == status for result in self.results)
 
 
+def reported_districts(project: Project) -> list[str]:
+    """Districts with data in the latest year: a district that closed or left the consortium gets no pages."""
+    indicators = pd.read_parquet(project.tables_dir / "district_indicators.parquet", columns=["school_year", "district_id"])
+    return sorted(indicators.loc[indicators["school_year"] == indicators["school_year"].max(), "district_id"].unique())
+
+
 def build(project: Project, renderer: str = "auto", workers: int | None = None, force: bool = False, quiet: bool = False) -> BuildOutcome:
     chosen = site.choose_renderer(renderer)
     manifest = pipeline.prepare(project)
-    districts = sorted(pd.read_parquet(project.tables_dir / "districts.parquet")["district_id"])
+    districts = reported_districts(project)
     tasks = runner.plan(project, districts)
     results = runner.run_all(project, tasks, manifest["key"], workers=workers, force=force, quiet=quiet)
     failures = [result for result in results if result.status == "failed"]

@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ParamsError, ContractError, FileNotFoundError, KeyError) as error:
+    except (ParamsError, ContractError, FileNotFoundError, KeyError, ValueError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
         _console().print(f"districtstat {args.command}: {message}", markup=False)
         return USAGE

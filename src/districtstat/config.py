@@ -82,6 +82,7 @@ class Settings(Strict):
     title: str
     dataset: str = Field(description="an example dataset name (generated when absent) or 'custom'")
     data_dir: Path
+    site_dir: Path = Field(Path("site"), description="where releases are published, relative to the project root")
     release: str
     min_n: int = Field(10, ge=1)
     subjects: list[Literal["ELA", "MATH"]] = Field(default_factory=lambda: ["ELA", "MATH"])
@@ -146,7 +147,7 @@ class Project:
 
     @property
     def site_dir(self) -> Path:
-        return self.root / "site"
+        return self.root / self.settings.site_dir
 
     @property
     def release_site_dir(self) -> Path:

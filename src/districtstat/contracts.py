@@ -670,7 +670,7 @@ def _typed(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame, dict[st
     unparsed: dict[str, np.ndarray] = {}
     for field in contract.fields:
         if field.name not in raw.columns:
-            columns[field.name] = pd.Series(pd.NA, index=raw.index, dtype=_DTYPES[field.type])
+            columns[field.name] = pd.Series(index=raw.index, dtype=_DTYPES[field.type])  # all missing, in the field's type
             continue
         text = raw[field.name]
         present = ~text.isin(contract.missing_values)

@@ -56,7 +56,7 @@ def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> p
         pair = pair.assign(focal=focal, comparison=comparison, comparison_kind=kind)
         rows.append(pair.reset_index())
     if not rows:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=[*KEYS, "subgroup", "focal", "comparison", "comparison_kind", "gap", "hedges_g"])
     gaps = pd.concat(rows, ignore_index=True)
     n_1, n_2 = gaps["n_focal"].astype(float), gaps["n_comparison"].astype(float)
     gaps["gap"] = gaps["mean_score_focal"] - gaps["mean_score_comparison"]
@@ -76,6 +76,8 @@ def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> p
 def gap_trends(gaps: pd.DataFrame) -> pd.DataFrame:
     """How each gap moved across the years: first and latest value, change, and the yearly slope."""
     keys = ["district_id", "subject", "grade", "focal", "comparison"]
+    if gaps.empty:
+        return pd.DataFrame(columns=[*keys, "first_year", "latest_year", "first_gap", "latest_gap", "change", "slope_per_year", "closing"])
     ordered = gaps.sort_values(keys + ["school_year"], kind="stable")
     grouped = ordered.groupby(keys, sort=True)
 

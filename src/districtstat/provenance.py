@@ -34,11 +34,18 @@ def hash_files(paths: list[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
+# Modules that run a build or write example data but compute nothing a table or notebook shows.
+NOT_ANALYSIS = {"cli.py", "build.py", "runner.py", "site.py", "audit.py", "examples.py", "synthetic.py", "real_data.py"}
+
+
 @lru_cache(maxsize=1)
 def package_fingerprint() -> str:
-    """A hash of districtstat's own source: a code change invalidates cached tables and notebooks."""
+    """A hash of the analysis code: changing it invalidates cached tables and executed notebooks.
+
+    Changes to the build machinery alone (rendering, the command line) leave them valid.
+    """
     package = Path(__file__).parent
-    files = [p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".css", ".yml", ".yaml") and "__pycache__" not in p.parts]
+    files = [p for p in package.glob("*.py") if p.name not in NOT_ANALYSIS]
     return hash_files(files, package)
 
 

@@ -82,18 +82,26 @@ def with_title(notebook_path: Path, title: str) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
+def reported(value: object, template: str) -> str:
+    return "not reported" if value is None or pd.isna(value) else template.format(value)
+
+
 def district_page(district: pd.Series, notebooks: list[str]) -> str:
     front = {
         "title": str(district["district_name"]),
         "subtitle": str(district["district_id"]),
-        "description": f"{int(district['enrollment']):,} students · {district['region']} · {district['locale']}",
+        "description": " · ".join(str(part) for part in [f"{int(district['enrollment']):,} students", district["region"], district.get("locale")] if pd.notna(part) and part != ""),
         "categories": [str(district["region"]), size_band(float(district["enrollment"]))],
     }
     figures = protect(
         pd.DataFrame(
             {
                 "Figure": ["Students", "Economically disadvantaged", "English learners", "Students with disabilities", "Spending per pupil"],
-                "Value": [f"{int(district['enrollment']):,}", f"{district['pct_ecodis']:.1f}%", f"{district['pct_el']:.1f}%", f"{district['pct_swd']:.1f}%", f"${district['per_pupil_spending']:,.0f}"],
+                "Value": [
+                    f"{int(district['enrollment']):,}",
+                    *(reported(district.get(column), "{:.1f}%") for column in ("pct_ecodis", "pct_el", "pct_swd")),
+                    reported(district.get("per_pupil_spending"), "${:,.0f}"),
+                ],
             }
         ),
         counts={},
@@ -122,6 +130,25 @@ def listing_page(settings_title: str) -> str:
     return f"{_yaml_front(front)}\nEvery district in {settings_title}. Type in the filter box to find a district by name, or choose a region or size on the right.\n"
 
 
+def efficiency_section(model) -> str:
+    if model is None:
+        return "## Spending and results (efficiency)\n\nThis release has no spending data, so no efficiency model is fitted.\n"
+    return f"""## Spending and results (efficiency)
+
+An ordinary least squares regression across districts, with heteroskedasticity-robust (HC1) standard errors:
+
+`{model.outcome} ~ {" + ".join([model.spending, *model.controls])}`
+
+A district's **residual** is its observed result minus the result predicted for its spending and needs. The
+**cross-validated R²** ({model.folds}-fold) says how well the model predicts a district it has not seen. A
+residual describes; it does not show that spending caused a result.
+
+Within a district, the slope of school spending per pupil on the school's share of economically
+disadvantaged students (robust standard errors) says whether money follows need: **progressive** when the
+95% confidence interval is above zero.
+"""
+
+
 def methods_page(project: Project, provenance: Provenance) -> str:
     settings = project.settings
     model = settings.efficiency
@@ -142,16 +169,7 @@ White students). The **standardized gap** is Hedges' g: the gap divided by the p
 multiplied by the small-sample correction 1 − 3 / (4(n₁ + n₂) − 9). The 95% confidence interval of a gap
 is gap ± 1.96 × √(s₁²/n₁ + s₂²/n₂).
 
-## Spending and results (efficiency)
-
-An ordinary least squares regression across districts, with heteroskedasticity-robust (HC1) standard errors:
-
-`{model.outcome} ~ {" + ".join([model.spending, *model.controls])}`
-
-A district's **residual** is its observed result minus the result predicted for its spending and needs. The
-**cross-validated R²** ({model.folds}-fold) says how well the model predicts a district it has not seen. A
-residual describes; it does not show that spending caused a result.
-
+{efficiency_section(model)}
 ## Peer districts
 
 Peers are chosen on demographics and size, never on outcomes: the numeric features

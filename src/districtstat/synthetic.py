@@ -123,7 +123,7 @@ class AttendanceModel:
 
 @dataclasses.dataclass(frozen=True)
 class ScoreModel:
-    """Scale score = intercept + district + school + student effects + ability + noise, in points."""
+    """Scale score = intercept + district + spending + school + student effects + ability + noise, in points."""
 
     intercept: float = 522.0
     ecodis: float = -18.0
@@ -139,6 +139,11 @@ class ScoreModel:
     noise_sd: float = 25.0  # each test
     school_sd: float = 5.0  # centred within the district
     non_participation: float = 0.015
+    # Money buys results, modestly: points per log-dollar of the spending that is put to use (about 0.5
+    # student SD, so +2.4 points for 10% more, near the Jackson & Mackevicius 2024 meta-analysis of
+    # school-spending studies). Real dollars (first-year prices), relative to the reference per pupil.
+    spending_per_log_dollar: float = 25.0
+    spending_reference: float = 15_000.0
     cut_scores: tuple[float, float, float] = (450.0, 500.0, 550.0)
     score_range: tuple[float, float] = (100.0, 900.0)
 
@@ -156,6 +161,7 @@ class SpendingModel:
     small_district_premium: float = 0.30  # per factor of ten below small_district_size ...
     small_district_max_decades: float = 1.5  # ... up to this many factors of ten
     noise_sd: float = 0.03  # log scale, each district-year
+    multiplier_sd: float = 0.10  # log spread of drawn districts' spending beyond needs (levies, sparsity aid)
     title1_per_ecodis: float = 950.0  # federal, at Title I schools
     sped_per_swd: float = 4_200.0  # special revenue, at the school
     idea_per_swd: float = 1_500.0  # federal related services, district-wide
@@ -206,8 +212,8 @@ SPENDING_LINES = (
 MODEL_FORMULAS = {
     "scale_score": "clip(round(intercept + district_effect + school_effect + race[race] + ecodis_effect(district, "
                    "year) * ECODIS + swd * SWD + el_effect(district, subject) * EL + female[subject] * F "
-                   "+ chronic_absence * CHRONIC + ability_sd * z_student + subject_ability_sd * z_student_subject "
-                   "+ noise_sd * z_test, 1), 100, 900)",
+                   "+ chronic_absence * CHRONIC + spending_effect(district, year) + ability_sd * z_student "
+                   "+ subject_ability_sd * z_student_subject + noise_sd * z_test, 1), 100, 900)",
     "performance_level": "1 + number of cut_scores at or below scale_score; levels 3 and 4 are proficient",
     "absence_rate": "min(max_rate, base_rate[locale] * exp(log_effect . flags + frailty_sd * z_student "
                     "+ yearly_sd * z_year)); days_present = days_enrolled - Binomial(days_enrolled, absence_rate)",
@@ -216,8 +222,11 @@ MODEL_FORMULAS = {
                            "small_district_max_decades))",
     "per_pupil_spending": "predicted_per_pupil * spending_multiplier * exp(noise_sd * z_district_year), "
                           "= sum of finance amounts / enrollment",
-    "spending_effect_on_scores": "none: spending does not enter the score model, so money above what needs "
-                                 "predict buys nothing",
+    "spending_effect": "spending_per_log_dollar * log(predicted_per_pupil(year_index=0) * productive_multiplier "
+                       "/ spending_reference): the same points for every student of a district-year; "
+                       "predicted_per_pupil from that year's enrollment and need shares in first-year dollars "
+                       "(inflation buys nothing), productive_multiplier = spending_multiplier unless a district "
+                       "sets it (the part of its spending that buys results); the yearly noise buys nothing",
 }
 KPI_UNITS = {
     "BUS_ON_TIME_PCT": "percent",
@@ -250,6 +259,7 @@ class DistrictProfile:
     race_shares: tuple[float, ...]  # in RACE_CODES order
     district_effect: float = 0.0  # points added to every score
     spending_multiplier: float = 1.0  # spending relative to what needs and size predict
+    productive_multiplier: float | None = None  # the part of that spending that buys results; None: all of it
     enrollment_trend: float = 0.0  # yearly growth of the kindergarten cohort
     pct_migrant: float = 0.002
     el_math_effect: float | None = None  # replaces the model's EL effect in MATH
@@ -266,7 +276,7 @@ class DistrictProfile:
 
 EL_GAP_DISTRICT, EL_GAP_MATH = "D02", -45.0
 CLOSING_GAP_DISTRICT, CLOSING_GAP_FIRST, CLOSING_GAP_STEP = "D03", -30.0, 6.0
-INEFFICIENT_DISTRICT, INEFFICIENT_MULTIPLIER = "D04", 1.35
+INEFFICIENT_DISTRICT, INEFFICIENT_MULTIPLIER, INEFFICIENT_PRODUCTIVE = "D04", 1.35, 1.0
 EFFICIENT_DISTRICT, EFFICIENT_EFFECT = "D05", 25.0
 BUS_DECLINE_DISTRICT, BUS_DECLINE_STEP = "D07", -5.0
 TINY_SUBGROUP_DISTRICT, TINY_SUBGROUP_RACE = "D10", "PI"
@@ -274,41 +284,45 @@ TINY_SUBGROUP_DISTRICT, TINY_SUBGROUP_RACE = "D10", "PI"
 BASE_DISTRICTS = (
     DistrictProfile("D01", "Harbor City", "Public Schools", "Coastal", "city", "K-12", 40_000, 0.72, 0.22, 0.145,
                     (0.44, 0.004, 0.07, 0.27, 0.006, 0.17, 0.04), district_effect=-6.0,
-                    spending_multiplier=1.02, enrollment_trend=-0.01),
+                    spending_multiplier=0.94, enrollment_trend=-0.01),
     DistrictProfile("D02", "Cedar Falls", "Unified", "Central Valley", "suburb", "K-12", 22_000, 0.38, 0.16, 0.13,
                     (0.30, 0.006, 0.09, 0.08, 0.004, 0.47, 0.05), district_effect=3.0,
-                    spending_multiplier=0.98, enrollment_trend=0.01,
+                    spending_multiplier=1.09, enrollment_trend=0.01,
                     el_math_effect=EL_GAP_MATH, el_independent=True),
     DistrictProfile("D03", "Riverbend", "City Schools", "Central Valley", "city", "K-12", 15_000, 0.60, 0.17, 0.14,
-                    (0.38, 0.005, 0.05, 0.20, 0.005, 0.32, 0.04), district_effect=-2.0,
+                    (0.38, 0.005, 0.05, 0.20, 0.005, 0.32, 0.04), district_effect=-2.0, spending_multiplier=0.88,
                     ecodis_effect_first_year=CLOSING_GAP_FIRST, ecodis_effect_change_per_year=CLOSING_GAP_STEP),
     DistrictProfile("D04", "Maple Grove", "Public Schools", "Northern", "suburb", "K-12", 9_500, 0.24, 0.06, 0.13,
                     (0.10, 0.004, 0.06, 0.07, 0.002, 0.71, 0.054), district_effect=0.0,
-                    spending_multiplier=INEFFICIENT_MULTIPLIER),
+                    spending_multiplier=INEFFICIENT_MULTIPLIER, productive_multiplier=INEFFICIENT_PRODUCTIVE),
     DistrictProfile("D05", "Granite Ridge", "Unified", "High Plains", "town", "K-12", 6_200, 0.58, 0.12, 0.14,
                     (0.34, 0.03, 0.02, 0.06, 0.002, 0.51, 0.038), district_effect=EFFICIENT_EFFECT,
                     spending_multiplier=1.0, pct_migrant=0.02),
     DistrictProfile("D06", "Willow Creek", "School District", "Coastal", "suburb", "K-12", 4_100, 0.28, 0.10, 0.13,
-                    (0.18, 0.004, 0.16, 0.05, 0.008, 0.54, 0.058), district_effect=5.0, spending_multiplier=1.04),
+                    (0.18, 0.004, 0.16, 0.05, 0.008, 0.54, 0.058), district_effect=5.0, spending_multiplier=1.18),
     DistrictProfile("D07", "Prairie View", "Public Schools", "High Plains", "town", "K-12", 2_800, 0.52, 0.07, 0.15,
-                    (0.16, 0.11, 0.01, 0.03, 0.001, 0.65, 0.049), district_effect=-5.0, spending_multiplier=0.97,
+                    (0.16, 0.11, 0.01, 0.03, 0.001, 0.65, 0.049), district_effect=-5.0, spending_multiplier=0.86,
                     bus_on_time_change_per_year=BUS_DECLINE_STEP),
     DistrictProfile("D08", "Silver Lake", "School District", "Northern", "rural", "K-12", 1_900, 0.40, 0.04, 0.15,
-                    (0.06, 0.02, 0.01, 0.02, 0.001, 0.86, 0.029), district_effect=2.0, pct_migrant=0.01),
+                    (0.06, 0.02, 0.01, 0.02, 0.001, 0.86, 0.029), district_effect=2.0, spending_multiplier=1.12,
+                    pct_migrant=0.01),
     DistrictProfile("D09", "Eastport", "School District", "Coastal", "town", "K-12", 1_300, 0.48, 0.14, 0.14,
-                    (0.22, 0.01, 0.05, 0.04, 0.03, 0.60, 0.05), district_effect=-3.0, spending_multiplier=1.03),
+                    (0.22, 0.01, 0.05, 0.04, 0.03, 0.60, 0.05), district_effect=-3.0, spending_multiplier=0.91),
     DistrictProfile("D10", "Pine Hollow", "School District", "Northern", "rural", "K-12", 850, 0.45, 0.03, 0.15,
-                    (0.05, 0.015, 0.005, 0.01, 0.0, 0.89, 0.03), pct_migrant=0.01,
+                    (0.05, 0.015, 0.005, 0.01, 0.0, 0.89, 0.03), spending_multiplier=1.15, pct_migrant=0.01,
                     forced_students=((TINY_SUBGROUP_RACE, 3, 4), (TINY_SUBGROUP_RACE, 5, 3))),
     DistrictProfile("D11", "Red Mesa", "Elementary District", "High Plains", "rural", "K-8", 600, 0.68, 0.09, 0.15,
-                    (0.22, 0.30, 0.003, 0.01, 0.002, 0.43, 0.035), district_effect=-7.0, pct_migrant=0.01),
+                    (0.22, 0.30, 0.003, 0.01, 0.002, 0.43, 0.035), district_effect=-7.0, spending_multiplier=0.86,
+                    pct_migrant=0.01),
     DistrictProfile("D12", "Juniper Flats", "Unified", "Central Valley", "rural", "K-12", 420, 0.78, 0.26, 0.13,
-                    (0.70, 0.01, 0.01, 0.01, 0.005, 0.245, 0.02), district_effect=-4.0, pct_migrant=0.08),
+                    (0.70, 0.01, 0.01, 0.01, 0.005, 0.245, 0.02), district_effect=-4.0, spending_multiplier=1.08,
+                    pct_migrant=0.08),
     DistrictProfile("D13", "Lakeshore Heights", "Public Schools", "Northern", "suburb", "K-12", 11_500, 0.17, 0.08,
                     0.12, (0.09, 0.003, 0.19, 0.08, 0.004, 0.57, 0.063), district_effect=7.0,
-                    spending_multiplier=1.05, enrollment_trend=0.015),
+                    spending_multiplier=0.95, enrollment_trend=0.015),
     DistrictProfile("D14", "Ashford Valley", "School District", "Central Valley", "rural", "K-12", 300, 0.50, 0.05,
-                    0.16, (0.20, 0.01, 0.0, 0.01, 0.0, 0.75, 0.03), district_effect=-1.0, pct_migrant=0.01),
+                    0.16, (0.20, 0.01, 0.0, 0.01, 0.0, 0.75, 0.03), district_effect=-1.0, spending_multiplier=1.18,
+                    pct_migrant=0.01),
 )
 MIN_DISTRICTS, MAX_DISTRICTS = 12, 99
 REGIONS = ("Coastal", "Central Valley", "Northern", "High Plains")
@@ -390,7 +404,7 @@ def _drawn_profile(rng: np.random.Generator, number: int) -> DistrictProfile:
         pct_swd=round(float(rng.uniform(0.12, 0.16)), 3),
         race_shares=tuple(round(float(share), 4) for share in race),
         district_effect=round(float(rng.normal(0, 6)), 1),
-        spending_multiplier=round(float(np.exp(rng.normal(0, 0.05))), 3),
+        spending_multiplier=round(float(np.exp(rng.normal(0, SPENDING.multiplier_sd))), 3),
         enrollment_trend=round(float(rng.normal(0, 0.01)), 3),
         pct_migrant=0.01 if locale == "rural" else 0.002,
     )
@@ -718,6 +732,31 @@ def el_effect(profile: DistrictProfile, subject: str) -> float:
     return SCORES.el[subject]
 
 
+def productive_multiplier(profile: DistrictProfile) -> float:
+    """The part of a district's spending relative to its needs that buys results."""
+    return profile.spending_multiplier if profile.productive_multiplier is None else profile.productive_multiplier
+
+
+def spending_effect(profile: DistrictProfile, rows: StudentYears, years: Sequence[int]) -> np.ndarray:
+    """Points every student of a district gains from its spending, by year (no RNG: a function of the roll).
+
+    What needs and size predict the district spends that year, in first-year dollars, times the part of
+    its multiplier that buys results: money above what needs predict helps where it is put to use, while
+    D04's excess buys nothing.
+    """
+    effect = np.zeros(len(years))
+    for t, year in enumerate(years):
+        here = rows.year == year
+        n = int(here.sum())
+        if not n:
+            continue
+        shares = {code: rows.programs[code][here].mean() for code in ("ECODIS", "EL", "SWD")}
+        real = expected_per_pupil(n, shares["ECODIS"], shares["EL"], shares["SWD"], 0)
+        effect[t] = SCORES.spending_per_log_dollar * math.log(
+            float(real) * productive_multiplier(profile) / SCORES.spending_reference)
+    return effect
+
+
 def _scores(rng, profile: DistrictProfile, students: Students, rows: StudentYears, n_schools: int,
             years: Sequence[int]) -> np.ndarray:
     """Scale scores for tested grades; NaN for untested grades and the few who sat out."""
@@ -728,12 +767,14 @@ def _scores(rng, profile: DistrictProfile, students: Students, rows: StudentYear
     flag = {code: rows.programs[code][tested] for code in ("ECODIS", "EL", "SWD")}
     race_effect = np.array([SCORES.race[code] for code in RACE_CODES])
     ecodis_by_year = np.array([ecodis_effect(profile, t) for t in range(len(years))])
+    year_index = rows.year[tested] - years[0]
     common = (
         SCORES.intercept
         + profile.district_effect
+        + spending_effect(profile, rows, years)[year_index]
         + school_effect[rows.school[tested]]
         + race_effect[students.race[who]]
-        + ecodis_by_year[rows.year[tested] - years[0]] * flag["ECODIS"]
+        + ecodis_by_year[year_index] * flag["ECODIS"]
         + SCORES.swd * flag["SWD"]
         + SCORES.chronic_absence * rows.chronic[tested]
         + SCORES.ability_sd * students.traits["ability"][who]
@@ -1163,7 +1204,14 @@ def _spending_table(frames: dict[str, pd.DataFrame], years: Sequence[int]) -> pd
         table["enrollment"], table["ECODIS"] / table["enrollment"], table["EL"] / table["enrollment"],
         table["SWD"] / table["enrollment"], year_index)
     table["spending_ratio"] = table["per_pupil_spending"] / table["predicted_per_pupil"]
+    table["real_predicted_per_pupil"] = table["predicted_per_pupil"] / (1 + SPENDING.inflation) ** year_index
     return table
+
+
+def _spending_points(row: pd.Series, profile: DistrictProfile) -> float:
+    """The score points a district-year's spending adds to every student, as `spending_effect` computes them."""
+    productive = row["real_predicted_per_pupil"] * productive_multiplier(profile)
+    return SCORES.spending_per_log_dollar * math.log(productive / SCORES.spending_reference)
 
 
 def _round_floats(value):
@@ -1185,8 +1233,9 @@ def planted_truths(spec: ConsortiumSpec, frames: dict[str, pd.DataFrame] | None 
     spending = _spending_table(frames, years)
     truths = [
         _el_gap_truth(frames, latest),
-        _inefficient_truth(spending),
-        _efficient_truth(spending),
+        _spending_effect_truth(),
+        _inefficient_truth(spending, profiles[INEFFICIENT_DISTRICT]),
+        _efficient_truth(spending, profiles[EFFICIENT_DISTRICT]),
         _closing_gap_truth(frames, profiles[CLOSING_GAP_DISTRICT], years),
         _tiny_subgroup_truth(frames),
         {
@@ -1197,7 +1246,8 @@ def planted_truths(spec: ConsortiumSpec, frames: dict[str, pd.DataFrame] | None 
             "description": f"Chronically absent students (present under 90% of enrolled days) score "
                            f"{-SCORES.chronic_absence:g} points lower in both subjects, all else equal, in every "
                            f"district; chronic absence is more likely for ECODIS, SWD, homeless and high-school "
-                           f"students.",
+                           f"students, so the raw gap is wider than the effect, while among students neither "
+                           f"ECODIS nor SWD it is close to it.",
         },
         _bus_truth(frames),
     ]
@@ -1226,7 +1276,8 @@ def _district_record(profile: DistrictProfile, spending: pd.DataFrame) -> dict:
         {"school_year": int(year), "enrollment": int(row["enrollment"]),
          "per_pupil_spending": round(float(row["per_pupil_spending"]), 2),
          "predicted_per_pupil": round(float(row["predicted_per_pupil"]), 2),
-         "spending_ratio": round(float(row["spending_ratio"]), 4)}
+         "spending_ratio": round(float(row["spending_ratio"]), 4),
+         "spending_effect_points": round(_spending_points(row, profile), 2)}
         for year, row in ours.iterrows()
     ]
     return record
@@ -1250,37 +1301,78 @@ def _el_gap_truth(frames, latest: int) -> dict:
     }
 
 
-def _spending_rows(spending: pd.DataFrame, district_id: str) -> list[dict]:
-    ours = spending.xs(district_id, level="district_id")
-    return [{"school_year": int(y), "per_pupil_spending": round(float(r["per_pupil_spending"]), 2),
-             "predicted_per_pupil": round(float(r["predicted_per_pupil"]), 2),
-             "spending_ratio": round(float(r["spending_ratio"]), 4)} for y, r in ours.iterrows()]
+def _spending_rows(spending: pd.DataFrame, profile: DistrictProfile) -> list[dict]:
+    """Per year: spending against what needs predict, the points it buys, and the points its excess does not."""
+    ours = spending.xs(profile.district_id, level="district_id")
+    rows = []
+    for year, row in ours.iterrows():
+        bought = _spending_points(row, profile)
+        at_full = SCORES.spending_per_log_dollar * math.log(
+            row["real_predicted_per_pupil"] * row["spending_ratio"] / SCORES.spending_reference)
+        rows.append({"school_year": int(year), "per_pupil_spending": round(float(row["per_pupil_spending"]), 2),
+                     "predicted_per_pupil": round(float(row["predicted_per_pupil"]), 2),
+                     "spending_ratio": round(float(row["spending_ratio"]), 4),
+                     "spending_effect_points": round(bought, 2),
+                     "points_not_bought": round(at_full - bought, 2)})
+    return rows
 
 
-def _inefficient_truth(spending: pd.DataFrame) -> dict:
+def _spending_effect_truth() -> dict:
+    ordinary = [p.spending_multiplier for p in BASE_DISTRICTS if p.productive_multiplier is None]
+    return {
+        "id": "spending_effect",
+        "district_id": "ALL",
+        "parameter": "score_model.spending_per_log_dollar",
+        "value": SCORES.spending_per_log_dollar,
+        "reference_per_pupil": SCORES.spending_reference,
+        "description": f"Every student of a district gains {SCORES.spending_per_log_dollar:g} points per log-dollar "
+                       f"of its spending per pupil that is put to use (what its needs and size predict, in "
+                       f"first-year dollars, times its productive multiplier) relative to "
+                       f"${SCORES.spending_reference:,.0f}: {SCORES.spending_per_log_dollar * math.log(1.1):.1f} "
+                       f"points for 10% more. The hand-made districts other than {INEFFICIENT_DISTRICT} spend "
+                       f"{min(ordinary):g} to {max(ordinary):g} times what their needs predict and all of it buys "
+                       f"results, so a regression of outcomes on log spending and needs finds a positive slope; "
+                       f"yearly spending noise and {INEFFICIENT_DISTRICT}'s excess buy nothing, so the fitted slope "
+                       f"is attenuated, and with one row per district it is imprecise.",
+    }
+
+
+def _inefficient_truth(spending: pd.DataFrame, profile: DistrictProfile) -> dict:
+    forgone = SCORES.spending_per_log_dollar * math.log(profile.spending_multiplier / productive_multiplier(profile))
     return {
         "id": "inefficient_district",
         "district_id": INEFFICIENT_DISTRICT,
         "parameter": "spending_multiplier",
         "value": INEFFICIENT_MULTIPLIER,
-        "district_effect": 0.0,
+        "productive_multiplier": INEFFICIENT_PRODUCTIVE,
+        "district_effect": profile.district_effect,
+        "points_not_bought": forgone,
+        "expected_residual": "negative: among the lowest efficiency residuals",
         "description": f"{INEFFICIENT_DISTRICT} spends {INEFFICIENT_MULTIPLIER - 1:.0%} more per pupil than its "
-                       f"needs and size predict (before {SPENDING.noise_sd:.0%} yearly noise) with a district "
-                       f"effect of 0 points: it buys no better results.",
-        "realised": _spending_rows(spending, INEFFICIENT_DISTRICT),
+                       f"needs and size predict (before {SPENDING.noise_sd:.0%} yearly noise), the most of any "
+                       f"district, with a district effect of {profile.district_effect:g} points, but its excess "
+                       f"buys nothing (productive multiplier {INEFFICIENT_PRODUCTIVE:g}): it scores about "
+                       f"{forgone:.1f} points below districts whose spending of that size is put to use, so an "
+                       f"efficiency regression places it well below the line. `realised` shows, per year, the "
+                       f"spending ratio, the points its spending buys and the points its excess does not.",
+        "realised": _spending_rows(spending, profile),
     }
 
 
-def _efficient_truth(spending: pd.DataFrame) -> dict:
+def _efficient_truth(spending: pd.DataFrame, profile: DistrictProfile) -> dict:
     return {
         "id": "efficient_district",
         "district_id": EFFICIENT_DISTRICT,
         "parameter": "district_effect",
         "value": EFFICIENT_EFFECT,
-        "spending_multiplier": 1.0,
+        "spending_multiplier": profile.spending_multiplier,
+        "expected_residual": "the highest efficiency residual, near value",
         "description": f"{EFFICIENT_DISTRICT} scores {EFFICIENT_EFFECT:g} points above what its students' needs "
-                       f"predict in both subjects, at the spending its needs and size predict (multiplier 1.0).",
-        "realised": _spending_rows(spending, EFFICIENT_DISTRICT),
+                       f"and its spending predict in both subjects, at the spending its needs and size predict "
+                       f"(multiplier {profile.spending_multiplier:g}): its efficiency residual should be the "
+                       f"largest, near {EFFICIENT_EFFECT:g} points (a regression on 14 districts absorbs a little "
+                       f"of it).",
+        "realised": _spending_rows(spending, profile),
     }
 
 

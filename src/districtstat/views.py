@@ -12,7 +12,6 @@ import pandas as pd
 from .aggregate import SPENDING_CATEGORIES, subgroup_label
 from .charts import ACCENT, CONTEXT, HIGHLIGHT, figure
 from .disclosure import ProtectedTable, protect
-from .efficiency import school_allocation  # noqa: F401  (re-exported for notebooks)
 from .indicators import INDICATORS, kpi_table
 from .scorecard import scorecard
 from .peers import peer_standing, why_peers
