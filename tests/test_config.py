@@ -42,3 +42,10 @@ def snapshot_params_error():
         return str(caught.value)
 
     return parse
+
+
+def test_a_goal_needs_an_indicator_with_a_better_direction(snapshot_params_error):
+    message = snapshot_params_error(
+        "title: x\ndataset: synthetic\ndata_dir: d\nrelease: r1\ndistricts:\n  D01:\n    goals:\n      per_pupil_spending: 12000\n"
+    )
+    assert "districts.D01.goals: Value error, goal 'per_pupil_spending' is neither an indicator with a better direction" in message

@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from districtstat.gaps import comparisons, gap_trends, hedges_g, outcome_gaps
 
@@ -38,7 +39,9 @@ def test_outcome_gaps_difference_ci_and_proficiency():
     row = gaps.iloc[0]
     assert (row["focal"], row["comparison"]) == ("EL", "NOT_EL")
     assert row["gap"] == pytest.approx(-43.75)
-    half_width = 1.959963984540054 * math.sqrt(40**2 / 20 + 45**2 / 80)
+    v1, v2 = 40**2 / 20, 45**2 / 80
+    welch_df = (v1 + v2) ** 2 / (v1**2 / 19 + v2**2 / 79)
+    half_width = stats.t.ppf(0.975, welch_df) * math.sqrt(v1 + v2)
     assert row["gap_ci_high"] - row["gap"] == pytest.approx(half_width)
     assert row["gap_pct_proficient"] == pytest.approx(-37.5)
 
@@ -65,3 +68,18 @@ def test_percent_proficient_gap_has_a_wald_interval():
 
 def test_an_intersection_is_compared_with_all_students():
     assert ("EL_X_ECODIS", "ALL", "all students") in comparisons(["ALL", "EL_X_ECODIS", "EL", "NOT_EL"])
+
+
+def test_trends_use_only_years_both_groups_can_be_published():
+    rows = []
+    for year, n, gap in [(2022, 6, -60), (2023, 30, -30), (2024, 30, -20)]:
+        rows += outcome_rows(year, "D01", [("EL", n, 480 + gap, 40, 40), ("NOT_EL", 200, 480, 40, 60)])
+    row = gap_trends(outcome_gaps(pd.DataFrame(rows)), min_n=10).iloc[0]
+    assert (row["first_year"], row["first_gap"]) == (2023, pytest.approx(-30))
+    assert row["slope_per_year"] == pytest.approx(10)
+
+
+def test_no_subgroups_give_an_empty_table_with_every_column():
+    gaps = outcome_gaps(pd.DataFrame(outcome_rows(2024, "D01", [("ALL", 100, 500, 40, 50)])))
+    assert gaps.empty and {"n_focal", "n_comparison", "gap", "hedges_g", "comparison_kind"} <= set(gaps.columns)
+    assert gap_trends(gaps).empty

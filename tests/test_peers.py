@@ -66,3 +66,12 @@ def test_peer_standing_ranks_lower_is_better_kpis_ascending():
     assert standing.loc["WORK_ORDER_DAYS", "rank"] == 2
     assert standing.loc["mean_score_math", "rank"] == 2
     assert standing.loc["mean_score_math", "peer_median"] == pytest.approx(500.0)
+
+
+def test_a_constant_feature_and_an_unknown_category_do_not_break_distances():
+    table = pd.DataFrame(
+        {"district_id": ["A", "B", "C"], "x": [1.0, 2.0, 4.0], "same": [5.0, 5.0, 5.0], "locale": ["city", None, "city"]}
+    )
+    peers = find_peers(table, numeric=["x", "same"], indicators=["locale"], k=1)
+    assert peers["distance"].notna().all()
+    assert peers.set_index("district").loc["A", "peer"] == "B"

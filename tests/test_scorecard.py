@@ -45,7 +45,8 @@ def test_goal_status_and_trend_words():
     assert goal_status(-16.0, -15.0, "closer_to_zero") == "not met"
     assert goal_status(5.0, None, "higher") == ""
     assert trend_word(-30, -20, "closer_to_zero") == "closing"
-    assert trend_word(10, 10.2, "higher") == "steady"
+    assert trend_word(500, 502, "higher") == "steady"
+    assert trend_word(10, 10.5, "higher") == "improving"
     assert trend_word(100, 90, "neither") == "down"
 
 
@@ -75,6 +76,7 @@ def test_school_allocation_detects_progressive_and_too_few_schools():
             "school_year": 2024,
             "district_id": ["P"] * 12 + ["T"] * 2,
             "school_id": [f"s{i}" for i in range(14)],
+            "enrollment": [300] * 14,
             "pct_ecodis": list(need) + [20.0, 80.0],
             "per_pupil_spending": list(9000 + 40 * need + rng.normal(0, 100, 12)) + [9000.0, 9100.0],
         }

@@ -8,7 +8,7 @@ import pandas as pd
 
 from . import audit, pipeline, runner, site
 from .config import Project
-from .provenance import code_commit
+from .provenance import Provenance, code_commit
 
 
 class BuildFailed(RuntimeError):
@@ -45,7 +45,7 @@ def build(project: Project, renderer: str = "auto", workers: int | None = None, 
     failures = [result for result in results if result.status == "failed"]
     if failures:
         raise BuildFailed(failures)
-    provenance = site.Provenance(project.release, manifest["data_hash"], code_commit(project.root), manifest["params_hash"])
+    provenance = Provenance(project.release, manifest["data_hash"], code_commit(project.root), manifest["params_hash"])
     generated = site.write_project(project, tasks, provenance)
     rendered = site.render(generated, chosen)
     audit.audit_release(rendered, project.data_dir)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .config import ParamsError, find_root, load_project
+from .config import ParamsError, UsageError, find_root, load_project
 from .contracts import ContractError
 
 DEFAULT_PARAMS = Path("params") / "synthetic.yml"
@@ -154,9 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ParamsError, ContractError, FileNotFoundError, KeyError, ValueError) as error:
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        _console().print(f"districtstat {args.command}: {message}", markup=False)
+    except (ParamsError, UsageError, ContractError, FileNotFoundError) as error:
+        _console().print(f"districtstat {args.command}: {error}", markup=False)
         return USAGE
     except KeyboardInterrupt:
         _console().print("districtstat: stopped; nothing was published")

@@ -20,6 +20,10 @@ class ParamsError(ValueError):
     """A params file that cannot be used, said in the words of the file."""
 
 
+class UsageError(ValueError):
+    """A command asked for something that cannot be done as asked (an option that does not apply, say)."""
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -69,10 +73,10 @@ class DistrictSettings(Strict):
     def _goal_keys_are_indicators_or_gaps(cls, goals: dict[str, float]) -> dict[str, float]:
         from .indicators import INDICATORS
 
+        rankable = sorted(code for code, indicator in INDICATORS.items() if indicator.better != "neither")
         for key in goals:
-            if not GOAL_KEY.match(key) or (not key.startswith("gap.") and key not in INDICATORS):
-                known = ", ".join(sorted(INDICATORS))
-                raise ValueError(f"goal {key!r} is neither an indicator ({known}) nor gap.GROUP.SUBJECT such as gap.EL.MATH")
+            if not GOAL_KEY.match(key) or (not key.startswith("gap.") and key not in rankable):
+                raise ValueError(f"goal {key!r} is neither an indicator with a better direction ({', '.join(rankable)}) nor gap.GROUP.SUBJECT such as gap.EL.MATH")
         return goals
 
 
@@ -85,7 +89,6 @@ class Settings(Strict):
     site_dir: Path = Field(Path("site"), description="where releases are published, relative to the project root")
     release: str
     min_n: int = Field(10, ge=1)
-    subjects: list[Literal["ELA", "MATH"]] = Field(default_factory=lambda: ["ELA", "MATH"])
     overview_notebook: str = "overview"
     district_notebooks: list[str] = Field(default_factory=lambda: ["scorecard", "outcome_gaps", "efficiency", "peers"])
     efficiency: EfficiencyModel | None = Field(default_factory=EfficiencyModel, description="null when the data have no spending")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 SUPPRESSED = "*"
@@ -31,7 +30,7 @@ class ProtectedTable:
     def footnote(self) -> str:
         if not self.n_suppressed:
             return ""
-        return f"{SUPPRESSED} Hidden to protect student privacy: fewer than {self.min_n} students, or a figure from which a hidden one could be worked out."
+        return f"{SUPPRESSED} Hidden to protect student privacy: a figure resting on fewer than {self.min_n} students, or one from which such a figure could be worked out."
 
     def display_frame(self) -> pd.DataFrame:
         """Values as published: suppressed cells replaced by the symbol."""
@@ -69,7 +68,3 @@ def below_threshold_cells(table: ProtectedTable) -> int:
         values = pd.to_numeric(shown[column], errors="coerce")
         bad += int(((values > 0) & (values < table.min_n)).sum())
     return bad
-
-
-def round_half(values: pd.Series, digits: int) -> np.ndarray:
-    return np.round(values.astype(float).to_numpy(), digits)

@@ -28,11 +28,6 @@ class EfficiencyFit:
     districts: pd.DataFrame
     result: object
 
-    def summary(self) -> pd.DataFrame:
-        return pd.DataFrame(
-            {"statistic": ["districts", "R² (in sample)", "adjusted R²", "R² (cross-validated)"], "value": [self.n, self.r2, self.adj_r2, self.cv_r2]}
-        )
-
 
 def formula_for(outcome: str, spending: str, controls: list[str]) -> str:
     return f"{outcome} ~ {' + '.join([spending, *controls])}"
@@ -56,7 +51,7 @@ def coefficient_table(result, confidence: float = 0.95) -> pd.DataFrame:
 def cross_validated_r2(formula: str, table: pd.DataFrame, folds: int, seed: int) -> float:
     """Out-of-sample R²: predictions for each district from a model fitted without it."""
     outcome, design = patsy.dmatrices(formula, table, return_type="dataframe")
-    splitter = KFold(n_splits=min(folds, len(table)), shuffle=True, random_state=seed)
+    splitter = KFold(n_splits=min(folds, len(design)), shuffle=True, random_state=seed)
     predicted = cross_val_predict(LinearRegression(fit_intercept=False), design, outcome.iloc[:, 0], cv=splitter)
     return float(r2_score(outcome.iloc[:, 0], predicted))
 
@@ -75,7 +70,7 @@ def fit_efficiency(
     """OLS with HC1 standard errors, k-fold R², and each district's residual and percentile."""
     formula = formula_for(outcome, spending, controls)
     used = table.dropna(subset=[outcome]).sort_values(id_col, kind="stable").reset_index(drop=True)
-    result = smf.ols(formula, data=used).fit(cov_type="HC1")
+    result = smf.ols(formula, data=used).fit(cov_type="HC1", use_t=True)
     used = used.loc[result.fittedvalues.index]
     districts = pd.DataFrame(
         {id_col: used[id_col].to_numpy(), "observed": used[outcome].to_numpy(), "predicted": result.fittedvalues.to_numpy()}
@@ -107,22 +102,31 @@ def peer_percentiles(districts: pd.DataFrame, peers: pd.DataFrame, id_col: str =
     return np.array(shares)
 
 
-def school_allocation(school_profile: pd.DataFrame, need: str = "pct_ecodis", spending: str = "per_pupil_spending", min_schools: int = 4) -> pd.DataFrame:
+ALLOCATION_COLUMNS = ["school_year", "district_id", "schools", "intercept", "slope", "ci_low", "ci_high"]
+
+
+def school_allocation(
+    school_profile: pd.DataFrame, need: str = "pct_ecodis", spending: str = "per_pupil_spending", min_schools: int = 4, min_enrollment: int = 1
+) -> pd.DataFrame:
     """Within each district: the slope of school spending per pupil on school need, with its CI.
 
     A positive slope whose interval excludes zero means money follows need (progressive allocation);
-    only spending charged to schools counts, so district-wide services are left out.
+    only spending charged to schools counts, so district-wide services are left out. Schools under
+    `min_enrollment` are left out, as they are from the published chart.
     """
+    if not {need, spending, "enrollment"} <= set(school_profile.columns):
+        return pd.DataFrame(columns=[*ALLOCATION_COLUMNS, "pattern"])
     rows = []
     usable = school_profile.dropna(subset=[need, spending])
+    usable = usable[usable["enrollment"] >= min_enrollment]
     for (year, district), schools in usable.groupby(["school_year", "district_id"], sort=True):
-        row = {"school_year": year, "district_id": district, "schools": len(schools), "slope": np.nan, "ci_low": np.nan, "ci_high": np.nan}
+        row = dict.fromkeys(ALLOCATION_COLUMNS, np.nan) | {"school_year": year, "district_id": district, "schools": len(schools)}
         if len(schools) >= min_schools and schools[need].nunique() > 1:
-            result = smf.ols(f"{spending} ~ {need}", data=schools).fit(cov_type="HC1")
+            result = smf.ols(f"{spending} ~ {need}", data=schools).fit(cov_type="HC1", use_t=True)
             interval = result.conf_int().loc[need]
-            row.update(slope=float(result.params[need]), ci_low=float(interval[0]), ci_high=float(interval[1]))
+            row.update(intercept=float(result.params["Intercept"]), slope=float(result.params[need]), ci_low=float(interval[0]), ci_high=float(interval[1]))
         rows.append(row)
-    table = pd.DataFrame(rows, columns=["school_year", "district_id", "schools", "slope", "ci_low", "ci_high"])
+    table = pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)
     table["pattern"] = np.select(
         [table["ci_low"] > 0, table["ci_high"] < 0, table["slope"].notna()], ["progressive", "regressive", "no clear pattern"], default="too few schools"
     )

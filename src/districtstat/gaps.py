@@ -42,7 +42,7 @@ def hedges_g(mean_1, sd_1, n_1, mean_2, sd_2, n_2):
 
 
 def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Difference in means (Welch CI), Hedges' g (CI) and difference in percent proficient (Wald CI) for every pair."""
+    """Difference in means (Welch t interval), Hedges' g (CI) and difference in percent proficient (Wald CI) for every pair."""
     z = stats.norm.ppf(0.5 + confidence / 2)
     indexed = subgroup_outcomes.set_index(KEYS + ["subgroup"]).sort_index()
     rows = []
@@ -55,13 +55,19 @@ def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> p
         pair = a.join(b, how="inner", lsuffix="_focal", rsuffix="_comparison")
         pair = pair.assign(focal=focal, comparison=comparison, comparison_kind=kind)
         rows.append(pair.reset_index())
-    if not rows:
-        return pd.DataFrame(columns=[*KEYS, "subgroup", "focal", "comparison", "comparison_kind", "gap", "hedges_g"])
-    gaps = pd.concat(rows, ignore_index=True)
+    measures = ["n", "mean_score", "sd_score", "pct_proficient"]
+    empty = pd.DataFrame(columns=[*KEYS, *(f"{m}_{side}" for side in ("focal", "comparison") for m in measures), "focal", "comparison", "comparison_kind"])
+    gaps = pd.concat([empty, *rows], ignore_index=True) if rows else empty
+    numeric = [f"{m}_{side}" for side in ("focal", "comparison") for m in measures]
+    gaps[numeric] = gaps[numeric].astype(float)
     n_1, n_2 = gaps["n_focal"].astype(float), gaps["n_comparison"].astype(float)
-    gaps["gap"] = gaps["mean_score_focal"] - gaps["mean_score_comparison"]
-    se = np.sqrt(np.square(gaps["sd_score_focal"]) / n_1 + np.square(gaps["sd_score_comparison"]) / n_2)
-    gaps["gap_ci_low"], gaps["gap_ci_high"] = gaps["gap"] - z * se, gaps["gap"] + z * se
+    gaps["gap"] = gaps["mean_score_focal"].astype(float) - gaps["mean_score_comparison"].astype(float)
+    var_1, var_2 = np.square(gaps["sd_score_focal"].astype(float)) / n_1, np.square(gaps["sd_score_comparison"].astype(float)) / n_2
+    se = np.sqrt(var_1 + var_2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        welch_df = np.square(var_1 + var_2) / (np.square(var_1) / (n_1 - 1) + np.square(var_2) / (n_2 - 1))
+    t = stats.t.ppf(0.5 + confidence / 2, welch_df)
+    gaps["gap_ci_low"], gaps["gap_ci_high"] = gaps["gap"] - t * se, gaps["gap"] + t * se
     g, g_se = hedges_g(gaps["mean_score_focal"], gaps["sd_score_focal"], n_1, gaps["mean_score_comparison"], gaps["sd_score_comparison"], n_2)
     gaps["hedges_g"], gaps["g_ci_low"], gaps["g_ci_high"] = g, g - z * g_se, g + z * g_se
     gaps["gap_pct_proficient"] = gaps["pct_proficient_focal"] - gaps["pct_proficient_comparison"]
@@ -73,19 +79,23 @@ def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> p
     return gaps.sort_values(order, kind="stable").reset_index(drop=True)
 
 
-def gap_trends(gaps: pd.DataFrame) -> pd.DataFrame:
-    """How each gap moved across the years: first and latest value, change, and the yearly slope."""
+def gap_trends(gaps: pd.DataFrame, min_n: int = 1) -> pd.DataFrame:
+    """How each gap moved across the years: first and latest value, change, and the yearly slope.
+
+    Only years in which both groups reach `min_n` count, so a trend never reveals a suppressed gap.
+    """
     keys = ["district_id", "subject", "grade", "focal", "comparison"]
-    if gaps.empty:
+    publishable = gaps.dropna(subset=["gap"])
+    publishable = publishable[(publishable["n_focal"] >= min_n) & (publishable["n_comparison"] >= min_n)]
+    if publishable.empty:
         return pd.DataFrame(columns=[*keys, "first_year", "latest_year", "first_gap", "latest_gap", "change", "slope_per_year", "closing"])
-    ordered = gaps.sort_values(keys + ["school_year"], kind="stable")
+    ordered = publishable.sort_values(keys + ["school_year"], kind="stable")
     grouped = ordered.groupby(keys, sort=True)
 
     def slope(frame: pd.DataFrame) -> float:
-        usable = frame.dropna(subset=["gap"])
-        if usable["school_year"].nunique() < 2:
+        if frame["school_year"].nunique() < 2:
             return np.nan
-        return float(np.polyfit(usable["school_year"].astype(float), usable["gap"], 1)[0])
+        return float(np.polyfit(frame["school_year"].astype(float), frame["gap"].astype(float), 1)[0])
 
     trends = grouped.agg(
         first_year=("school_year", "first"), latest_year=("school_year", "last"), first_gap=("gap", "first"), latest_gap=("gap", "last")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .config import Settings
+from .config import ParamsError, Settings
 from .efficiency import fit_efficiency, school_allocation
 from .gaps import gap_trends, outcome_gaps
 from .peers import find_peers
@@ -18,7 +18,11 @@ def district_peers(settings: Settings, latest: pd.DataFrame) -> pd.DataFrame:
     """Peers by the declared rule, with any peer list a district fixed in params taking its place."""
     rule = settings.peers
     peers = find_peers(latest, id_col="district_id", numeric=rule.numeric, indicators=rule.indicators, k=rule.k, missing=rule.missing)
+    known = set(latest["district_id"])
     for district, overrides in sorted(settings.districts.items()):
+        unknown = sorted(set(overrides.peers or []) - known)
+        if unknown:
+            raise ParamsError(f"params: districts.{district}.peers names {', '.join(unknown)}, not a district of the latest year")
         if overrides.peers:
             fixed = pd.DataFrame({"district": district, "rank": range(1, len(overrides.peers) + 1), "peer": overrides.peers, "distance": float("nan")})
             peers = pd.concat([peers[peers["district"] != district], fixed], ignore_index=True)
@@ -45,7 +49,7 @@ def fit_models(settings: Settings, tables: dict[str, pd.DataFrame]) -> dict[str,
     return {
         "peers": peers,
         **efficiency_tables(settings, latest, peers),
-        "school_allocation": school_allocation(tables["school_profile"]) if "pct_ecodis" in tables["school_profile"] else pd.DataFrame(),
+        "school_allocation": school_allocation(tables["school_profile"], min_enrollment=settings.min_n),
         "gaps": gaps,
-        "gap_trends": gap_trends(gaps),
+        "gap_trends": gap_trends(gaps, min_n=settings.min_n),
     }

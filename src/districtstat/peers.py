@@ -23,8 +23,11 @@ def peer_features(
         values = values.fillna(values.mean())
     else:
         values = values.dropna()
-    standardized = (values - values.mean()) / values.std(ddof=1)
-    dummies = pd.get_dummies(frame.loc[standardized.index, indicators].astype(str), dtype=float) if indicators else None
+    spread = values.std(ddof=1)
+    values = values.loc[:, spread > 0]  # a feature every district shares cannot tell districts apart
+    standardized = (values - values.mean()) / spread[values.columns]
+    # an unknown category is no indicator at all, not a category of its own
+    dummies = pd.get_dummies(frame.loc[standardized.index, indicators].astype("string"), dtype=float) if indicators else None
     return standardized if dummies is None else standardized.join(dummies)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -40,13 +41,13 @@ NOT_ANALYSIS = {"cli.py", "build.py", "runner.py", "site.py", "audit.py", "examp
 
 @lru_cache(maxsize=1)
 def package_fingerprint() -> str:
-    """A hash of the analysis code: changing it invalidates cached tables and executed notebooks.
+    """A hash of the analysis code and the libraries it runs on: a change invalidates cached tables and notebooks.
 
     Changes to the build machinery alone (rendering, the command line) leave them valid.
     """
     package = Path(__file__).parent
     files = [p for p in package.glob("*.py") if p.name not in NOT_ANALYSIS]
-    return hash_files(files, package)
+    return hash_json({"source": hash_files(files, package), "libraries": package_versions()})
 
 
 def hash_json(value: object) -> str:
@@ -59,7 +60,10 @@ def code_commit(root: Path) -> str:
         result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return "unversioned"
-    return result.stdout.strip() if result.returncode == 0 and result.stdout.strip() else "unversioned"
+    if result.returncode != 0 or not result.stdout.strip():
+        return "unversioned"
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10)
+    return result.stdout.strip() + ("-dirty" if changed.stdout.strip() else "")
 
 
 def package_versions() -> dict[str, str]:
@@ -70,3 +74,14 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = __version__ if name == "districtstat" else "not installed"
     return versions
+
+
+@dataclass(frozen=True)
+class Provenance:
+    release: str
+    data_hash: str
+    code_commit: str
+    params_hash: str
+
+    def line(self) -> str:
+        return f"Release {self.release} · data {self.data_hash[:12]} · code {self.code_commit} · parameters {self.params_hash[:12]}"

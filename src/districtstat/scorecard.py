@@ -68,7 +68,7 @@ def trend_word(first: float, latest: float, better: str) -> str:
     change = latest - first
     if pd.isna(change):
         return ""
-    if abs(change) < 0.5:
+    if abs(change) <= 0.01 * max(abs(first), abs(latest), 1.0):  # within 1% of its size: steady in any unit
         return "steady"
     if better == "neither":
         return "up" if change > 0 else "down"

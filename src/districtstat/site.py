@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import yaml
 
 from .config import Project
 from .disclosure import protect
+from .provenance import Provenance
 from .runner import Task
 
 RENDERERS = ("auto", "quarto", "smalldocs")
@@ -31,17 +31,6 @@ class RenderError(RuntimeError):
     """The renderer failed; the published site is untouched."""
 
 
-@dataclass(frozen=True)
-class Provenance:
-    release: str
-    data_hash: str
-    code_commit: str
-    params_hash: str
-
-    def line(self) -> str:
-        return f"Release {self.release} · data {self.data_hash[:12]} · code {self.code_commit} · parameters {self.params_hash[:12]}"
-
-
 def choose_renderer(requested: str) -> str:
     if requested not in RENDERERS:
         raise ValueError(f"--renderer {requested!r}: choose one of {', '.join(RENDERERS)}")
@@ -50,6 +39,13 @@ def choose_renderer(requested: str) -> str:
     if requested == "quarto" and not shutil.which("quarto"):
         raise RenderError("--renderer quarto: no `quarto` on PATH; install Quarto or use --renderer smalldocs")
     return requested
+
+
+PAGE_TITLES = {"scorecard": "scorecard", "outcome_gaps": "outcome gaps by student group", "efficiency": "spending and results", "peers": "peer districts"}
+
+
+def page_title(notebook: str) -> str:
+    return PAGE_TITLES.get(notebook, notebook.replace("_", " "))
 
 
 def size_band(enrollment: float) -> str:
@@ -107,8 +103,7 @@ def district_page(district: pd.Series, notebooks: list[str]) -> str:
         counts={},
     )
     rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in figures.display_frame().iterrows())
-    pages = {"scorecard": "Scorecard", "outcome_gaps": "Outcome gaps by student group", "efficiency": "Spending and results (efficiency)", "peers": "Peer districts"}
-    links = "\n".join(f"- [{pages.get(name, name.replace('_', ' ').title())}]({name}.ipynb)" for name in notebooks)
+    links = "\n".join(f"- [{page_title(name).capitalize()}]({name}.ipynb)" for name in notebooks)
     return f"{_yaml_front(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n## Reports\n\n{links}\n"
 
 
@@ -214,7 +209,6 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
     latest = indicators[indicators["school_year"] == indicators["school_year"].max()].set_index("district_id")
     executed = project.executed_dir
     (target / "index.ipynb").write_text(with_title(executed / f"{project.settings.overview_notebook}.ipynb", project.settings.title), encoding="utf-8")
-    titles = {"scorecard": "scorecard", "outcome_gaps": "outcome gaps", "efficiency": "spending and results", "peers": "peer districts"}
     for district_id in sorted({t.district_id for t in tasks if t.district_id}):
         folder = target / "districts" / district_id
         folder.mkdir(parents=True)
@@ -222,7 +216,7 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
         row["district_id"] = district_id
         (folder / "index.qmd").write_text(district_page(row, project.settings.district_notebooks), encoding="utf-8")
         for notebook in project.settings.district_notebooks:
-            title = f"{row['district_name']}: {titles.get(notebook, notebook.replace('_', ' '))}"
+            title = f"{row['district_name']}: {page_title(notebook)}"
             (folder / f"{notebook}.ipynb").write_text(with_title(executed / district_id / f"{notebook}.ipynb", title), encoding="utf-8")
     (target / "districts.qmd").write_text(listing_page(project.settings.title), encoding="utf-8")
     (target / "methods.qmd").write_text(methods_page(project, provenance), encoding="utf-8")
@@ -283,16 +277,22 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def write_versions(site: Path, provenance: Provenance) -> None:
-    """List the releases (newest last, the one just built marked latest) and point `index.html` at it."""
-    releases = [r for r in read_versions(site) if r["name"] != provenance.release and (site / r["name"]).is_dir()]
-    releases.append({"name": provenance.release, "data_hash": provenance.data_hash, "code_commit": provenance.code_commit, "params_hash": provenance.params_hash})
+    """List the releases in the order they were first published and point `index.html` at the newest."""
+    entry = {"name": provenance.release, "data_hash": provenance.data_hash, "code_commit": provenance.code_commit, "params_hash": provenance.params_hash}
+    releases = [r for r in read_versions(site) if (site / r["name"]).is_dir()]
+    names = [r["name"] for r in releases]
+    if provenance.release in names:  # a rebuilt release keeps its place; the newest release stays the latest
+        releases[names.index(provenance.release)] = entry
+    else:
+        releases.append(entry)
     for release in releases:
-        release["latest"] = release["name"] == provenance.release
+        release["latest"] = release is releases[-1]
+    latest = releases[-1]["name"]
     _write_atomic(site / "versions.json", json.dumps({"releases": releases}, indent=2, sort_keys=True) + "\n")
-    target = f"{provenance.release}/index.html"
+    target = f"{latest}/index.html"
     _write_atomic(
         site / "index.html",
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>districtstat releases</title>'
         f'<meta http-equiv="refresh" content="0; url={target}"></head>'
-        f'<body><p>The latest release is <a href="{target}">{provenance.release}</a>.</p></body></html>\n',
+        f'<body><p>The latest release is <a href="{target}">{latest}</a>.</p></body></html>\n',
     )

@@ -90,11 +90,13 @@ def district_gaps(release: Release, district_id: str, year: int | None = None) -
 
 
 def gap_table(release: Release, district_id: str) -> ProtectedTable:
-    gaps = district_gaps(release, district_id).sort_values(["subject", "gap"], kind="stable")
+    gaps = district_gaps(release, district_id).sort_values(["subject", "group", "compared_with"], kind="stable")
     gaps = gaps.assign(gap_ci=[f"{low:+.1f} to {high:+.1f}" for low, high in zip(gaps["gap_ci_low"], gaps["gap_ci_high"])])
     columns = ["subject", "group", "compared_with", "n_focal", "n_comparison", "gap", "gap_ci", "hedges_g", "gap_pct_proficient"]
     dependent = ["gap", "gap_ci", "hedges_g", "gap_pct_proficient"]
-    return protect(gaps[columns], counts={"n_focal": dependent, "n_comparison": dependent}, min_n=release.min_n)
+    # A group and its comparison are hidden together: the comparison's n would reveal the group's.
+    counts = {"n_focal": [*dependent, "n_comparison"], "n_comparison": [*dependent, "n_focal"]}
+    return protect(gaps[columns], counts=counts, min_n=release.min_n)
 
 
 GAP_LABELS = {
@@ -130,10 +132,11 @@ def gap_lead(release: Release, district_id: str) -> str:
         direction = "below" if row["gap"] < 0 else "above"
         sentence = f"- {row['group']} scored **{abs(row['gap']):.0f} points {direction}** other students in {subject_words(row['subject'])} ({abs(row['hedges_g']):.2f} standard deviations)"
         key = (row["subject"], row["focal"], row["comparison"])
-        if key in trends.index and pd.notna(trends.loc[key, "change"]):
+        if key in trends.index and pd.notna(trends.loc[key, "change"]) and trends.loc[key, "first_year"] != trends.loc[key, "latest_year"]:
             trend = trends.loc[key]
-            verb = "narrowed" if trend["closing"] else "widened"
-            sentence += f"; the gap {verb} by {points(trend['change'])} since {school_year(trend['first_year'])}"
+            moved = abs(trend["latest_gap"]) - abs(trend["first_gap"])
+            verb = "narrowed" if moved < 0 else "widened"
+            sentence += f"; the gap {verb} by {points(moved)} since {school_year(trend['first_year'])}"
         lines.append(sentence + ".")
     return "\n".join(lines)
 
@@ -141,6 +144,16 @@ def gap_lead(release: Release, district_id: str) -> str:
 def in_sentence(label: str) -> str:
     """A label inside a sentence: first letter lowered unless it starts an acronym ('ELA', 'IT')."""
     return label if len(label) > 1 and label[1].isupper() else label[:1].lower() + label[1:]
+
+
+def signed_dollars(value: float) -> str:
+    return f"{'−' if value < 0 else '+'}${abs(value):,.0f}"
+
+
+def ordinal(value: float) -> str:
+    number = int(round(value))
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
 
 
 def school_year(spring_year: int) -> str:
@@ -189,13 +202,16 @@ RESULT_LABELS = {"subject": "Subject", "group": "Group", "n": "Students tested",
 
 
 def efficiency_lead(release: Release, district_id: str) -> str:
-    row = release.table("efficiency").set_index("district_id").loc[district_id]
+    table = release.table("efficiency").set_index("district_id")
+    if district_id not in table.index:
+        return f"**{release.district_name(district_id)}** is not in this release's efficiency model: its result or its spending is not reported."
+    row = table.loc[district_id]
     fit = release.table("efficiency_fit").iloc[0]
     direction = "above" if row["residual"] >= 0 else "below"
     return (
         f"**{release.district_name(district_id)}** scored **{abs(row['residual']):.1f} points {direction}** the result predicted for a district "
         f"with its spending and student needs (observed {row['observed']:.1f}, predicted {row['predicted']:.1f}). That places it at the "
-        f"{row['percentile']:.0f}th percentile of the consortium. The model explains {fit['r2'] * 100:.0f}% of the differences between districts "
+        f"{ordinal(row['percentile'])} percentile of the consortium. The model explains {fit['r2'] * 100:.0f}% of the differences between districts "
         f"in this sample and {max(fit['cv_r2'], 0) * 100:.0f}% when each district is predicted from the others.\n\n"
         "A residual describes; it does not prove that spending caused anything. Test scores and spending are measured with error, and "
         "small districts vary more from year to year, so a few points either way is within normal variation."
@@ -214,6 +230,8 @@ def efficiency_chart(release: Release, district_id: str):
     ax.set_xlabel("Predicted from spending and needs")
     ax.set_ylabel("Observed")
     ax.legend(loc="upper left", fontsize=8)
+    if own.empty:
+        return fig, f"Scatter plot of observed against predicted results for {len(table)} districts; {release.district_name(district_id)} is not in the model."
     residual = float(own["residual"].iloc[0])
     alt = f"Scatter plot of observed against predicted results for {len(table)} districts; {release.district_name(district_id)} sits {abs(residual):.1f} points {'above' if residual >= 0 else 'below'} the diagonal line of 'as predicted'."
     return fig, alt
@@ -301,7 +319,7 @@ STANDING_FORMATS = {"district": "{:,.1f}", "peer_median": "{:,.1f}", "rank": "{:
 def standing_chart(release: Release, district_id: str):
     """Dot plot: the district against its peers' range on each KPI, as a percent of the peer median."""
     standing = standing_among_peers(release, district_id)
-    standing = standing[standing["peer_median"] > 0]
+    standing = standing[(standing["peer_median"] > 0) & (standing["code"] != "efficiency_residual")]
     ratio = standing["district"] / standing["peer_median"] * 100 - 100
     fig, ax = figure(7.5, max(2.5, 0.4 * len(standing) + 1))
     better = np.where(standing["better"] == "lower", ratio < 0, ratio > 0)
@@ -316,12 +334,18 @@ def standing_chart(release: Release, district_id: str):
 # ------------------------------------------------------------------ allocation within the district
 
 
-def allocation_lead(release: Release, district_id: str) -> str:
+def allocation_row(release: Release, district_id: str) -> pd.Series | None:
     table = release.table("school_allocation")
     rows = table[(table["district_id"] == district_id) & (table["school_year"] == release.latest_year)]
-    if rows.empty or rows.iloc[0]["pattern"] == "too few schools":
+    return None if rows.empty else rows.iloc[0]
+
+
+def allocation_lead(release: Release, district_id: str) -> str:
+    row = allocation_row(release, district_id)
+    if row is None:
+        return "No school-level spending is reported, so whether school budgets follow student need cannot be shown."
+    if row["pattern"] == "too few schools":
         return "This district has too few schools to say whether school budgets follow student need."
-    row = rows.iloc[0]
     meaning = {
         "progressive": "schools with more economically disadvantaged students receive more per pupil: money follows need",
         "regressive": "schools with more economically disadvantaged students receive less per pupil",
@@ -329,7 +353,7 @@ def allocation_lead(release: Release, district_id: str) -> str:
     }[row["pattern"]]
     return (
         f"Across its {int(row['schools'])} schools, each additional percentage point of economically disadvantaged students goes with "
-        f"**${row['slope']:+,.0f} per pupil** (95% confidence interval ${row['ci_low']:+,.0f} to ${row['ci_high']:+,.0f}): {meaning}. "
+        f"**{signed_dollars(row['slope'])} per pupil** (95% confidence interval {signed_dollars(row['ci_low'])} to {signed_dollars(row['ci_high'])}): {meaning}. "
         "Only spending charged to schools counts; district-wide services are left out."
     )
 
@@ -337,14 +361,16 @@ def allocation_lead(release: Release, district_id: str) -> str:
 def allocation_chart(release: Release, district_id: str):
     """School spending per pupil against school need, schools under the privacy threshold left out."""
     schools = release.table("school_profile")
+    if not {"pct_ecodis", "per_pupil_spending"} <= set(schools.columns):
+        schools = schools.assign(pct_ecodis=np.nan, per_pupil_spending=np.nan)
     chosen = schools[(schools["district_id"] == district_id) & (schools["school_year"] == release.latest_year) & (schools["enrollment"] >= release.min_n)]
     chosen = chosen.dropna(subset=["pct_ecodis", "per_pupil_spending"])
     fig, ax = figure(7.5, 3.8)
     ax.scatter(chosen["pct_ecodis"], chosen["per_pupil_spending"], color=HIGHLIGHT, edgecolor="black", linewidth=0.4)
-    if len(chosen) >= 2 and chosen["pct_ecodis"].nunique() > 1:
-        slope, intercept = np.polyfit(chosen["pct_ecodis"], chosen["per_pupil_spending"], 1)
+    fit = allocation_row(release, district_id)
+    if fit is not None and pd.notna(fit["slope"]):
         xs = np.linspace(chosen["pct_ecodis"].min(), chosen["pct_ecodis"].max(), 2)
-        ax.plot(xs, intercept + slope * xs, color="black", linewidth=1, linestyle="--")
+        ax.plot(xs, fit["intercept"] + fit["slope"] * xs, color="black", linewidth=1, linestyle="--")
     ax.set_xlabel("Students economically disadvantaged at the school (%)")
     ax.set_ylabel("School spending per pupil ($)")
     ax.yaxis.set_major_formatter(lambda y, _: f"${y:,.0f}")

@@ -1,0 +1,34 @@
+import json
+
+import pytest
+
+from districtstat.provenance import Provenance
+from districtstat.site import choose_renderer, write_versions, RenderError
+
+
+def publish(site, name):
+    (site / name).mkdir(parents=True, exist_ok=True)
+    write_versions(site, Provenance(name, "d" * 64, "abc123", "p" * 64))
+    return json.loads((site / "versions.json").read_text())["releases"]
+
+
+def test_versions_keep_publication_order_and_a_rebuilt_release_does_not_become_latest(tmp_path):
+    publish(tmp_path, "2024.1")
+    publish(tmp_path, "2025.1")
+    releases = publish(tmp_path, "2024.1")
+    assert [(r["name"], r["latest"]) for r in releases] == [("2024.1", False), ("2025.1", True)]
+    assert "url=2025.1/index.html" in (tmp_path / "index.html").read_text()
+
+
+def test_a_release_whose_folder_is_gone_leaves_the_list(tmp_path):
+    publish(tmp_path, "a")
+    publish(tmp_path, "b")
+    (tmp_path / "a").rmdir()
+    assert [r["name"] for r in publish(tmp_path, "c")] == ["b", "c"]
+
+
+def test_quarto_renderer_needs_quarto_on_path(monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    assert choose_renderer("auto") == "smalldocs"
+    with pytest.raises(RenderError, match="no `quarto` on PATH"):
+        choose_renderer("quarto")
