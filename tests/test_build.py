@@ -150,3 +150,18 @@ def test_invalid_data_stop_the_build_before_analysis_and_publish_nothing(built, 
     assert "data/synthetic/students.csv:2: race_ethnicity: not in code set federal_race_ethnicity_7@2007 (ZZ)" in err
     assert not (copy / "build" / "r3" / "tables").exists()
     assert tree_digest(copy / "site") == site_before
+
+
+def test_a_hidden_group_hides_its_comparison_count_too(built):
+    root, _ = built
+    hidden = 0
+    for page in sorted((root / "site" / "r1" / "districts").glob("*/outcome_gaps.html")):
+        for table in page_tables(page):
+            if "Students compared" not in table["headers"]:
+                continue
+            group, compared = table["headers"].index("Students in group"), table["headers"].index("Students compared")
+            for row in table["rows"]:
+                if len(row) > compared and "*" in (row[group], row[compared]):
+                    assert row[group] == row[compared] == "*", (page, row)
+                    hidden += 1
+    assert hidden > 0

@@ -123,12 +123,21 @@ def show_table(
     if not isinstance(table, ProtectedTable):
         raise TypeError("show_table() takes a ProtectedTable: pass the table through districtstat.disclosure.protect() first")
     labels, formats = labels or {}, formats or {}
+    if table.frame.empty:
+        display(_Rich(f'<p class="table-note"><strong>{html.escape(caption)}</strong>: not reported in this dataset.</p>', f"{caption}: not reported"))
+        return
     text = f"{caption}\n{table.display_frame().to_string(index=False)}"
     display(_Rich(table_html(table, caption, how_to_read, labels, formats), text))
 
 
 def show_chart(fig, alt: str, caption: str, how_to_read: str) -> None:
-    """Display a chart as an image with alt text, a caption and a note on how to read it."""
+    """Display a chart as an image with alt text, a caption and a note on how to read it.
+
+    A page function returns no figure when the data do not support the chart; `alt` then says why.
+    """
+    if fig is None:
+        display(_Rich(f'<p class="chart-note"><strong>{html.escape(caption)}</strong>: {html.escape(alt)}</p>', f"[no chart] {caption}: {alt}"))
+        return
     encoded = base64.b64encode(png_bytes(fig)).decode()
     markup = (
         f'<figure class="districtstat-chart"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" class="img-fluid">'

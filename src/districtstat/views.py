@@ -365,6 +365,8 @@ def allocation_chart(release: Release, district_id: str):
         schools = schools.assign(pct_ecodis=np.nan, per_pupil_spending=np.nan)
     chosen = schools[(schools["district_id"] == district_id) & (schools["school_year"] == release.latest_year) & (schools["enrollment"] >= release.min_n)]
     chosen = chosen.dropna(subset=["pct_ecodis", "per_pupil_spending"])
+    if chosen.empty:
+        return None, "no school-level spending is reported for this district."
     fig, ax = figure(7.5, 3.8)
     ax.scatter(chosen["pct_ecodis"], chosen["per_pupil_spending"], color=HIGHLIGHT, edgecolor="black", linewidth=0.4)
     fit = allocation_row(release, district_id)
@@ -418,21 +420,26 @@ def scorecard_lead(release: Release, district_id: str) -> str:
         lines.append(f"It meets {len(met)} of its {len(with_goals)} goals" + (f" ({', '.join(met['indicator'].map(in_sentence))})." if len(met) else "."))
     else:
         lines.append("No goals are set for this district in this release.")
-    if len(ranked):
+    if len(ranked) and ranked["peer_percentile"].nunique() == 1:
+        lines.append(f"It does better than {ranked['peer_percentile'].iloc[0]:.0f}% of its peers on every ranked indicator.")
+    elif len(ranked):
         best, worst = ranked.loc[ranked["peer_percentile"].idxmax()], ranked.loc[ranked["peer_percentile"].idxmin()]
         lines.append(
             f"Against its peers it does best on {in_sentence(best['indicator'])} (better than {best['peer_percentile']:.0f}% of them) "
             f"and least well on {in_sentence(worst['indicator'])} (better than {worst['peer_percentile']:.0f}%)."
         )
-    improving = card[card["trend"].isin(["improving", "closing"])]
-    worsening = card[card["trend"].isin(["worsening", "widening"])]
-    lines.append(f"Since the first year, {len(improving)} indicators improved and {len(worsening)} worsened.")
+    if card["trend"].ne("").any():
+        improving = card[card["trend"].isin(["improving", "closing"])]
+        worsening = card[card["trend"].isin(["worsening", "widening"])]
+        lines.append(f"Since the first year, {len(improving)} indicators improved and {len(worsening)} worsened.")
     return " ".join(lines)
 
 
 def scorecard_chart(release: Release, district_id: str):
     """Dot chart: the district's percentile among its peers on every ranked indicator, by area."""
     card = district_scorecard(release, district_id).dropna(subset=["peer_percentile"])
+    if card.empty:
+        return None, "no indicator can be ranked against peers in this dataset."
     fig, ax = figure(7.5, max(3, 0.32 * len(card) + 1))
     colours = {area: colour for area, colour in zip(["Student outcomes", "Equity", "Finance", "Operations"], [HIGHLIGHT, ACCENT, "#029e73", "#cc78bc"])}
     for area, rows in card.groupby("area", observed=True, sort=False):
@@ -440,6 +447,6 @@ def scorecard_chart(release: Release, district_id: str):
     ax.axvline(50, color="black", linewidth=0.8, linestyle="--")
     ax.set_xlim(-5, 105)
     ax.set_xlabel("Percent of peers this district does better than (50 = middle of its peers)")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / max(3, 0.32 * len(card) + 1)), ncol=4, fontsize=8, frameon=False)
     alt = f"Dot chart of {release.district_name(district_id)}'s standing among its peers on {len(card)} indicators in four areas; dots right of the dashed middle line are better than most peers."
     return fig, alt
