@@ -6,6 +6,8 @@ plain-language Markdown. Wording is for a board member, not a statistician.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -30,7 +32,8 @@ def consortium_table(release: Release) -> ProtectedTable:
     if release.has_table("efficiency"):
         table = table.merge(release.table("efficiency")[["district_id", "residual"]], on="district_id", how="left")
     columns = ["district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", "mean_score_math", "mean_score_ela", "residual"]
-    table = table[[c for c in columns if c in table.columns and table[c].notna().any()]].sort_values("district_name", kind="stable")
+    table = table[[c for c in columns if c in table.columns and table[c].notna().any()]]
+    table = table.sort_values("district_name", key=lambda names: names.map(natural_key), kind="stable")
     dependent = [c for c in table.columns if c not in ("district_name", "region", "enrollment")]
     return protect(table, counts={"enrollment": dependent}, min_n=release.min_n)
 
@@ -49,6 +52,27 @@ CONSORTIUM_LABELS = {
 }
 MONEY = "${:,.0f}"
 CONSORTIUM_FORMATS = {"per_pupil_spending": MONEY, "residual": "{:+.1f}", "enrollment": "{:,.0f}"}
+
+
+def natural_key(name: str) -> tuple:
+    """Sort 'system 2' before 'system 10'."""
+    return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(name)))
+
+
+def spending_outcome_caption(release: Release) -> tuple[str, str]:
+    """The caption and reading note of the overview chart, which plots need when spending is not reported."""
+    indicators = release.table("district_indicators")
+    if indicators["per_pupil_spending"].notna().any():
+        return (
+            "Spending per pupil and results, latest school year",
+            "Each circle is a district, sized by enrollment; higher is better, further right spends more. "
+            "The chart does not adjust for student needs: each district's efficiency page does.",
+        )
+    return (
+        "Student need and results, latest school year",
+        "Each circle is a district, sized by enrollment; higher is better, further right has more economically "
+        "disadvantaged students. Spending is not reported in this dataset.",
+    )
 
 
 def spending_outcome_chart(release: Release, highlight: str | None = None):
