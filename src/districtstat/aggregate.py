@@ -62,6 +62,11 @@ FUNCTION_CATEGORY = {
 }
 
 
+def latest_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the latest school year in a table: the year a release reports on."""
+    return table[table["school_year"] == table["school_year"].max()]
+
+
 def subgroup_label(code: str) -> str:
     """The words a board member reads for a subgroup code (`NOT_EL` -> `All but English learners`)."""
     if code == "ALL":

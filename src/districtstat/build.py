@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from . import audit, pipeline, runner, site
+from .aggregate import latest_rows
 from .config import Project
 from .provenance import Provenance, code_commit
 
@@ -33,7 +34,7 @@ class BuildOutcome:
 def reported_districts(project: Project) -> list[str]:
     """Districts with data in the latest year: a district that closed or left the consortium gets no pages."""
     indicators = pd.read_parquet(project.tables_dir / "district_indicators.parquet", columns=["school_year", "district_id"])
-    return sorted(indicators.loc[indicators["school_year"] == indicators["school_year"].max(), "district_id"].unique())
+    return sorted(latest_rows(indicators)["district_id"].unique())
 
 
 def build(project: Project, renderer: str = "auto", workers: int | None = None, force: bool = False, quiet: bool = False) -> BuildOutcome:

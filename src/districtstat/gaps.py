@@ -79,17 +79,22 @@ def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> p
     return gaps.sort_values(order, kind="stable").reset_index(drop=True)
 
 
+def publishable(gaps: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """Gaps whose two groups both reach `min_n`: the only ones a page may show or build on."""
+    known = gaps.dropna(subset=["gap"])
+    return known[(known["n_focal"] >= min_n) & (known["n_comparison"] >= min_n)]
+
+
 def gap_trends(gaps: pd.DataFrame, min_n: int = 1) -> pd.DataFrame:
     """How each gap moved across the years: first and latest value, change, and the yearly slope.
 
     Only years in which both groups reach `min_n` count, so a trend never reveals a suppressed gap.
     """
     keys = ["district_id", "subject", "grade", "focal", "comparison"]
-    publishable = gaps.dropna(subset=["gap"])
-    publishable = publishable[(publishable["n_focal"] >= min_n) & (publishable["n_comparison"] >= min_n)]
-    if publishable.empty:
+    shown = publishable(gaps, min_n)
+    if shown.empty:
         return pd.DataFrame(columns=[*keys, "first_year", "latest_year", "first_gap", "latest_gap", "change", "slope_per_year", "closing"])
-    ordered = publishable.sort_values(keys + ["school_year"], kind="stable")
+    ordered = shown.sort_values(keys + ["school_year"], kind="stable")
     grouped = ordered.groupby(keys, sort=True)
 
     def slope(frame: pd.DataFrame) -> float:

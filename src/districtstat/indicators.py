@@ -46,6 +46,17 @@ OPERATIONAL = [
 INDICATORS = {indicator.code: indicator for indicator in ACADEMIC + FINANCIAL + OPERATIONAL}
 
 
+def goodness(values: pd.Series, better: str) -> pd.Series:
+    """Values turned so that larger always means better; NaN when neither direction is better."""
+    if better == "higher":
+        return values
+    if better == "lower":
+        return -values
+    if better == "closer_to_zero":
+        return -values.abs()
+    return pd.Series(float("nan"), index=values.index)
+
+
 def indicator_history(
     indicators: pd.DataFrame, operations_kpis: pd.DataFrame, finance_by_function: pd.DataFrame, efficiency: pd.DataFrame | None = None
 ) -> pd.DataFrame:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .aggregate import latest_rows
 from .config import ParamsError, Settings
 from .efficiency import fit_efficiency, school_allocation
 from .gaps import gap_trends, outcome_gaps
 from .peers import find_peers
-
-
-def latest_year(indicators: pd.DataFrame) -> int:
-    return int(indicators["school_year"].max())
 
 
 def district_peers(settings: Settings, latest: pd.DataFrame) -> pd.DataFrame:
@@ -43,7 +40,7 @@ def efficiency_tables(settings: Settings, latest: pd.DataFrame, peers: pd.DataFr
 
 def fit_models(settings: Settings, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     indicators = tables["district_indicators"]
-    latest = indicators[indicators["school_year"] == latest_year(indicators)].reset_index(drop=True)
+    latest = latest_rows(indicators).reset_index(drop=True)
     peers = district_peers(settings, latest)
     gaps = outcome_gaps(tables["subgroup_outcomes"], confidence=settings.gaps.confidence)
     return {

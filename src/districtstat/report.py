@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import display
 
+from .aggregate import latest_rows
 from .charts import png_bytes
 from .config import Project, load_project
 from .disclosure import ProtectedTable
@@ -53,6 +54,11 @@ class Release:
     @cached_property
     def latest_year(self) -> int:
         return int(self.table("district_indicators")["school_year"].max())
+
+    @cached_property
+    def latest_indicators(self) -> pd.DataFrame:
+        """One row per district for the year the release reports on."""
+        return latest_rows(self.table("district_indicators"))
 
     def district_name(self, district_id: str) -> str:
         names = self.table("districts").set_index("district_id")["district_name"]

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import subgroup_label
-from .indicators import INDICATORS
+from .gaps import publishable
+from .indicators import INDICATORS, goodness
 
 EQUITY_GROUPS = ["ECODIS", "EL", "SWD", "CHRONIC_ABSENT"]
 AREAS = ["Student outcomes", "Equity", "Finance", "Operations"]
@@ -18,8 +19,8 @@ AREAS = ["Student outcomes", "Equity", "Finance", "Operations"]
 
 def gap_history(gaps: pd.DataFrame, min_n: int, groups: list[str] = EQUITY_GROUPS) -> pd.DataFrame:
     """Each district's gap to the other students for the equity groups, by year; gaps resting on small groups dropped."""
-    chosen = gaps[(gaps["grade"] == "ALL") & (gaps["comparison_kind"] == "complement") & gaps["focal"].isin(groups)]
-    chosen = chosen[(chosen["n_focal"] >= min_n) & (chosen["n_comparison"] >= min_n)]
+    chosen = publishable(gaps, min_n)
+    chosen = chosen[(chosen["grade"] == "ALL") & (chosen["comparison_kind"] == "complement") & chosen["focal"].isin(groups)]
     return pd.DataFrame(
         {
             "district_id": chosen["district_id"],
@@ -38,17 +39,6 @@ def describe(code: str) -> tuple[str, str, str]:
         return "Equity", f"{subgroup_label(group)}: gap in {'math' if subject == 'MATH' else 'ELA'}", "closer_to_zero"
     indicator = INDICATORS[code]
     return indicator.area, indicator.label, indicator.better
-
-
-def goodness(values: pd.Series, better: str) -> pd.Series:
-    """Values turned so that larger always means better, for ranking."""
-    if better == "higher":
-        return values
-    if better == "lower":
-        return -values
-    if better == "closer_to_zero":
-        return -values.abs()
-    return pd.Series(np.nan, index=values.index)
 
 
 def goal_status(value: float, target: float | None, better: str) -> str:

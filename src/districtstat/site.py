@@ -17,6 +17,7 @@ import nbformat
 import pandas as pd
 import yaml
 
+from .aggregate import latest_rows
 from .config import Project
 from .disclosure import protect
 from .provenance import Provenance
@@ -206,7 +207,7 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
     (target / "_quarto.yml").write_text(quarto_config(project, provenance), encoding="utf-8")
     (target / "styles.css").write_text(resources.files("districtstat").joinpath("templates/styles.css").read_text(encoding="utf-8"))
     indicators = pd.read_parquet(project.tables_dir / "district_indicators.parquet")
-    latest = indicators[indicators["school_year"] == indicators["school_year"].max()].set_index("district_id")
+    latest = latest_rows(indicators).set_index("district_id")
     executed = project.executed_dir
     (target / "index.ipynb").write_text(with_title(executed / f"{project.settings.overview_notebook}.ipynb", project.settings.title), encoding="utf-8")
     for district_id in sorted({t.district_id for t in tasks if t.district_id}):

@@ -11,9 +11,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from .aggregate import SPENDING_CATEGORIES, subgroup_label
+from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
 from .charts import ACCENT, CONTEXT, HIGHLIGHT, figure
 from .disclosure import ProtectedTable, protect
+from .gaps import publishable
 from .indicators import INDICATORS, kpi_table
 from .scorecard import scorecard
 from .peers import peer_standing, why_peers
@@ -27,8 +28,7 @@ SUBJECT_LABELS = {"ELA": "English language arts", "MATH": "Math"}
 
 def consortium_table(release: Release) -> ProtectedTable:
     """Every district in the latest year: size, needs, spending, results and efficiency residual."""
-    indicators = release.table("district_indicators")
-    table = indicators[indicators["school_year"] == release.latest_year]
+    table = release.latest_indicators
     if release.has_table("efficiency"):
         table = table.merge(release.table("efficiency")[["district_id", "residual"]], on="district_id", how="left")
     columns = ["district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", "mean_score_math", "mean_score_ela", "residual"]
@@ -79,8 +79,7 @@ def spending_outcome_chart(release: Release, highlight: str | None = None):
     """Scatter of spending per pupil (or, without spending data, student need) against the key outcome."""
     model = release.project.settings.efficiency
     outcome = model.outcome if model else "mean_score_math"
-    indicators = release.table("district_indicators")
-    latest = indicators[indicators["school_year"] == release.latest_year]
+    latest = release.latest_indicators
     across = "per_pupil_spending" if latest["per_pupil_spending"].notna().any() else "pct_ecodis"
     latest = latest.dropna(subset=[outcome, across])
     fig, ax = figure()
@@ -137,13 +136,9 @@ GAP_LABELS = {
 GAP_FORMATS = {"gap": "{:+.1f}", "hedges_g": "{:+.2f}", "gap_pct_proficient": "{:+.1f}", "n_focal": "{:,.0f}", "n_comparison": "{:,.0f}"}
 
 
-def _publishable(gaps: pd.DataFrame, min_n: int) -> pd.DataFrame:
-    return gaps[(gaps["n_focal"] >= min_n) & (gaps["n_comparison"] >= min_n)]
-
-
 def gap_lead(release: Release, district_id: str) -> str:
     """The largest gaps in plain words, and whether each is closing."""
-    gaps = _publishable(district_gaps(release, district_id), release.min_n)
+    gaps = publishable(district_gaps(release, district_id), release.min_n)
     gaps = gaps[gaps["comparison_kind"] == "complement"]
     if gaps.empty:
         return "No student group in this district is large enough to report a gap."
@@ -197,7 +192,7 @@ def subject_words(code: str) -> str:
 
 def gap_chart(release: Release, district_id: str, subject: str = "MATH"):
     """Horizontal bars: each group's gap to the students outside it, with its confidence interval."""
-    gaps = _publishable(district_gaps(release, district_id), release.min_n)
+    gaps = publishable(district_gaps(release, district_id), release.min_n)
     gaps = gaps[(gaps["subject"] == subject) & (gaps["comparison_kind"] == "complement")].sort_values("gap", kind="stable")
     fig, ax = figure(7.5, max(2.5, 0.4 * len(gaps) + 1))
     ax.barh(gaps["group"], gaps["gap"], color=[ACCENT if g < 0 else HIGHLIGHT for g in gaps["gap"]])
@@ -271,7 +266,7 @@ COEFFICIENT_LABELS = {"term": "Term", "estimate": "Estimate", "std_error": "Robu
 
 def spending_by_function(release: Release, district_id: str) -> ProtectedTable:
     finance = release.table("finance_by_function")
-    latest = finance[finance["school_year"] == finance["school_year"].max()]
+    latest = latest_rows(finance)
     median = latest.groupby("category")["per_pupil"].median().rename("consortium_median")
     own = latest[latest["district_id"] == district_id].set_index("category")[["per_pupil", "share"]]
     table = own.join(median, how="outer").reindex([c for c in SPENDING_CATEGORIES if c in own.index or c in median.index])
@@ -291,8 +286,7 @@ def peer_table(release: Release, district_id: str) -> ProtectedTable:
     peers = release.table("peers")
     chosen = peers[peers["district"] == district_id].copy()
     chosen["peer_name"] = chosen["peer"].map(release.district_name)
-    profile = release.table("district_indicators")
-    latest = profile[profile["school_year"] == release.latest_year].set_index("district_id")
+    latest = release.latest_indicators.set_index("district_id")
     chosen = chosen.join(latest[["enrollment", "pct_ecodis", "pct_el", "pct_swd", "locale"]], on="peer")
     table = chosen[["rank", "peer_name", "distance", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "locale"]]
     return protect(table, counts={"enrollment": ["pct_ecodis", "pct_el", "pct_swd"]}, min_n=release.min_n)
@@ -303,8 +297,7 @@ PEER_FORMATS = {"distance": "{:.2f}", "enrollment": "{:,.0f}"}
 
 
 def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
-    profile = release.table("district_indicators")
-    latest = profile[profile["school_year"] == release.latest_year]
+    latest = release.latest_indicators
     features = release.project.settings.peers.numeric
     table = why_peers(latest, district_id, release.peer_ids(district_id), features)
     table["feature"] = table["feature"].map(lambda f: FEATURE_LABELS.get(f, f))
