@@ -9,8 +9,14 @@ from html.parser import HTMLParser
 
 import pytest
 
+from districtstat import runner
+from districtstat.build import build
 from districtstat.cli import main
+from districtstat.config import load_project
+from districtstat.pipeline import read_manifest
+from districtstat.runner import Task
 from helpers import make_project, tree_digest
+from test_runner import FIXTURES
 
 
 @pytest.fixture(scope="module")
@@ -114,10 +120,95 @@ def test_provenance_on_every_page_and_versions_listed(built):
 
 
 def test_rebuilding_from_scratch_gives_byte_identical_site(built, tmp_path):
-    root, params = built
-    before = tree_digest(root / "site")
-    assert main(["build", "--params", str(params), "--quiet", "--force"]) == 0
-    assert tree_digest(root / "site") == before
+    root, _ = built
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("build", "site"))
+    params = copy / "params" / "test.yml"
+    assert main(["build", "--params", str(params), "--quiet", "--executor", "plain"]) == 0
+    assert tree_digest(copy / "site") == tree_digest(root / "site")
+
+
+def test_warm_and_plain_kernels_write_identical_notebooks(built, tmp_path):
+    """Every executed notebook, figures included, byte for byte: warm (the build's default) against plain."""
+    root, _ = built
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("site"))
+    project = load_project(copy / "params" / "test.yml")
+    warm_outputs = tree_digest(project.executed_dir)
+    tables_hash = read_manifest(project)["tables_hash"]
+    spec = runner.run_spec(project, tables_hash, read_manifest(project)["data_hash"], executor="plain")
+    tasks = [Task("overview"), Task("outcome_gaps", "D10"), Task("scorecard", "D03"), Task("efficiency", "D05"), Task("peers", "D02")]
+    jobs, _ = runner.triage(project, tasks, tables_hash, force=True)
+    results = [runner.execute(project, job, spec) for job in jobs]
+    assert [r.status for r in results] == ["ran"] * len(tasks)
+    plain_outputs = tree_digest(project.executed_dir)
+    for task in tasks:
+        assert plain_outputs[task.output_name] == warm_outputs[task.output_name], task
+        assert "image/png" in (project.executed_dir / task.output_name).read_text() or "data:image/png" in (project.executed_dir / task.output_name).read_text()
+
+
+def build_copy(root, tmp_path, *args):
+    copy = tmp_path / "copy"
+    if not copy.exists():
+        shutil.copytree(root, copy)
+    params = copy / "params" / "test.yml"
+    return copy, params
+
+
+def test_a_rebuild_with_nothing_changed_runs_and_renders_nothing(built, tmp_path, capsys):
+    root, _ = built
+    copy, params = build_copy(root, tmp_path)
+    before = tree_digest(copy / "site")
+    capsys.readouterr()
+    assert main(["build", "--params", str(params), "--quiet"]) == 0
+    assert "(0 notebooks ran, 57 unchanged; site unchanged)" in capsys.readouterr().err
+    assert tree_digest(copy / "site") == before
+
+
+def test_changing_one_districts_goals_reruns_and_rerenders_only_that_district(built, tmp_path):
+    root, _ = built
+    copy, params = build_copy(root, tmp_path)
+    before = tree_digest(copy / "site" / "r1")
+    params.write_text(params.read_text() + "districts:\n  D05:\n    goals:\n      mean_score_math: 520\n")
+    project = load_project(params)
+    outcome = build(project, quiet=True, workers=2)
+    assert sorted(r.task.label for r in outcome.results if r.status == "ran") == ["D05/efficiency", "D05/outcome_gaps", "D05/peers", "D05/scorecard"]
+    after = tree_digest(copy / "site" / "r1")
+    changed = sorted(name for name in after if after[name] != before.get(name))
+    district_pages = [name for name in changed if name.startswith("districts/") and name.endswith(".html")]
+    assert district_pages == [f"districts/D05/{page}.html" for page in ("efficiency", "index", "outcome_gaps", "peers", "scorecard")]
+    assert outcome.reused_pages == 57 - 4 and outcome.rendered_pages < 25  # D05's four notebook pages and the small generated ones
+    assert "520" in (copy / "site" / "r1" / "districts" / "D05" / "scorecard.html").read_text()
+
+
+def test_only_runs_the_named_districts_and_publishes_only_when_the_rest_is_current(built, tmp_path, capsys):
+    root, _ = built
+    copy, params = build_copy(root, tmp_path)
+    before = tree_digest(copy / "site")
+    outcome = build(load_project(params), quiet=True, only=["D03"], force=True)
+    assert sorted(r.task.label for r in outcome.results) == ["D03/efficiency", "D03/outcome_gaps", "D03/peers", "D03/scorecard"]
+    assert outcome.published and not outcome.stale
+    params.write_text(params.read_text() + "districts:\n  D05:\n    goals:\n      mean_score_math: 520\n")
+    capsys.readouterr()
+    assert main(["build", "--params", str(params), "--quiet", "--only", "D03"]) == 0
+    assert "not published: 4 notebook(s) of other districts are out of date" in capsys.readouterr().err
+    assert tree_digest(copy / "site") == before
+    assert main(["build", "--params", str(params), "--quiet", "--only", "D99"]) == 2
+
+
+def test_a_failing_notebook_is_summarised_and_nothing_is_published(built, tmp_path, capsys):
+    root, _ = built
+    copy, params = build_copy(root, tmp_path)
+    shutil.copy(FIXTURES / "broken.ipynb", copy / "notebooks" / "broken.ipynb")
+    params.write_text(params.read_text() + "district_notebooks: [scorecard, broken]\n")
+    before = tree_digest(copy / "site")
+    capsys.readouterr()
+    assert main(["build", "--params", str(params), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED district D02 · notebook broken · cell 3: ValueError: no data for D02" in err
+    assert "build stopped: 1 notebook(s) failed, 28 finished; nothing was published" in err
+    assert tree_digest(copy / "site") == before
+    assert (copy / "build" / "r1" / "districts" / "D03" / "broken.ipynb").is_file()  # the other districts ran
 
 
 def test_a_second_release_leaves_the_first_untouched(built, tmp_path):

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import audit, pipeline, runner, site
+from . import audit, dispatch, pipeline, render, runner, site
 from .aggregate import latest_rows
-from .config import Project
+from .config import Project, UsageError
 from .provenance import Provenance, code_commit
 
 
 class BuildFailed(RuntimeError):
     """Some notebooks failed; the release was not published."""
 
-    def __init__(self, failures: list[runner.TaskResult]):
+    def __init__(self, failures: list[runner.TaskResult], results: list[runner.TaskResult]):
         super().__init__(f"{len(failures)} notebook(s) failed")
         self.failures = failures
+        self.results = results
 
 
 @dataclass
@@ -26,6 +28,9 @@ class BuildOutcome:
     published: object
     results: list[runner.TaskResult] = field(default_factory=list)
     tables_skipped: bool = False
+    stale: list[runner.Task] = field(default_factory=list)
+    rendered_pages: int = 0
+    reused_pages: int = 0
 
     def count(self, status: str) -> int:
         return sum(result.status == status for result in self.results)
@@ -37,18 +42,58 @@ def reported_districts(project: Project) -> list[str]:
     return sorted(latest_rows(indicators)["district_id"].unique())
 
 
-def build(project: Project, renderer: str = "auto", workers: int | None = None, force: bool = False, quiet: bool = False) -> BuildOutcome:
-    chosen = site.choose_renderer(renderer)
+def select(tasks: list[runner.Task], only: list[str] | None, districts: list[str]) -> list[runner.Task]:
+    if not only:
+        return tasks
+    unknown = sorted(set(only) - set(districts))
+    if unknown:
+        raise UsageError(f"--only: no district {', '.join(unknown)} in this release (it has {', '.join(districts[:8])}{'…' if len(districts) > 8 else ''})")
+    return [task for task in tasks if task.district_id in set(only)]
+
+
+def build(
+    project: Project,
+    renderer: str = "auto",
+    workers: int | None = None,
+    force: bool = False,
+    quiet: bool = False,
+    executor: str = "warm",
+    scheduler: str | None = None,
+    only: list[str] | None = None,
+) -> BuildOutcome:
+    """Build and publish one release; with `only`, run just those districts and publish only if nothing else is stale."""
+    chosen = render.choose_renderer(renderer)
     manifest = pipeline.prepare(project)
     districts = reported_districts(project)
     tasks = runner.plan(project, districts)
-    results = runner.run_all(project, tasks, manifest["key"], workers=workers, force=force, quiet=quiet)
+    spec = runner.run_spec(project, manifest["tables_hash"], manifest["data_hash"], executor)
+    jobs, settled = runner.triage(project, select(tasks, only, districts), manifest["tables_hash"], force=force)
+    results = dispatch.run_jobs(spec, jobs, settled, workers=workers, scheduler=scheduler, quiet=quiet)
+    index = runner.KeyIndex(project.executed_dir)
+    for result in results:
+        if result.status == "ran":
+            index.record(result.task)
+    index.save()
+    order = {task: i for i, task in enumerate(tasks)}
+    results.sort(key=lambda result: order[result.task])
     failures = [result for result in results if result.status == "failed"]
     if failures:
-        raise BuildFailed(failures)
+        raise BuildFailed(failures, results)
+    if only:
+        rest = [task for task in tasks if task not in set(select(tasks, only, districts))]
+        stale, _ = runner.triage(project, rest, manifest["tables_hash"])
+        if stale:
+            return BuildOutcome(project.release, None, results, bool(manifest.get("skipped")), stale=[job.task for job in stale])
     provenance = Provenance(project.release, manifest["data_hash"], code_commit(project.root), manifest["params_hash"])
     generated = site.write_project(project, tasks, provenance)
-    rendered = site.render(generated, chosen)
-    audit.audit_release(rendered, project.data_dir)
-    published = site.publish(project, rendered, provenance)
-    return BuildOutcome(project.release, published, results, bool(manifest.get("skipped")))
+    signature = site.project_signature(project, chosen)
+    published_record = project.build_dir / "published.json"
+    if published_record.is_file() and json.loads(published_record.read_text()).get("signature") == signature and project.release_site_dir.is_dir():
+        return BuildOutcome(project.release, project.release_site_dir, results, bool(manifest.get("skipped")))
+    keys_file = project.build_dir / "render-keys.json"
+    rendered = render.render(generated, chosen, previous=project.release_site_dir, keys_file=keys_file)
+    audit.audit_release(rendered.output, project.data_dir)
+    published = site.publish(project, rendered.output, provenance)
+    rendered.save_keys(keys_file)
+    published_record.write_text(json.dumps({"signature": signature}) + "\n")
+    return BuildOutcome(project.release, published, results, bool(manifest.get("skipped")), rendered_pages=rendered.rendered, reused_pages=rendered.reused)

@@ -70,30 +70,50 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import BuildFailed, build
     from .pipeline import DataInvalid
-    from .site import RenderError
+    from .render import RenderError
 
     console = _console()
     project = load_project(args.params or default_params(), args.release)
     try:
-        outcome = build(project, renderer=args.renderer, workers=args.workers, force=args.force, quiet=args.quiet)
+        outcome = build(
+            project,
+            renderer=args.renderer,
+            workers=args.workers,
+            force=args.force,
+            quiet=args.quiet,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            only=args.only,
+        )
     except DataInvalid as error:
         _print_report(error.report, console)
         console.print("build stopped: the data fail their contracts; nothing was published")
         return DATA_FAILED
     except BuildFailed as error:
-        for failure in error.failures:
-            where = f" (cell {failure.cell})" if failure.cell is not None else ""
-            console.print(f"FAILED {failure.task.label}{where}: {failure.error}", markup=False)
-        console.print(f"build stopped: {len(error.failures)} notebook(s) failed; nothing was published")
+        print_failures(error, console)
         return DATA_FAILED
     except RenderError as error:
         console.print(f"build stopped: {error}; nothing was published", markup=False)
         return DATA_FAILED
-    console.print(
-        f"published release {outcome.release} to {project.relative(project.release_site_dir)}/ "
-        f"({outcome.count('ran')} notebooks ran, {outcome.count('skipped')} unchanged)"
-    )
+    ran = f"{outcome.count('ran')} notebooks ran, {outcome.count('skipped')} unchanged"
+    if outcome.stale:
+        console.print(
+            f"ran the notebooks of {', '.join(args.only)} ({ran}); not published: {len(outcome.stale)} notebook(s) of other "
+            "districts are out of date (build without --only to bring them up to date and publish)"
+        )
+        return OK
+    pages = f"; {outcome.rendered_pages} pages rendered, {outcome.reused_pages} reused" if outcome.rendered_pages or outcome.reused_pages else "; site unchanged"
+    console.print(f"published release {outcome.release} to {project.relative(project.release_site_dir)}/ ({ran}{pages})")
     return OK
+
+
+def print_failures(error, console: Console) -> None:
+    """The failure summary: every failed district, notebook and cell with its error, then the count."""
+    for failure in error.failures:
+        where = f" · cell {failure.cell}" if failure.cell is not None else ""
+        console.print(f"FAILED district {failure.task.district_id or '(consortium)'} · notebook {failure.task.notebook}{where}: {failure.error}", markup=False)
+    others = sum(result.status != "failed" for result in error.results)
+    console.print(f"build stopped: {len(error.failures)} notebook(s) failed, {others} finished; nothing was published")
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
@@ -134,7 +154,12 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--params", help="the params file (default params/synthetic.yml)")
     build.add_argument("--release", help="release name (default: the params' release)")
     build.add_argument("--renderer", default="auto", choices=["auto", "quarto", "smalldocs"], help="auto: Quarto when on PATH, else smalldocs")
-    build.add_argument("--workers", type=int, help="notebooks run at once (default: the number of cores)")
+    build.add_argument("--workers", type=int, help="notebooks run at once on this machine (default: the number of cores)")
+    build.add_argument("--scheduler", metavar="ADDRESS", help="run the notebooks on this Dask cluster (tcp://host:8786) instead of a local one")
+    build.add_argument(
+        "--executor", default="warm", choices=["warm", "plain"], help="warm: kernels forked from a pre-imported parent (default); plain: papermill's own"
+    )
+    build.add_argument("--only", nargs="+", metavar="DISTRICT", help="run only these districts' notebooks; publish only if the rest are up to date")
     build.add_argument("--force", action="store_true", help="re-run every notebook even when unchanged")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=cmd_build)

@@ -87,7 +87,7 @@ def prepare(project: Project) -> dict:
     ensure_data(project)
     prints = fingerprint(project)
     manifest = read_manifest(project)
-    if manifest and manifest.get("key") == prints.key:
+    if manifest and manifest.get("key") == prints.key and "tables_hash" in manifest:
         return manifest | {"skipped": True}
     report = validate(project)
     project.build_dir.mkdir(parents=True, exist_ok=True)
@@ -107,6 +107,7 @@ def prepare(project: Project) -> dict:
         "data_dir": project.relative(project.data_dir),
         "latest_year": int(tables["district_indicators"]["school_year"].max()),
         "tables": sorted(tables),
+        "tables_hash": hash_files(sorted(staging.glob("*.parquet")), staging),
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     shutil.rmtree(project.tables_dir, ignore_errors=True)

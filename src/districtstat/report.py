@@ -25,6 +25,7 @@ class Release:
     def __init__(self, project: Project):
         self.project = project
         self._tables: dict[str, pd.DataFrame] = {}
+        self._remembered: dict[tuple, object] = {}
 
     def table(self, name: str) -> pd.DataFrame:
         if name not in self._tables:
@@ -33,6 +34,12 @@ class Release:
                 raise FileNotFoundError(f"{self.project.relative(path)}: no such table; run `districtstat build` first")
             self._tables[name] = pd.read_parquet(path)
         return self._tables[name]
+
+    def remember(self, key: tuple, compute):
+        """A result computed once per release and key, for the pages that show one computation several ways."""
+        if key not in self._remembered:
+            self._remembered[key] = compute()
+        return self._remembered[key]
 
     def has_table(self, name: str) -> bool:
         return (self.project.tables_dir / f"{name}.parquet").is_file()
@@ -71,9 +78,42 @@ class Release:
         return peers.loc[peers["district"] == district_id].sort_values("rank")["peer"].tolist()
 
 
+_preloaded: dict[tuple, Release] = {}
+
+
+def _release_key(project: Project) -> tuple:
+    """What a preloaded release must still match: the params file's bytes and the tables' manifest."""
+    manifest = project.tables_dir / "manifest.json"
+    return (
+        str(project.params_file.resolve()),
+        project.release,
+        project.params_file.read_bytes(),
+        manifest.read_bytes() if manifest.is_file() else None,
+    )
+
+
+def preload(params_file: str | Path, release: str | None = None) -> Release:
+    """Read a release's tables and indicator history once, in the fork server.
+
+    Every kernel forked afterwards starts with them in memory; `open_release` hands them out only while the
+    params file and the tables' manifest are unchanged, so a kernel never sees stale tables.
+    """
+    project = load_project(params_file, release)
+    loaded = Release(project)
+    for path in sorted(project.tables_dir.glob("*.parquet")):
+        loaded.table(path.stem)
+    if loaded.has_table("district_indicators"):
+        loaded.history
+        loaded.latest_indicators
+    _preloaded.clear()
+    _preloaded[_release_key(project)] = loaded
+    return loaded
+
+
 def open_release(params_file: str | Path, release: str | None = None) -> Release:
     """The release a notebook reports on; `params_file` is relative to the notebook's folder."""
-    return Release(load_project(params_file, release))
+    project = load_project(params_file, release)
+    return _preloaded.get(_release_key(project)) or Release(project)
 
 
 def _cell(value: object, column: str, formats: dict[str, str]) -> str:

@@ -1,26 +1,32 @@
 """Run the notebooks with papermill: the overview once, and each district notebook once per district.
 
-A task's key hashes its notebook, parameters, input tables and the package version; it is stored in the
-executed notebook, and a task whose key is unchanged is skipped. One failing district does not stop the
-others: every failure is collected with its notebook cell.
+A task's key hashes its notebook, its parameters, the settings it reads, the content of the tables and the
+analysis code with its library versions. The key is stored in the executed notebook's metadata (and in an
+index beside the notebooks, so a build with nothing to do reads no notebook); a task whose key is unchanged
+is skipped. Keys hash the tables' content, not what made them, so changing one district's goals reruns
+that district's notebooks only. Where the tasks run is `dispatch`'s business.
 """
 
 from __future__ import annotations
 
+import contextvars
+import json
 import os
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
-import papermill
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import __version__
-from .config import Project
-from .provenance import hash_bytes, hash_json, package_fingerprint
+from .config import Project, load_project
+from .provenance import code_commit, hash_bytes, hash_json, package_fingerprint
 
 METADATA_KEY = "districtstat"
+EXECUTORS = ("warm", "plain")
+ENGINES = {"warm": "districtstat-warm", "plain": None}  # plain: papermill's own nbclient engine
 
 
 class ParameterMismatch(ValueError):
@@ -47,6 +53,26 @@ class TaskResult:
     status: str  # "ran", "skipped" or "failed"
     error: str = ""
     cell: int | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What every task of a build shares: small and picklable, so it travels to Dask workers."""
+
+    params_file: str
+    release: str
+    tables_hash: str
+    data_hash: str = ""
+    code_commit: str = ""
+    executor: str = "warm"
+
+
+@dataclass(frozen=True)
+class Job:
+    task: Task
+    key: str
+    provenance: dict = field(default_factory=dict)
 
 
 def plan(project: Project, districts: list[str]) -> list[Task]:
@@ -64,8 +90,33 @@ def parameters_for(project: Project, task: Task) -> dict:
     return parameters
 
 
+def settings_scope(project: Project, task: Task) -> dict:
+    """The settings a task's notebook can read: everything but other districts' own sections."""
+    scope = project.settings.model_dump(mode="json")
+    districts = scope.pop("districts")
+    if task.district_id is not None and task.district_id in districts:
+        scope["district"] = districts[task.district_id]
+    return scope
+
+
+@lru_cache(maxsize=64)
+def _declared_parameters(notebook: Path, modified: int) -> frozenset[str]:
+    import papermill
+
+    return frozenset(papermill.inspect_notebook(str(notebook)))
+
+
+@lru_cache(maxsize=64)
+def _notebook_hash(notebook: Path, modified: int) -> str:
+    return hash_bytes(notebook.read_bytes())
+
+
+def _modified(path: Path) -> int:
+    return path.stat().st_mtime_ns
+
+
 def check_parameters(notebook: Path, given: dict) -> None:
-    declared = set(papermill.inspect_notebook(str(notebook)))
+    declared = set(_declared_parameters(notebook, _modified(notebook)))
     unknown, missing = sorted(set(given) - declared), sorted(declared - set(given))
     if unknown or missing:
         problems = []
@@ -76,29 +127,104 @@ def check_parameters(notebook: Path, given: dict) -> None:
         raise ParameterMismatch(f"notebooks/{notebook.name}: {'; '.join(problems)} (the notebook declares: {', '.join(sorted(declared)) or 'none'})")
 
 
-def task_key(notebook: Path, parameters: dict, tables_key: str) -> str:
-    return hash_json({"notebook": hash_bytes(notebook.read_bytes()), "parameters": parameters, "tables": tables_key, "code": package_fingerprint()})
+def task_key(project: Project, task: Task, tables_hash: str) -> str:
+    source = project.notebooks_dir / f"{task.notebook}.ipynb"
+    return hash_json(
+        {
+            "notebook": _notebook_hash(source, _modified(source)),
+            "parameters": parameters_for(project, task),
+            "settings": settings_scope(project, task),
+            "tables": tables_hash,
+            "code": package_fingerprint(),
+        }
+    )
+
+
+class KeyIndex:
+    """The key of every executed notebook, with the file's size and modification time when it was recorded.
+
+    The notebook's own metadata is the record; the index only lets a build with nothing to do avoid reading
+    hundreds of notebooks. An entry whose file has changed since is ignored and the notebook is read.
+    """
+
+    NAME = "task-keys.json"
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        path = folder / self.NAME
+        try:
+            self.entries: dict[str, dict] = json.loads(path.read_text()) if path.is_file() else {}
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def key(self, task: Task) -> str | None:
+        output = self.folder / task.output_name
+        try:
+            stat = output.stat()
+        except FileNotFoundError:
+            return None
+        entry = self.entries.get(task.output_name)
+        if entry and entry["size"] == stat.st_size and entry["mtime_ns"] == stat.st_mtime_ns:
+            return entry["key"]
+        key = recorded_key(output)
+        if key is not None:
+            self.entries[task.output_name] = {"key": key, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        return key
+
+    def record(self, task: Task) -> None:
+        output = self.folder / task.output_name
+        key = recorded_key(output)
+        if key is not None:
+            stat = output.stat()
+            self.entries[task.output_name] = {"key": key, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+
+    def save(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.folder / f".{self.NAME}.partial"
+        partial.write_text(json.dumps(self.entries, indent=1, sort_keys=True) + "\n")
+        partial.replace(self.folder / self.NAME)
 
 
 def recorded_key(output: Path) -> str | None:
     if not output.is_file():
         return None
     try:
-        return nbformat.read(output, as_version=4).metadata.get(METADATA_KEY, {}).get("task_key")
+        return json.loads(output.read_bytes()).get("metadata", {}).get(METADATA_KEY, {}).get("task_key")
     except (OSError, ValueError):
         return None
 
 
+def triage(project: Project, tasks: list[Task], tables_hash: str, force: bool = False) -> tuple[list[Job], list[TaskResult]]:
+    """Split the tasks into jobs to run and results for tasks that are failed (bad parameters) or up to date."""
+    index = KeyIndex(project.executed_dir)
+    jobs, settled = [], []
+    for task in tasks:
+        try:
+            check_parameters(project.notebooks_dir / f"{task.notebook}.ipynb", parameters_for(project, task))
+        except ParameterMismatch as error:
+            settled.append(TaskResult(task, "failed", str(error)))
+            continue
+        key = task_key(project, task, tables_hash)
+        if not force and index.key(task) == key:
+            settled.append(TaskResult(task, "skipped"))
+        else:
+            jobs.append(Job(task, key, {"params_hash": hash_json(settings_scope(project, task))}))
+    index.save()
+    return jobs, settled
+
+
 def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop run-dependent metadata (timings, papermill bookkeeping) so outputs compare byte for byte."""
+    """Drop run-dependent metadata (timings, papermill bookkeeping, random cell ids) so outputs compare byte for byte."""
     notebook.metadata.pop("papermill", None)
-    for cell in notebook.cells:
+    for i, cell in enumerate(notebook.cells):
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell["id"] = "injected-parameters"
     return notebook
 
 
-def kernel_options(project: Project) -> dict:
+def kernel_options(notebooks_dir: Path) -> dict:
     """Start each kernel in the notebooks folder without changing this process's working directory.
 
     papermill's own `cwd=` changes the working directory of the whole process, which races when
@@ -107,52 +233,79 @@ def kernel_options(project: Project) -> dict:
     return {
         "kernel_name": "python3",
         "progress_bar": False,
-        "resources": {"metadata": {"path": str(project.notebooks_dir)}},
+        "resources": {"metadata": {"path": str(notebooks_dir)}},
         "extra_arguments": ["--log-level=CRITICAL"],
     }
 
 
-def execute(project: Project, task: Task, tables_key: str, force: bool = False) -> TaskResult:
+def execute(project: Project, job: Job, spec: RunSpec) -> TaskResult:
+    """Run one notebook now, whatever its key, and write it with its key and provenance."""
+    import papermill
+
+    task = job.task
+    started = time.perf_counter()
     source = project.notebooks_dir / f"{task.notebook}.ipynb"
     output = project.executed_dir / task.output_name
     parameters = parameters_for(project, task)
-    try:
-        check_parameters(source, parameters)
-    except ParameterMismatch as error:
-        return TaskResult(task, "failed", str(error))
-    key = task_key(source, parameters, tables_key)
-    if not force and recorded_key(output) == key:
-        return TaskResult(task, "skipped")
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_suffix(".partial.ipynb")
+    partial = output.with_name(f".{output.stem}.partial.ipynb")
     try:
-        executed = papermill.execute_notebook(str(source), str(partial), parameters=parameters, **kernel_options(project))
+        executed = papermill.execute_notebook(
+            str(source), None, parameters=parameters, engine_name=ENGINES[spec.executor], **kernel_options(project.notebooks_dir)
+        )
     except papermill.PapermillExecutionError as error:
-        return TaskResult(task, "failed", f"{error.ename}: {error.evalue}", cell=error.cell_index)
+        return TaskResult(task, "failed", f"{error.ename}: {error.evalue}", cell=error.cell_index, seconds=time.perf_counter() - started)
     except Exception as error:  # a kernel that died or would not start is this task's failure, not the build's
-        return TaskResult(task, "failed", f"{type(error).__name__}: {error}")
+        return TaskResult(task, "failed", f"{type(error).__name__}: {error}", seconds=time.perf_counter() - started)
     executed = clean(executed)
-    executed.metadata[METADATA_KEY] = {"task_key": key, "parameters": parameters, "tables_key": tables_key, "version": __version__}
-    nbformat.write(executed, partial)
+    executed.metadata[METADATA_KEY] = {
+        "task_key": job.key,
+        "parameters": parameters,
+        "tables_hash": spec.tables_hash,
+        "provenance": {"release": spec.release, "data_hash": spec.data_hash, "code_commit": spec.code_commit, **job.provenance},
+        "version": __version__,
+    }
+    partial.write_text(nbformat.writes(executed) + "\n", encoding="utf-8")
     partial.replace(output)
-    return TaskResult(task, "ran")
+    return TaskResult(task, "ran", seconds=time.perf_counter() - started)
 
 
-def run_all(project: Project, tasks: list[Task], tables_key: str, workers: int | None = None, force: bool = False, quiet: bool = False) -> list[TaskResult]:
-    """Run every task on a pool of workers, each notebook in its own kernel, with a progress bar."""
-    workers = workers or os.cpu_count() or 1
-    results: list[TaskResult] = []
-    columns = [TextColumn("notebooks"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[summary]}"), TimeRemainingColumn()]
-    with Progress(*columns, disable=quiet, transient=False) as progress:
-        bar = progress.add_task("run", total=len(tasks), summary="")
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(execute, project, task, tables_key, force) for task in tasks]
-            for future in as_completed(futures):
-                results.append(future.result())
-                counts = {status: sum(r.status == status for r in results) for status in ("ran", "skipped", "failed")}
-                progress.update(bar, advance=1, summary=" ".join(f"{n} {s}" for s, n in counts.items()))
-    order = {task: i for i, task in enumerate(tasks)}
-    return sorted(results, key=lambda result: order[result.task])
+@lru_cache(maxsize=8)
+def _project(params_file: str, release: str) -> Project:
+    return load_project(params_file, release)
+
+
+_thread = threading.local()
+
+
+def run_job(spec: RunSpec, job: Job) -> TaskResult:
+    """The function a worker runs for one task: everything it needs is in its arguments and the project files.
+
+    It runs in a context of its worker thread's own. nbclient keeps its event loop in a context variable,
+    and Dask runs tasks in contexts copied from the thread that submitted them, so without this every
+    worker thread would share, and collide on, the submitting thread's loop.
+    """
+    if not hasattr(_thread, "context"):
+        _thread.context = contextvars.Context()
+    return _thread.context.run(_run_job, spec, job)
+
+
+def _run_job(spec: RunSpec, job: Job) -> TaskResult:
+    project = _project(spec.params_file, spec.release)
+    if spec.executor == "warm":
+        from .warm import ensure_preloaded
+
+        try:
+            ensure_preloaded(project)
+        except Exception as error:
+            return TaskResult(job.task, "failed", f"warm kernels unavailable: {type(error).__name__}: {error}")
+    return execute(project, job, spec)
+
+
+def run_spec(project: Project, tables_hash: str, data_hash: str = "", executor: str = "warm") -> RunSpec:
+    if executor not in EXECUTORS:
+        raise ValueError(f"--executor {executor!r}: choose one of {', '.join(EXECUTORS)}")
+    return RunSpec(str(project.params_file), project.release, tables_hash, data_hash, code_commit(project.root), executor)
 
 
 def refresh_committed(project: Project) -> list[Path]:
@@ -160,9 +313,11 @@ def refresh_committed(project: Project) -> list[Path]:
 
     Their stored outputs are what nbval compares against in CI, so they must come from a clean run.
     """
+    import papermill
+
     refreshed = []
     for path in sorted(project.notebooks_dir.glob("*.ipynb")):
-        executed = papermill.execute_notebook(str(path), None, **kernel_options(project))
+        executed = papermill.execute_notebook(str(path), None, **kernel_options(project.notebooks_dir))
         executed = clean(executed)
         for i, cell in enumerate(executed.cells):
             cell["id"] = f"cell-{i}"

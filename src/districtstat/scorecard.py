@@ -70,17 +70,20 @@ def trend_word(first: float, latest: float, better: str) -> str:
 def scorecard(history: pd.DataFrame, district_id: str, peer_ids: list[str], goals: dict[str, float]) -> pd.DataFrame:
     """One row per indicator for one district: value, change, trend, peer percentile, goal and status."""
     rows = []
-    for code, series in history.groupby("code", sort=False):
-        own = series[series["district_id"] == district_id].sort_values("school_year")
-        if own.empty:
-            continue
+    order = {code: i for i, code in enumerate(history["code"].unique())}
+    own_rows = history[history["district_id"] == district_id]
+    peer_rows = history[history["district_id"].isin(peer_ids)]
+    peers_by_code = {code: frame for code, frame in peer_rows.groupby("code", sort=False)}
+    for code, own in sorted(own_rows.groupby("code", sort=False), key=lambda item: order[item[0]]):
+        own = own.sort_values("school_year")
         area, label, better = describe(code)
         latest_year = int(own["school_year"].iloc[-1])
         value = float(own["value"].iloc[-1])
         first = own.iloc[0]
         change = value - float(first["value"]) if len(own) > 1 else np.nan
         trend = trend_word(float(first["value"]), value, better) if len(own) > 1 else ""
-        peers = series[(series["school_year"] == latest_year) & series["district_id"].isin(peer_ids)].set_index("district_id")["value"]
+        series = peers_by_code.get(code, peer_rows.iloc[0:0])
+        peers = series[series["school_year"] == latest_year].set_index("district_id")["value"]
         scores = goodness(pd.concat([peers, pd.Series({district_id: value})]), better)
         percentile = float((scores.drop(district_id) < scores[district_id]).mean() * 100) if len(peers) and better != "neither" else np.nan
         target = goals.get(code)

@@ -1,7 +1,11 @@
-"""Generate a release's Quarto project from the executed notebooks, render it, and publish it atomically.
+"""Generate a release's Quarto project from the executed notebooks, and publish the rendered site atomically.
 
 The same generated project renders with Quarto when it is installed and with smalldocs (pure Python)
-otherwise. A release renders into `site/<release>/` and never touches another release's files.
+otherwise (see `render`). A release renders into `site/<release>/` and never touches another release's files.
+
+Each page carries its own provenance: a notebook page the release, data hash, code commit and parameters
+hash recorded when its notebook ran; a generated page those of this build. A page whose notebook did not
+run again is therefore byte-identical to the published one, and the renderer need not lay it out again.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from importlib import resources
 from pathlib import Path
 
@@ -20,26 +23,11 @@ import yaml
 from .aggregate import latest_rows
 from .config import Project
 from .disclosure import protect
-from .provenance import Provenance
-from .runner import Task
+from .provenance import Provenance, hash_json, package_versions
+from .runner import Task, settings_scope
 
-RENDERERS = ("auto", "quarto", "smalldocs")
 # Renderers read source modification times (listings sort on them); a fixed time keeps output byte-stable.
 SOURCE_TIME = 315532800  # 1980-01-01, the epoch reproducible builds use
-
-
-class RenderError(RuntimeError):
-    """The renderer failed; the published site is untouched."""
-
-
-def choose_renderer(requested: str) -> str:
-    if requested not in RENDERERS:
-        raise ValueError(f"--renderer {requested!r}: choose one of {', '.join(RENDERERS)}")
-    if requested == "auto":
-        return "quarto" if shutil.which("quarto") else "smalldocs"
-    if requested == "quarto" and not shutil.which("quarto"):
-        raise RenderError("--renderer quarto: no `quarto` on PATH; install Quarto or use --renderer smalldocs")
-    return requested
 
 
 PAGE_TITLES = {"scorecard": "scorecard", "outcome_gaps": "outcome gaps by student group", "efficiency": "spending and results", "peers": "peer districts"}
@@ -61,19 +49,29 @@ def _yaml_front(meta: dict) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
 
 
-def quarto_config(project: Project, provenance: Provenance) -> str:
-    """The project's `_quarto.yml`, with the release's title and provenance footer."""
+def quarto_config(project: Project) -> str:
+    """The project's `_quarto.yml`, with the release's title and footer: the same for every build of a release."""
     config = yaml.safe_load(project.quarto_config.read_text(encoding="utf-8"))
     website = config.setdefault("website", {})
     website["title"] = f"{project.settings.title} · {project.release}"
-    website.setdefault("page-footer", {})["center"] = provenance.line()
+    website.setdefault("page-footer", {})["center"] = f"districtstat · release {project.release} · provenance at the foot of each page"
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
+def provenance_html(provenance: Provenance) -> str:
+    return f'<p class="provenance">{provenance.line()}</p>'
+
+
+def notebook_provenance(notebook: nbformat.NotebookNode) -> Provenance:
+    recorded = notebook.metadata.get("districtstat", {}).get("provenance", {})
+    return Provenance(recorded.get("release", "?"), recorded.get("data_hash", "?"), recorded.get("code_commit", "?"), recorded.get("params_hash", "?"))
+
+
 def with_title(notebook_path: Path, title: str) -> str:
-    """An executed notebook with a front-matter raw cell giving its page title."""
+    """An executed notebook with a front-matter raw cell giving its page title, and its provenance at the foot."""
     notebook = nbformat.read(notebook_path, as_version=4)
     notebook.cells.insert(0, nbformat.v4.new_raw_cell(_yaml_front({"title": title}).rstrip("\n")))
+    notebook.cells.append(nbformat.v4.new_markdown_cell(provenance_html(notebook_provenance(notebook))))
     for i, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{i}"
     return nbformat.writes(notebook) + "\n"
@@ -189,6 +187,11 @@ shown as `*`, never as 0 or blank.
 ## This release
 
 {provenance.line()}
+
+The parameters hash covers the whole params file except each district's own section; a district's pages
+show the hash of the settings they read (these plus that district's section).
+
+Built with: {", ".join(f"{name} {version}" for name, version in package_versions().items())}.
 """
 
 
@@ -199,53 +202,81 @@ def data_quality_page(project: Project) -> str:
     return f"{_yaml_front({'title': 'Data quality'})}\n{status}\n\n| Input | Rows | Problems |\n|---|---|---|\n{rows}\n\n: Validation of each input file against its data contract\n"
 
 
+class ProjectWriter:
+    """Writes the generated project's files, leaving alone those whose content (or, for an executed
+    notebook, whose source file and title) has not changed, so an unchanged page is not even read."""
+
+    SOURCES = "project-sources.json"
+
+    def __init__(self, target: Path, record: Path):
+        self.target, self.record = target, record
+        self.old = json.loads(record.read_text()) if record.is_file() else {}
+        self.new: dict[str, str] = {}
+
+    def text(self, relative: str, content: str) -> None:
+        path = self.target / relative
+        self.new[relative] = hash_json(content)
+        if not path.is_file() or path.read_text(encoding="utf-8") != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content, encoding="utf-8")
+
+    def notebook(self, relative: str, executed: Path, title: str) -> None:
+        path = self.target / relative
+        stat = executed.stat()
+        signature = hash_json([executed.name, stat.st_size, stat.st_mtime_ns, title])
+        self.new[relative] = signature
+        if self.old.get(relative) != signature or not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(with_title(executed, title), encoding="utf-8")
+
+    def finish(self) -> None:
+        """Remove what this build did not write (the rendered output aside) and fix every modification time."""
+        for path in sorted(self.target.rglob("*"), reverse=True):
+            relative = path.relative_to(self.target).as_posix()
+            if relative == "_site" or relative.startswith("_site/"):
+                continue
+            if path.is_file() and relative not in self.new:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        for relative in self.new:
+            os.utime(self.target / relative, (SOURCE_TIME, SOURCE_TIME))
+        partial = self.record.with_name(f".{self.record.name}.partial")
+        partial.write_text(json.dumps(self.new, indent=1, sort_keys=True) + "\n")
+        partial.replace(self.record)
+
+
 def write_project(project: Project, tasks: list[Task], provenance: Provenance) -> Path:
     """Lay out the release's Quarto project: config, home, listing, district pages, methods, data quality."""
     target = project.project_dir
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    (target / "_quarto.yml").write_text(quarto_config(project, provenance), encoding="utf-8")
-    (target / "styles.css").write_text(resources.files("districtstat").joinpath("templates/styles.css").read_text(encoding="utf-8"))
+    target.mkdir(parents=True, exist_ok=True)
+    writer = ProjectWriter(target, project.build_dir / ProjectWriter.SOURCES)
+    writer.text("_quarto.yml", quarto_config(project))
+    writer.text("styles.css", resources.files("districtstat").joinpath("templates/styles.css").read_text(encoding="utf-8"))
     indicators = pd.read_parquet(project.tables_dir / "district_indicators.parquet")
     latest = latest_rows(indicators).set_index("district_id")
     executed = project.executed_dir
-    (target / "index.ipynb").write_text(with_title(executed / f"{project.settings.overview_notebook}.ipynb", project.settings.title), encoding="utf-8")
+    writer.notebook("index.ipynb", executed / f"{project.settings.overview_notebook}.ipynb", project.settings.title)
     for district_id in sorted({t.district_id for t in tasks if t.district_id}):
-        folder = target / "districts" / district_id
-        folder.mkdir(parents=True)
         row = latest.loc[district_id].copy()
         row["district_id"] = district_id
-        (folder / "index.qmd").write_text(district_page(row, project.settings.district_notebooks), encoding="utf-8")
+        scoped = Provenance(provenance.release, provenance.data_hash, provenance.code_commit, hash_json(settings_scope(project, Task("index", district_id))))
+        writer.text(f"districts/{district_id}/index.qmd", district_page(row, project.settings.district_notebooks) + "\n" + provenance_html(scoped) + "\n")
         for notebook in project.settings.district_notebooks:
             title = f"{row['district_name']}: {page_title(notebook)}"
-            (folder / f"{notebook}.ipynb").write_text(with_title(executed / district_id / f"{notebook}.ipynb", title), encoding="utf-8")
-    (target / "districts.qmd").write_text(listing_page(project.settings.title), encoding="utf-8")
-    (target / "methods.qmd").write_text(methods_page(project, provenance), encoding="utf-8")
-    (target / "data-quality.qmd").write_text(data_quality_page(project), encoding="utf-8")
-    for path in sorted(target.rglob("*")):
-        os.utime(path, (SOURCE_TIME, SOURCE_TIME))
+            writer.notebook(f"districts/{district_id}/{notebook}.ipynb", executed / district_id / f"{notebook}.ipynb", title)
+    footer = "\n" + provenance_html(provenance) + "\n"
+    writer.text("districts.qmd", listing_page(project.settings.title) + footer)
+    writer.text("methods.qmd", methods_page(project, provenance) + footer)
+    writer.text("data-quality.qmd", data_quality_page(project) + footer)
+    writer.finish()
     return target
 
 
-def render(project_dir: Path, renderer: str) -> Path:
-    """Render the generated project into its `_site`, with Quarto or smalldocs."""
-    output = project_dir / "_site"
-    if renderer == "quarto":
-        result = subprocess.run(["quarto", "render", str(project_dir)], capture_output=True, text=True)
-        if result.returncode != 0:
-            raise RenderError(f"quarto render failed:\n{result.stderr[-4000:]}")
-        return output
-    from smalldocs.config import BuildError, ConfigError
-    from smalldocs.site import build
-
-    try:
-        site = build(project_dir, quiet=True)
-    except (BuildError, ConfigError) as error:
-        raise RenderError(f"smalldocs render failed: {error}") from error
-    broken = [w for w in site.warnings if "broken link" in w]
-    if broken:
-        raise RenderError("broken links in the generated site:\n" + "\n".join(broken))
-    return output
+def project_signature(project: Project, renderer: str) -> str:
+    """One hash of everything the generated project holds (from the writer's record) and the renderer."""
+    record = project.build_dir / ProjectWriter.SOURCES
+    return hash_json({"sources": record.read_text() if record.is_file() else None, "renderer": renderer})
 
 
 def publish(project: Project, rendered: Path, provenance: Provenance) -> Path:

@@ -401,8 +401,13 @@ def allocation_chart(release: Release, district_id: str):
 
 
 def district_scorecard(release: Release, district_id: str) -> pd.DataFrame:
-    goals = release.project.district_settings(district_id).goals
-    return scorecard(release.history, district_id, release.peer_ids(district_id), goals)
+    """The district's scorecard, computed once per release and district: four tables and a chart read it."""
+
+    def compute() -> pd.DataFrame:
+        goals = release.project.district_settings(district_id).goals
+        return scorecard(release.history, district_id, release.peer_ids(district_id), goals)
+
+    return release.remember(("scorecard", district_id), compute).copy()
 
 
 def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedTable:
