@@ -194,6 +194,10 @@ def test_only_runs_the_named_districts_and_publishes_only_when_the_rest_is_curre
     assert "not published: 4 notebook(s) of other districts are out of date" in capsys.readouterr().err
     assert tree_digest(copy / "site") == before
     assert main(["build", "--params", str(params), "--quiet", "--only", "D99"]) == 2
+    params.write_text(params.read_text() + "  D77:\n    goals:\n      mean_score_math: 520\n")
+    capsys.readouterr()
+    assert main(["build", "--params", str(params), "--quiet"]) == 2
+    assert "districts: D77 not in the data of this release" in capsys.readouterr().err
 
 
 def test_a_failing_notebook_is_summarised_and_nothing_is_published(built, tmp_path, capsys):

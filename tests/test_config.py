@@ -49,3 +49,8 @@ def test_a_goal_needs_an_indicator_with_a_better_direction(snapshot_params_error
         "title: x\ndataset: synthetic\ndata_dir: d\nrelease: r1\ndistricts:\n  D01:\n    goals:\n      per_pupil_spending: 12000\n"
     )
     assert "districts.D01.goals: Value error, goal 'per_pupil_spending' is neither an indicator with a better direction" in message
+
+
+def test_numeric_district_ids_are_read_as_text():
+    settings = parse_settings("title: T\ndataset: custom\ndata_dir: d\nrelease: r\ndistricts:\n  67819:\n    goals:\n      mean_score_math: 700\n", "params/x.yml")
+    assert list(settings.districts) == ["67819"]

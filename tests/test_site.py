@@ -3,7 +3,8 @@ import json
 import pytest
 
 from districtstat.provenance import Provenance
-from districtstat.site import choose_renderer, write_versions, RenderError
+from districtstat.render import RenderError, choose_renderer
+from districtstat.site import write_versions
 
 
 def publish(site, name):

@@ -42,6 +42,15 @@ def reported_districts(project: Project) -> list[str]:
     return sorted(latest_rows(indicators)["district_id"].unique())
 
 
+def check_district_settings(project: Project, districts: list[str]) -> None:
+    unknown = sorted(set(project.settings.districts) - set(districts))
+    if unknown:
+        raise UsageError(
+            f"{project.relative(project.params_file)}: districts: {', '.join(unknown)} not in the data of this release "
+            "(quote ids in YAML: an unquoted 0612345 is read as a number)"
+        )
+
+
 def select(tasks: list[runner.Task], only: list[str] | None, districts: list[str]) -> list[runner.Task]:
     if not only:
         return tasks
@@ -65,6 +74,7 @@ def build(
     chosen = render.choose_renderer(renderer)
     manifest = pipeline.prepare(project)
     districts = reported_districts(project)
+    check_district_settings(project, districts)
     tasks = runner.plan(project, districts)
     spec = runner.run_spec(project, manifest["tables_hash"], manifest["data_hash"], executor)
     jobs, settled = runner.triage(project, select(tasks, only, districts), manifest["tables_hash"], force=force)

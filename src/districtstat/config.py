@@ -96,6 +96,14 @@ class Settings(Strict):
     gaps: GapSettings = Field(default_factory=GapSettings)
     districts: dict[str, DistrictSettings] = Field(default_factory=dict)
 
+    @field_validator("districts", mode="before")
+    @classmethod
+    def _district_ids_are_text(cls, value: object) -> object:
+        """District ids such as NCES's 0612345 or 67819 are codes: YAML would read an unquoted one as a number."""
+        if isinstance(value, dict):
+            return {str(key) if isinstance(key, int) and not isinstance(key, bool) else key: item for key, item in value.items()}
+        return value
+
     @field_validator("release")
     @classmethod
     def _release_is_a_folder_name(cls, value: str) -> str:

@@ -40,6 +40,12 @@ class Rendered:
         partial.replace(path)
 
 
+def renderer_fingerprint() -> str:
+    """The code that turns a generated project into pages: smalldocs, and districtstat's side of it."""
+    here = Path(__file__).parent
+    return hash_json({"smalldocs": metadata.version("smalldocs"), "code": [hash_bytes((here / name).read_bytes()) for name in ("render.py", "site.py")]})
+
+
 def choose_renderer(requested: str) -> str:
     if requested not in RENDERERS:
         raise ValueError(f"--renderer {requested!r}: choose one of {', '.join(RENDERERS)}")
@@ -97,7 +103,7 @@ class IncrementalSite(_smalldocs_site()):
             {
                 "config": [hash_bytes(f.read_bytes()) if f.is_file() else None for f in files],
                 "pages": sorted((str(src), str(page.title)) for src, page in self.pages.items()),
-                "smalldocs": metadata.version("smalldocs"),
+                "renderer": renderer_fingerprint(),
             }
         )
 

@@ -275,8 +275,10 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
 
 def project_signature(project: Project, renderer: str) -> str:
     """One hash of everything the generated project holds (from the writer's record) and the renderer."""
+    from .render import renderer_fingerprint
+
     record = project.build_dir / ProjectWriter.SOURCES
-    return hash_json({"sources": record.read_text() if record.is_file() else None, "renderer": renderer})
+    return hash_json({"sources": record.read_text() if record.is_file() else None, "renderer": renderer, "code": renderer_fingerprint()})
 
 
 def publish(project: Project, rendered: Path, provenance: Provenance) -> Path:
