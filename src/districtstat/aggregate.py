@@ -12,6 +12,8 @@ import pandas as pd
 CHRONIC_ABSENCE_THRESHOLD = 0.90
 PROFICIENT_LEVEL = 3
 NEED_PROGRAMS = {"ECODIS": "pct_ecodis", "EL": "pct_el", "SWD": "pct_swd"}
+DISTRICT_KEYS = ["school_year", "district_id"]
+SCHOOL_KEYS = [*DISTRICT_KEYS, "school_id"]
 
 RACE_LABELS = {
     "HI": "Hispanic/Latino",
@@ -127,36 +129,23 @@ def _share(frame: pd.DataFrame, keys: list[str], flag: str) -> pd.Series:
     return frame.groupby(keys, sort=True)[flag].mean().mul(100).round(2)
 
 
-def _profile(frame: pd.DataFrame, keys: list[str], spending: pd.Series) -> pd.DataFrame:
-    profile = frame.groupby(keys, sort=True).size().rename("enrollment").to_frame()
+def profile_table(tables: dict[str, pd.DataFrame], students: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per district or per school (by `keys`): size, needs and spending per pupil.
+
+    A school's spending is what the ledger charges to the school, so district-wide spending is left out.
+    """
+    finance = tables.get("finance")
+    spending = pd.Series(dtype=float)
+    if finance is not None and not finance.empty:
+        spending = finance.rename(columns={"fiscal_year": "school_year"}).dropna(subset=keys).groupby(keys, sort=True)["amount"].sum()
+    result = students.groupby(keys, sort=True).size().rename("enrollment").to_frame()
     for code, column in NEED_PROGRAMS.items():
-        profile[column] = _share(frame, keys, code)
-    if "CHRONIC_ABSENT" in frame:
-        profile["pct_chronic_absent"] = _share(frame, keys, "CHRONIC_ABSENT")
-    profile["per_pupil_spending"] = (spending.reindex(profile.index) / profile["enrollment"]).round(2)
-    return profile.reset_index()
-
-
-def _spending(finance: pd.DataFrame | None, keys: list[str]) -> pd.Series:
-    if finance is None or finance.empty:
-        return pd.Series(dtype=float)
-    ledger = finance.rename(columns={"fiscal_year": "school_year"}).dropna(subset=[k for k in keys])
-    return ledger.groupby(keys, sort=True)["amount"].sum()
-
-
-def district_profile(tables: dict[str, pd.DataFrame], students: pd.DataFrame) -> pd.DataFrame:
-    keys = ["school_year", "district_id"]
-    profile = _profile(students, keys, _spending(tables.get("finance"), keys))
-    profile["enrollment"] = profile["enrollment"].astype("Int64")
-    return profile
-
-
-def school_profile(tables: dict[str, pd.DataFrame], students: pd.DataFrame) -> pd.DataFrame:
-    """Per school: size, needs and the spending charged to the school (district-wide spending excluded)."""
-    keys = ["school_year", "district_id", "school_id"]
-    profile = _profile(students, keys, _spending(tables.get("finance"), keys))
-    profile["enrollment"] = profile["enrollment"].astype("Int64")
-    return profile
+        result[column] = _share(students, keys, code)
+    if "CHRONIC_ABSENT" in students:
+        result["pct_chronic_absent"] = _share(students, keys, "CHRONIC_ABSENT")
+    result["per_pupil_spending"] = (spending.reindex(result.index) / result["enrollment"]).round(2)
+    result["enrollment"] = result["enrollment"].astype("Int64")
+    return result.reset_index()
 
 
 def subgroup_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
@@ -246,13 +235,13 @@ def aggregate(tables: dict[str, pd.DataFrame], intersections: list[list[str]] | 
     districts = tables["districts"]
     if "enrollments" in tables and "assessments" in tables:
         students = student_year(tables)
-        profile = district_profile(tables, students)
+        profile = profile_table(tables, students, DISTRICT_KEYS)
         outcomes = subgroup_outcomes(tables, students, intersections)
-        schools = school_profile(tables, students)
+        schools = profile_table(tables, students, SCHOOL_KEYS)
     else:
         profile = tables["district_profile"]
         outcomes = tables["subgroup_outcomes"]
-        schools = tables.get("school_profile", pd.DataFrame(columns=["school_year", "district_id", "school_id", "enrollment"]))
+        schools = pd.DataFrame(columns=[*SCHOOL_KEYS, "enrollment", *NEED_PROGRAMS.values(), "per_pupil_spending"])  # none published
     return {
         "districts": districts.sort_values("district_id", kind="stable").reset_index(drop=True),
         "district_profile": profile,

@@ -114,8 +114,6 @@ def school_allocation(
     only spending charged to schools counts, so district-wide services are left out. Schools under
     `min_enrollment` are left out, as they are from the published chart.
     """
-    if not {need, spending, "enrollment"} <= set(school_profile.columns):
-        return pd.DataFrame(columns=[*ALLOCATION_COLUMNS, "pattern"])
     rows = []
     usable = school_profile.dropna(subset=[need, spending])
     usable = usable[usable["enrollment"] >= min_enrollment]

@@ -46,15 +46,15 @@ OPERATIONAL = [
 INDICATORS = {indicator.code: indicator for indicator in ACADEMIC + FINANCIAL + OPERATIONAL}
 
 
-def goodness(values: pd.Series, better: str) -> pd.Series:
-    """Values turned so that larger always means better; NaN when neither direction is better."""
+def goodness(values, better: str):
+    """Values (a number or a Series) turned so that larger always means better; NaN when neither direction is."""
     if better == "higher":
         return values
     if better == "lower":
         return -values
     if better == "closer_to_zero":
-        return -values.abs()
-    return pd.Series(float("nan"), index=values.index)
+        return -abs(values)
+    return values * float("nan")
 
 
 def indicator_history(

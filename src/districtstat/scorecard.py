@@ -44,13 +44,7 @@ def describe(code: str) -> tuple[str, str, str]:
 def goal_status(value: float, target: float | None, better: str) -> str:
     if target is None or pd.isna(value):
         return ""
-    if better == "higher":
-        met = value >= target
-    elif better == "closer_to_zero":
-        met = abs(value) <= abs(target)
-    else:
-        met = value <= target
-    return "met" if met else "not met"
+    return "met" if goodness(value, better) >= goodness(target, better) else "not met"
 
 
 def trend_word(first: float, latest: float, better: str) -> str:
@@ -62,19 +56,19 @@ def trend_word(first: float, latest: float, better: str) -> str:
         return "steady"
     if better == "neither":
         return "up" if change > 0 else "down"
+    improved = goodness(latest, better) > goodness(first, better)
     if better == "closer_to_zero":
-        return "closing" if abs(latest) < abs(first) else "widening"
-    return "improving" if (change > 0) == (better == "higher") else "worsening"
+        return "closing" if improved else "widening"
+    return "improving" if improved else "worsening"
 
 
 def scorecard(history: pd.DataFrame, district_id: str, peer_ids: list[str], goals: dict[str, float]) -> pd.DataFrame:
     """One row per indicator for one district: value, change, trend, peer percentile, goal and status."""
     rows = []
-    order = {code: i for i, code in enumerate(history["code"].unique())}
     own_rows = history[history["district_id"] == district_id]
     peer_rows = history[history["district_id"].isin(peer_ids)]
     peers_by_code = {code: frame for code, frame in peer_rows.groupby("code", sort=False)}
-    for code, own in sorted(own_rows.groupby("code", sort=False), key=lambda item: order[item[0]]):
+    for code, own in own_rows.groupby("code", sort=False):
         own = own.sort_values("school_year")
         area, label, better = describe(code)
         latest_year = int(own["school_year"].iloc[-1])

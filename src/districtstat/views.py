@@ -15,7 +15,7 @@ from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
 from .charts import ACCENT, CONTEXT, HIGHLIGHT, figure
 from .disclosure import ProtectedTable, protect
 from .gaps import publishable
-from .indicators import INDICATORS, kpi_table
+from .indicators import INDICATORS, goodness, kpi_table
 from .scorecard import scorecard
 from .peers import peer_standing, why_peers
 from .report import Release
@@ -59,10 +59,14 @@ def natural_key(name: str) -> tuple:
     return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(name)))
 
 
+def spending_reported(release: Release) -> bool:
+    """Whether the overview chart can plot spending in the latest year; without it, it plots need."""
+    return bool(release.latest_indicators["per_pupil_spending"].notna().any())
+
+
 def spending_outcome_caption(release: Release) -> tuple[str, str]:
     """The caption and reading note of the overview chart, which plots need when spending is not reported."""
-    indicators = release.table("district_indicators")
-    if indicators["per_pupil_spending"].notna().any():
+    if spending_reported(release):
         return (
             "Spending per pupil and results, latest school year",
             "Each circle is a district, sized by enrollment; higher is better, further right spends more. "
@@ -80,7 +84,7 @@ def spending_outcome_chart(release: Release, highlight: str | None = None):
     model = release.project.settings.efficiency
     outcome = model.outcome if model else "mean_score_math"
     latest = release.latest_indicators
-    across = "per_pupil_spending" if latest["per_pupil_spending"].notna().any() else "pct_ecodis"
+    across = "per_pupil_spending" if spending_reported(release) else "pct_ecodis"
     latest = latest.dropna(subset=[outcome, across])
     fig, ax = figure()
     colours = [HIGHLIGHT if d == highlight else (CONTEXT if highlight else HIGHLIGHT) for d in latest["district_id"]]
@@ -104,12 +108,16 @@ def spending_outcome_chart(release: Release, highlight: str | None = None):
 # ------------------------------------------------------------------ outcome gaps
 
 
-def district_gaps(release: Release, district_id: str, year: int | None = None) -> pd.DataFrame:
-    gaps = release.table("gaps")
-    year = year or release.latest_year
-    chosen = gaps[(gaps["district_id"] == district_id) & (gaps["school_year"] == year) & (gaps["grade"] == "ALL")]
-    compared_with = chosen["comparison"].map(subgroup_label).where(chosen["comparison_kind"] != "complement", "All other students")
-    return chosen.assign(group=chosen["focal"].map(subgroup_label), compared_with=compared_with)
+def district_gaps(release: Release, district_id: str) -> pd.DataFrame:
+    """The district's gaps in the latest year, labelled; once per release and district, as three views read them."""
+
+    def compute() -> pd.DataFrame:
+        gaps = release.table("gaps")
+        chosen = gaps[(gaps["district_id"] == district_id) & (gaps["school_year"] == release.latest_year) & (gaps["grade"] == "ALL")]
+        compared_with = chosen["comparison"].map(subgroup_label).where(chosen["comparison_kind"] != "complement", "All other students")
+        return chosen.assign(group=chosen["focal"].map(subgroup_label), compared_with=compared_with)
+
+    return release.remember(("gaps", district_id), compute).copy()
 
 
 def gap_table(release: Release, district_id: str) -> ProtectedTable:
@@ -320,8 +328,13 @@ WHY_FORMATS = {"difference_sd": "{:+.2f}", "district": "{:,.2f}", "peer_average"
 
 
 def standing_among_peers(release: Release, district_id: str) -> pd.DataFrame:
-    kpis = kpi_table(release.history, release.latest_year)
-    return peer_standing(kpis, district_id, release.peer_ids(district_id))
+    """The district's rank among its peers on every indicator, once per release and district: a chart and a table show it."""
+
+    def compute() -> pd.DataFrame:
+        kpis = release.remember(("kpis",), lambda: kpi_table(release.history, release.latest_year))
+        return peer_standing(kpis, district_id, release.peer_ids(district_id))
+
+    return release.remember(("standing", district_id), compute).copy()
 
 
 def standing_table(release: Release, district_id: str) -> ProtectedTable:
@@ -339,7 +352,7 @@ def standing_chart(release: Release, district_id: str):
     standing = standing[(standing["peer_median"] > 0) & (standing["code"] != "efficiency_residual")]
     ratio = standing["district"] / standing["peer_median"] * 100 - 100
     fig, ax = figure(7.5, max(2.5, 0.4 * len(standing) + 1))
-    better = np.where(standing["better"] == "lower", ratio < 0, ratio > 0)
+    better = [goodness(own, way) > goodness(median, way) for own, median, way in zip(standing["district"], standing["peer_median"], standing["better"])]
     colours = [CONTEXT if way == "neither" else (HIGHLIGHT if good else ACCENT) for way, good in zip(standing["better"], better)]
     ax.barh(standing["indicator"], ratio, color=colours)
     ax.axvline(0, color="black", linewidth=0.8)
@@ -378,8 +391,6 @@ def allocation_lead(release: Release, district_id: str) -> str:
 def allocation_chart(release: Release, district_id: str):
     """School spending per pupil against school need, schools under the privacy threshold left out."""
     schools = release.table("school_profile")
-    if not {"pct_ecodis", "per_pupil_spending"} <= set(schools.columns):
-        schools = schools.assign(pct_ecodis=np.nan, per_pupil_spending=np.nan)
     chosen = schools[(schools["district_id"] == district_id) & (schools["school_year"] == release.latest_year) & (schools["enrollment"] >= release.min_n)]
     chosen = chosen.dropna(subset=["pct_ecodis", "per_pupil_spending"])
     if chosen.empty:
