@@ -42,7 +42,7 @@ def main() -> int:
         for executor in ("plain", "warm"):
             warm.stop_fork_server()  # each warm run pays for its own fork server, as a build does
             spec = runner.run_spec(project, manifest["tables_hash"], manifest["data_hash"], executor)
-            jobs, settled = runner.triage(project, tasks, manifest["tables_hash"], force=True)
+            jobs, settled = runner.triage(project, tasks, manifest["tables_hash"], runner.KeyIndex(project.executed_dir), force=True)
             started = time.perf_counter()
             results = dispatch.run_jobs(spec, jobs, settled, workers=args.workers, quiet=True)
             elapsed = time.perf_counter() - started

@@ -138,7 +138,7 @@ def test_warm_and_plain_kernels_write_identical_notebooks(built, tmp_path):
     tables_hash = read_manifest(project)["tables_hash"]
     spec = runner.run_spec(project, tables_hash, read_manifest(project)["data_hash"], executor="plain")
     tasks = [Task("overview"), Task("outcome_gaps", "D10"), Task("scorecard", "D03"), Task("efficiency", "D05"), Task("peers", "D02")]
-    jobs, _ = runner.triage(project, tasks, tables_hash, force=True)
+    jobs, _ = runner.triage(project, tasks, tables_hash, runner.KeyIndex(project.executed_dir), force=True)
     results = [runner.execute(project, job, spec) for job in jobs]
     assert [r.status for r in results] == ["ran"] * len(tasks)
     plain_outputs = tree_digest(project.executed_dir)

@@ -5,7 +5,7 @@ import os
 import psutil
 
 from districtstat import dispatch
-from districtstat.runner import Task, run_spec, triage
+from districtstat.runner import KeyIndex, Task, run_spec, triage
 from test_runner import make_project
 from test_warm import kernel_line
 
@@ -16,7 +16,7 @@ def test_tasks_go_to_the_dask_cluster_at_the_given_address(tmp_path):
     project = make_project(tmp_path, ["fresh_kernel", "broken"])
     tasks = [Task("fresh_kernel", d) for d in ("D01", "D02", "D03")] + [Task("broken", d) for d in ("D01", "D02")]
     spec = run_spec(project, "t", executor="warm")
-    jobs, settled = triage(project, tasks, "t")
+    jobs, settled = triage(project, tasks, "t", KeyIndex(project.executed_dir))
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
         results = {r.task: r for r in dispatch.run_jobs(spec, jobs, settled, scheduler=cluster.scheduler_address, quiet=True)}
         fork_servers = {kernel_line(project, task)[1] for task in tasks[:3]}

@@ -24,12 +24,11 @@ def make_project(tmp_path: Path, notebooks: list[str], release: str = "r1", dist
 
 def run(project, tasks, tables_hash="t1", executor="plain", force=False):
     spec = run_spec(project, tables_hash, executor=executor)
-    jobs, settled = triage(project, tasks, tables_hash, force=force)
-    results = settled + [execute(project, job, spec) for job in jobs]
     index = KeyIndex(project.executed_dir)
-    for result in results:
-        if result.status == "ran":
-            index.record(result.task)
+    jobs, settled = triage(project, tasks, tables_hash, index, force=force)
+    results = settled + [execute(project, job, spec) for job in jobs]
+    for job in jobs:
+        index.note(job.task, job.key)
     index.save()
     return {result.task: result.status for result in results}
 
@@ -44,7 +43,7 @@ def test_unknown_or_missing_parameters_are_errors():
 
 def test_a_notebook_with_wrong_parameters_is_a_failed_task_not_a_crash(tmp_path):
     project = make_project(tmp_path, ["wrong_parameters"])
-    jobs, settled = triage(project, [Task("wrong_parameters", "D01")], "t1")
+    jobs, settled = triage(project, [Task("wrong_parameters", "D01")], "t1", KeyIndex(project.executed_dir))
     assert not jobs and settled[0].status == "failed" and "unknown parameter(s)" in settled[0].error
 
 

@@ -10,7 +10,8 @@ import pandas as pd
 from . import audit, dispatch, pipeline, render, runner, site
 from .aggregate import latest_rows
 from .config import Project, UsageError
-from .provenance import Provenance, code_commit
+from .files import write_json_atomic
+from .provenance import Provenance
 
 
 class BuildFailed(RuntimeError):
@@ -27,7 +28,6 @@ class BuildOutcome:
     release: str
     published: object
     results: list[runner.TaskResult] = field(default_factory=list)
-    tables_skipped: bool = False
     stale: list[runner.Task] = field(default_factory=list)
     rendered_pages: int = 0
     reused_pages: int = 0
@@ -57,7 +57,8 @@ def select(tasks: list[runner.Task], only: list[str] | None, districts: list[str
     unknown = sorted(set(only) - set(districts))
     if unknown:
         raise UsageError(f"--only: no district {', '.join(unknown)} in this release (it has {', '.join(districts[:8])}{'…' if len(districts) > 8 else ''})")
-    return [task for task in tasks if task.district_id in set(only)]
+    wanted = set(only)
+    return [task for task in tasks if task.district_id in wanted]
 
 
 def build(
@@ -76,13 +77,15 @@ def build(
     districts = reported_districts(project)
     check_district_settings(project, districts)
     tasks = runner.plan(project, districts)
+    selected = select(tasks, only, districts)
     spec = runner.run_spec(project, manifest["tables_hash"], manifest["data_hash"], executor)
-    jobs, settled = runner.triage(project, select(tasks, only, districts), manifest["tables_hash"], force=force)
-    results = dispatch.run_jobs(spec, jobs, settled, workers=workers, scheduler=scheduler, quiet=quiet)
     index = runner.KeyIndex(project.executed_dir)
+    jobs, settled = runner.triage(project, selected, manifest["tables_hash"], index, force=force)
+    results = dispatch.run_jobs(spec, jobs, settled, workers=workers, scheduler=scheduler, quiet=quiet)
+    keys = {job.task: job.key for job in jobs}
     for result in results:
         if result.status == "ran":
-            index.record(result.task)
+            index.note(result.task, keys[result.task])
     index.save()
     order = {task: i for i, task in enumerate(tasks)}
     results.sort(key=lambda result: order[result.task])
@@ -90,20 +93,28 @@ def build(
     if failures:
         raise BuildFailed(failures, results)
     if only:
-        rest = [task for task in tasks if task not in set(select(tasks, only, districts))]
-        stale, _ = runner.triage(project, rest, manifest["tables_hash"])
+        rest = [task for task in tasks if task not in set(selected)]
+        stale, _ = runner.triage(project, rest, manifest["tables_hash"], index)
         if stale:
-            return BuildOutcome(project.release, None, results, bool(manifest.get("skipped")), stale=[job.task for job in stale])
-    provenance = Provenance(project.release, manifest["data_hash"], code_commit(project.root), manifest["params_hash"])
+            return BuildOutcome(project.release, None, results, stale=[job.task for job in stale])
+    provenance = Provenance(project.release, manifest["data_hash"], spec.code_commit, manifest["params_hash"])
     generated = site.write_project(project, tasks, provenance)
     signature = site.project_signature(project, chosen)
     published_record = project.build_dir / "published.json"
-    if published_record.is_file() and json.loads(published_record.read_text()).get("signature") == signature and project.release_site_dir.is_dir():
-        return BuildOutcome(project.release, project.release_site_dir, results, bool(manifest.get("skipped")))
-    keys_file = project.build_dir / "render-keys.json"
+    if read_json(published_record).get("signature") == signature and project.release_site_dir.is_dir():
+        return BuildOutcome(project.release, project.release_site_dir, results)
+    keys_file = project.build_dir / render.KEYS_FILE
     rendered = render.render(generated, chosen, previous=project.release_site_dir, keys_file=keys_file)
     audit.audit_release(rendered.output, project.data_dir)
     published = site.publish(project, rendered.output, provenance)
     rendered.save_keys(keys_file)
-    published_record.write_text(json.dumps({"signature": signature}) + "\n")
-    return BuildOutcome(project.release, published, results, bool(manifest.get("skipped")), rendered_pages=rendered.rendered, reused_pages=rendered.reused)
+    write_json_atomic(published_record, {"signature": signature})
+    return BuildOutcome(project.release, published, results, rendered_pages=rendered.rendered, reused_pages=rendered.reused)
+
+
+def read_json(path) -> dict:
+    """A record of an earlier build, or nothing when it is absent or unreadable (then the work is redone)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}

@@ -14,6 +14,8 @@ from rich.console import Console
 
 from .config import ParamsError, UsageError, find_root, load_project
 from .contracts import ContractError
+from .render import RENDERERS
+from .runner import EXECUTORS
 
 DEFAULT_PARAMS = Path("params") / "synthetic.yml"
 OK, DATA_FAILED, USAGE = 0, 1, 2
@@ -153,11 +155,11 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--params", help="the params file (default params/synthetic.yml)")
     build.add_argument("--release", help="release name (default: the params' release)")
-    build.add_argument("--renderer", default="auto", choices=["auto", "quarto", "smalldocs"], help="auto: Quarto when on PATH, else smalldocs")
+    build.add_argument("--renderer", default="auto", choices=RENDERERS, help="auto: Quarto when on PATH, else smalldocs")
     build.add_argument("--workers", type=int, help="notebooks run at once on this machine (default: the number of cores)")
     build.add_argument("--scheduler", metavar="ADDRESS", help="run the notebooks on this Dask cluster (tcp://host:8786) instead of a local one")
     build.add_argument(
-        "--executor", default="warm", choices=["warm", "plain"], help="warm: kernels forked from a pre-imported parent (default); plain: papermill's own"
+        "--executor", default="warm", choices=EXECUTORS, help="warm: kernels forked from a pre-imported parent (default); plain: papermill's own"
     )
     build.add_argument("--only", nargs="+", metavar="DISTRICT", help="run only these districts' notebooks; publish only if the rest are up to date")
     build.add_argument("--force", action="store_true", help="re-run every notebook even when unchanged")

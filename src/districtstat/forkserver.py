@@ -105,10 +105,12 @@ def fork_kernel(request: dict, ready: int, listener: socket.socket, selector: se
 
 
 def answer(connection: socket.socket, listener: socket.socket, selector: selectors.BaseSelector) -> None:
+    """Answer one request; a malformed one gets an error back and leaves the server running."""
+    fds: list[int] = []
     with connection:
-        message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 1)
-        request = json.loads(message)
         try:
+            message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 1)
+            request = json.loads(message)
             if request["op"] == "fork":
                 reply = {"pid": fork_kernel(request, fds[0], listener, selector)}
             elif request["op"] == "preload":

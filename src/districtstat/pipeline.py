@@ -16,6 +16,7 @@ from .aggregate import aggregate
 from .config import Project
 from .contracts import ValidationReport, load_contracts, validate_dataset
 from .examples import EXAMPLES, write_example
+from .files import write_atomic
 from .models import fit_models
 from .provenance import hash_files, hash_json, package_fingerprint
 
@@ -91,7 +92,7 @@ def prepare(project: Project) -> dict:
         return manifest | {"skipped": True}
     report = validate(project)
     project.build_dir.mkdir(parents=True, exist_ok=True)
-    (project.build_dir / "data_quality.json").write_text(json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
+    write_atomic(project.build_dir / "data_quality.json", json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
     if not report.ok:
         raise DataInvalid(report)
     tables = aggregate(report.tables, intersections=project.settings.gaps.intersections)

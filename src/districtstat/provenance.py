@@ -36,7 +36,7 @@ def hash_files(paths: list[Path], root: Path) -> str:
 
 
 # Modules that run a build or write example data but compute nothing a table or notebook shows.
-NOT_ANALYSIS = {"cli.py", "build.py", "runner.py", "dispatch.py", "warm.py", "forkserver.py", "render.py", "site.py", "audit.py", "examples.py", "synthetic.py", "real_data.py"}
+NOT_ANALYSIS = {"cli.py", "files.py", "build.py", "runner.py", "dispatch.py", "warm.py", "forkserver.py", "render.py", "site.py", "audit.py", "examples.py", "synthetic.py", "real_data.py"}
 
 
 @lru_cache(maxsize=1)
@@ -58,11 +58,11 @@ def code_commit(root: Path) -> str:
     """The git commit of the project, or 'unversioned' outside a git checkout."""
     try:
         result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10)
+        if result.returncode != 0 or not result.stdout.strip():
+            return "unversioned"
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return "unversioned"
-    if result.returncode != 0 or not result.stdout.strip():
-        return "unversioned"
-    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10)
     return result.stdout.strip() + ("-dirty" if changed.stdout.strip() else "")
 
 

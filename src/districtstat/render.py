@@ -12,9 +12,15 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 
+from smalldocs import browser, layout, listing
+from smalldocs.config import BuildError, ConfigError, load
+from smalldocs.site import Site
+
+from .files import write_json_atomic
 from .provenance import hash_bytes, hash_json
 
 RENDERERS = ("auto", "quarto", "smalldocs")
@@ -34,12 +40,10 @@ class Rendered:
 
     def save_keys(self, path: Path) -> None:
         """Keep the render keys of what was published, for the next render of this release to reuse."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_text(json.dumps(self.keys, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-        partial.replace(path)
+        write_json_atomic(path, self.keys, indent=None)
 
 
+@lru_cache(maxsize=1)
 def renderer_fingerprint() -> str:
     """The code that turns a generated project into pages: smalldocs, and districtstat's side of it."""
     here = Path(__file__).parent
@@ -64,8 +68,6 @@ def render(project_dir: Path, renderer: str, previous: Path | None = None, keys_
         if result.returncode != 0:
             raise RenderError(f"quarto render failed:\n{result.stderr[-4000:]}")
         return Rendered(output)
-    from smalldocs.config import BuildError, ConfigError, load
-
     try:
         site = IncrementalSite(load(project_dir), previous, keys_file)
         site.build()
@@ -77,14 +79,13 @@ def render(project_dir: Path, renderer: str, previous: Path | None = None, keys_
     return Rendered(output, site.rendered, site.reused, site.new_keys)
 
 
-def _smalldocs_site():
-    from smalldocs.site import Site
+class IncrementalSite(Site):
+    """smalldocs' site builder, which lays out again only the notebook pages that changed.
 
-    return Site
-
-
-class IncrementalSite(_smalldocs_site()):
-    """smalldocs' site builder, which lays out again only the notebook pages that changed."""
+    smalldocs has no incremental build, so `build` repeats its `Site.build` for what a generated project
+    uses. A project that turns on what it leaves out (API pages, llms.txt, in-browser notebooks) is built by
+    smalldocs' own `build`, in full.
+    """
 
     def __init__(self, project, previous: Path | None, keys_file: Path | None):
         super().__init__(project, quiet=True)
@@ -128,11 +129,14 @@ class IncrementalSite(_smalldocs_site()):
         if str(page.src) in self.new_keys:
             self.new_keys[str(page.src)]["search"] = [{"id": s["id"], "title": s["title"], "text": s["text"]} for s in page.env.get("search", [])]
 
+    def uses_more_than_pages(self) -> bool:
+        return bool(self.project.smalldocs.get("api")) or self.llms_on() or browser.enabled(self)
+
     def build(self) -> int:
         """smalldocs' `Site.build`, with the unchanged notebook pages copied instead of laid out."""
-        from smalldocs import layout, listing
-        from smalldocs.config import BuildError
-
+        if self.uses_more_than_pages():
+            self.rendered = super().build()
+            return self.rendered
         self.check_output()
         sources = self.discover()
         self.run_scripts("pre-render", sources)

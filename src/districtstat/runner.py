@@ -13,7 +13,6 @@ import contextvars
 import json
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +21,7 @@ import nbformat
 
 from . import __version__
 from .config import Project, load_project
+from .files import write_atomic, write_json_atomic
 from .provenance import code_commit, hash_bytes, hash_json, package_fingerprint
 
 METADATA_KEY = "districtstat"
@@ -53,7 +53,6 @@ class TaskResult:
     status: str  # "ran", "skipped" or "failed"
     error: str = ""
     cell: int | None = None
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -90,13 +89,23 @@ def parameters_for(project: Project, task: Task) -> dict:
     return parameters
 
 
-def settings_scope(project: Project, task: Task) -> dict:
-    """The settings a task's notebook can read: everything but other districts' own sections."""
-    scope = project.settings.model_dump(mode="json")
-    districts = scope.pop("districts")
-    if task.district_id is not None and task.district_id in districts:
-        scope["district"] = districts[task.district_id]
-    return scope
+@lru_cache(maxsize=8)
+def _settings_parts(project: Project) -> tuple[dict, dict]:
+    """The settings as JSON, once per project: the consortium's, and each district's own section."""
+    consortium = project.settings.model_dump(mode="json")
+    return consortium, consortium.pop("districts")
+
+
+def settings_scope(project: Project, district_id: str | None) -> dict:
+    """The settings a notebook for this district (None: the consortium) can read: all but other districts' sections."""
+    consortium, districts = _settings_parts(project)
+    return consortium | ({"district": districts[district_id]} if district_id in districts else {})
+
+
+@lru_cache(maxsize=65536)
+def scope_hash(project: Project, district_id: str | None) -> str:
+    """The parameters hash a district's pages show: that of the settings they read."""
+    return hash_json(settings_scope(project, district_id))
 
 
 @lru_cache(maxsize=64)
@@ -133,7 +142,7 @@ def task_key(project: Project, task: Task, tables_hash: str) -> str:
         {
             "notebook": _notebook_hash(source, _modified(source)),
             "parameters": parameters_for(project, task),
-            "settings": settings_scope(project, task),
+            "settings": scope_hash(project, task.district_id),
             "tables": tables_hash,
             "code": package_fingerprint(),
         }
@@ -171,18 +180,13 @@ class KeyIndex:
             self.entries[task.output_name] = {"key": key, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
         return key
 
-    def record(self, task: Task) -> None:
-        output = self.folder / task.output_name
-        key = recorded_key(output)
-        if key is not None:
-            stat = output.stat()
-            self.entries[task.output_name] = {"key": key, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    def note(self, task: Task, key: str) -> None:
+        """Record the key of a notebook just written with it."""
+        stat = (self.folder / task.output_name).stat()
+        self.entries[task.output_name] = {"key": key, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
     def save(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        partial = self.folder / f".{self.NAME}.partial"
-        partial.write_text(json.dumps(self.entries, indent=1, sort_keys=True) + "\n")
-        partial.replace(self.folder / self.NAME)
+        write_json_atomic(self.folder / self.NAME, self.entries)
 
 
 def recorded_key(output: Path) -> str | None:
@@ -194,9 +198,8 @@ def recorded_key(output: Path) -> str | None:
         return None
 
 
-def triage(project: Project, tasks: list[Task], tables_hash: str, force: bool = False) -> tuple[list[Job], list[TaskResult]]:
+def triage(project: Project, tasks: list[Task], tables_hash: str, index: KeyIndex, force: bool = False) -> tuple[list[Job], list[TaskResult]]:
     """Split the tasks into jobs to run and results for tasks that are failed (bad parameters) or up to date."""
-    index = KeyIndex(project.executed_dir)
     jobs, settled = [], []
     for task in tasks:
         try:
@@ -208,15 +211,14 @@ def triage(project: Project, tasks: list[Task], tables_hash: str, force: bool = 
         if not force and index.key(task) == key:
             settled.append(TaskResult(task, "skipped"))
         else:
-            jobs.append(Job(task, key, {"params_hash": hash_json(settings_scope(project, task))}))
-    index.save()
+            jobs.append(Job(task, key, {"params_hash": scope_hash(project, task.district_id)}))
     return jobs, settled
 
 
 def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Drop run-dependent metadata (timings, papermill bookkeeping, random cell ids) so outputs compare byte for byte."""
     notebook.metadata.pop("papermill", None)
-    for i, cell in enumerate(notebook.cells):
+    for cell in notebook.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if "injected-parameters" in cell.metadata.get("tags", []):
@@ -243,20 +245,17 @@ def execute(project: Project, job: Job, spec: RunSpec) -> TaskResult:
     import papermill
 
     task = job.task
-    started = time.perf_counter()
     source = project.notebooks_dir / f"{task.notebook}.ipynb"
     output = project.executed_dir / task.output_name
     parameters = parameters_for(project, task)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.stem}.partial.ipynb")
     try:
         executed = papermill.execute_notebook(
             str(source), None, parameters=parameters, engine_name=ENGINES[spec.executor], **kernel_options(project.notebooks_dir)
         )
     except papermill.PapermillExecutionError as error:
-        return TaskResult(task, "failed", f"{error.ename}: {error.evalue}", cell=error.cell_index, seconds=time.perf_counter() - started)
+        return TaskResult(task, "failed", f"{error.ename}: {error.evalue}", cell=error.cell_index)
     except Exception as error:  # a kernel that died or would not start is this task's failure, not the build's
-        return TaskResult(task, "failed", f"{type(error).__name__}: {error}", seconds=time.perf_counter() - started)
+        return TaskResult(task, "failed", f"{type(error).__name__}: {error}")
     executed = clean(executed)
     executed.metadata[METADATA_KEY] = {
         "task_key": job.key,
@@ -265,9 +264,8 @@ def execute(project: Project, job: Job, spec: RunSpec) -> TaskResult:
         "provenance": {"release": spec.release, "data_hash": spec.data_hash, "code_commit": spec.code_commit, **job.provenance},
         "version": __version__,
     }
-    partial.write_text(nbformat.writes(executed) + "\n", encoding="utf-8")
-    partial.replace(output)
-    return TaskResult(task, "ran", seconds=time.perf_counter() - started)
+    write_atomic(output, nbformat.writes(executed) + "\n")
+    return TaskResult(task, "ran")
 
 
 @lru_cache(maxsize=8)

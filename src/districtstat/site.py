@@ -10,6 +10,7 @@ run again is therefore byte-identical to the published one, and the renderer nee
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -24,7 +25,8 @@ from .aggregate import latest_rows
 from .config import Project
 from .disclosure import protect
 from .provenance import Provenance, hash_json, package_versions
-from .runner import Task, settings_scope
+from .files import write_atomic, write_json_atomic
+from .runner import Task, scope_hash
 
 # Renderers read source modification times (listings sort on them); a fixed time keeps output byte-stable.
 SOURCE_TIME = 315532800  # 1980-01-01, the epoch reproducible builds use
@@ -216,7 +218,7 @@ class ProjectWriter:
     def text(self, relative: str, content: str) -> None:
         path = self.target / relative
         self.new[relative] = hash_json(content)
-        if not path.is_file() or path.read_text(encoding="utf-8") != content:
+        if self.old.get(relative) != self.new[relative] or not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
 
@@ -241,9 +243,7 @@ class ProjectWriter:
                 path.rmdir()
         for relative in self.new:
             os.utime(self.target / relative, (SOURCE_TIME, SOURCE_TIME))
-        partial = self.record.with_name(f".{self.record.name}.partial")
-        partial.write_text(json.dumps(self.new, indent=1, sort_keys=True) + "\n")
-        partial.replace(self.record)
+        write_json_atomic(self.record, self.new)
 
 
 def write_project(project: Project, tasks: list[Task], provenance: Provenance) -> Path:
@@ -260,7 +260,7 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
     for district_id in sorted({t.district_id for t in tasks if t.district_id}):
         row = latest.loc[district_id].copy()
         row["district_id"] = district_id
-        scoped = Provenance(provenance.release, provenance.data_hash, provenance.code_commit, hash_json(settings_scope(project, Task("index", district_id))))
+        scoped = dataclasses.replace(provenance, params_hash=scope_hash(project, district_id))
         writer.text(f"districts/{district_id}/index.qmd", district_page(row, project.settings.district_notebooks) + "\n" + provenance_html(scoped) + "\n")
         for notebook in project.settings.district_notebooks:
             title = f"{row['district_name']}: {page_title(notebook)}"
@@ -304,12 +304,6 @@ def read_versions(site: Path) -> list[dict]:
     return json.loads(path.read_text())["releases"] if path.is_file() else []
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
-
-
 def write_versions(site: Path, provenance: Provenance) -> None:
     """List the releases in the order they were first published and point `index.html` at the newest."""
     entry = {"name": provenance.release, "data_hash": provenance.data_hash, "code_commit": provenance.code_commit, "params_hash": provenance.params_hash}
@@ -322,9 +316,9 @@ def write_versions(site: Path, provenance: Provenance) -> None:
     for release in releases:
         release["latest"] = release is releases[-1]
     latest = releases[-1]["name"]
-    _write_atomic(site / "versions.json", json.dumps({"releases": releases}, indent=2, sort_keys=True) + "\n")
+    write_atomic(site / "versions.json", json.dumps({"releases": releases}, indent=2, sort_keys=True) + "\n")
     target = f"{latest}/index.html"
-    _write_atomic(
+    write_atomic(
         site / "index.html",
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>districtstat releases</title>'
         f'<meta http-equiv="refresh" content="0; url={target}"></head>'

@@ -32,7 +32,7 @@ from queue import Empty
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import DottedObjectName, Type
+from traitlets import Type
 
 
 class ForkServerError(RuntimeError):
@@ -45,13 +45,14 @@ class ForkServer:
     def __init__(self, start_timeout: float = 120.0):
         self.folder = tempfile.mkdtemp(prefix="districtstat-fork-")
         self.address = os.path.join(self.folder, "server.sock")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "districtstat.forkserver", self.address],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=open(os.path.join(self.folder, "server.log"), "wb"),
-            env=os.environ.copy(),
-        )
+        with open(os.path.join(self.folder, "server.log"), "wb") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "districtstat.forkserver", self.address],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=os.environ.copy(),
+            )
         self._wait_ready(start_timeout)
 
     def _wait_ready(self, timeout: float) -> None:
@@ -84,7 +85,8 @@ class ForkServer:
             finally:
                 os.close(write_end)
             if not select.select([read_end], [], [], timeout)[0] or os.read(read_end, 1) != b"1":
-                raise ForkServerError("the forked kernel exited before it was ready")
+                ForkedKernel(pid).kill()
+                raise ForkServerError(f"the forked kernel was not ready within {timeout:.0f} s or exited first")
             return pid
         finally:
             os.close(read_end)
@@ -93,13 +95,13 @@ class ForkServer:
         self.request(op="preload", params_file=str(params_file), release=release)
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
@@ -111,9 +113,11 @@ def fork_server() -> ForkServer:
     """This process's fork server, started on first use and stopped when the process exits."""
     global _server
     with _server_lock:
-        if _server is None or _server.process.poll() is not None:
+        if _server is not None and _server.process.poll() is not None:
+            _server.close()
+            _server = None
+        if _server is None:
             _server = ForkServer()
-            atexit.register(_server.close)
         return _server
 
 
@@ -132,6 +136,7 @@ def ensure_preloaded(project) -> None:
             _preloaded_for = (id(server), *wanted)
 
 
+@atexit.register
 def stop_fork_server() -> None:
     global _server
     with _server_lock:
@@ -251,7 +256,6 @@ class WarmKernelClient(AsyncKernelClient):
 class WarmKernelManager(AsyncKernelManager):
     """A kernel manager that forks its kernel from the fork server."""
 
-    client_class = DottedObjectName("districtstat.warm.WarmKernelClient")
     client_factory = Type(klass=AsyncKernelClient, default_value=WarmKernelClient)
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
