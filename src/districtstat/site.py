@@ -23,8 +23,10 @@ import yaml
 
 from .aggregate import latest_rows
 from .config import Project
+from . import methods
 from .disclosure import protect
-from .provenance import Provenance, hash_json, package_versions
+from .pages import front_matter
+from .provenance import Provenance, hash_json
 from .files import write_atomic, write_json_atomic
 from .runner import Task, scope_hash
 
@@ -45,10 +47,6 @@ def size_band(enrollment: float) -> str:
     if enrollment < 10000:
         return "Medium (1,000–9,999)"
     return "Large (10,000 or more)"
-
-
-def _yaml_front(meta: dict) -> str:
-    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
 
 
 def quarto_config(project: Project) -> str:
@@ -72,7 +70,7 @@ def notebook_provenance(notebook: nbformat.NotebookNode) -> Provenance:
 def with_title(notebook_path: Path, title: str) -> str:
     """An executed notebook with a front-matter raw cell giving its page title, and its provenance at the foot."""
     notebook = nbformat.read(notebook_path, as_version=4)
-    notebook.cells.insert(0, nbformat.v4.new_raw_cell(_yaml_front({"title": title}).rstrip("\n")))
+    notebook.cells.insert(0, nbformat.v4.new_raw_cell(front_matter({"title": title}).rstrip("\n")))
     notebook.cells.append(nbformat.v4.new_markdown_cell(provenance_html(notebook_provenance(notebook))))
     for i, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{i}"
@@ -105,7 +103,7 @@ def district_page(district: pd.Series, notebooks: list[str]) -> str:
     )
     rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in figures.display_frame().iterrows())
     links = "\n".join(f"- [{page_title(name).capitalize()}]({name}.ipynb)" for name in notebooks)
-    return f"{_yaml_front(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n## Reports\n\n{links}\n"
+    return f"{front_matter(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n## Reports\n\n{links}\n"
 
 
 def listing_page(settings_title: str) -> str:
@@ -123,85 +121,7 @@ def listing_page(settings_title: str) -> str:
             "page-size": 100,
         },
     }
-    return f"{_yaml_front(front)}\nEvery district in {settings_title}. Type in the filter box to find a district by name, or choose a region or size on the right.\n"
-
-
-def efficiency_section(model) -> str:
-    if model is None:
-        return "## Spending and results (efficiency)\n\nThis release has no spending data, so no efficiency model is fitted.\n"
-    return f"""## Spending and results (efficiency)
-
-An ordinary least squares regression across districts, with heteroskedasticity-robust (HC1) standard errors:
-
-`{model.outcome} ~ {" + ".join([model.spending, *model.controls])}`
-
-A district's **residual** is its observed result minus the result predicted for its spending and needs. The
-**cross-validated R²** ({model.folds}-fold) says how well the model predicts a district it has not seen. A
-residual describes; it does not show that spending caused a result.
-
-Within a district, the slope of school spending per pupil on the school's share of economically
-disadvantaged students (robust standard errors) says whether money follows need: **progressive** when the
-95% confidence interval is above zero.
-"""
-
-
-def methods_page(project: Project, provenance: Provenance) -> str:
-    settings = project.settings
-    model = settings.efficiency
-    rule = settings.peers
-    return f"""{_yaml_front({"title": "Methods and glossary"})}
-## Where the numbers come from
-
-Every input file is checked against its data contract before any figure is computed. Student records are
-turned into district, school and student-group summaries; only summaries that pass disclosure control are
-published.
-
-## Outcome gaps
-
-For each district, year, subject and student group: the number of students tested (n), the mean scale
-score, its standard deviation and the percent proficient (performance level 3 or 4). A **gap** is the group's
-mean minus the mean of the students outside the group (and, for each race/ethnicity, minus the mean of
-White students). The **standardized gap** is Hedges' g: the gap divided by the pooled standard deviation,
-multiplied by the small-sample correction 1 − 3 / (4(n₁ + n₂) − 9). The 95% confidence interval of a gap
-is gap ± 1.96 × √(s₁²/n₁ + s₂²/n₂).
-
-{efficiency_section(model)}
-## Peer districts
-
-Peers are chosen on demographics and size, never on outcomes: the numeric features
-({", ".join(rule.numeric)}) are standardized with the sample standard deviation; the categorical
-features ({", ".join(rule.indicators) or "none"}) enter as 0/1 indicators; missing values are handled by
-the rule `{rule.missing}`. The {rule.k} districts at the smallest Euclidean distance are the peers, ties
-broken by district id.
-
-## Privacy
-
-No published count, mean or rate rests on fewer than **{settings.min_n} students**. Hidden figures are
-shown as `*`, never as 0 or blank.
-
-## Glossary
-
-- **Scale score**: the score on the state test, on a scale of 100 to 900.
-- **Proficient**: performance level 3 (proficient) or 4 (advanced).
-- **Chronically absent**: present on fewer than 90% of the days enrolled.
-- **Economically disadvantaged**: eligible for free or reduced-price meals or a similar measure.
-
-## This release
-
-{provenance.line()}
-
-The parameters hash covers the whole params file except each district's own section; a district's pages
-show the hash of the settings they read (these plus that district's section).
-
-Built with: {", ".join(f"{name} {version}" for name, version in package_versions().items())}.
-"""
-
-
-def data_quality_page(project: Project) -> str:
-    report = json.loads((project.build_dir / "data_quality.json").read_text())
-    rows = "\n".join(f"| {entity} | {entry['rows'] or 0:,} | {entry['failures']:,} |" for entity, entry in sorted(report["files"].items()))
-    status = "Every input file passed its data contract." if report.get("ok") else "Some input files failed their data contracts."
-    return f"{_yaml_front({'title': 'Data quality'})}\n{status}\n\n| Input | Rows | Problems |\n|---|---|---|\n{rows}\n\n: Validation of each input file against its data contract\n"
+    return f"{front_matter(front)}\nEvery district in {settings_title}. Type in the filter box to find a district by name, or choose a region or size on the right.\n"
 
 
 class ProjectWriter:
@@ -267,8 +187,8 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
             writer.notebook(f"districts/{district_id}/{notebook}.ipynb", executed / district_id / f"{notebook}.ipynb", title)
     footer = "\n" + provenance_html(provenance) + "\n"
     writer.text("districts.qmd", listing_page(project.settings.title) + footer)
-    writer.text("methods.qmd", methods_page(project, provenance) + footer)
-    writer.text("data-quality.qmd", data_quality_page(project) + footer)
+    writer.text("methods.qmd", methods.methods_page(project, provenance) + footer)
+    writer.text("data-quality.qmd", methods.data_quality_page(project) + footer)
     writer.finish()
     return target
 

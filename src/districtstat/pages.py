@@ -1,0 +1,18 @@
+"""The pieces every generated page source is made of: front matter, and tables in Quarto's markdown."""
+
+from __future__ import annotations
+
+import yaml
+
+
+def front_matter(meta: dict) -> str:
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
+
+
+def markdown_table(header: list[str], rows: list[list[str]], caption: str) -> str:
+    """A pipe table with header cells and a caption; `|` inside a cell is escaped so it cannot split the row."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+    return "\n".join([line(header), "|" + "---|" * len(header), *(line(row) for row in rows), "", f": {caption}", ""])
