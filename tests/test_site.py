@@ -4,12 +4,12 @@ import pytest
 
 from districtstat.provenance import Provenance
 from districtstat.render import RenderError, choose_renderer
-from districtstat.site import write_versions
+from districtstat.versions import previous_release, write_versions
 
 
 def publish(site, name):
     (site / name).mkdir(parents=True, exist_ok=True)
-    write_versions(site, Provenance(name, "d" * 64, "abc123", "p" * 64))
+    write_versions(site, Provenance(name, "d" * 64, "abc123", "p" * 64), "2024-09-30")
     return json.loads((site / "versions.json").read_text())["releases"]
 
 
@@ -33,3 +33,12 @@ def test_quarto_renderer_needs_quarto_on_path(monkeypatch):
     assert choose_renderer("auto") == "smalldocs"
     with pytest.raises(RenderError, match="no `quarto` on PATH"):
         choose_renderer("quarto")
+
+
+def test_versions_carry_the_declared_date_and_the_previous_release_is_the_one_published_before(tmp_path):
+    publish(tmp_path, "2024.1")
+    releases = publish(tmp_path, "2025.1")
+    assert {r["name"]: r["date"] for r in releases} == {"2024.1": "2024-09-30", "2025.1": "2024-09-30"}
+    assert previous_release(tmp_path, "2025.1") == "2024.1"
+    assert previous_release(tmp_path, "2024.1") is None
+    assert previous_release(tmp_path, "2026.1") == "2025.1"

@@ -7,6 +7,7 @@ that holds `_quarto.yml`, and every other location is computed from it and the r
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -88,6 +89,7 @@ class Settings(Strict):
     data_dir: Path
     site_dir: Path = Field(Path("site"), description="where releases are published, relative to the project root")
     release: str
+    release_date: date | None = Field(None, description="the date the release is published, as readers see it")
     min_n: int = Field(10, ge=1)
     overview_notebook: str = "overview"
     district_notebooks: list[str] = Field(default_factory=lambda: ["scorecard", "outcome_gaps", "efficiency", "peers"])

@@ -23,7 +23,7 @@ import yaml
 
 from .aggregate import latest_rows
 from .config import Project
-from . import methods
+from . import methods, versions
 from .disclosure import protect
 from .pages import front_matter
 from .provenance import Provenance, hash_json
@@ -55,7 +55,14 @@ def quarto_config(project: Project) -> str:
     website = config.setdefault("website", {})
     website["title"] = f"{project.settings.title} · {project.release}"
     website.setdefault("page-footer", {})["center"] = f"districtstat · release {project.release} · provenance at the foot of each page"
+    html_format = config.setdefault("format", {}).setdefault("html", {})
+    html_format["include-after-body"] = [{"text": versions.switcher_include()}]
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+def release_date(project: Project) -> str | None:
+    """The publication date the params declare: a build never stamps its own date, so rebuilds stay byte-identical."""
+    return project.settings.release_date.isoformat() if project.settings.release_date else None
 
 
 def provenance_html(provenance: Provenance) -> str:
@@ -215,32 +222,5 @@ def publish(project: Project, rendered: Path, provenance: Provenance) -> Path:
         target.rename(previous)
     staging.rename(target)
     shutil.rmtree(previous, ignore_errors=True)
-    write_versions(site, provenance)
+    versions.write_versions(site, provenance, release_date(project))
     return target
-
-
-def read_versions(site: Path) -> list[dict]:
-    path = site / "versions.json"
-    return json.loads(path.read_text())["releases"] if path.is_file() else []
-
-
-def write_versions(site: Path, provenance: Provenance) -> None:
-    """List the releases in the order they were first published and point `index.html` at the newest."""
-    entry = {"name": provenance.release, "data_hash": provenance.data_hash, "code_commit": provenance.code_commit, "params_hash": provenance.params_hash}
-    releases = [r for r in read_versions(site) if (site / r["name"]).is_dir()]
-    names = [r["name"] for r in releases]
-    if provenance.release in names:  # a rebuilt release keeps its place; the newest release stays the latest
-        releases[names.index(provenance.release)] = entry
-    else:
-        releases.append(entry)
-    for release in releases:
-        release["latest"] = release is releases[-1]
-    latest = releases[-1]["name"]
-    write_atomic(site / "versions.json", json.dumps({"releases": releases}, indent=2, sort_keys=True) + "\n")
-    target = f"{latest}/index.html"
-    write_atomic(
-        site / "index.html",
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>districtstat releases</title>'
-        f'<meta http-equiv="refresh" content="0; url={target}"></head>'
-        f'<body><p>The latest release is <a href="{target}">{latest}</a>.</p></body></html>\n',
-    )
