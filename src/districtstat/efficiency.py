@@ -6,6 +6,7 @@ spending and needs score. It is descriptive, not causal.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,8 @@ import statsmodels.formula.api as smf
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold, cross_val_predict
+
+from .indicators import INDICATORS
 
 
 @dataclass
@@ -27,6 +30,66 @@ class EfficiencyFit:
     cv_r2: float
     districts: pd.DataFrame
     result: object
+
+
+# District profile columns that are not indicators, as a board member would name them in a sentence.
+PROFILE_LABELS = {
+    "enrollment": "enrollment",
+    "log_enrollment": "log of enrollment",
+    "pct_ecodis": "% economically disadvantaged",
+    "pct_el": "% English learners",
+    "pct_swd": "% students with disabilities",
+    "students_per_teacher": "students per teacher",
+    "median_household_income": "median household income",
+    "locale": "locale",
+    "grade_span": "grade span",
+    "region": "region",
+}
+TRANSFORMS = {"log": "log of", "log10": "log (base 10) of", "log2": "log (base 2) of", "sqrt": "square root of", "exp": "exponential of"}
+TRANSFORMED = re.compile(r"^(?:np\.|numpy\.)?(log|log10|log2|sqrt|exp)\((\w+)\)$")
+CATEGORY = re.compile(r"^(?:C\()?(\w+)\)?\[T\.(.+)\]$")
+SQUARED = re.compile(r"^I\((\w+) \*\* 2\)$")
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: first letter lowered unless it starts an acronym ('ELA')."""
+    return label if len(label) > 1 and label[1].isupper() else label[:1].lower() + label[1:]
+
+
+def column_label(column: str) -> str:
+    """A column as it reads inside a sentence: its indicator label, its profile label, or its name in words."""
+    indicator = INDICATORS.get(column)
+    if indicator is not None:
+        label = in_sentence(indicator.label)
+        return f"% {label}" if indicator.unit == "%" else label
+    if column in PROFILE_LABELS:
+        return PROFILE_LABELS[column]
+    words = column.replace("_", " ").strip()
+    return "% " + words[4:] if words.startswith("pct ") else words
+
+
+def plain_term(term: str) -> str:
+    """A model term in words ('np.log(per_pupil_spending)' -> 'log of spending per pupil'): readers see labels, not formulas."""
+    term = term.strip()
+    if term == "Intercept":
+        return "Intercept (baseline)"
+    if ":" in term:
+        return " × ".join(plain_term(part) for part in term.split(":"))
+    if match := TRANSFORMED.match(term):
+        return f"{TRANSFORMS[match[1]]} {column_label(match[2])}"
+    if match := CATEGORY.match(term):
+        return f"{column_label(match[1])}: {match[2]}"
+    if match := SQUARED.match(term):
+        return f"{column_label(match[1])}, squared"
+    if re.fullmatch(r"\w+", term):
+        return column_label(term)
+    return readable(term)
+
+
+def readable(term: str) -> str:
+    """An expression no rule knows, still without the code around it: 'I(a_b + c)' -> 'a b + c'."""
+    inner = term[2:-1] if term.startswith("I(") and term.endswith(")") else term
+    return re.sub(r"\s+", " ", inner.replace("np.", "").replace("_", " ")).strip()
 
 
 def formula_for(outcome: str, spending: str, controls: list[str]) -> str:

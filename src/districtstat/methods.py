@@ -1,76 +1,363 @@
-"""The methods, glossary and data-quality pages of a release: what a reader needs to trust the numbers."""
+"""The methods, glossary and data-quality pages of a release: what a reader needs to trust the numbers.
+
+Every formula here is written from the code that computes it (gaps, efficiency, peers, scorecard,
+disclosure) and from the release's own settings, so the page cannot describe a model the release did not fit.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import date
+from pathlib import Path
+from statistics import NormalDist
 
-from .config import Project
+from pydantic import BaseModel
+
+from .aggregate import CHRONIC_ABSENCE_THRESHOLD, FUNCTION_CATEGORY, PROFICIENT_LEVEL, SPENDING_CATEGORIES, subgroup_label
+from .config import EfficiencyModel, PeerModel, Project, Settings
+from .contracts import Failure
+from .disclosure import SUPPRESSED
+from .efficiency import column_label, plain_term
+from .indicators import INDICATORS
+from .pages import front_matter, markdown_table
 from .provenance import Provenance, package_versions
-from .pages import front_matter
+
+NONE = "—"
+SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
-def efficiency_section(model) -> str:
+def method(name: str, formula: str, meaning: str) -> str:
+    """One method as a reader meets it: its name, its formula, then what it says and what it cannot."""
+    return f"**{name}**\n\n`{formula}`\n\n{meaning}\n"
+
+
+def percent(share: float) -> str:
+    return f"{share * 100:g}%"
+
+
+def quantile(confidence: float) -> str:
+    """The percentile of a two-sided interval, as a reader says it ('97.5th')."""
+    return f"{(0.5 + confidence / 2) * 100:g}th"
+
+
+# ------------------------------------------------------------------ student results
+
+
+def results_section() -> str:
+    return f"""## Student results
+
+What a district's results are made of: averages over the students tested, never a single student's score.
+
+{method("Mean scale score", "x̄ = (x₁ + x₂ + … + xₙ) / n,   s = √( Σ (xᵢ − x̄)² / (n − 1) )",
+        "The average score of the n students tested in a district, year, subject, grade (or all grades) and group, with "
+        "its standard deviation s. It says where the typical student stands; it does not say how many reached the "
+        "standard, and scores of different tests or grades are not on one scale.")}
+{method("Percent proficient", f"% proficient = 100 × (students at performance level {PROFICIENT_LEVEL} or above) / n",
+        f"The share of tested students at level {PROFICIENT_LEVEL} (proficient) or {PROFICIENT_LEVEL + 1} (advanced). It is "
+        "easy to read but hides movement: a student rising from far below to just below the standard does not count.")}
+{method("Chronic absence", f"chronically absent when days present / days enrolled < {CHRONIC_ABSENCE_THRESHOLD:.2f};   "
+        "% chronically absent = 100 × chronically absent students / students with an attendance record",
+        f"A student present on fewer than {CHRONIC_ABSENCE_THRESHOLD:.0%} of the days enrolled, for any reason, excused or not. "
+        "Students without an attendance record count in neither group. It does not say why students miss school.")}
+{method("Student shares", "% economically disadvantaged = 100 × students flagged / students enrolled (likewise English learners, disabilities)",
+        "The district's student needs, from program records of the same school year. A student belongs to several groups at once.")}"""
+
+
+# ------------------------------------------------------------------ gaps
+
+
+def gaps_section(settings: Settings) -> str:
+    confidence = settings.gaps.confidence
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    level = percent(confidence)
+    crossings = ", ".join(" × ".join(subgroup_label(part) for part in parts) for parts in settings.gaps.intersections)
+    crossed = f" Crossings of groups ({crossings}) have no complement and are compared with all students." if crossings else ""
+    return f"""## Gaps between groups
+
+How far a group of students is from the others, how sure the figure is, and whether the gap is closing.
+
+{method("Gap", "gap = x̄₁ − x̄₂",
+        "x̄₁ is the mean scale score of the group (say, English learners), x̄₂ that of the students outside it (all other "
+        "students); each race/ethnicity is also compared with White students. A negative gap means the group scores "
+        "below. A gap describes a difference; it does not say what causes it." + crossed)}
+{method(f"{level} confidence interval of a gap (Welch)", "gap ± t × √(s₁²/n₁ + s₂²/n₂),   df = (s₁²/n₁ + s₂²/n₂)² / [ (s₁²/n₁)²/(n₁ − 1) + (s₂²/n₂)²/(n₂ − 1) ]",
+        f"t is the {quantile(confidence)} percentile of Student's t distribution with df degrees of freedom (Welch–Satterthwaite), "
+        "so the two groups may spread differently. The interval shows how much the gap could move from sampling "
+        "alone; it does not cover errors in the tests or the records.")}
+{method("Standardized gap (Hedges' g)", "g = (x̄₁ − x̄₂) / s_pooled × (1 − 3 / (4(n₁ + n₂) − 9)),   s_pooled = √( ((n₁ − 1)s₁² + (n₂ − 1)s₂²) / (n₁ + n₂ − 2) )",
+        "The gap in standard deviations, so gaps on different tests can be compared; the last factor corrects a small "
+        "upward bias in small groups. 0.2 is often called small and 0.8 large, but a gap's importance depends on the students.")}
+{method(f"{level} confidence interval of g", f"g ± {z:.2f} × √( (n₁ + n₂) / (n₁ n₂) + g² / (2(n₁ + n₂)) )",
+        "A normal approximation to the uncertainty of g. It is close for groups of a few dozen students or more.")}
+{method("Gap in percent proficient (Wald interval)", f"Δ = p₁ − p₂,   Δ ± {z:.2f} × 100 × √( p₁(1 − p₁)/n₁ + p₂(1 − p₂)/n₂ )",
+        "p₁ and p₂ are the shares proficient (as fractions) in the group and the comparison; Δ is in percentage points. "
+        "The interval is too narrow when a share is near 0% or 100% or a group is small.")}
+{method("Gap trend", "change = latest gap − first gap;   slope = least-squares slope of the gap on the school year;   closing when |latest gap| < |first gap|",
+        f"Only years in which both groups reach {settings.min_n} students count, so a trend never reveals a hidden gap; the "
+        "slope needs two such years. A gap can close because the group improved or because the others declined: read "
+        "both groups' results.")}"""
+
+
+# ------------------------------------------------------------------ efficiency and spending
+
+
+def subscript(number: int) -> str:
+    return str(number).translate(SUBSCRIPTS)
+
+
+def plain_model(model: EfficiencyModel) -> str:
+    """The release's regression in words: 'mean math scale score = b₀ + b₁ × (log of spending per pupil) + … + e'."""
+    terms = [model.spending, *model.controls]
+    parts = [f"b{subscript(i)} × ({plain_term(term)})" for i, term in enumerate(terms, start=1)]
+    return f"{plain_term(model.outcome)} = b₀ + {' + '.join(parts)} + e"
+
+
+def efficiency_model_section(model: EfficiencyModel | None) -> str:
     if model is None:
-        return "## Spending and results (efficiency)\n\nThis release has no spending data, so no efficiency model is fitted.\n"
-    return f"""## Spending and results (efficiency)
+        return "This release has no spending data, so no efficiency model is fitted.\n"
+    return f"""{method("The model (ordinary least squares, one row per district, latest year)", plain_model(model),
+        f"Written as a formula: `{model.outcome} ~ {' + '.join([model.spending, *model.controls])}`. Each b is estimated "
+        "across the consortium's districts; e is what the model leaves unexplained. Each b says how the result moves "
+        "with one unit more of its term, the others held equal; it is an association, not an effect.")}
+{method("Robust standard errors (HC1)", "Var(b) = n / (n − p) × (XᵀX)⁻¹ Xᵀ diag(eᵢ²) X (XᵀX)⁻¹,   95% CI = b ± t(n − p) × SE",
+        "n districts, p terms with the intercept. These standard errors stay honest when districts scatter more at one end "
+        "of the model than the other; with few districts the intervals are wide.")}
+{method("Residual", "residual = observed − predicted",
+        "Points above (+) or below (−) the result predicted for the district's spending and student needs. It describes; "
+        "it does not show that spending or management caused the result, and anything the model leaves out lands in it.")}
+{method("Percentile overall and among peers", "percentile = 100 × rank(residual) / N;   peer percentile = 100 × (peers with a lower residual) / (peers)",
+        "rank 1 is the lowest residual of the N districts, tied districts share their average rank, so the top district "
+        "is at 100. Small districts vary more from year to year, so a few points either way is within normal variation.")}
+{method(f"Cross-validated R² ({model.folds}-fold)", "R²_cv = 1 − Σ (yᵢ − ŷ₍₋ᵢ₎)² / Σ (yᵢ − ȳ)²",
+        f"The districts are shuffled (seed {model.seed}) into {model.folds} folds; ŷ₍₋ᵢ₎ predicts district i from a model "
+        "fitted without its fold. It says how well the model predicts a district it has not seen, and is lower than the "
+        "in-sample R², which always flatters the model.")}"""
 
-An ordinary least squares regression across districts, with heteroskedasticity-robust (HC1) standard errors:
 
-`{model.outcome} ~ {" + ".join([model.spending, *model.controls])}`
-
-A district's **residual** is its observed result minus the result predicted for its spending and needs. The
-**cross-validated R²** ({model.folds}-fold) says how well the model predicts a district it has not seen. A
-residual describes; it does not show that spending caused a result.
-
-Within a district, the slope of school spending per pupil on the school's share of economically
-disadvantaged students (robust standard errors) says whether money follows need: **progressive** when the
-95% confidence interval is above zero.
-"""
+def function_codes() -> str:
+    """Which NCES function codes land in which spending category, read from the aggregation itself."""
+    codes: dict[str, list[str]] = {}
+    for code, category in sorted(FUNCTION_CATEGORY.items()):
+        codes.setdefault(category, []).append(code)
+    return "; ".join(f"{SPENDING_CATEGORIES[category]} {', '.join(found)}" for category, found in codes.items())
 
 
-def methods_page(project: Project, provenance: Provenance) -> str:
-    settings = project.settings
-    model = settings.efficiency
-    rule = settings.peers
-    return f"""{front_matter({"title": "Methods and glossary"})}
-## Where the numbers come from
+def spending_section(settings: Settings) -> str:
+    return f"""## Spending and results
 
-Every input file is checked against its data contract before any figure is computed. Student records are
-turned into district, school and student-group summaries; only summaries that pass disclosure control are
-published.
+Does a district get more or less than expected for its spending and the needs of its students? And does money follow need?
 
-## Outcome gaps
+{efficiency_model_section(settings.efficiency)}
+{method("Spending per pupil", "spending per pupil = spending in the fiscal year / students enrolled in the school year it ends",
+        "Every amount in the district's ledger for the year (or the figure a public dataset publishes), divided by "
+        "enrollment. It does not adjust for prices, "
+        "which differ between regions, or for students placed and paid for elsewhere.")}
+{method("Spending by NCES function", "per pupil in a category = spending in the category / students enrolled;   share = 100 × category / all spending",
+        "Amounts are grouped by the federal (NCES) function code of the account: "
+        f"{function_codes()}; any other code counts as {SPENDING_CATEGORIES['other']}. Employee benefits (object 200) and "
+        "out-of-district placements (object 560) are counted by object, whatever their function.")}
+{method("School allocation (is money progressive?)", "school spending per pupil = a + b × (% economically disadvantaged at the school)",
+        f"Fitted within each district and year over its schools of at least {settings.min_n} students (four schools at least), "
+        "with robust (HC1) standard errors. **Progressive** when the 95% confidence interval of b is above zero (schools "
+        "with more disadvantaged students get more per pupil), **regressive** when it is below zero, otherwise no clear "
+        "pattern. Only spending charged to a school counts; district-wide services are left out.")}"""
 
-For each district, year, subject and student group: the number of students tested (n), the mean scale
-score, its standard deviation and the percent proficient (performance level 3 or 4). A **gap** is the group's
-mean minus the mean of the students outside the group (and, for each race/ethnicity, minus the mean of
-White students). The **standardized gap** is Hedges' g: the gap divided by the pooled standard deviation,
-multiplied by the small-sample correction 1 − 3 / (4(n₁ + n₂) − 9). The 95% confidence interval of a gap
-is gap ± 1.96 × √(s₁²/n₁ + s₂²/n₂).
 
-{efficiency_section(model)}
-## Peer districts
+# ------------------------------------------------------------------ peers and scorecard
 
-Peers are chosen on demographics and size, never on outcomes: the numeric features
-({", ".join(rule.numeric)}) are standardized with the sample standard deviation; the categorical
-features ({", ".join(rule.indicators) or "none"}) enter as 0/1 indicators; missing values are handled by
-the rule `{rule.missing}`. The {rule.k} districts at the smallest Euclidean distance are the peers, ties
-broken by district id.
 
-## Privacy
+MISSING_RULES = {
+    "zero": "a missing value counts as 0 before standardizing",
+    "mean": "a missing value takes the consortium average (z = 0)",
+    "exclude": "a district with a missing value is left out of peer matching",
+}
 
-No published count, mean or rate rests on fewer than **{settings.min_n} students**. Hidden figures are
-shown as `*`, never as 0 or blank.
 
-## Glossary
+def peers_section(rule: PeerModel, fixed: int) -> str:
+    numeric = ", ".join(f"{column_label(f)} (`{f}`)" for f in rule.numeric) or "none"
+    indicators = ", ".join(f"{column_label(f)} (`{f}`)" for f in rule.indicators) or "none"
+    fixed_note = f" {fixed} district{'s' if fixed != 1 else ''} named {'their' if fixed != 1 else 'its'} own peers in the params instead." if fixed else ""
+    return f"""## Peer districts
 
-- **Scale score**: the score on the state test, on a scale of 100 to 900.
-- **Proficient**: performance level 3 (proficient) or 4 (advanced).
-- **Chronically absent**: present on fewer than 90% of the days enrolled.
-- **Economically disadvantaged**: eligible for free or reduced-price meals or a similar measure.
+Which districts are most like this one in students and size, so that a comparison is fair. Peers are never chosen on results.
 
-## This release
+{method("Standardized characteristics (z-scores)", "z = (x − x̄) / s,   s = √( Σ (xᵢ − x̄)² / (N − 1) )",
+        f"Each numeric characteristic — {numeric} — is measured in standard deviations of the N districts (sample SD), "
+        f"so no one characteristic dominates; {MISSING_RULES[rule.missing]} (rule `{rule.missing}`). A characteristic "
+        f"all districts share is dropped. Categories — {indicators} — enter as 0/1 indicators, unscaled.")}
+{method("Distance and the nearest districts", f"d(A, B) = √( Σⱼ (z_Aj − z_Bj)² + Σₖ (I_Ak − I_Bk)² );   peers = the {rule.k} districts with the smallest d",
+        f"The district itself is left out; equal distances are broken by district id, so the list is reproducible.{fixed_note} "
+        "Similar districts on these characteristics may still differ in ways no data here record.")}
+{method("Why these peers", "difference = (district value − peers' average) / s",
+        "On each numeric characteristic, in standard deviations; differences of 0.5 SD or more are flagged "
+        "“≥ 0.5 SD”, of 1 SD or more “≥ 1 SD”. Flags show where a peer group fits less well.")}
+{method("Rank and percentile among peers", "rank = 1 + (districts in the group doing better);   peer percentile = 100 × (peers doing worse) / (peers with a value)",
+        "The group is the district and its peers; better is higher or lower as each indicator says (fewer absences, more "
+        "buses on time); tied districts share the best rank. Spending has no better direction and is not ranked.")}"""
 
+
+def scorecard_section(settings: Settings) -> str:
+    with_goals = sum(1 for overrides in settings.districts.values() if overrides.goals)
+    return f"""## Scorecard
+
+Is the district meeting its own goals, and is each indicator moving the right way?
+
+{method("Status against a goal", "met when value ≥ goal (higher is better), value ≤ goal (lower is better), |gap| ≤ |goal| (gaps)",
+        f"Goals are set by each district in the params; in this release {with_goals} "
+        f"{'district sets its' if with_goals == 1 else 'districts set their'} own. A district without a goal shows no status.")}
+{method("Trend words", "change = latest − first year;   steady when |change| ≤ 1% of max(|first|, |latest|, 1)",
+        "Otherwise **improving** or **worsening** in the indicator's better direction, **closing** or **widening** for "
+        "gaps, and **up** or **down** when neither direction is better (spending). Two points in time do not make a trend "
+        "certain: one unusual year moves it.")}"""
+
+
+def privacy_section(settings: Settings) -> str:
+    return f"""## Privacy
+
+No published count, mean or rate rests on fewer than **{settings.min_n} students**.
+
+{method("Primary suppression", f"shown when n ≥ {settings.min_n}; otherwise shown as {SUPPRESSED}",
+        f"A hidden figure is shown as `{SUPPRESSED}`, never as 0 or blank, with a footnote under the table. The count and "
+        "every figure computed from those students are hidden together.")}
+{method("Complementary suppression", f"a gap is hidden when n₁ < {settings.min_n} or n₂ < {settings.min_n}",
+        "A group and its comparison are hidden together, so a hidden group cannot be worked out from the total and the "
+        "other students. Gap trends use only years in which both groups are shown, and school charts leave out schools "
+        f"under {settings.min_n} students. Before publishing, every page is checked for anything at the level of a single student.")}"""
+
+
+# ------------------------------------------------------------------ parameters of this release
+
+SETTING_NOTES = {
+    "title": "The name of the report site.",
+    "dataset": "The data this release reads: an example dataset, or 'custom'.",
+    "data_dir": "The folder of input files, in the project.",
+    "site_dir": "Where releases are published, in the project.",
+    "release": "The name of this release; a published release is never rewritten.",
+    "min_n": "The fewest students a published figure may rest on.",
+    "overview_notebook": "The notebook behind the consortium overview.",
+    "district_notebooks": "The pages each district gets.",
+    "topic_notebook": "The notebook behind each topic-of-the-quarter page.",
+    "efficiency": "No spending data: no efficiency model is fitted.",
+    "efficiency.outcome": "The result the efficiency model explains.",
+    "efficiency.spending": "How spending enters the model.",
+    "efficiency.controls": "Student needs and size the model holds equal.",
+    "efficiency.folds": "Folds (k) of the cross-validated R².",
+    "efficiency.seed": "Seed of the random split into folds, so the R² can be reproduced.",
+    "peers.numeric": "Characteristics peers are matched on, standardized.",
+    "peers.indicators": "Categories peers are matched on, as 0/1 indicators.",
+    "peers.k": "Peers per district.",
+    "peers.missing": "What a missing characteristic counts as.",
+    "gaps.intersections": "Crossings of student groups reported beside the single groups.",
+    "gaps.confidence": "Confidence level of the gap intervals.",
+    "topics.title": "The heading of each topic page.",
+    "topics.why": "Why the consortium looks at the topic this quarter.",
+    "topics.indicators": "The indicators every district is compared on.",
+    "topics.questions": "Questions for the districts to discuss.",
+    "districts.goals": "Districts that set their own scorecard goals.",
+    "districts.peers": "Districts that name their own peers instead of the computed ones.",
+}
+MODEL_TERMS = {"efficiency.outcome", "efficiency.spending", "efficiency.controls", "peers.numeric", "peers.indicators"}
+
+
+def shown_list(values: list) -> str:
+    """Indicator codes with their labels, sentences one after another, crossings as 'EL × ECODIS', else joined by commas."""
+    texts = [item for item in values if isinstance(item, str)]
+    if values and len(texts) == len(values) and all(text in INDICATORS for text in texts):
+        return ", ".join(f"{column_label(code)} (`{code}`)" for code in texts)
+    if values and len(texts) == len(values) and all(text.rstrip().endswith((".", "?", "!")) for text in texts):
+        return " ".join(texts)
+    return ", ".join(" × ".join(map(str, item)) if isinstance(item, list) else str(item) for item in values) or "none"
+
+
+def shown_value(project: Project, key: str, value: object) -> str:
+    """A setting as a reader can read it: words for model terms, paths inside the project, lists joined."""
+    if key in MODEL_TERMS:
+        terms = value if isinstance(value, list) else [value]
+        return ", ".join(f"{plain_term(term) if key.startswith('efficiency.') else column_label(term)} (`{term}`)" for term in terms) or "none"
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return project.relative(project.root / value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return shown_list(value)
+    if isinstance(value, dict):
+        return ", ".join(f"{name}: {item}" for name, item in value.items()) or "none"
+    return str(value)
+
+
+def note(key: str, model: type[BaseModel], name: str) -> str:
+    """What a setting means: this page's words, else the field's own description as a sentence."""
+    if key in SETTING_NOTES:
+        return SETTING_NOTES[key]
+    description = (model.model_fields[name].description or "").strip()
+    return description[:1].upper() + description[1:].rstrip(".") + "." if description else NONE
+
+
+def entries_setting(key: str, entries: dict[str, BaseModel], model: type[BaseModel]) -> list[list[str]]:
+    """Per-entry settings (each district's section) summed up per field: how many entries set it, and which."""
+    rows = []
+    for name in model.model_fields:
+        setting = f"{key}.{name}"
+        which = sorted(entry for entry, item in entries.items() if getattr(item, name))
+        noun = key[:-1] if len(which) == 1 and key.endswith("s") else key
+        listed = f" ({', '.join(which[:10])}{', …' if len(which) > 10 else ''})" if which else ""
+        rows.append([f"`{setting}`", f"{len(which)} {noun}{listed}", note(setting, model, name)])
+    return rows
+
+
+def numbered(values: list[str]) -> str:
+    """Values of several entries in one cell, numbered so each lines up with the same entry in the other rows."""
+    return values[0] if len(values) == 1 else " ".join(f"({i}) {value}" for i, value in enumerate(values, start=1))
+
+
+def listed_setting(project: Project, key: str, items: list[BaseModel]) -> list[list[str]]:
+    """A list of settings models (topics of the quarter, say): one row per field, the entries' values in order."""
+    model = type(items[0])
+    return [
+        [f"`{key}.{name}`", numbered([shown_value(project, f"{key}.{name}", getattr(item, name)) for item in items]), note(f"{key}.{name}", model, name)]
+        for name in model.model_fields
+    ]
+
+
+def entry_model(model: type[BaseModel], name: str) -> type[BaseModel] | None:
+    """The settings model of each entry of a `dict[str, Model]` field, if that is what the field holds."""
+    for argument in getattr(model.model_fields[name].annotation, "__args__", ()):
+        if isinstance(argument, type) and issubclass(argument, BaseModel):
+            return argument
+    return None
+
+
+def setting_rows(project: Project, settings: BaseModel, prefix: str = "") -> list[list[str]]:
+    """One row per setting, walking nested models, so a field added to Settings appears without touching this page."""
+    rows = []
+    model = type(settings)
+    for name in model.model_fields:
+        key, value = f"{prefix}{name}", getattr(settings, name)
+        entries = entry_model(model, name)
+        if isinstance(value, BaseModel):
+            rows += setting_rows(project, value, f"{key}.")
+        elif isinstance(value, dict) and entries is not None:
+            rows += entries_setting(key, value, entries)
+        elif isinstance(value, list) and value and all(isinstance(item, BaseModel) for item in value):
+            rows += listed_setting(project, key, value)
+        else:
+            rows.append([f"`{key}`", shown_value(project, key, value), note(key, model, name)])
+    return rows
+
+
+def parameters_section(project: Project, provenance: Provenance) -> str:
+    table = markdown_table(["Setting", "Value", "What it means"], setting_rows(project, project.settings), f"Every setting of release {project.release}, from {project.relative(project.params_file)}")
+    return f"""## Parameters of this release
+
+The settings every figure of this release was computed with, as the params file states them.
+
+{table}
 {provenance.line()}
 
 The parameters hash covers the whole params file except each district's own section; a district's pages
@@ -80,8 +367,130 @@ Built with: {", ".join(f"{name} {version}" for name, version in package_versions
 """
 
 
+# ------------------------------------------------------------------ glossary
+
+GLOSSARY = {
+    "Scale score": "The score on the state test, on a scale shared by all students of a grade and subject; higher is better.",
+    "Proficient": f"At performance level {PROFICIENT_LEVEL} (proficient) or {PROFICIENT_LEVEL + 1} (advanced): meeting the state's standard.",
+    "Chronically absent": f"Present on fewer than {CHRONIC_ABSENCE_THRESHOLD:.0%} of the days enrolled, for any reason.",
+    "Economically disadvantaged": "Eligible for free or reduced-price meals, or a similar measure of family income.",
+    "English learner": "A student still learning English, receiving language support.",
+    "Students with disabilities": "Students with an individualized education program (IEP) under special education law.",
+    "Subgroup": "A group of students who share a characteristic (English learners, a race/ethnicity) reported separately.",
+    "Gap": "A group's average score minus the average of the students it is compared with; negative means behind.",
+    "Standardized gap": "A gap divided by how spread out scores are (Hedges' g), so gaps on different tests compare.",
+    "Confidence interval": "The range a figure could plausibly take if other, similar students had been tested.",
+    "Residual": "Points above or below the result predicted for a district's spending and student needs.",
+    "Percentile": "The percent of districts (or peers) a district does better than.",
+    "Peer district": "One of the districts most like this one in students and size, never chosen on results.",
+    "Per-pupil spending": "A district's spending in the year divided by the students enrolled.",
+    "NCES function": "The federal code for what money is spent on: instruction, student support, administration, transportation, …",
+    "Out-of-district placement": "A student the district places, and pays for, in another district or a private school.",
+    f"Suppressed (`{SUPPRESSED}`)": "A figure hidden because it rests on too few students to publish without risk to their privacy.",
+    "Release": "One published edition of the site, built from one dataset with one set of settings; never changed afterwards.",
+    "Data hash": "A fingerprint of the input files: any change to the data gives a different hash.",
+    "Parameters hash": "A fingerprint of the settings (the params file) the release was built with.",
+    "Code commit": "The version of the districtstat code that built the release.",
+}
+
+
+def glossary_section() -> str:
+    terms = "\n\n".join(f"{term}\n:   {meaning}" for term, meaning in GLOSSARY.items())
+    return f"## Glossary\n\nThe words of this site, in plain language.\n\n{terms}\n"
+
+
+def methods_page(project: Project, provenance: Provenance) -> str:
+    settings = project.settings
+    fixed_peers = sum(1 for overrides in settings.districts.values() if overrides.peers)
+    return "\n".join(
+        [
+            front_matter({"title": "Methods and glossary"}),
+            """How each figure on this site is computed, what it means and what it cannot tell. Formulas are written for
+researchers; the sentence under each is for everyone. The settings of this release and a glossary close the page.
+
+## Where the numbers come from
+
+Every input file is checked against its data contract before any figure is computed (see the data-quality
+page). Student records are turned into district, school and student-group summaries; only summaries that pass
+disclosure control are published.
+""",
+            results_section(),
+            gaps_section(settings),
+            spending_section(settings),
+            peers_section(settings.peers, fixed_peers),
+            scorecard_section(settings),
+            privacy_section(settings),
+            parameters_section(project, provenance),
+            glossary_section(),
+        ]
+    )
+
+
+# ------------------------------------------------------------------ data quality
+
+
+def period(column: str | None, latest: int | None) -> str:
+    """The latest period a file covers: school year 2024 reads '2023–24', fiscal year 2024 'FY 2024'."""
+    if column is None or latest is None:
+        return NONE
+    return f"FY {latest}" if column == "fiscal_year" else f"{latest - 1}–{str(latest)[-2:]}"
+
+
+def input_name(entity: str, entry: dict) -> str:
+    """The file's name; a record written before names were stored still has the file's path."""
+    return entry.get("name") or Path(entry.get("file") or entity).name
+
+
+def quality_row(entity: str, entry: dict) -> list[str]:
+    rows = entry.get("rows")
+    problems = entry.get("problems", entry.get("failures"))
+    return [
+        input_name(entity, entry),
+        f"{rows:,}" if rows is not None else NONE,
+        f"{problems:,}" if problems is not None else NONE,
+        period(entry.get("period_column"), entry.get("latest_period")),
+        f"`{entry['content_hash']}`" if entry.get("content_hash") else NONE,
+    ]
+
+
+def quality_summary(report: dict) -> str:
+    """One sentence a board member can repeat: did the data pass, how much was there, how recent is it."""
+    files = report["files"]
+    rows = sum(entry.get("rows") or 0 for entry in files.values())
+    failing = sorted(input_name(entity, entry) for entity, entry in files.items() if entry.get("problems", entry.get("failures")))
+    school_years = [entry["latest_period"] for entry in files.values() if entry.get("period_column") == "school_year" and entry.get("latest_period")]
+    recent = f" The most recent school year in the data is {period('school_year', max(school_years))}." if school_years else ""
+    if report.get("ok"):
+        return f"All {len(files)} input files ({rows:,} rows) passed their data contracts.{recent}"
+    problems = report.get("problems", sum(entry.get("failures", 0) for entry in files.values()))
+    where = [f"{len(failing)} of {len(files)} input files ({', '.join(failing)})"] if failing else []
+    where += ["the dataset folder"] if report.get("dataset") else []
+    return f"The data failed their contracts: {problems:,} problems in {' and '.join(where) or 'the data'}. Nothing is computed from data that fail.{recent}"
+
+
+def problem_lines(report: dict) -> list[str]:
+    lines = [line for _, entry in sorted(report["files"].items()) for line in entry.get("problem_lines", [])]
+    return lines + [Failure(**problem).format() for problem in report.get("dataset", [])]
+
+
 def data_quality_page(project: Project) -> str:
-    report = json.loads((project.build_dir / "data_quality.json").read_text())
-    rows = "\n".join(f"| {entity} | {entry['rows'] or 0:,} | {entry['failures']:,} |" for entity, entry in sorted(report["files"].items()))
-    status = "Every input file passed its data contract." if report.get("ok") else "Some input files failed their data contracts."
-    return f"{front_matter({'title': 'Data quality'})}\n{status}\n\n| Input | Rows | Problems |\n|---|---|---|\n{rows}\n\n: Validation of each input file against its data contract\n"
+    path = project.build_dir / "data_quality.json"
+    head = front_matter({"title": "Data quality"})
+    if not path.is_file():
+        return f"{head}\nNo validation record exists for release {project.release}.\n"
+    report = json.loads(path.read_text(encoding="utf-8"))
+    header = ["Input", "Rows", "Problems", "Latest period covered", "Content hash"]
+    rows = [quality_row(entity, entry) for entity, entry in sorted(report["files"].items())]
+    table = markdown_table(header, rows, "Validation of each input file against its data contract")
+    lines = problem_lines(report)
+    found = "\n## Problems found\n\nUp to five lines per file, each naming the file, line, column, rule and value to fix.\n\n" + "\n".join(f"- `{line}`" for line in lines) + "\n" if lines else ""
+    return f"""{head}
+{quality_summary(report)}
+
+## Validation results
+
+Every input file is checked against its data contract (the columns, types, allowed codes and keys it must
+have) before any figure is computed. The latest period is the last school or fiscal year the file covers;
+the content hash identifies the exact file checked.
+
+{table}{found}"""

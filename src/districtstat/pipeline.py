@@ -5,6 +5,7 @@ The stage is skipped when its key (data, contracts, params and package version) 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -69,6 +70,47 @@ def validate(project: Project) -> ValidationReport:
     return validate_dataset(project.data_dir, contracts, display_root=project.root)
 
 
+PERIOD_COLUMNS = ("school_year", "fiscal_year")
+PROBLEM_LINES = 5
+
+
+def content_hash(path: Path) -> str:
+    """The first 12 hex digits of the file's SHA-256: which exact file was checked, whatever its name or date."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:12]
+
+
+def latest_period(table: pd.DataFrame | None) -> tuple[str | None, int | None]:
+    """The last school or fiscal year a file covers, read from its values (never from file dates), or (None, None)."""
+    for column in PERIOD_COLUMNS:
+        if table is not None and column in table.columns:
+            latest = pd.to_numeric(table[column], errors="coerce").max()
+            return (column, int(latest)) if pd.notna(latest) else (None, None)
+    return None, None
+
+
+def quality_record(project: Project, report: ValidationReport) -> dict:
+    """The report's summary plus, per input file, its name, content hash, problem lines and the latest period it covers."""
+    record = report.to_dict()
+    grouped = report.lines(cap=1)  # one example per problem, then how many rows share it
+    for entity, entry in record["files"].items():
+        name = Path(entry["file"]).name
+        column, latest = latest_period(report.tables.get(entity))
+        path = project.data_dir / name
+        entry.update(
+            name=name,
+            content_hash=content_hash(path) if path.is_file() else None,
+            problems=entry["failures"],
+            problem_lines=[line for line in grouped if line.startswith(f"{entry['file']}:")][:PROBLEM_LINES],
+            period_column=column,
+            latest_period=latest,
+        )
+    return record
+
+
 def write_tables(tables: dict[str, pd.DataFrame], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in sorted(tables.items()):
@@ -92,7 +134,7 @@ def prepare(project: Project) -> dict:
         return manifest | {"skipped": True}
     report = validate(project)
     project.build_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(project.build_dir / "data_quality.json", json.dumps(report.to_dict(), indent=2, sort_keys=True) + "\n")
+    write_atomic(project.build_dir / "data_quality.json", json.dumps(quality_record(project, report), indent=2, sort_keys=True) + "\n")
     if not report.ok:
         raise DataInvalid(report)
     tables = aggregate(report.tables, intersections=project.settings.gaps.intersections)
