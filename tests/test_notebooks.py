@@ -15,7 +15,7 @@ SETTINGS = load_project(ROOT / "params" / "synthetic.yml").settings
 
 def test_every_configured_notebook_is_committed():
     names = {path.stem for path in NOTEBOOKS}
-    assert {SETTINGS.overview_notebook, *SETTINGS.district_notebooks} <= names
+    assert {SETTINGS.overview_notebook, SETTINGS.topic_notebook, *SETTINGS.district_notebooks} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -35,6 +35,6 @@ def test_notebook_is_thin_and_declares_its_parameters(path):
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(len(cell.source.splitlines()) <= 15 for cell in code), "a long cell is a function waiting to be written"
     declared = set(papermill.inspect_notebook(str(path)))
-    expected = {"params_file", "release"} | ({"district_id"} if path.stem in SETTINGS.district_notebooks else set())
+    expected = {"params_file", "release"} | ({"district_id"} if path.stem in SETTINGS.district_notebooks else set()) | ({"topic_id"} if path.stem == SETTINGS.topic_notebook else set())
     assert declared == expected
     assert not any(str(ROOT) in cell.source for cell in notebook.cells)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 
 import matplotlib
@@ -22,6 +23,24 @@ def style() -> None:
 def figure(width: float = 7.5, height: float = 4.0):
     style()
     return plt.subplots(figsize=(width, height))
+
+
+def district_points(ax, frame, x: str, y: str, gid_prefix: str, sizes=None, colour=HIGHLIGHT, **style) -> None:
+    """One marker per district, each its own SVG group (`<prefix>-<district id>`), so a page can mark a reader's district."""
+    sizes = [36] * len(frame) if sizes is None else list(sizes)
+    for (_, row), size in zip(frame.iterrows(), sizes):
+        ax.plot([row[x]], [row[y]], "o", markersize=size**0.5, color=colour, markeredgecolor="black", markeredgewidth=0.5, alpha=0.85, gid=f"{gid_prefix}-{row['district_id']}", **style)
+
+
+def svg_markup(fig, alt: str) -> str:
+    """The figure as inline SVG, text kept as text, with its alt text as the accessible name; byte-stable."""
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "districtstat"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    markup = buffer.getvalue()
+    markup = markup[markup.index("<svg") :]
+    return markup.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt)}" ', 1)
 
 
 def png_bytes(fig) -> bytes:

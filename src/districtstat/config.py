@@ -81,6 +81,36 @@ class DistrictSettings(Strict):
         return goals
 
 
+TOPIC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+
+
+class Topic(Strict):
+    """A topic of the quarter (StatNet): indicators every district is compared on, and questions to discuss."""
+
+    id: str = Field(description="the page's file name: lower-case letters, digits and '-'")
+    title: str
+    why: str = ""
+    indicators: list[str] = Field(min_length=1)
+    questions: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_a_file_name(cls, value: str) -> str:
+        if not TOPIC_ID.match(value):
+            raise ValueError("must be lower-case letters, digits and '-', such as chronic-absence")
+        return value
+
+    @field_validator("indicators")
+    @classmethod
+    def _indicators_are_known(cls, codes: list[str]) -> list[str]:
+        from .indicators import INDICATORS
+
+        unknown = [code for code in codes if code not in INDICATORS]
+        if unknown:
+            raise ValueError(f"unknown indicator(s) {', '.join(unknown)}; choose from {', '.join(INDICATORS)}")
+        return codes
+
+
 class Settings(Strict):
     """What a params file says: the dataset, the release, the models and the disclosure threshold."""
 
@@ -92,10 +122,12 @@ class Settings(Strict):
     release_date: date | None = Field(None, description="the date the release is published, as readers see it")
     min_n: int = Field(10, ge=1)
     overview_notebook: str = "overview"
+    topic_notebook: str = "topic"
     district_notebooks: list[str] = Field(default_factory=lambda: ["scorecard", "outcome_gaps", "efficiency", "peers"])
     efficiency: EfficiencyModel | None = Field(default_factory=EfficiencyModel, description="null when the data have no spending")
     peers: PeerModel = Field(default_factory=PeerModel)
     gaps: GapSettings = Field(default_factory=GapSettings)
+    topics: list[Topic] = Field(default_factory=list, description="topics of the quarter, each a page comparing every district")
     districts: dict[str, DistrictSettings] = Field(default_factory=dict)
 
     @field_validator("districts", mode="before")
@@ -105,6 +137,15 @@ class Settings(Strict):
         if isinstance(value, dict):
             return {str(key) if isinstance(key, int) and not isinstance(key, bool) else key: item for key, item in value.items()}
         return value
+
+    @field_validator("topics")
+    @classmethod
+    def _topic_ids_are_unique(cls, topics: list[Topic]) -> list[Topic]:
+        ids = [t.id for t in topics]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"topic id(s) {', '.join(repeated)} used more than once")
+        return topics
 
     @field_validator("release")
     @classmethod

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 from functools import cached_property
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pandas as pd
 from IPython.display import display
 
 from .aggregate import latest_rows
-from .charts import png_bytes
+from .charts import png_bytes, svg_markup
 from .config import Project, load_project
 from .disclosure import ProtectedTable
 
@@ -145,14 +146,24 @@ def table_html(table: ProtectedTable, caption: str, how_to_read: str, labels: di
     )
 
 
+TABLE_CSV = "text/csv"
+
+
 class _Rich:
-    """An object with HTML and plain-text representations, for display() in a notebook."""
+    """An object with HTML and plain-text representations, for display() in a notebook.
 
-    def __init__(self, markup: str, text: str):
-        self.markup, self.text = markup, text
+    A published table also carries its CSV and caption, which the site turns into a download beside it.
+    """
 
-    def _repr_html_(self) -> str:
-        return self.markup
+    def __init__(self, markup: str, text: str, csv: str | None = None, about: dict | None = None):
+        self.markup, self.text, self.csv, self.about = markup, text, csv, about
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data = {"text/html": self.markup, "text/plain": self.text}
+        if self.csv is None:
+            return data
+        data[TABLE_CSV] = self.csv
+        return data, {"districtstat": {"table": self.about}}
 
     def __repr__(self) -> str:
         return self.text
@@ -173,7 +184,7 @@ def show_table(
         display(_Rich(f'<p class="table-note"><strong>{html.escape(caption)}</strong>: not reported in this dataset.</p>', f"{caption}: not reported"))
         return
     text = f"{caption}\n{table.display_frame().to_string(index=False)}"
-    display(_Rich(table_html(table, caption, how_to_read, labels, formats), text))
+    display(_Rich(table_html(table, caption, how_to_read, labels, formats), text, table.to_csv(labels), {"caption": caption, "how_to_read": how_to_read}))
 
 
 def show_chart(fig, alt: str, caption: str, how_to_read: str) -> None:
@@ -188,6 +199,23 @@ def show_chart(fig, alt: str, caption: str, how_to_read: str) -> None:
     markup = (
         f'<figure class="districtstat-chart"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" class="img-fluid">'
         f"<figcaption>{html.escape(caption)}<br><span class=\"chart-note\">{html.escape(how_to_read)}</span></figcaption></figure>"
+    )
+    display(_Rich(markup, f"[chart] {caption}: {alt}"))
+
+
+def show_findable_chart(fig, alt: str, caption: str, how_to_read: str, gid_prefix: str, districts: dict[str, dict]) -> None:
+    """A chart of every district as inline SVG, with a box (added by the page's script) to find a district and mark its peers.
+
+    `districts` maps each district id drawn with `charts.district_points(..., gid_prefix)` to its name and peers.
+    Without JavaScript the chart reads as an ordinary chart.
+    """
+    if fig is None:
+        show_chart(None, alt, caption, how_to_read)
+        return
+    payload = html.escape(json.dumps(districts, sort_keys=True, separators=(",", ":")))
+    markup = (
+        f'<figure class="districtstat-chart findable-chart" data-prefix="{html.escape(gid_prefix)}" data-districts="{payload}">'
+        f"{svg_markup(fig, alt)}<figcaption>{html.escape(caption)}<br><span class=\"chart-note\">{html.escape(how_to_read)}</span></figcaption></figure>"
     )
     display(_Rich(markup, f"[chart] {caption}: {alt}"))
 

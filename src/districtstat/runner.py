@@ -35,16 +35,21 @@ class ParameterMismatch(ValueError):
 
 @dataclass(frozen=True)
 class Task:
+    """One notebook run: the overview, a district's page (`district_id`) or a topic of the quarter (`topic`)."""
+
     notebook: str
     district_id: str | None = None
-
-    @property
-    def output_name(self) -> str:
-        return f"{self.notebook}.ipynb" if self.district_id is None else f"{self.district_id}/{self.notebook}.ipynb"
+    topic: str | None = None
 
     @property
     def label(self) -> str:
+        if self.topic is not None:
+            return f"topics/{self.topic}"
         return self.notebook if self.district_id is None else f"{self.district_id}/{self.notebook}"
+
+    @property
+    def output_name(self) -> str:
+        return f"{self.label}.ipynb"
 
 
 @dataclass
@@ -77,6 +82,7 @@ class Job:
 def plan(project: Project, districts: list[str]) -> list[Task]:
     settings = project.settings
     tasks = [Task(settings.overview_notebook)]
+    tasks += [Task(settings.topic_notebook, topic=topic.id) for topic in settings.topics]
     tasks += [Task(notebook, district) for district in districts for notebook in settings.district_notebooks]
     return tasks
 
@@ -86,6 +92,8 @@ def parameters_for(project: Project, task: Task) -> dict:
     parameters = {"params_file": os.path.relpath(project.params_file, project.notebooks_dir), "release": project.release}
     if task.district_id is not None:
         parameters["district_id"] = task.district_id
+    if task.topic is not None:
+        parameters["topic_id"] = task.topic
     return parameters
 
 
@@ -97,9 +105,14 @@ def _settings_parts(project: Project) -> tuple[dict, dict]:
 
 
 def settings_scope(project: Project, district_id: str | None) -> dict:
-    """The settings a notebook for this district (None: the consortium) can read: all but other districts' sections."""
+    """The settings a notebook for this district (None: the consortium) can read: all but other districts' sections.
+
+    District pages do not read the topics of the quarter, so a new topic runs only the consortium's notebooks."""
     consortium, districts = _settings_parts(project)
-    return consortium | ({"district": districts[district_id]} if district_id in districts else {})
+    if district_id is None:
+        return consortium
+    district_part = {"district": districts[district_id]} if district_id in districts else {}
+    return {key: value for key, value in consortium.items() if key != "topics"} | district_part
 
 
 @lru_cache(maxsize=65536)

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
-from .charts import ACCENT, CONTEXT, HIGHLIGHT, figure
+from .charts import ACCENT, CONTEXT, HIGHLIGHT, district_points, figure
 from .disclosure import ProtectedTable, protect
+from .efficiency import plain_term
 from .gaps import publishable
 from .indicators import INDICATORS, goodness, kpi_table
 from .scorecard import scorecard
@@ -79,7 +80,7 @@ def spending_outcome_caption(release: Release) -> tuple[str, str]:
     )
 
 
-def spending_outcome_chart(release: Release, highlight: str | None = None):
+def spending_outcome_chart(release: Release):
     """Scatter of spending per pupil (or, without spending data, student need) against the key outcome."""
     model = release.project.settings.efficiency
     outcome = model.outcome if model else "mean_score_math"
@@ -87,8 +88,7 @@ def spending_outcome_chart(release: Release, highlight: str | None = None):
     across = "per_pupil_spending" if spending_reported(release) else "pct_ecodis"
     latest = latest.dropna(subset=[outcome, across])
     fig, ax = figure()
-    colours = [HIGHLIGHT if d == highlight else (CONTEXT if highlight else HIGHLIGHT) for d in latest["district_id"]]
-    ax.scatter(latest[across], latest[outcome], s=np.clip(latest["enrollment"].astype(float) / 80, 20, 400), c=colours, alpha=0.8, edgecolor="black", linewidth=0.5)
+    district_points(ax, latest, across, outcome, "overview", sizes=np.clip(latest["enrollment"].astype(float) / 80, 20, 400))
     if len(latest) <= 40:
         for _, row in latest.iterrows():
             ax.annotate(row["district_name"], (row[across], row[outcome]), fontsize=7, xytext=(4, 3), textcoords="offset points")
@@ -103,6 +103,17 @@ def spending_outcome_chart(release: Release, highlight: str | None = None):
     best = latest.loc[latest[outcome].idxmax()]
     alt = f"Scatter plot of {len(latest)} districts, {span}, against {ax.get_ylabel().lower()}; the highest result is {best['district_name']} at {best[outcome]:.1f}."
     return fig, alt
+
+
+def findable_districts(release: Release) -> dict[str, dict]:
+    """Each district's name and peers, for the box that finds a district on a chart of every district."""
+
+    def compute() -> dict[str, dict]:
+        names = release.latest_indicators.set_index("district_id")["district_name"].astype(str)
+        peers = release.table("peers").sort_values(["district", "rank"]).groupby("district")["peer"].agg(list)
+        return {district: {"name": name, "peers": peers.get(district, [])} for district, name in names.items()}
+
+    return release.remember(("findable",), compute)
 
 
 # ------------------------------------------------------------------ outcome gaps
@@ -265,7 +276,9 @@ def efficiency_chart(release: Release, district_id: str):
 
 
 def coefficient_table(release: Release) -> ProtectedTable:
-    return protect(release.table("efficiency_coefficients"), counts={}, min_n=release.min_n)
+    """The model's coefficients, each term in words: the formula itself is on the methods page."""
+    coefficients = release.table("efficiency_coefficients")
+    return protect(coefficients.assign(term=coefficients["term"].map(plain_term)), counts={}, min_n=release.min_n)
 
 
 COEFFICIENT_FORMATS = {"estimate": "{:,.3f}", "std_error": "{:,.3f}", "t": "{:.2f}", "p": "{:.3f}", "ci_low": "{:,.3f}", "ci_high": "{:,.3f}"}

@@ -1,0 +1,127 @@
+"""Topics of the quarter (StatNet): every district compared on one theme the consortium chose to discuss.
+
+A topic names indicators (spending on benefits, out-of-district placements, buses on time, chronic absence …)
+and questions. Its page ranks all districts on each indicator, marks a district's peers, and ends with the
+questions for the meeting; the numbers start the conversation, they do not settle it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .charts import CONTEXT, HIGHLIGHT, district_points, figure
+from .config import Topic
+from .disclosure import ProtectedTable, protect
+from .indicators import INDICATORS, Indicator, goodness
+from .report import Release
+
+TOPIC_LABELS = {"district_name": "District", "region": "Region", "enrollment": "Students", "value": "Value", "rank": "Rank", "peer_median": "Peer median", "vs_peers": "Difference from peers"}
+
+
+def topic(release: Release, topic_id: str) -> Topic:
+    topics = {t.id: t for t in release.project.settings.topics}
+    if topic_id not in topics:
+        raise KeyError(f"topic {topic_id!r} is not in the params' topics ({', '.join(topics) or 'none'})")
+    return topics[topic_id]
+
+
+def latest_values(release: Release, code: str) -> pd.DataFrame:
+    """Each district's value of one indicator in the latest year that indicator is reported (finance runs on fiscal years)."""
+    history = release.history[release.history["code"] == code]
+    if history.empty:
+        return pd.DataFrame(columns=["district_id", "value"])
+    latest = history[history["school_year"] == history["school_year"].max()]
+    return latest[["district_id", "value", "school_year"]].reset_index(drop=True)
+
+
+def ranked(release: Release, code: str) -> pd.DataFrame:
+    """All districts on one indicator: value, rank (1 = best, or highest when neither direction is better), peer median."""
+    indicator = INDICATORS[code]
+    values = latest_values(release, code)
+    profile = release.latest_indicators[["district_id", "district_name", "region", "enrollment"]]
+    table = profile.merge(values, on="district_id", how="inner")
+    if table.empty:
+        return table
+    direction = indicator.better if indicator.better != "neither" else "higher"
+    table["rank"] = goodness(table["value"], direction).rank(ascending=False, method="min").astype(int)
+    by_district = table.set_index("district_id")["value"]
+    table["peer_median"] = [by_district.reindex(release.peer_ids(d)).median() for d in table["district_id"]]
+    table["vs_peers"] = table["value"] - table["peer_median"]
+    return table.sort_values(["rank", "district_id"], kind="stable").reset_index(drop=True)
+
+
+def topic_table(release: Release, code: str) -> ProtectedTable:
+    table = ranked(release, code)
+    columns = ["district_name", "region", "enrollment", "value", "rank", "peer_median", "vs_peers"]
+    table = table[columns] if not table.empty else pd.DataFrame(columns=columns)
+    return protect(table, counts={"enrollment": ["value", "rank", "vs_peers"]}, min_n=release.min_n)
+
+
+def value_format(indicator: Indicator) -> str:
+    return {"$": "${:,.0f}", "%": "{:.1f}%", "days": "{:.1f} days"}.get(indicator.unit, "{:,.1f}")
+
+
+def table_formats(code: str) -> dict[str, str]:
+    shown = value_format(INDICATORS[code])
+    return {"enrollment": "{:,.0f}", "value": shown, "peer_median": shown, "vs_peers": "{:+,.1f}", "rank": "{:d}"}
+
+
+def topic_chart(release: Release, code: str):
+    """Every district in order of its value, the consortium median as a line; each point findable by name."""
+    indicator = INDICATORS[code]
+    table = ranked(release, code)
+    table = table[table["enrollment"] >= release.min_n]
+    if table.empty:
+        return None, f"{indicator.label} is not reported in this dataset."
+    ordered = table.sort_values(["value", "district_id"], kind="stable").reset_index(drop=True)
+    ordered["position"] = np.arange(1, len(ordered) + 1)
+    fig, ax = figure(7.5, 3.6)
+    median = float(ordered["value"].median())
+    ax.axhline(median, color=CONTEXT, linewidth=1.2, linestyle="--", zorder=0)
+    ax.annotate(f"consortium median {value_format(indicator).format(median)}", (1, median), xytext=(0, 4), textcoords="offset points", fontsize=8, color="#555555")
+    district_points(ax, ordered, "position", "value", f"topic-{code}", colour=HIGHLIGHT)
+    ax.set_xlabel(f"Districts, from lowest to highest ({len(ordered)})")
+    ax.set_ylabel(f"{indicator.label} ({indicator.unit})")
+    ax.set_xticks([])
+    if indicator.unit == "$":
+        ax.yaxis.set_major_formatter(lambda y, _: f"${y:,.0f}")
+    low, high = ordered.iloc[0], ordered.iloc[-1]
+    fmt = value_format(indicator)
+    alt = (
+        f"Dot chart of {len(ordered)} districts ordered by {indicator.label.lower()}, from {low['district_name']} at "
+        f"{fmt.format(low['value'])} to {high['district_name']} at {fmt.format(high['value'])}; the median is {fmt.format(median)}."
+    )
+    return fig, alt
+
+
+def chart_caption(code: str) -> tuple[str, str]:
+    indicator = INDICATORS[code]
+    direction = {"higher": "Higher is better.", "lower": "Lower is better.", "neither": "Neither higher nor lower is better in itself: it depends on the district's needs and choices."}[indicator.better]
+    return (
+        f"{indicator.label}: every district, latest year",
+        f"Each dot is a district; the dashed line is the consortium median. {direction} Type a district's name above "
+        "the chart to mark it and its peers. The chart shows where districts differ, not why.",
+    )
+
+
+def table_caption(code: str) -> tuple[str, str]:
+    indicator = INDICATORS[code]
+    rank_rule = "1 is the best" if indicator.better != "neither" else "1 is the highest"
+    return (
+        f"{indicator.label}: every district and its peers, latest year",
+        f"Rank: {rank_rule}. Peer median is the median of the district's peer districts (chosen on size and needs); "
+        "the difference is the district's value minus that median. A difference is a question to ask, not a verdict.",
+    )
+
+
+def introduction(release: Release, topic: Topic) -> str:
+    labels = ", ".join(INDICATORS[code].label.lower() for code in topic.indicators)
+    why = f"{topic.why}\n\n" if topic.why else ""
+    return f"{why}This page compares all {len(release.latest_indicators)} districts of the consortium on {labels}. Find your district on each chart to see it and its peers."
+
+
+def questions(topic: Topic) -> str:
+    if not topic.questions:
+        return "No questions were set for this topic."
+    return "\n".join(f"{n}. {question}" for n, question in enumerate(topic.questions, 1))

@@ -1,0 +1,70 @@
+"""Topics of the quarter: params validation, and every district ranked with its peers' median (known answers)."""
+
+import pytest
+
+from districtstat import topics
+from districtstat.config import ParamsError, parse_settings
+from districtstat.pipeline import prepare
+from districtstat.report import Release
+from districtstat.config import load_project
+from districtstat.runner import plan, scope_hash
+from helpers import make_project
+
+BASE = "title: T\ndataset: synthetic\ndata_dir: d\nrelease: r1\n"
+
+
+def test_a_topic_naming_an_unknown_indicator_is_an_error_naming_the_key():
+    with pytest.raises(ParamsError, match=r"topics\.0\.indicators.*unknown indicator\(s\) spend_buses"):
+        parse_settings(BASE + "topics:\n  - {id: buses, title: Buses, indicators: [spend_buses]}\n", "params/x.yml")
+
+
+def test_topic_ids_are_file_names_and_unique():
+    with pytest.raises(ParamsError, match="lower-case"):
+        parse_settings(BASE + "topics:\n  - {id: Buses!, title: B, indicators: [BUS_ON_TIME_PCT]}\n", "params/x.yml")
+    with pytest.raises(ParamsError, match="used more than once"):
+        parse_settings(BASE + "topics:\n  - {id: b, title: B, indicators: [BUS_ON_TIME_PCT]}\n  - {id: b, title: C, indicators: [BUS_ON_TIME_PCT]}\n", "params/x.yml")
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    project = load_project(make_project(tmp_path_factory.mktemp("topics")))
+    prepare(project)
+    return Release(project)
+
+
+def test_every_district_is_ranked_and_compared_with_the_median_of_its_own_peers(release):
+    table = topics.ranked(release, "BUS_ON_TIME_PCT").set_index("district_id")
+    values = release.table("operations_kpis")
+    values = values[(values["kpi_code"] == "BUS_ON_TIME_PCT") & (values["school_year"] == values["school_year"].max())].set_index("district_id")["value"]
+    assert set(table.index) == set(values.index)
+    best = values.idxmax()
+    assert table.loc[best, "rank"] == 1
+    district = table.index[3]
+    peers = release.peer_ids(district)
+    assert table.loc[district, "peer_median"] == pytest.approx(values.reindex(peers).median())
+    assert table.loc[district, "vs_peers"] == pytest.approx(values[district] - values.reindex(peers).median())
+
+
+def test_lower_is_better_ranks_the_smallest_value_first(release):
+    table = topics.ranked(release, "pct_chronic_absent")
+    assert table.iloc[0]["value"] == table["value"].min() and table.iloc[0]["rank"] == 1
+
+
+def test_topic_chart_draws_one_findable_point_per_district(release):
+    from districtstat.charts import svg_markup
+
+    fig, alt = topics.topic_chart(release, "BUS_ON_TIME_PCT")
+    markup = svg_markup(fig, alt)
+    for district_id in topics.ranked(release, "BUS_ON_TIME_PCT")["district_id"]:
+        assert f'id="topic-BUS_ON_TIME_PCT-{district_id}"' in markup
+    assert markup.startswith('<svg role="img" aria-label="Dot chart of')
+
+
+def test_topics_run_once_each_and_do_not_change_what_district_pages_read(release):
+    project = release.project
+    tasks = plan(project, ["D01"])
+    assert [t.label for t in tasks if t.topic] == ["topics/transportation"]
+    without = project.settings.model_copy(update={"topics": []})
+    other = type(project)(project.params_file, without, project.root)
+    assert scope_hash(other, "D01") == scope_hash(project, "D01")
+    assert scope_hash(other, None) != scope_hash(project, None)
