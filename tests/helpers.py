@@ -7,9 +7,15 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
+TOPIC = """topics:
+  - id: transportation
+    title: Transportation
+    indicators: [spend_transportation, BUS_ON_TIME_PCT]
+    questions: ["Which routes run late?"]
+"""
 
 
-def make_project(root: Path, release: str = "r1", students: int = 6000, extra_params: str = "") -> Path:
+def make_project(root: Path, release: str = "r1", students: int = 6000, extra_params: str = "", min_n: int = 10) -> Path:
     """A project folder with a small synthetic consortium; returns its params file."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "_quarto.yml", root / "_quarto.yml")
@@ -18,7 +24,7 @@ def make_project(root: Path, release: str = "r1", students: int = 6000, extra_pa
     (root / "params").mkdir(exist_ok=True)
     params = root / "params" / "test.yml"
     params.write_text(
-        f"title: Test Consortium\ndataset: synthetic\ndata_dir: data/synthetic\nrelease: {release}\nmin_n: 10\n{extra_params}",
+        f"title: Test Consortium\ndataset: synthetic\ndata_dir: data/synthetic\nrelease: {release}\nrelease_date: 2024-09-30\nmin_n: {min_n}\n{TOPIC}{extra_params}",
         encoding="utf-8",
     )
     if not (root / "data" / "synthetic").is_dir():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -92,6 +93,37 @@ def test_district_pages_show_tables_with_captions_and_charts_with_alt_text(built
         assert 'scope="col"' in html
 
 
+def test_every_table_on_a_page_is_a_download_described_by_the_datapackage(built):
+    root, _ = built
+    release = root / "site" / "r1"
+    package = json.loads((release / "datapackage.json").read_text())
+    described = {r["path"]: r for r in package["resources"]}
+    for page in ["index.html", "topics/transportation.html", "districts/D03/outcome_gaps.html", "districts/D03/peers.html"]:
+        html = (release / page).read_text(encoding="utf-8")
+        captions = [t["caption"] for t in page_tables(release / page)]
+        links = re.findall(r'<a href="([^"]+\.csv)" class="table-download">', html)
+        assert len(links) == len(captions) > 0, page
+        for link in links:
+            csv = (release / page).parent / link
+            path = csv.resolve().relative_to(release.resolve()).as_posix()
+            assert csv.is_file() and path in described, (page, link)
+            assert described[path]["title"] in captions
+            assert described[path]["hash"] == "sha256:" + hashlib.sha256(csv.read_bytes()).hexdigest()
+    assert "downloads/key_figures.csv" in (release / "downloads.html").read_text(encoding="utf-8")
+
+
+def test_topic_pages_compare_every_district_and_end_with_questions(built):
+    root, _ = built
+    page = root / "site" / "r1" / "topics" / "transportation.html"
+    html = page.read_text(encoding="utf-8")
+    districts = sorted(p.name for p in (root / "site" / "r1" / "districts").iterdir())
+    for district in districts:
+        assert f'id="topic-BUS_ON_TIME_PCT-{district}"' in html
+    assert "Which routes run late?" in html and 'data-districts="' in html
+    ranked = [t for t in page_tables(page) if t["caption"].startswith("Buses on time")]
+    assert len([row for row in ranked[0]["rows"] if row]) == len(districts)
+
+
 def test_no_published_count_is_below_min_n(built):
     root, _ = built
     checked = 0
@@ -137,14 +169,15 @@ def test_warm_and_plain_kernels_write_identical_notebooks(built, tmp_path):
     warm_outputs = tree_digest(project.executed_dir)
     tables_hash = read_manifest(project)["tables_hash"]
     spec = runner.run_spec(project, tables_hash, read_manifest(project)["data_hash"], executor="plain")
-    tasks = [Task("overview"), Task("outcome_gaps", "D10"), Task("scorecard", "D03"), Task("efficiency", "D05"), Task("peers", "D02")]
+    tasks = [Task("overview"), Task("outcome_gaps", "D10"), Task("scorecard", "D03"), Task("efficiency", "D05"), Task("peers", "D02"), Task("topic", topic="transportation")]
     jobs, _ = runner.triage(project, tasks, tables_hash, runner.KeyIndex(project.executed_dir), force=True)
     results = [runner.execute(project, job, spec) for job in jobs]
     assert [r.status for r in results] == ["ran"] * len(tasks)
     plain_outputs = tree_digest(project.executed_dir)
     for task in tasks:
         assert plain_outputs[task.output_name] == warm_outputs[task.output_name], task
-        assert "image/png" in (project.executed_dir / task.output_name).read_text() or "data:image/png" in (project.executed_dir / task.output_name).read_text()
+        executed = (project.executed_dir / task.output_name).read_text()
+        assert "data:image/png" in executed or "<svg role=\\\"img\\\"" in executed, task
 
 
 def build_copy(root, tmp_path, *args):
@@ -161,7 +194,7 @@ def test_a_rebuild_with_nothing_changed_runs_and_renders_nothing(built, tmp_path
     before = tree_digest(copy / "site")
     capsys.readouterr()
     assert main(["build", "--params", str(params), "--quiet"]) == 0
-    assert "(0 notebooks ran, 57 unchanged; site unchanged)" in capsys.readouterr().err
+    assert "(0 notebooks ran, 58 unchanged; site unchanged)" in capsys.readouterr().err
     assert tree_digest(copy / "site") == before
 
 
@@ -177,7 +210,7 @@ def test_changing_one_districts_goals_reruns_and_rerenders_only_that_district(bu
     changed = sorted(name for name in after if after[name] != before.get(name))
     district_pages = [name for name in changed if name.startswith("districts/") and name.endswith(".html")]
     assert district_pages == [f"districts/D05/{page}.html" for page in ("efficiency", "index", "outcome_gaps", "peers", "scorecard")]
-    assert outcome.reused_pages == 57 - 4 and outcome.rendered_pages < 25  # D05's four notebook pages and the small generated ones
+    assert outcome.reused_pages == 58 - 4 and outcome.rendered_pages < 25  # D05's four notebook pages and the small generated ones
     assert "520" in (copy / "site" / "r1" / "districts" / "D05" / "scorecard.html").read_text()
 
 
@@ -210,7 +243,7 @@ def test_a_failing_notebook_is_summarised_and_nothing_is_published(built, tmp_pa
     assert main(["build", "--params", str(params), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "FAILED district D02 · notebook broken · cell 3: ValueError: no data for D02" in err
-    assert "build stopped: 1 notebook(s) failed, 28 finished; nothing was published" in err
+    assert "build stopped: 1 notebook(s) failed, 29 finished; nothing was published" in err
     assert tree_digest(copy / "site") == before
     assert (copy / "build" / "r1" / "districts" / "D03" / "broken.ipynb").is_file()  # the other districts ran
 
@@ -220,12 +253,17 @@ def test_a_second_release_leaves_the_first_untouched(built, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("build"))
     first = tree_digest(copy / "site" / "r1")
-    params = make_project(copy, release="r2")
+    params = make_project(copy, release="r2", min_n=30)
     assert main(["build", "--params", str(params), "--quiet"]) == 0
     assert tree_digest(copy / "site" / "r1") == first
     versions = json.loads((copy / "site" / "versions.json").read_text())["releases"]
     assert [(r["name"], r["latest"]) for r in versions] == [("r1", False), ("r2", True)]
     assert "url=r2/index.html" in (copy / "site" / "index.html").read_text()
+    assert not (copy / "site" / "r1" / "what-changed.html").exists()
+    changed = (copy / "site" / "r2" / "what-changed.html").read_text(encoding="utf-8")
+    assert "<code>min_n</code>: 10 → 30" in changed
+    assert "no longer published" in changed, "gaps on groups of 10 to 29 students must be reported as withdrawn"
+    assert 'href="what-changed.html"' in (copy / "site" / "r2" / "index.html").read_text(encoding="utf-8")
 
 
 def test_invalid_data_stop_the_build_before_analysis_and_publish_nothing(built, tmp_path, capsys):

@@ -38,8 +38,17 @@ class ProtectedTable:
         shown[self.suppressed] = SUPPRESSED
         return shown
 
-    def to_csv(self) -> str:
-        return self.display_frame().to_csv(index=False, lineterminator="\n")
+    def to_csv(self, labels: dict[str, str] | None = None) -> str:
+        """The table as a download: whole numbers without a decimal point, others to 4 decimals, hidden cells as the symbol."""
+        published = self.frame.copy()
+        for column in published.columns:
+            values = published[column]
+            if pd.api.types.is_float_dtype(values):
+                whole = values.dropna().eq(values.dropna().round()).all()
+                published[column] = values.round().astype("Int64") if whole else values.round(4)
+        published = published.astype(object)
+        published[self.suppressed] = SUPPRESSED
+        return published.rename(columns=labels or {}).to_csv(index=False, lineterminator="\n")
 
 
 def protect(table: pd.DataFrame, *, counts: dict[str, list[str]] | None = None, min_n: int = 10) -> ProtectedTable:

@@ -352,7 +352,8 @@ def setting_rows(project: Project, settings: BaseModel, prefix: str = "") -> lis
 
 
 def parameters_section(project: Project, provenance: Provenance) -> str:
-    table = markdown_table(["Setting", "Value", "What it means"], setting_rows(project, project.settings), f"Every setting of release {project.release}, from {project.relative(project.params_file)}")
+    settings = project.settings.model_copy(update={"release": project.release})  # a --release given at build time wins
+    table = markdown_table(["Setting", "Value", "What it means"], setting_rows(project, settings), f"Every setting of release {project.release}, from {project.relative(project.params_file)}")
     return f"""## Parameters of this release
 
 The settings every figure of this release was computed with, as the params file states them.

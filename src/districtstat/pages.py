@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 import yaml
+
+
+def page_script(name: str) -> str:
+    """A script from the package's templates, inlined: the same text on every page, at any depth."""
+    return "<script>\n" + resources.files("districtstat").joinpath(f"templates/{name}").read_text(encoding="utf-8") + "</script>\n"
 
 
 def front_matter(meta: dict) -> str:

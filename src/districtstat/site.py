@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 import pandas as pd
@@ -23,10 +23,11 @@ import yaml
 
 from .aggregate import latest_rows
 from .config import Project
-from . import methods, versions
+from . import changes, downloads, methods, versions
 from .disclosure import protect
-from .pages import front_matter
-from .provenance import Provenance, hash_json
+from .pages import front_matter, page_script
+from .provenance import Provenance, hash_json, package_fingerprint
+from .report import Release
 from .files import write_atomic, write_json_atomic
 from .runner import Task, scope_hash
 
@@ -34,6 +35,7 @@ from .runner import Task, scope_hash
 SOURCE_TIME = 315532800  # 1980-01-01, the epoch reproducible builds use
 
 
+WHAT_CHANGED = "what-changed.qmd"
 PAGE_TITLES = {"scorecard": "scorecard", "outcome_gaps": "outcome gaps by student group", "efficiency": "spending and results", "peers": "peer districts"}
 
 
@@ -49,14 +51,23 @@ def size_band(enrollment: float) -> str:
     return "Large (10,000 or more)"
 
 
-def quarto_config(project: Project) -> str:
-    """The project's `_quarto.yml`, with the release's title and footer: the same for every build of a release."""
+def quarto_config(project: Project, previous: str | None) -> str:
+    """The project's `_quarto.yml`, with the release's title, footer and generated menus (topics, what changed)."""
     config = yaml.safe_load(project.quarto_config.read_text(encoding="utf-8"))
     website = config.setdefault("website", {})
+    generated = []
+    if project.settings.topics:
+        generated.append({"text": "Topics", "menu": [{"href": f"topics/{t.id}.ipynb", "text": t.title} for t in project.settings.topics]})
+    if previous is not None:
+        generated.append({"href": WHAT_CHANGED, "text": "What changed"})
+    left = website.setdefault("navbar", {}).setdefault("left", [])
+    after_districts = next((i + 1 for i, item in enumerate(left) if item.get("href") == "districts.qmd"), len(left))
+    left[after_districts:after_districts] = generated
     website["title"] = f"{project.settings.title} · {project.release}"
     website.setdefault("page-footer", {})["center"] = f"districtstat · release {project.release} · provenance at the foot of each page"
     html_format = config.setdefault("format", {}).setdefault("html", {})
-    html_format["include-after-body"] = [{"text": versions.switcher_include()}]
+    html_format["include-after-body"] = [{"text": page_script("release-switcher.js")}, {"text": page_script("district-finder.js")}]
+    config.setdefault("project", {})["resources"] = ["downloads/**", "datapackage.json"]
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
@@ -74,21 +85,30 @@ def notebook_provenance(notebook: nbformat.NotebookNode) -> Provenance:
     return Provenance(recorded.get("release", "?"), recorded.get("data_hash", "?"), recorded.get("code_commit", "?"), recorded.get("params_hash", "?"))
 
 
-def with_title(notebook_path: Path, title: str) -> str:
-    """An executed notebook with a front-matter raw cell giving its page title, and its provenance at the foot."""
+def with_title(notebook_path: Path, title: str, page: PurePosixPath) -> tuple[str, list[tuple[PurePosixPath, str, dict]]]:
+    """An executed notebook as a page: a front-matter cell with its title, a download link under each table,
+    and its provenance at the foot. Also returns each table's download path, CSV and caption."""
     notebook = nbformat.read(notebook_path, as_version=4)
+    used: set[str] = set()
+    found = []
+    for index, csv, about in downloads.page_tables(notebook):
+        path = downloads.download_path(page, str(about.get("caption", "table")), used)
+        found.append((index, path, csv, about))
+    for index, path, _, about in reversed(found):
+        link = f"[Download “{about.get('caption', 'this table')}” (CSV)]({downloads.link_from(page, path)}){{.table-download}}"
+        notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(link))
     notebook.cells.insert(0, nbformat.v4.new_raw_cell(front_matter({"title": title}).rstrip("\n")))
     notebook.cells.append(nbformat.v4.new_markdown_cell(provenance_html(notebook_provenance(notebook))))
     for i, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{i}"
-    return nbformat.writes(notebook) + "\n"
+    return nbformat.writes(notebook) + "\n", [(path, csv, about) for _, path, csv, about in found]
 
 
 def reported(value: object, template: str) -> str:
     return "not reported" if value is None or pd.isna(value) else template.format(value)
 
 
-def district_page(district: pd.Series, notebooks: list[str]) -> str:
+def district_page(district: pd.Series, notebooks: list[str], topics: list, has_changes: bool) -> str:
     front = {
         "title": str(district["district_name"]),
         "subtitle": str(district["district_id"]),
@@ -110,7 +130,15 @@ def district_page(district: pd.Series, notebooks: list[str]) -> str:
     )
     rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in figures.display_frame().iterrows())
     links = "\n".join(f"- [{page_title(name).capitalize()}]({name}.ipynb)" for name in notebooks)
-    return f"{front_matter(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n## Reports\n\n{links}\n"
+    marked = f"?district={district['district_id']}"
+    standing = [f"- [Among every district of the consortium: results and spending](../../index.ipynb{marked})"]
+    standing += [f"- [Topic of the quarter: {topic.title}](../../topics/{topic.id}.ipynb{marked})" for topic in topics]
+    if has_changes:
+        standing.append("- [What changed since the previous release](../../what-changed.qmd)")
+    return (
+        f"{front_matter(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n"
+        f"## Reports\n\n{links}\n\n## Where it stands\n\nThe consortium's charts, with this district and its peers marked:\n\n" + "\n".join(standing) + "\n"
+    )
 
 
 def listing_page(settings_title: str) -> str:
@@ -133,14 +161,18 @@ def listing_page(settings_title: str) -> str:
 
 class ProjectWriter:
     """Writes the generated project's files, leaving alone those whose content (or, for an executed
-    notebook, whose source file and title) has not changed, so an unchanged page is not even read."""
+    notebook, whose source file and title) has not changed, so an unchanged page is not even read.
+
+    The record keeps each notebook page's published tables too, so an unchanged page keeps its downloads."""
 
     SOURCES = "project-sources.json"
 
     def __init__(self, target: Path, record: Path):
         self.target, self.record = target, record
-        self.old = json.loads(record.read_text()) if record.is_file() else {}
+        old = read_record(record)
+        self.old, self.old_tables = old.get("files", {}), old.get("tables", {})
         self.new: dict[str, str] = {}
+        self.tables: dict[str, list[downloads.PublishedTable]] = {}
 
     def text(self, relative: str, content: str) -> None:
         path = self.target / relative
@@ -154,9 +186,23 @@ class ProjectWriter:
         stat = executed.stat()
         signature = hash_json([executed.name, stat.st_size, stat.st_mtime_ns, title])
         self.new[relative] = signature
-        if self.old.get(relative) != signature or not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(with_title(executed, title), encoding="utf-8")
+        kept = downloads.from_record(self.old_tables.get(relative, []))
+        if self.old.get(relative) == signature and path.is_file() and all((self.target / t.path).is_file() for t in kept):
+            self.tables[relative] = kept
+            for table in kept:
+                self.new[table.path] = self.old[table.path]
+            return
+        page = PurePosixPath(relative)
+        content, tables = with_title(executed, title, page)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        self.tables[relative] = []
+        for csv_path, csv, about in tables:
+            self.text(csv_path.as_posix(), csv)
+            self.tables[relative].append(downloads.published_table(csv_path, page, csv, about))
+
+    def published_tables(self) -> list[downloads.PublishedTable]:
+        return [table for page in sorted(self.tables) for table in self.tables[page]]
 
     def finish(self) -> None:
         """Remove what this build did not write (the rendered output aside) and fix every modification time."""
@@ -170,7 +216,16 @@ class ProjectWriter:
                 path.rmdir()
         for relative in self.new:
             os.utime(self.target / relative, (SOURCE_TIME, SOURCE_TIME))
-        write_json_atomic(self.record, self.new)
+        write_json_atomic(self.record, {"files": self.new, "tables": {page: downloads.record(tables) for page, tables in sorted(self.tables.items())}})
+
+
+def read_record(path: Path) -> dict:
+    """The writer's record of the last build, or nothing (then every page is written again)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) and "files" in record else {}
 
 
 def write_project(project: Project, tasks: list[Task], provenance: Provenance) -> Path:
@@ -178,7 +233,8 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
     target = project.project_dir
     target.mkdir(parents=True, exist_ok=True)
     writer = ProjectWriter(target, project.build_dir / ProjectWriter.SOURCES)
-    writer.text("_quarto.yml", quarto_config(project))
+    previous = comparable_release(project)
+    writer.text("_quarto.yml", quarto_config(project, previous))
     writer.text("styles.css", resources.files("districtstat").joinpath("templates/styles.css").read_text(encoding="utf-8"))
     indicators = pd.read_parquet(project.tables_dir / "district_indicators.parquet")
     latest = latest_rows(indicators).set_index("district_id")
@@ -188,16 +244,71 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
         row = latest.loc[district_id].copy()
         row["district_id"] = district_id
         scoped = dataclasses.replace(provenance, params_hash=scope_hash(project, district_id))
-        writer.text(f"districts/{district_id}/index.qmd", district_page(row, project.settings.district_notebooks) + "\n" + provenance_html(scoped) + "\n")
+        writer.text(f"districts/{district_id}/index.qmd", district_page(row, project.settings.district_notebooks, project.settings.topics, previous is not None) + "\n" + provenance_html(scoped) + "\n")
         for notebook in project.settings.district_notebooks:
             title = f"{row['district_name']}: {page_title(notebook)}"
             writer.notebook(f"districts/{district_id}/{notebook}.ipynb", executed / district_id / f"{notebook}.ipynb", title)
+    for topic in project.settings.topics:
+        writer.notebook(f"topics/{topic.id}.ipynb", executed / "topics" / f"{topic.id}.ipynb", f"Topic of the quarter: {topic.title}")
     footer = "\n" + provenance_html(provenance) + "\n"
+    names = latest["district_name"].astype(str).to_dict()
+    figures = write_changes(writer, project, provenance, previous, names, footer)
+    write_downloads(writer, project, [figures], names, footer)
     writer.text("districts.qmd", listing_page(project.settings.title) + footer)
     writer.text("methods.qmd", methods.methods_page(project, provenance) + footer)
     writer.text("data-quality.qmd", methods.data_quality_page(project) + footer)
     writer.finish()
     return target
+
+
+def comparable_release(project: Project) -> str | None:
+    """The release published before this one, when it published key figures to compare with."""
+    previous = versions.previous_release(project.site_dir, project.release)
+    return previous if previous is not None and (project.site_dir / previous / changes.KEY_FIGURES_FILE).is_file() else None
+
+
+KEY_FIGURES_ABOUT = {
+    "caption": "Key figures of every district, latest year",
+    "how_to_read": "One row per district and figure (indicators, equity gaps, efficiency residual, peer ranks): what the next release's What changed page compares with.",
+}
+
+
+def write_changes(writer: ProjectWriter, project: Project, provenance: Provenance, previous: str | None, names: dict[str, str], footer: str) -> downloads.PublishedTable:
+    """This release's key figures and parameters as downloads, and, after the first release, what changed since the last."""
+    after = key_figures(project)
+    record = changes.parameters_record(project, provenance)
+    figures = changes.write_key_figures(after)
+    writer.text(changes.KEY_FIGURES_FILE, figures)
+    writer.text(changes.PARAMETERS_FILE, changes.write_parameters(record))
+    if previous is not None:
+        page = changes.what_changed_since(project.site_dir / previous, project.release, after, record, names)
+        writer.text(WHAT_CHANGED, page + footer)
+    return downloads.published_table(PurePosixPath(changes.KEY_FIGURES_FILE), PurePosixPath(""), figures, KEY_FIGURES_ABOUT)
+
+
+def key_figures(project: Project) -> pd.DataFrame:
+    """The release's key figures, computed again only when the tables or the settings change (they take seconds on large consortia)."""
+    manifest = json.loads((project.tables_dir / "manifest.json").read_text())
+    key = hash_json({"tables": manifest.get("tables_hash"), "settings": scope_hash(project, None), "code": package_fingerprint()})
+    cache = project.build_dir / "key-figures.csv"
+    recorded = project.build_dir / "key-figures.key"
+    if cache.is_file() and recorded.is_file() and recorded.read_text() == key:
+        return changes.read_key_figures(cache)
+    figures = changes.key_figures(Release(project))
+    write_atomic(cache, changes.write_key_figures(figures))
+    write_atomic(recorded, key)
+    return figures
+
+
+def write_downloads(writer: ProjectWriter, project: Project, generated: list[downloads.PublishedTable], district_names: dict[str, str], footer: str) -> None:
+    """The Downloads page and `datapackage.json`, over every table the pages publish and the generated ones."""
+    tables = [*generated, *writer.published_tables()]
+    consortium = [(table.caption, table.path, table.how_to_read) for table in tables if not table.page.startswith("districts/")]
+    consortium.append(("Parameters of this release", changes.PARAMETERS_FILE, "The settings, code commit and package versions this release was built with (JSON)"))
+    consortium.append(("datapackage.json", "datapackage.json", "What each file holds and the type of each column, for loading them all at once"))
+    title = project.settings.title
+    writer.text("datapackage.json", downloads.datapackage(title, project.release, release_date(project), tables, []))
+    writer.text("downloads.qmd", downloads.downloads_page(title, project.release, tables, consortium, district_names) + footer)
 
 
 def project_signature(project: Project, renderer: str) -> str:
