@@ -129,6 +129,40 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_releases(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from .versions import published_releases
+
+    project = load_project(args.params or default_params())
+    releases = published_releases(project.site_dir)
+    console = Console(highlight=False, soft_wrap=True)
+    if not releases:
+        console.print(f"no release published in {project.relative(project.site_dir)}/ yet; run `districtstat build`")
+        return OK
+    table = Table("release", "date", "data", "code", "parameters", "", title=f"Releases in {project.relative(project.site_dir)}/", title_justify="left")
+    for release in releases:
+        table.add_row(release.name, release.date or "—", release.data_hash[:12], release.code_commit, release.params_hash[:12], "latest" if release.latest else "")
+    console.print(table)
+    return OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve_site, site_url
+
+    project = load_project(args.params or default_params())
+    shown = project.relative(project.site_dir)
+    server = serve_site(project.site_dir, args.port, shown)
+    _console().print(f"serving {shown}/ at {site_url(server)} — Ctrl-C to stop", markup=False)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        _console().print("stopped")
+    finally:
+        server.server_close()
+    return OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="districtstat", description="District performance management: validate, analyse, publish.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -166,6 +200,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=cmd_build)
 
+    releases = commands.add_parser("releases", help="list the published releases", description="List the releases published in site/, newest last.")
+    releases.add_argument("--params", help="the params file naming the site folder (default params/synthetic.yml)")
+    releases.set_defaults(func=cmd_releases)
+
     notebooks = commands.add_parser(
         "notebooks",
         help="re-execute the committed notebooks",
@@ -174,6 +212,15 @@ def parser() -> argparse.ArgumentParser:
     notebooks.add_argument("action", choices=["refresh"], help="refresh: re-execute and clean")
     notebooks.add_argument("--params", help="the params file whose tables they read (default params/synthetic.yml)")
     notebooks.set_defaults(func=cmd_notebooks)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the built site on this machine",
+        description="Serve the params' site folder (every release) at http://127.0.0.1:PORT/ until Ctrl-C, so search and the release switcher work as on a web server.",
+    )
+    serve.add_argument("--params", help="the params file whose site to serve (default params/synthetic.yml)")
+    serve.add_argument("--port", type=int, default=8000, help="the port to listen on (default 8000; 0 takes any free port)")
+    serve.set_defaults(func=cmd_serve)
     return top
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 from .files import write_atomic
@@ -34,8 +33,11 @@ class PublishedRelease:
 
 
 def read_versions(site: Path) -> list[dict]:
-    path = site / VERSIONS
-    return json.loads(path.read_text())["releases"] if path.is_file() else []
+    """The list as written; an unreadable list counts as empty, and the next publish writes it whole again."""
+    try:
+        return list(json.loads((site / VERSIONS).read_text(encoding="utf-8"))["releases"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
 
 
 def published_releases(site: Path) -> list[PublishedRelease]:
@@ -73,9 +75,3 @@ def front_door(latest: str) -> str:
         f'<meta http-equiv="refresh" content="0; url={target}"></head>'
         f'<body><p>The latest release is <a href="{target}">{html.escape(latest)}</a>.</p></body></html>\n'
     )
-
-
-def switcher_include() -> str:
-    """The script every page carries (via `include-after-body`) to build the release switcher from `versions.json`."""
-    script = resources.files("districtstat").joinpath("templates/release-switcher.js").read_text(encoding="utf-8")
-    return f"<script>\n{script}</script>\n"
