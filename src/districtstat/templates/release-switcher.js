@@ -21,7 +21,7 @@
   }
 
   function label(release) {
-    return release.name + (release.date ? " · " + release.date : "") + (release.latest ? " (latest)" : "");
+    return "Release " + release.name + (release.latest ? " (latest)" : "");
   }
 
   fetch(siteRoot + "versions.json")
@@ -41,6 +41,7 @@
         var option = document.createElement("option");
         option.value = release.name;
         option.textContent = label(release);
+        if (release.date) option.title = "published " + release.date;
         option.selected = release.name === current;
         select.appendChild(option);
       });
