@@ -137,6 +137,8 @@ def district_page(district: pd.Series, notebooks: list[str], topics: list, has_c
         standing.append("- [What changed since the previous release](../../what-changed.qmd)")
     return (
         f"{front_matter(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n"
+        "Shares are of the students enrolled; spending per pupil is current spending divided by enrollment. These figures describe "
+        "the district's students and budget; they do not rate the district.\n\n"
         f"## Reports\n\n{links}\n\n## Where it stands\n\nThe consortium's charts, with this district and its peers marked:\n\n" + "\n".join(standing) + "\n"
     )
 

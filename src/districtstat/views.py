@@ -71,12 +71,13 @@ def spending_outcome_caption(release: Release) -> tuple[str, str]:
         return (
             "Spending per pupil and results, latest school year",
             "Each circle is a district, sized by enrollment; higher is better, further right spends more. "
-            "The chart does not adjust for student needs: each district's efficiency page does.",
+            "The chart does not adjust for student needs: each district's efficiency page does. "
+            "Type a district's name above the chart to mark it and its peers.",
         )
     return (
         "Student need and results, latest school year",
         "Each circle is a district, sized by enrollment; higher is better, further right has more economically "
-        "disadvantaged students. Spending is not reported in this dataset.",
+        "disadvantaged students. Spending is not reported in this dataset. Type a district's name above the chart to mark it and its peers.",
     )
 
 
