@@ -42,6 +42,13 @@ class ServedSite:
     def url_of(self, relative: str) -> str:
         return self.url + relative
 
+    def peers_of(self, release: str, district: str) -> list[str]:
+        """A district's peers as the build's peers table has them: what the find box must mark."""
+        import pandas as pd
+
+        peers = pd.read_parquet(self.folder.parent / "build" / release / "tables" / "peers.parquet")
+        return peers.loc[peers["district"] == district, "peer"].tolist()
+
     def pages(self, release: str | None = None) -> list[str]:
         """Every HTML file of one release (or of the whole site), as URLs."""
         top = self.folder / release if release else self.folder

@@ -180,6 +180,39 @@ def test_the_release_switcher_lists_both_releases_and_moves_between_them(page, s
     switch_to(page, FIRST, site.url_of(f"{FIRST}/index.html"))
 
 
+def test_an_older_release_says_which_is_the_latest_and_leads_there(page, site):
+    page.goto(site.url_of(f"{FIRST}/districts/{DISTRICT}/peers.html"))
+    banner = page.locator("p.older-release")
+    banner.wait_for()
+    assert FIRST in banner.inner_text() and f"The latest is {LATEST}." in banner.inner_text()
+    banner.locator("a").click()
+    page.wait_for_url(site.url_of(f"{LATEST}/districts/{DISTRICT}/peers.html"))
+    page.goto(site.url_of(f"{LATEST}/index.html"))
+    switcher(page)
+    assert page.locator("p.older-release").count() == 0
+
+
+def marked_points(page) -> dict[str, list[str]]:
+    return page.evaluate("""() => ({
+        district: [...document.querySelectorAll('figure.findable-chart g.found-district')].map(g => g.id),
+        peers: [...document.querySelectorAll('figure.findable-chart g.found-peer')].map(g => g.id).sort(),
+    })""")
+
+
+def test_the_find_box_marks_a_district_and_its_peers_on_the_consortium_chart(page, site):
+    peers = sorted(site.peers_of(LATEST, DISTRICT))
+    name = district_name(page, site)
+    page.locator('a[href$="index.html?district=' + DISTRICT + '"]').click()  # "Among every district" on its home page
+    page.wait_for_url(site.url_of(f"{LATEST}/index.html?district={DISTRICT}"))
+    finder = page.locator("figure.findable-chart .district-finder input")
+    assert finder.input_value() == name
+    assert marked_points(page) == {"district": [f"overview-{DISTRICT}"], "peers": sorted(f"overview-{p}" for p in peers)}
+    finder.fill("")
+    assert marked_points(page) == {"district": [], "peers": []}
+    finder.fill(name)
+    assert marked_points(page)["district"] == [f"overview-{DISTRICT}"]
+
+
 def district_name(page, site) -> str:
     page.goto(site.url_of(f"{LATEST}/districts/{DISTRICT}/index.html"))
     return page.locator("h1.title").inner_text().strip()

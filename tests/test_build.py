@@ -264,6 +264,9 @@ def test_a_second_release_leaves_the_first_untouched(built, tmp_path):
     assert "<code>min_n</code>: 10 → 30" in changed
     assert "no longer published" in changed, "gaps on groups of 10 to 29 students must be reported as withdrawn"
     assert 'href="what-changed.html"' in (copy / "site" / "r2" / "index.html").read_text(encoding="utf-8")
+    published = tree_digest(copy / "site")
+    assert main(["build", "--params", str(params), "--quiet"]) == 0
+    assert tree_digest(copy / "site") == published, "rebuilding r2 (what changed, downloads, datapackage) changes nothing"
 
 
 def test_invalid_data_stop_the_build_before_analysis_and_publish_nothing(built, tmp_path, capsys):

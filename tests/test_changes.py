@@ -391,3 +391,18 @@ def test_page_from_the_previous_published_folder(release, published, tmp_path):
     assert table_rows(page)[0][0] == "Mean math scale score" and table_rows(page)[0][3] == "+4.0 points"
     assert "- `min_n`: 5 → 10" in page and "- Analysis code changed: commit old456 → new123" in page
     assert "Release r1 compared with release r0" in page
+
+
+def test_a_move_is_what_readers_saw_change_at_the_shown_precision():
+    before = figures({"D1": {"mean_score_math": 70.04, "mean_score_ela": 70.06}})
+    after = figures({"D1": {"mean_score_math": 70.06, "mean_score_ela": 70.11}})
+    moved = changes.figure_changes(before, after).set_index("figure")
+    assert list(moved.index) == ["mean_score_math"], "70.0 → 70.1 was shown as a move; 70.1 → 70.1 was not"
+    assert moved.loc["mean_score_math", "change"] == pytest.approx(0.1)
+
+
+def test_names_dates_folders_and_topics_are_not_method_changes():
+    before = {"title": "A", "release": "r1", "release_date": "2024-09-30", "data_dir": "d1", "topics": [{"id": "a"}], "min_n": 10}
+    after = {"title": "B", "release": "r2", "release_date": "2025-09-30", "data_dir": "d2", "topics": [{"id": "b"}], "min_n": 10}
+    assert changes.settings_changes(before, after) == []
+    assert changes.settings_changes(before, after | {"min_n": 15})[0].startswith("`min_n`: 10 → 15")

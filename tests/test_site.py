@@ -4,7 +4,7 @@ import pytest
 
 from districtstat.provenance import Provenance
 from districtstat.render import RenderError, choose_renderer
-from districtstat.versions import previous_release, write_versions
+from districtstat.versions import VersionsUnreadable, previous_release, write_versions
 
 
 def publish(site, name):
@@ -26,6 +26,14 @@ def test_a_release_whose_folder_is_gone_leaves_the_list(tmp_path):
     publish(tmp_path, "b")
     (tmp_path / "a").rmdir()
     assert [r["name"] for r in publish(tmp_path, "c")] == ["b", "c"]
+
+
+def test_an_unreadable_release_list_stops_publishing_instead_of_forgetting_releases(tmp_path):
+    publish(tmp_path, "2024.1")
+    (tmp_path / "versions.json").write_text('{"releases": [{"name": "2024.1"', encoding="utf-8")
+    with pytest.raises(VersionsUnreadable, match="versions.json in the site folder cannot be read"):
+        publish(tmp_path, "2025.1")
+    assert previous_release(tmp_path / "nowhere", "2025.1") is None
 
 
 def test_quarto_renderer_needs_quarto_on_path(monkeypatch):

@@ -67,4 +67,6 @@ def test_topics_run_once_each_and_do_not_change_what_district_pages_read(release
     without = project.settings.model_copy(update={"topics": []})
     other = type(project)(project.params_file, without, project.root)
     assert scope_hash(other, "D01") == scope_hash(project, "D01")
-    assert scope_hash(other, None) != scope_hash(project, None)
+    assert scope_hash(other, None) == scope_hash(project, None), "the overview does not read the topics"
+    renamed = project.settings.model_copy(update={"topics": [project.settings.topics[0].model_copy(update={"title": "Buses"})]})
+    assert scope_hash(type(project)(project.params_file, renamed, project.root), None, "transportation") != scope_hash(project, None, "transportation")

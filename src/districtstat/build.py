@@ -10,7 +10,7 @@ import pandas as pd
 from . import audit, dispatch, pipeline, render, runner, site
 from .aggregate import latest_rows
 from .config import Project, UsageError
-from .files import write_json_atomic
+from .files import read_json, write_json_atomic
 from .provenance import Provenance
 
 
@@ -110,11 +110,3 @@ def build(
     rendered.save_keys(keys_file)
     write_json_atomic(published_record, {"signature": signature})
     return BuildOutcome(project.release, published, results, rendered_pages=rendered.rendered, reused_pages=rendered.reused)
-
-
-def read_json(path) -> dict:
-    """A record of an earlier build, or nothing when it is absent or unreadable (then the work is redone)."""
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}

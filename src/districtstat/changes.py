@@ -19,7 +19,7 @@ from .pages import front_matter, markdown_table
 from .provenance import Provenance, package_versions
 from .report import Release
 from .scorecard import describe
-from .views import in_sentence, natural_key, ordinal, school_year, standing_among_peers
+from .views import in_sentence, natural_key, ordinal, school_year, signed_dollars, standing_among_peers
 
 KEY_FIGURES_FILE = "downloads/key_figures.csv"
 PARAMETERS_FILE = "downloads/parameters.json"
@@ -181,6 +181,9 @@ def figure_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
         if "school_year" in frame:
             changes[f"school_year_{suffix}"] = frame["school_year"].reindex(index).astype("Int64")
     changes = changes.reset_index()
+    shown_step = changes["unit"].map(step_of)
+    for side in ("before", "after"):  # compare what readers saw: each value at the precision it is shown with
+        changes[side] = (changes[side] / shown_step).round() * shown_step
     changes["change"] = changes["after"] - changes["before"]
     changes["status"] = np.select(
         [changes["before"].notna() & changes["after"].notna(), changes["after"].notna()], ["changed", "new"], "no longer published"
@@ -188,8 +191,7 @@ def figure_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     gain = improvement(changes)
     changes["direction"] = np.select([gain > 0, gain < 0], ["better", "worse"], "")
     changes["relative_size"] = changes["change"].abs() / changes["figure"].map(spread(old.reset_index(), new.reset_index()))
-    shown_step = changes["unit"].map(step_of)
-    moved = changes["change"].abs() >= shown_step / 2 - 1e-9
+    moved = changes["change"].abs() > shown_step / 2
     changes = changes[moved | (changes["status"] != "changed")]
     return order_moves(changes)
 
@@ -216,8 +218,8 @@ SETTING_WORDS = {
     "peers.missing": "how a missing characteristic is treated when choosing peers",
     "gaps.confidence": "the confidence level of gap intervals",
 }
-# Keys that differ between any two releases, or that the sentences for the settings already cover.
-NOT_A_SETTING = {"release", "params_hash", "data_hash"}
+# Keys that differ between releases without changing any figure: names, dates, folders, the topics of the quarter.
+NOT_A_SETTING = {"release", "release_date", "title", "data_dir", "site_dir", "topics", "topic_notebook", "overview_notebook", "params_hash", "data_hash"}
 
 
 def parameters_record(project: Project, provenance: Provenance) -> dict:
@@ -324,7 +326,7 @@ def shown_change(row: dict) -> str:
         return "–"
     change, unit = float(row["change"]), row["unit"]
     if unit == "$":
-        return ("−" if change < 0 else "+") + f"${abs(round(change)):,.0f}"
+        return signed_dollars(change)
     if unit == "rank":
         places = int(round(abs(change)))
         return f"{'up' if change < 0 else 'down'} {places} place{'' if places == 1 else 's'}"
@@ -432,6 +434,8 @@ def what_changed_since(previous_folder: Path, current_release: str, after: pd.Da
     """The page for the current release (its key figures and parameters record), read against the previous
     release's published folder (`site/<previous>/`)."""
     before = read_key_figures(previous_folder / KEY_FIGURES_FILE)
+    published = set(before["district_id"]) | set(after["district_id"])
+    names = {district: name for district, name in names.items() if district in published}
     parameters = previous_folder / PARAMETERS_FILE
     if parameters.is_file():
         notes = settings_changes(read_parameters(parameters), record)

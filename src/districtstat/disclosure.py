@@ -39,13 +39,17 @@ class ProtectedTable:
         return shown
 
     def to_csv(self, labels: dict[str, str] | None = None) -> str:
-        """The table as a download: whole numbers without a decimal point, others to 4 decimals, hidden cells as the symbol."""
+        """The table as a download: counts as whole numbers, other figures to 4 decimals, hidden cells as the symbol.
+
+        Which columns are counts comes from the table, not from this release's values, so a column keeps its type
+        from one release to the next."""
         published = self.frame.copy()
         for column in published.columns:
             values = published[column]
-            if pd.api.types.is_float_dtype(values):
-                whole = values.dropna().eq(values.dropna().round()).all()
-                published[column] = values.round().astype("Int64") if whole else values.round(4)
+            if column in self.count_cols and pd.api.types.is_numeric_dtype(values):
+                published[column] = values.round().astype("Int64")
+            elif pd.api.types.is_float_dtype(values):
+                published[column] = values.round(4)
         published = published.astype(object)
         published[self.suppressed] = SUPPRESSED
         return published.rename(columns=labels or {}).to_csv(index=False, lineterminator="\n")

@@ -114,7 +114,7 @@ def link_from(page: PurePosixPath, target: PurePosixPath) -> str:
     return "/".join([".."] * depth + [target.as_posix()]) if depth else target.as_posix()
 
 
-def datapackage(title: str, release: str, release_date: str | None, tables: list[PublishedTable], extra: list[dict]) -> str:
+def datapackage(title: str, release: str, release_date: str | None, tables: list[PublishedTable]) -> str:
     """The release's `datapackage.json`: every CSV with its fields, so the data can be loaded without the site."""
     used: set[str] = set()
     package = {
@@ -125,7 +125,7 @@ def datapackage(title: str, release: str, release_date: str | None, tables: list
         **({"created": release_date} if release_date else {}),
         "description": "Every table published on the districtstat report site of this release, after disclosure control. "
         f"A cell shown as {SUPPRESSED} was hidden to protect student privacy.",
-        "resources": [*extra, *(table.resource(used) for table in tables)],
+        "resources": [table.resource(used) for table in tables],
     }
     return json.dumps(package, indent=2, ensure_ascii=False) + "\n"
 

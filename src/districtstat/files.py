@@ -16,3 +16,12 @@ def write_atomic(path: Path, text: str) -> None:
 
 def write_json_atomic(path: Path, value: object, indent: int | None = 1) -> None:
     write_atomic(path, json.dumps(value, indent=indent, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def read_json(path: Path) -> dict:
+    """A record of an earlier build, or nothing when it is absent or unreadable (then the work is redone)."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}

@@ -57,6 +57,11 @@ def goodness(values, better: str):
     return values * float("nan")
 
 
+def rank_best_first(values: pd.Series, better: str) -> pd.Series:
+    """1 for the best value in the indicator's own direction, ties sharing the better rank."""
+    return goodness(values, better).rank(ascending=False, method="min").astype(int)
+
+
 def indicator_history(
     indicators: pd.DataFrame, operations_kpis: pd.DataFrame, finance_by_function: pd.DataFrame, efficiency: pd.DataFrame | None = None
 ) -> pd.DataFrame:

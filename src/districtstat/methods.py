@@ -21,6 +21,7 @@ from .efficiency import column_label, plain_term
 from .indicators import INDICATORS
 from .pages import front_matter, markdown_table
 from .provenance import Provenance, package_versions
+from .views import school_year
 
 NONE = "—"
 SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -434,7 +435,7 @@ def period(column: str | None, latest: int | None) -> str:
     """The latest period a file covers: school year 2024 reads '2023–24', fiscal year 2024 'FY 2024'."""
     if column is None or latest is None:
         return NONE
-    return f"FY {latest}" if column == "fiscal_year" else f"{latest - 1}–{str(latest)[-2:]}"
+    return f"FY {latest}" if column == "fiscal_year" else school_year(latest)
 
 
 def input_name(entity: str, entry: dict) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist
 
-from .indicators import INDICATORS, goodness
+from .indicators import INDICATORS, rank_best_first
 
 
 def peer_features(
@@ -72,7 +72,7 @@ def peer_standing(kpis: pd.DataFrame, district: str, peer_ids: list[str]) -> pd.
         values = group[code].dropna()
         if district not in values.index or indicator is None:
             continue
-        rank = int(goodness(values, indicator.better).rank(ascending=False, method="min")[district]) if indicator.better != "neither" else None
+        rank = int(rank_best_first(values, indicator.better)[district]) if indicator.better != "neither" else None
         rows.append(
             {
                 "indicator": indicator.label,

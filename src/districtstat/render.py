@@ -45,9 +45,10 @@ class Rendered:
 
 @lru_cache(maxsize=1)
 def renderer_fingerprint() -> str:
-    """The code that turns a generated project into pages: smalldocs, and districtstat's side of it."""
+    """The code that turns executed notebooks into pages and downloads: smalldocs, and districtstat's side of it."""
     here = Path(__file__).parent
-    return hash_json({"smalldocs": metadata.version("smalldocs"), "code": [hash_bytes((here / name).read_bytes()) for name in ("render.py", "site.py")]})
+    sources = ("render.py", "site.py", "downloads.py", "pages.py", "versions.py", "templates/styles.css", "templates/release-switcher.js", "templates/district-finder.js")
+    return hash_json({"smalldocs": metadata.version("smalldocs"), "code": [hash_bytes((here / name).read_bytes()) for name in sources]})
 
 
 def choose_renderer(requested: str) -> str:

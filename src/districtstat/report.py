@@ -75,8 +75,13 @@ class Release:
         return str(names[district_id])
 
     def peer_ids(self, district_id: str) -> list[str]:
-        peers = self.table("peers")
-        return peers.loc[peers["district"] == district_id].sort_values("rank")["peer"].tolist()
+        return list(self.peer_lists.get(district_id, []))
+
+    @cached_property
+    def peer_lists(self) -> dict[str, list[str]]:
+        """Every district's peers, nearest first, read once: views of every district ask for all of them."""
+        peers = self.table("peers").sort_values(["district", "rank"], kind="stable")
+        return {district: list(group["peer"]) for district, group in peers.groupby("district", sort=True)}
 
 
 _preloaded: dict[tuple, Release] = {}

@@ -104,21 +104,26 @@ def _settings_parts(project: Project) -> tuple[dict, dict]:
     return consortium, consortium.pop("districts")
 
 
-def settings_scope(project: Project, district_id: str | None) -> dict:
-    """The settings a notebook for this district (None: the consortium) can read: all but other districts' sections.
+# What no notebook reads besides its own topic: a new topic or release date reruns nothing else.
+UNREAD = ("topics", "topic_notebook", "release_date")
 
-    District pages do not read the topics of the quarter, so a new topic runs only the consortium's notebooks."""
+
+def settings_scope(project: Project, district_id: str | None, topic: str | None = None) -> dict:
+    """The settings a notebook can read: the consortium's (all but other districts' sections and the topics),
+    plus its district's section or its topic."""
     consortium, districts = _settings_parts(project)
-    if district_id is None:
-        return consortium
-    district_part = {"district": districts[district_id]} if district_id in districts else {}
-    return {key: value for key, value in consortium.items() if key != "topics"} | district_part
+    scope = {key: value for key, value in consortium.items() if key not in UNREAD}
+    if district_id in districts:
+        scope["district"] = districts[district_id]
+    if topic is not None:
+        scope["topic"] = next(t for t in consortium["topics"] if t["id"] == topic)
+    return scope
 
 
 @lru_cache(maxsize=65536)
-def scope_hash(project: Project, district_id: str | None) -> str:
-    """The parameters hash a district's pages show: that of the settings they read."""
-    return hash_json(settings_scope(project, district_id))
+def scope_hash(project: Project, district_id: str | None, topic: str | None = None) -> str:
+    """The parameters hash a notebook's page shows: that of the settings it reads."""
+    return hash_json(settings_scope(project, district_id, topic))
 
 
 @lru_cache(maxsize=64)
@@ -155,7 +160,7 @@ def task_key(project: Project, task: Task, tables_hash: str) -> str:
         {
             "notebook": _notebook_hash(source, _modified(source)),
             "parameters": parameters_for(project, task),
-            "settings": scope_hash(project, task.district_id),
+            "settings": scope_hash(project, task.district_id, task.topic),
             "tables": tables_hash,
             "code": package_fingerprint(),
         }
@@ -224,7 +229,7 @@ def triage(project: Project, tasks: list[Task], tables_hash: str, index: KeyInde
         if not force and index.key(task) == key:
             settled.append(TaskResult(task, "skipped"))
         else:
-            jobs.append(Job(task, key, {"params_hash": scope_hash(project, task.district_id)}))
+            jobs.append(Job(task, key, {"params_hash": scope_hash(project, task.district_id, task.topic)}))
     return jobs, settled
 
 

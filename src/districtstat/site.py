@@ -27,8 +27,10 @@ from . import changes, downloads, methods, versions
 from .disclosure import protect
 from .pages import front_matter, page_script
 from .provenance import Provenance, hash_json, package_fingerprint
+from .pipeline import read_manifest
+from .render import renderer_fingerprint
 from .report import Release
-from .files import write_atomic, write_json_atomic
+from .files import read_json, write_atomic, write_json_atomic
 from .runner import Task, scope_hash
 
 # Renderers read source modification times (listings sort on them); a fixed time keeps output byte-stable.
@@ -61,13 +63,14 @@ def quarto_config(project: Project, previous: str | None) -> str:
     if previous is not None:
         generated.append({"href": WHAT_CHANGED, "text": "What changed"})
     left = website.setdefault("navbar", {}).setdefault("left", [])
-    after_districts = next((i + 1 for i, item in enumerate(left) if item.get("href") == "districts.qmd"), len(left))
+    after_districts = next((i + 1 for i, item in enumerate(left) if isinstance(item, dict) and item.get("href") == "districts.qmd"), len(left))
     left[after_districts:after_districts] = generated
     website["title"] = f"{project.settings.title} · {project.release}"
     website.setdefault("page-footer", {})["center"] = f"districtstat · release {project.release} · provenance at the foot of each page"
     html_format = config.setdefault("format", {}).setdefault("html", {})
     html_format["include-after-body"] = [{"text": page_script("release-switcher.js")}, {"text": page_script("district-finder.js")}]
-    config.setdefault("project", {})["resources"] = ["downloads/**", "datapackage.json"]
+    resources = config.setdefault("project", {}).get("resources") or []
+    config["project"]["resources"] = [*([resources] if isinstance(resources, str) else resources), "downloads/**", "datapackage.json"]
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
@@ -218,16 +221,13 @@ class ProjectWriter:
                 path.rmdir()
         for relative in self.new:
             os.utime(self.target / relative, (SOURCE_TIME, SOURCE_TIME))
-        write_json_atomic(self.record, {"files": self.new, "tables": {page: downloads.record(tables) for page, tables in sorted(self.tables.items())}})
+        write_json_atomic(self.record, {"writer": renderer_fingerprint(), "files": self.new, "tables": {page: downloads.record(tables) for page, tables in sorted(self.tables.items())}})
 
 
 def read_record(path: Path) -> dict:
-    """The writer's record of the last build, or nothing (then every page is written again)."""
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) and "files" in record else {}
+    """The writer's record of the last build, when it was written by this code (else every page is written again)."""
+    record = read_json(path)
+    return record if record.get("writer") == renderer_fingerprint() else {}
 
 
 def write_project(project: Project, tasks: list[Task], provenance: Provenance) -> Path:
@@ -251,7 +251,8 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
             title = f"{row['district_name']}: {page_title(notebook)}"
             writer.notebook(f"districts/{district_id}/{notebook}.ipynb", executed / district_id / f"{notebook}.ipynb", title)
     for topic in project.settings.topics:
-        writer.notebook(f"topics/{topic.id}.ipynb", executed / "topics" / f"{topic.id}.ipynb", f"Topic of the quarter: {topic.title}")
+        task = Task(project.settings.topic_notebook, topic=topic.id)
+        writer.notebook(task.output_name, executed / task.output_name, f"Topic of the quarter: {topic.title}")
     footer = "\n" + provenance_html(provenance) + "\n"
     names = latest["district_name"].astype(str).to_dict()
     figures = write_changes(writer, project, provenance, previous, names, footer)
@@ -285,21 +286,18 @@ def write_changes(writer: ProjectWriter, project: Project, provenance: Provenanc
     if previous is not None:
         page = changes.what_changed_since(project.site_dir / previous, project.release, after, record, names)
         writer.text(WHAT_CHANGED, page + footer)
-    return downloads.published_table(PurePosixPath(changes.KEY_FIGURES_FILE), PurePosixPath(""), figures, KEY_FIGURES_ABOUT)
+    return downloads.published_table(PurePosixPath(changes.KEY_FIGURES_FILE), PurePosixPath("downloads.qmd"), figures, KEY_FIGURES_ABOUT)
 
 
 def key_figures(project: Project) -> pd.DataFrame:
-    """The release's key figures, computed again only when the tables or the settings change (they take seconds on large consortia)."""
-    manifest = json.loads((project.tables_dir / "manifest.json").read_text())
-    key = hash_json({"tables": manifest.get("tables_hash"), "settings": scope_hash(project, None), "code": package_fingerprint()})
+    """The release's key figures as published, computed again only when the tables or settings change (seconds on large consortia)."""
+    key = hash_json({"tables": read_manifest(project).get("tables_hash"), "settings": scope_hash(project, None), "code": package_fingerprint()})
     cache = project.build_dir / "key-figures.csv"
     recorded = project.build_dir / "key-figures.key"
-    if cache.is_file() and recorded.is_file() and recorded.read_text() == key:
-        return changes.read_key_figures(cache)
-    figures = changes.key_figures(Release(project))
-    write_atomic(cache, changes.write_key_figures(figures))
-    write_atomic(recorded, key)
-    return figures
+    if not (cache.is_file() and recorded.is_file() and recorded.read_text() == key):
+        write_atomic(cache, changes.write_key_figures(changes.key_figures(Release(project))))
+        write_atomic(recorded, key)
+    return changes.read_key_figures(cache)  # as published, rounded: a fresh build and a rebuild compare the same numbers
 
 
 def write_downloads(writer: ProjectWriter, project: Project, generated: list[downloads.PublishedTable], district_names: dict[str, str], footer: str) -> None:
@@ -309,14 +307,12 @@ def write_downloads(writer: ProjectWriter, project: Project, generated: list[dow
     consortium.append(("Parameters of this release", changes.PARAMETERS_FILE, "The settings, code commit and package versions this release was built with (JSON)"))
     consortium.append(("datapackage.json", "datapackage.json", "What each file holds and the type of each column, for loading them all at once"))
     title = project.settings.title
-    writer.text("datapackage.json", downloads.datapackage(title, project.release, release_date(project), tables, []))
+    writer.text("datapackage.json", downloads.datapackage(title, project.release, release_date(project), tables))
     writer.text("downloads.qmd", downloads.downloads_page(title, project.release, tables, consortium, district_names) + footer)
 
 
 def project_signature(project: Project, renderer: str) -> str:
     """One hash of everything the generated project holds (from the writer's record) and the renderer."""
-    from .render import renderer_fingerprint
-
     record = project.build_dir / ProjectWriter.SOURCES
     return hash_json({"sources": record.read_text() if record.is_file() else None, "renderer": renderer, "code": renderer_fingerprint()})
 

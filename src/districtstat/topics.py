@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .charts import CONTEXT, HIGHLIGHT, district_points, figure
+from .charts import CONTEXT, district_points, figure
 from .config import Topic
 from .disclosure import ProtectedTable, protect
-from .indicators import INDICATORS, Indicator, goodness
+from .indicators import INDICATORS, Indicator, rank_best_first
 from .report import Release
 
 TOPIC_LABELS = {"district_name": "District", "region": "Region", "enrollment": "Students", "value": "Value", "rank": "Rank", "peer_median": "Peer median", "vs_peers": "Difference from peers"}
@@ -36,26 +36,30 @@ def latest_values(release: Release, code: str) -> pd.DataFrame:
 
 
 def ranked(release: Release, code: str) -> pd.DataFrame:
-    """All districts on one indicator: value, rank (1 = best, or highest when neither direction is better), peer median."""
-    indicator = INDICATORS[code]
-    values = latest_values(release, code)
-    profile = release.latest_indicators[["district_id", "district_name", "region", "enrollment"]]
-    table = profile.merge(values, on="district_id", how="inner")
-    if table.empty:
-        return table
-    direction = indicator.better if indicator.better != "neither" else "higher"
-    table["rank"] = goodness(table["value"], direction).rank(ascending=False, method="min").astype(int)
-    by_district = table.set_index("district_id")["value"]
-    table["peer_median"] = [by_district.reindex(release.peer_ids(d)).median() for d in table["district_id"]]
-    table["vs_peers"] = table["value"] - table["peer_median"]
-    return table.sort_values(["rank", "district_id"], kind="stable").reset_index(drop=True)
+    """Every publishable district on one indicator: value, rank (1 = best, or highest when neither direction is
+    better) and the median of its peers. Districts under `min_n` students are left out before ranking, so neither
+    a gap in the ranks nor a peer median can tell anything about them."""
+
+    def compute() -> pd.DataFrame:
+        indicator = INDICATORS[code]
+        profile = release.latest_indicators[["district_id", "district_name", "region", "enrollment"]]
+        table = profile[profile["enrollment"] >= release.min_n].merge(latest_values(release, code), on="district_id", how="inner")
+        if table.empty:
+            return table
+        table["rank"] = rank_best_first(table["value"], indicator.better if indicator.better != "neither" else "higher")
+        by_district = table.set_index("district_id")["value"]
+        table["peer_median"] = [by_district.reindex(release.peer_ids(d)).median() for d in table["district_id"]]
+        table["vs_peers"] = table["value"] - table["peer_median"]
+        return table.sort_values(["rank", "district_id"], kind="stable").reset_index(drop=True)
+
+    return release.remember(("topic", code), compute).copy()
 
 
 def topic_table(release: Release, code: str) -> ProtectedTable:
     table = ranked(release, code)
     columns = ["district_name", "region", "enrollment", "value", "rank", "peer_median", "vs_peers"]
     table = table[columns] if not table.empty else pd.DataFrame(columns=columns)
-    return protect(table, counts={"enrollment": ["value", "rank", "vs_peers"]}, min_n=release.min_n)
+    return protect(table, counts={"enrollment": ["value", "rank", "peer_median", "vs_peers"]}, min_n=release.min_n)
 
 
 def value_format(indicator: Indicator) -> str:
@@ -71,7 +75,6 @@ def topic_chart(release: Release, code: str):
     """Every district in order of its value, the consortium median as a line; each point findable by name."""
     indicator = INDICATORS[code]
     table = ranked(release, code)
-    table = table[table["enrollment"] >= release.min_n]
     if table.empty:
         return None, f"{indicator.label} is not reported in this dataset."
     ordered = table.sort_values(["value", "district_id"], kind="stable").reset_index(drop=True)
@@ -80,7 +83,7 @@ def topic_chart(release: Release, code: str):
     median = float(ordered["value"].median())
     ax.axhline(median, color=CONTEXT, linewidth=1.2, linestyle="--", zorder=0)
     ax.annotate(f"consortium median {value_format(indicator).format(median)}", (1, median), xytext=(0, 4), textcoords="offset points", fontsize=8, color="#555555")
-    district_points(ax, ordered, "position", "value", f"topic-{code}", colour=HIGHLIGHT)
+    district_points(ax, ordered, "position", "value", f"topic-{code}")
     ax.set_xlabel(f"Districts, from lowest to highest ({len(ordered)})")
     ax.set_ylabel(f"{indicator.label} ({indicator.unit})")
     ax.set_xticks([])

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .config import UsageError
 from .files import write_atomic
 from .provenance import Provenance
 
@@ -32,12 +33,23 @@ class PublishedRelease:
         return cls(entry["name"], entry.get("date"), entry.get("data_hash", "?"), entry.get("code_commit", "?"), entry.get("params_hash", "?"), bool(entry.get("latest")))
 
 
+class VersionsUnreadable(UsageError):
+    """`site/versions.json` exists but cannot be read: publishing over it would drop every older release."""
+
+
 def read_versions(site: Path) -> list[dict]:
-    """The list as written; an unreadable list counts as empty, and the next publish writes it whole again."""
-    try:
-        return list(json.loads((site / VERSIONS).read_text(encoding="utf-8"))["releases"])
-    except (OSError, ValueError, KeyError, TypeError):
+    """The list as written (none before the first publish); an unreadable list is an error, never an empty one."""
+    path = site / VERSIONS
+    if not path.is_file():
         return []
+    try:
+        releases = json.loads(path.read_text(encoding="utf-8"))["releases"]
+        return [dict(entry, name=str(entry["name"])) for entry in releases]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise VersionsUnreadable(
+            f"{VERSIONS} in the site folder cannot be read ({error.__class__.__name__}: {error}); restore it from a backup or "
+            "delete it, and the next build lists the releases it publishes"
+        ) from None
 
 
 def published_releases(site: Path) -> list[PublishedRelease]:

@@ -14,7 +14,7 @@ import pandas as pd
 from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
 from .charts import ACCENT, CONTEXT, HIGHLIGHT, district_points, figure
 from .disclosure import ProtectedTable, protect
-from .efficiency import plain_term
+from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
 from .indicators import INDICATORS, goodness, kpi_table
 from .scorecard import scorecard
@@ -111,8 +111,7 @@ def findable_districts(release: Release) -> dict[str, dict]:
 
     def compute() -> dict[str, dict]:
         names = release.latest_indicators.set_index("district_id")["district_name"].astype(str)
-        peers = release.table("peers").sort_values(["district", "rank"]).groupby("district")["peer"].agg(list)
-        return {district: {"name": name, "peers": peers.get(district, [])} for district, name in names.items()}
+        return {district: {"name": name, "peers": release.peer_ids(district)} for district, name in names.items()}
 
     return release.remember(("findable",), compute)
 
@@ -178,11 +177,6 @@ def gap_lead(release: Release, district_id: str) -> str:
             sentence += f"; the gap {verb} by {points(moved)} since {school_year(trend['first_year'])}"
         lines.append(sentence + ".")
     return "\n".join(lines)
-
-
-def in_sentence(label: str) -> str:
-    """A label inside a sentence: first letter lowered unless it starts an acronym ('ELA', 'IT')."""
-    return label if len(label) > 1 and label[1].isupper() else label[:1].lower() + label[1:]
 
 
 def signed_dollars(value: float) -> str:
@@ -326,15 +320,7 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     return protect(table, counts={}, min_n=release.min_n)
 
 
-FEATURE_LABELS = {
-    "log_enrollment": "Enrollment (log scale)",
-    "enrollment": "Enrollment",
-    "pct_ecodis": "% economically disadvantaged",
-    "pct_el": "% English learners",
-    "pct_swd": "% with disabilities",
-    "per_pupil_spending": "Spending per pupil",
-    "median_household_income": "Median household income",
-}
+FEATURE_LABELS = {column: label[:1].upper() + label[1:] for column, label in PROFILE_LABELS.items()} | {"per_pupil_spending": "Spending per pupil"}
 
 
 WHY_LABELS = {"feature": "Characteristic", "district": "This district", "peer_average": "Peer average", "difference_sd": "Difference (SD units)", "flag": "Notable"}

@@ -7,7 +7,17 @@
     var prefix = figure.getAttribute("data-prefix");
     var ids = Object.keys(districts);
     var byName = {};
-    ids.forEach(function (id) { byName[districts[id].name.toLowerCase()] = id; byName[id.toLowerCase()] = id; });
+    var shown = {};  // what the list offers: the name, or "name (id)" when two districts share a name
+    ids.forEach(function (id) {
+      var name = districts[id].name;
+      var twin = ids.some(function (other) { return other !== id && districts[other].name === name; });
+      shown[id] = twin ? name + " (" + id + ")" : name;
+      byName[shown[id].toLowerCase()] = id;
+      byName[id.toLowerCase()] = id;
+      if (!twin) byName[name.toLowerCase()] = id;
+      var point = figure.querySelector('[id="' + prefix + "-" + id + '"]');
+      if (point) point.classList.add("district-point");
+    });
     var form = document.createElement("div");
     form.className = "district-finder";
     var listId = "district-finder-list-" + n;
@@ -18,7 +28,7 @@
     var legend = form.querySelector(".finder-legend");
     input.setAttribute("list", listId);
     list.id = listId;
-    ids.map(function (id) { return districts[id].name; }).sort().forEach(function (name) {
+    ids.map(function (id) { return shown[id]; }).sort().forEach(function (name) {
       var option = document.createElement("option");
       option.value = name;
       list.appendChild(option);
@@ -40,6 +50,6 @@
     input.addEventListener("change", mark);
     figure.insertBefore(form, figure.firstChild);
     var asked = new URLSearchParams(location.search).get("district");
-    if (asked && districts[asked]) { input.value = districts[asked].name; mark(); }
+    if (asked && districts[asked]) { input.value = shown[asked]; mark(); }
   });
 })();

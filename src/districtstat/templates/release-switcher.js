@@ -1,5 +1,5 @@
 // The release switcher: a select in the navbar listing site/versions.json. Choosing a release opens the
-// same page there when it exists, else that release's home. Pages find the site root from their own
+// same page there when it exists (with the same ?district= and #section), else that release's home. Pages find the site root from their own
 // site_libs link, so one script serves every page at any depth.
 (function () {
   var lib = document.querySelector('link[href*="site_libs/"], script[src*="site_libs/"]');
@@ -16,7 +16,7 @@
     var home = siteRoot + encodeURIComponent(release) + "/index.html";
     var target = siteRoot + encodeURIComponent(release) + "/" + pagePath;
     fetch(target, { method: "HEAD" })
-      .then(function (response) { location.href = response.ok ? target : home; })
+      .then(function (response) { location.href = response.ok ? target + location.search + location.hash : home; })
       .catch(function () { location.href = home; });
   }
 
