@@ -221,7 +221,8 @@ class ProjectWriter:
                 path.rmdir()
         for relative in self.new:
             os.utime(self.target / relative, (SOURCE_TIME, SOURCE_TIME))
-        write_json_atomic(self.record, {"writer": renderer_fingerprint(), "files": self.new, "tables": {page: downloads.record(tables) for page, tables in sorted(self.tables.items())}})
+        tables = {page: downloads.record(kept) for page, kept in sorted(self.tables.items())}
+        write_json_atomic(self.record, {"writer": renderer_fingerprint(), "files": self.new, "tables": tables}, indent=None)
 
 
 def read_record(path: Path) -> dict:

@@ -67,8 +67,10 @@ def value_format(indicator: Indicator) -> str:
 
 
 def table_formats(code: str) -> dict[str, str]:
-    shown = value_format(INDICATORS[code])
-    return {"enrollment": "{:,.0f}", "value": shown, "peer_median": shown, "vs_peers": "{:+,.1f}", "rank": "{:d}"}
+    indicator = INDICATORS[code]
+    shown = value_format(indicator)
+    difference = "{:+,.0f}" if indicator.unit == "$" else "{:+,.1f}"
+    return {"enrollment": "{:,.0f}", "value": shown, "peer_median": shown, "vs_peers": difference, "rank": "{:d}"}
 
 
 def topic_chart(release: Release, code: str):
