@@ -52,12 +52,6 @@ def unit_of(code: str) -> str:
     return INDICATORS[code].unit if code in INDICATORS else "points"
 
 
-def published_districts(release: Release) -> set[str]:
-    """Districts whose figures the overview publishes: one with fewer than `min_n` students is hidden there, so here too."""
-    latest = release.latest_indicators
-    return set(latest.loc[~latest["enrollment"].astype(float).lt(release.min_n), "district_id"])
-
-
 def latest_figures(release: Release) -> pd.DataFrame:
     """Every indicator and publishable gap in the latest year; `release.history` already leaves out gaps on small groups."""
     history = release.history
@@ -103,8 +97,7 @@ def peer_ranks(release: Release, districts: list[str]) -> pd.DataFrame:
 def key_figures(release: Release) -> pd.DataFrame:
     """One row per district and key figure for the release's latest year: what the next release compares against."""
     figures = latest_figures(release)
-    shown = published_districts(release)
-    figures = figures[figures["district_id"].isin(shown)]
+    figures = figures[figures["district_id"].isin(release.publishable_districts)]
     ranks = peer_ranks(release, sorted(set(figures["district_id"])))
     figures = pd.concat([figures, ranks], ignore_index=True)
     names = release.table("districts").assign(district_id=lambda f: f["district_id"].astype(str)).set_index("district_id")["district_name"]

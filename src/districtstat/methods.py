@@ -362,8 +362,9 @@ The settings every figure of this release was computed with, as the params file 
 {table}
 {provenance.line()}
 
-The parameters hash covers the whole params file except each district's own section; a district's pages
-show the hash of the settings they read (these plus that district's section).
+The parameters hash on this page covers every setting above. A district's or topic's page shows the hash of
+the settings its notebook reads: these without the topics and the release date, plus that district's own
+section or that topic.
 
 Built with: {", ".join(f"{name} {version}" for name, version in package_versions().items())}.
 """

@@ -5,7 +5,6 @@ The stage is skipped when its key (data, contracts, params and package version) 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from .contracts import ValidationReport, load_contracts, validate_dataset
 from .examples import EXAMPLES, write_example
 from .files import write_atomic
 from .models import fit_models
-from .provenance import hash_files, hash_json, package_fingerprint
+from .provenance import file_sha256, hash_files, hash_json, package_fingerprint
 
 DATA_SUFFIXES = (".csv", ".parquet")
 
@@ -76,11 +75,7 @@ PROBLEM_LINES = 5
 
 def content_hash(path: Path) -> str:
     """The first 12 hex digits of the file's SHA-256: which exact file was checked, whatever its name or date."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:12]
+    return file_sha256(path)[:12]
 
 
 def latest_period(table: pd.DataFrame | None) -> tuple[str | None, int | None]:

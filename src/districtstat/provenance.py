@@ -23,14 +23,21 @@ def hash_bytes(*chunks: bytes) -> str:
     return digest.hexdigest()
 
 
+def file_sha256(path: Path, digest=None) -> str:
+    """A file's SHA-256, read in blocks so a large data file never sits whole in memory; feeds `digest` when given."""
+    digest = digest if digest is not None else hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def hash_files(paths: list[Path], root: Path) -> str:
     """One hash over file names (relative to root) and contents, in sorted order."""
     digest = hashlib.sha256()
     for path in sorted(paths):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        file_sha256(path, digest)
         digest.update(b"\0")
     return digest.hexdigest()
 

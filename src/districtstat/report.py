@@ -68,6 +68,12 @@ class Release:
         """One row per district for the year the release reports on."""
         return latest_rows(self.table("district_indicators"))
 
+    @cached_property
+    def publishable_districts(self) -> set[str]:
+        """Districts with at least `min_n` students in the latest year: the only ones whose own figures a page may show."""
+        latest = self.latest_indicators
+        return set(latest.loc[latest["enrollment"].astype(float) >= self.min_n, "district_id"])
+
     def district_name(self, district_id: str) -> str:
         names = self.table("districts").set_index("district_id")["district_name"]
         if district_id not in names.index:

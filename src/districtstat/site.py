@@ -21,16 +21,16 @@ import nbformat
 import pandas as pd
 import yaml
 
+from . import changes, downloads, methods, versions
 from .aggregate import latest_rows
 from .config import Project
-from . import changes, downloads, methods, versions
 from .disclosure import protect
+from .files import read_json, write_atomic, write_json_atomic
 from .pages import front_matter, page_script
-from .provenance import Provenance, hash_json, package_fingerprint
 from .pipeline import read_manifest
+from .provenance import Provenance, hash_json, package_fingerprint
 from .render import renderer_fingerprint
 from .report import Release
-from .files import read_json, write_atomic, write_json_atomic
 from .runner import Task, scope_hash
 
 # Renderers read source modification times (listings sort on them); a fixed time keeps output byte-stable.

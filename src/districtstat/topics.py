@@ -43,7 +43,7 @@ def ranked(release: Release, code: str) -> pd.DataFrame:
     def compute() -> pd.DataFrame:
         indicator = INDICATORS[code]
         profile = release.latest_indicators[["district_id", "district_name", "region", "enrollment"]]
-        table = profile[profile["enrollment"] >= release.min_n].merge(latest_values(release, code), on="district_id", how="inner")
+        table = profile[profile["district_id"].isin(release.publishable_districts)].merge(latest_values(release, code), on="district_id", how="inner")
         if table.empty:
             return table
         table["rank"] = rank_best_first(table["value"], indicator.better if indicator.better != "neither" else "higher")

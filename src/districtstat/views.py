@@ -87,7 +87,7 @@ def spending_outcome_chart(release: Release):
     outcome = model.outcome if model else "mean_score_math"
     latest = release.latest_indicators
     across = "per_pupil_spending" if spending_reported(release) else "pct_ecodis"
-    latest = latest.dropna(subset=[outcome, across])
+    latest = latest[latest["district_id"].isin(release.publishable_districts)].dropna(subset=[outcome, across])
     fig, ax = figure()
     district_points(ax, latest, across, outcome, "overview", sizes=np.clip(latest["enrollment"].astype(float) / 80, 20, 400))
     if len(latest) <= 40:
