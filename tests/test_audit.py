@@ -36,28 +36,28 @@ def site(tmp_path):
 
 
 def test_student_identifiers_are_the_ids_and_birth_dates_and_nothing_else(data_dir):
-    assert student_identifiers(data_dir) == {"ST0001", "ST0002", "S001", "2013-04-12", "2013-09-30", "2012-01-05"}
+    assert student_identifiers(data_dir)[0] == {"ST0001", "ST0002", "S001", "2013-04-12", "2013-09-30", "2012-01-05"}
 
 
 def test_student_identifiers_of_a_folder_without_students_is_empty(tmp_path):
     write(tmp_path / "enrollments.csv", "school_year,student_id\n2024,ST0001\n")
-    assert student_identifiers(tmp_path) == set()
+    assert student_identifiers(tmp_path)[0] == set()
 
 
 def test_student_identifiers_read_from_parquet(tmp_path):
     frame = pd.DataFrame({"student_id": ["A1", "B2"], "sex": ["F", "M"], "birth_date": pd.to_datetime(["2013-04-12", "2012-01-05"])})
     frame.to_parquet(tmp_path / "students.parquet")
-    assert student_identifiers(tmp_path) == {"A1", "B2", "2013-04-12", "2012-01-05"}
+    assert student_identifiers(tmp_path)[0] == {"A1", "B2", "2013-04-12", "2012-01-05"}
 
 
 def test_clean_site_has_no_problems(site, data_dir):
-    assert scan_site(site, student_identifiers(data_dir)) == []
+    assert scan_site(site, *student_identifiers(data_dir)) == []
     audit_release(site, data_dir)  # does not raise
 
 
 def test_identifier_planted_in_html_is_found(site, data_dir):
     write(site / "districts" / "D001.html", "<table><tr><td>ST0002</td><td>512</td></tr></table>")
-    problems = scan_site(site, student_identifiers(data_dir))
+    problems = scan_site(site, *student_identifiers(data_dir))
     assert len(problems) == 1
     assert problems[0].startswith("districts/D001.html:")
     assert "ST0002" in problems[0]
@@ -65,34 +65,34 @@ def test_identifier_planted_in_html_is_found(site, data_dir):
 
 def test_birth_date_planted_in_csv_is_found(site, data_dir):
     write(site / "tables" / "outcomes.csv", "district_id,note\nD001,born 2013-09-30\n")
-    problems = scan_site(site, student_identifiers(data_dir))
+    problems = scan_site(site, *student_identifiers(data_dir))
     assert problems == ["tables/outcomes.csv: 1 student identifier(s), e.g. 2013-09-30"]
 
 
 def test_every_identifier_next_to_punctuation_is_counted(site, data_dir):
     write(site / "data.json", '{"rows": ["ST0001", "ST0002"], "url": "?id=S001&x=1"}')
-    problems = scan_site(site, student_identifiers(data_dir))
+    problems = scan_site(site, *student_identifiers(data_dir))
     assert problems == ["data.json: 3 student identifier(s), e.g. S001"]
 
 
 @pytest.mark.parametrize("field", ["student_id", "birth_date"])
 def test_row_level_field_name_is_found(site, data_dir, field):
     write(site / "downloads" / "extract.csv", f"{field},score\nX,500\n")
-    problems = scan_site(site, student_identifiers(data_dir))
+    problems = scan_site(site, *student_identifiers(data_dir))
     assert problems == [f"downloads/extract.csv: row-level field name '{field}'"]
 
 
 def test_identifier_inside_a_longer_token_is_not_flagged(site, data_dir):
     # S001 is a student id; S0012, XS001 and S001A are other tokens (school codes and the like) that merely contain it
     write(site / "schools.html", "<p>Schools S0012, XS001 and S001A; ST00012 too.</p>")
-    assert scan_site(site, student_identifiers(data_dir)) == []
+    assert scan_site(site, *student_identifiers(data_dir)) == []
     write(site / "schools.html", "<p>Schools S0012 and S001.</p>")
-    assert scan_site(site, student_identifiers(data_dir)) == ["schools.html: 1 student identifier(s), e.g. S001"]
+    assert scan_site(site, *student_identifiers(data_dir)) == ["schools.html: 1 student identifier(s), e.g. S001"]
 
 
 def test_files_that_are_not_text_are_not_read(site, data_dir):
     (site / "logo.png").write_bytes(b"\x89PNG ST0001 student_id")
-    assert scan_site(site, student_identifiers(data_dir)) == []
+    assert scan_site(site, *student_identifiers(data_dir)) == []
 
 
 def test_audit_release_raises_naming_the_file(site, data_dir):
@@ -110,3 +110,13 @@ def test_audit_release_lists_every_offending_file(site, data_dir):
     assert "a.html: 1 student identifier(s), e.g. ST0001" in message
     assert "b.md: row-level field name 'student_id'" in message
     assert "index.html" not in message
+
+
+def test_a_students_full_name_is_found_but_a_surname_alone_is_a_word(tmp_path, site):
+    data = write(tmp_path / "named" / "students.csv", "student_id,first_name,last_name\nST0009,Maria,White\n").parent
+    tokens, names = student_identifiers(data)
+    assert tokens == {"ST0009"} and names == {"maria white"}
+    write(site / "groups.html", "<p>White students scored 12 points above</p>")
+    assert scan_site(site, tokens, names) == []
+    write(site / "leak.html", "<p>Maria   White, grade 5</p>")
+    assert scan_site(site, tokens, names) == ["leak.html: 1 student name(s), e.g. maria white"]

@@ -288,16 +288,103 @@ def test_invalid_data_stop_the_build_before_analysis_and_publish_nothing(built, 
     assert tree_digest(copy / "site") == site_before
 
 
-def test_a_hidden_group_hides_its_comparison_count_too(built):
+def test_a_hidden_group_hides_its_complement_and_every_gap_resting_on_it(built):
     root, _ = built
     hidden = 0
     for page in sorted((root / "site" / "r1" / "districts").glob("*/outcome_gaps.html")):
         for table in page_tables(page):
             if "Students compared" not in table["headers"]:
                 continue
-            group, compared = table["headers"].index("Students in group"), table["headers"].index("Students compared")
+            head = table["headers"]
+            group, compared, gap, against = head.index("Students in group"), head.index("Students compared"), head.index("Gap (points)"), head.index("Compared with")
             for row in table["rows"]:
-                if len(row) > compared and "*" in (row[group], row[compared]):
+                if len(row) <= compared or "*" not in (row[group], row[compared]):
+                    continue
+                assert row[gap] == "*", (page, row)
+                if row[against] == "All other students":
                     assert row[group] == row[compared] == "*", (page, row)
-                    hidden += 1
+                hidden += 1
     assert hidden > 0
+
+COUNT_HEADERS = ("Students", "Students in group", "Students compared", "Students tested")
+
+
+def published_count(text: str) -> float | None:
+    return None if text == "*" else float(text.replace(",", ""))
+
+
+def test_every_published_table_and_download_shows_no_small_count_and_hides_nothing_recoverable(built):
+    """Read the built site as an attacker would: every HTML table and every CSV download, then the linear program
+    over each district's group counts (labels mapped back to groups by this test, not by the build's keys)."""
+    import csv
+
+    import pandas as pd
+
+    from districtstat.aggregate import subgroup_label
+    from districtstat.disclosure import attacker_bounds, subgroup_relations
+
+    root, params = built
+    release = root / "site" / "r1"
+    checked = 0
+    for path in sorted(release.rglob("*.csv")):
+        rows = list(csv.DictReader(path.open(encoding="utf-8")))
+        for row in rows:
+            for column in (c for c in row if (c in COUNT_HEADERS or c == "students") and row[c] != ""):
+                value = published_count(row[column])
+                assert value is None or value == 0 or value >= 10, (path.name, row)
+                checked += 1
+    assert checked > 500
+
+    project = load_project(params)
+    outcomes = pd.read_parquet(project.tables_dir / "subgroup_outcomes.parquet")
+    latest = outcomes[(outcomes["school_year"] == outcomes["school_year"].max()) & (outcomes["grade"] == "ALL")]
+    attacked = tight = 0
+    for district, rows in latest.groupby("district_id"):
+        page = release / "districts" / district / "outcome_gaps.html"
+        tables = {t["caption"].split(",")[0]: t for t in page_tables(page)}
+        for subject, system in rows.groupby("subject"):
+            truth = dict(zip(system["subgroup"], system["n"].astype(float)))
+            code = {subgroup_label(c): c for c in truth}
+            subject_words = "Math" if subject == "MATH" else "English language arts"
+            seen: dict[str, float | None] = {}
+            results = tables["Results by student group"]
+            for row in results["rows"][1:]:
+                if row and row[0] in (subject, subject_words):
+                    seen[code[row[1]]] = published_count(row[2])
+            gaps = tables["Gaps by student group"]
+            head = gaps["headers"]
+            for row in gaps["rows"][1:]:
+                if not row or row[0] not in (subject, subject_words):
+                    continue
+                focal = code[row[head.index("Group")]]
+                against = row[head.index("Compared with")]
+                comparison = f"NOT_{focal}" if against == "All other students" else code[against]
+                seen[focal] = published_count(row[head.index("Students in group")])
+                seen[comparison] = published_count(row[head.index("Students compared")])
+            shown = {group: value for group, value in seen.items() if value is not None}
+            hidden = {group for group, value in seen.items() if value is None}
+            for group, value in shown.items():
+                assert value == truth[group], (district, subject, group)
+            if hidden:
+                attacked += 1
+                for group, (low, high) in attacker_bounds(shown, hidden, subgroup_relations(truth)).items():
+                    assert high - low >= project.settings.margin, (district, subject, group, truth[group], low, high)
+                    tight += high < float("inf")
+    assert attacked >= 5, "the small consortium has tiny groups on purpose: some district must hide some"
+    assert tight > 0, "some hidden counts are bounded by published totals, so the attack is a real one"
+
+
+def test_a_page_that_leaves_a_hidden_count_recoverable_stops_the_build_naming_table_and_cell(built, tmp_path, capsys):
+    """A researcher's page with primary suppression only: the audit at publish finds the subtraction, and publishes nothing."""
+    root, _ = built
+    copy, params = build_copy(root, tmp_path)
+    shutil.copy(FIXTURES / "primary_suppression_only.ipynb", copy / "notebooks" / "primary_suppression_only.ipynb")
+    params.write_text(params.read_text() + "district_notebooks: [scorecard, primary_suppression_only]\n")
+    before = tree_digest(copy / "site")
+    capsys.readouterr()
+    assert main(["build", "--params", str(params), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "build stopped by the disclosure audit" in err and "nothing was published" in err
+    found = re.search(r"a hidden count can be worked out: downloads/districts/(D\d+)/primary_suppression_only/every-group-count\.csv, row (\d+), column “n” \(\*, tested/\1/\d+/\w+/ALL/(\w+)\): \3 can be worked out to lie between (\d+) and \4", err)
+    assert found, err[:3000]
+    assert tree_digest(copy / "site") == before

@@ -11,7 +11,7 @@ def test_small_cells_and_the_figures_resting_on_them_are_hidden():
     shown = protected.display_frame()
     assert shown.loc[0, "n"] == SUPPRESSED and shown.loc[0, "mean"] == SUPPRESSED
     assert shown.loc[1, "n"] == 10 and shown.loc[1, "mean"] == 480.0
-    assert shown.loc[2, "n"] == SUPPRESSED
+    assert shown.loc[2, "n"] == 0, "a group with no students protects no one: shown as 0, not hidden"
     assert below_threshold_cells(protected) == 0
     assert "fewer than 10 students" in protected.footnote
 
@@ -31,3 +31,184 @@ def test_suppressed_cells_are_never_zero_or_blank_in_csv():
     first_row = protected.to_csv().splitlines()[1]
     assert first_row == f"{SUPPRESSED},{SUPPRESSED}"
     assert isinstance(protected, ProtectedTable)
+
+
+# ------------------------------------------------------------------ complementary suppression: golden patterns
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from districtstat.disclosure import (  # noqa: E402
+    BOTTOM_CODE,
+    TOP_CODE,
+    Relation,
+    attacker_bounds,
+    complement_pairs,
+    count_key,
+    exposed_cells,
+    subgroup_relations,
+    suppress,
+    suppress_subgroups,
+)
+
+
+def group_suppression(counts: dict, min_n: int = 10, margin: int = 5) -> set[str]:
+    return suppress(counts, subgroup_relations(counts), min_n=min_n, margin=margin, pairs=complement_pairs(counts))
+
+
+def test_a_single_small_cell_with_a_shown_total_takes_the_smallest_other_cell_with_it():
+    row = {"total": 60, "A": 4, "B": 25, "C": 31}
+    relations = [Relation("total", ("A", "B", "C"))]
+    assert exposed_cells({"total": 60, "B": 25, "C": 31}, {"A"}, relations, 5)[0].describe() == "A can be worked out to lie between 4 and 4"
+    hidden = suppress(row, relations, min_n=10, margin=5)
+    assert hidden == {"A", "B"}
+    assert attacker_bounds({"total": 60, "C": 31}, hidden, relations) == {"A": (0.0, 29.0), "B": (0.0, 29.0)}
+
+
+def test_zeros_are_shown_and_never_serve_as_the_complement():
+    assert suppress({"total": 40, "A": 0, "B": 0, "C": 40}, [Relation("total", ("A", "B", "C"))], min_n=10, margin=5) == set()
+    row = {"total": 44, "A": 4, "Z": 0, "C": 40}
+    hidden = suppress(row, [Relation("total", ("A", "Z", "C"))], min_n=10, margin=5)
+    assert hidden == {"A", "C"}  # hiding the zero would leave A = 44 − 40 − 0 for all to see
+
+
+def test_a_group_and_its_complement_are_hidden_together_and_all_students_stays_shown():
+    counts = {"ALL": 100, "EL": 6, "NOT_EL": 94, "SWD": 12, "NOT_SWD": 88}
+    assert group_suppression(counts) == {"EL", "NOT_EL"}
+
+
+def test_all_students_minus_the_large_groups_never_reveals_a_small_remainder():
+    counts = {"ALL": 103, "RACE_HI": 50, "RACE_WH": 50, "RACE_AS": 3, "NOT_RACE_HI": 53, "NOT_RACE_WH": 53, "NOT_RACE_AS": 100}
+    hidden = group_suppression(counts)
+    assert {"RACE_AS", "NOT_RACE_AS"} <= hidden and "ALL" not in hidden
+    assert hidden & {"RACE_HI", "RACE_WH"}, "a second race group must be hidden, or AS = ALL − HI − WH"
+    shown = {cell: value for cell, value in counts.items() if cell not in hidden}
+    assert exposed_cells(shown, hidden, subgroup_relations(counts), 5) == []
+
+
+def test_students_without_a_race_record_are_an_unknown_remainder_not_a_zero():
+    counts = {"ALL": 60, "RACE_HI": 30, "RACE_WH": 26, "NOT_RACE_HI": 26, "NOT_RACE_WH": 30}  # 4 have no race recorded
+    relations = subgroup_relations(counts)
+    assert Relation("ALL", ("RACE_HI", "RACE_WH", "(no race recorded)")) in relations
+    assert Relation("ALL", ("RACE_HI", "NOT_RACE_HI", "(no race recorded)")) in relations
+
+
+def outcomes_frame(counts: dict, district="D01", year=2024, subject="MATH") -> pd.DataFrame:
+    return pd.DataFrame(
+        {"school_year": year, "district_id": district, "subject": subject, "grade": "ALL", "subgroup": list(counts), "n": pd.array(list(counts.values()), dtype="Int64")}
+    )
+
+
+def test_a_table_linked_to_its_district_total_is_audited_with_that_total(tmp_path):
+    """The gaps table shows no total, but the results table shows all students: together they would give EL away."""
+    from districtstat.audit import DisclosureAuditError, audit_release
+    from districtstat.downloads import published_table
+    from pathlib import PurePosixPath
+
+    counts = {"ALL": 40, "EL": 3, "NOT_EL": 37}
+    outcomes = outcomes_frame(counts)
+    key = lambda group: count_key("tested", "D01", 2024, "MATH", "ALL", group)  # noqa: E731
+    results = protect(pd.DataFrame({"group": ["All students"], "n": [40]}), counts={"n": []}, keys={"n": [key("ALL")]})
+
+    def publish(gaps: pd.DataFrame, hidden: list[bool]):
+        table = protect(gaps, counts={"n_focal": [], "n_comparison": []}, hidden={"n_focal": hidden, "n_comparison": hidden}, keys={"n_focal": [key("EL")], "n_comparison": [key("NOT_EL")]})
+        site = tmp_path / f"site-{hidden[0]}"
+        published = []
+        for name, shown in (("results.csv", results), ("gaps.csv", table)):
+            (site / name).parent.mkdir(parents=True, exist_ok=True)
+            (site / name).write_text(shown.to_csv())
+            published.append(published_table(PurePosixPath(name), PurePosixPath("page"), shown.to_csv(), {"counts": shown.published_keys()}))
+        (tmp_path / "data").mkdir(exist_ok=True)
+        audit_release(site, tmp_path / "data", published, outcomes=outcomes, min_n=10, margin=5)
+
+    gaps = pd.DataFrame({"group": ["English learners"], "n_focal": [3], "n_comparison": [37]})
+    with pytest.raises(DisclosureAuditError, match=r"gaps.csv, row 1, column “n_focal” \(\*, tested/D01/2024/MATH/ALL/EL\): EL can be worked out to lie between 3 and 3"):
+        publish(gaps.assign(n_focal=[3]), hidden=[False])  # primary suppression alone hides 3 but shows 37
+    publish(gaps, hidden=[True])  # complementary suppression hides 37 too: passes
+
+
+def test_suppression_of_the_whole_release_keeps_what_the_previous_release_hid_and_hides_small_moves():
+    counts = {"ALL": 200, "EL": 40, "NOT_EL": 160, "SWD": 30, "NOT_SWD": 170}
+    outcomes = outcomes_frame(counts)
+    assert not suppress_subgroups(outcomes, min_n=10, margin=5).any()
+    previous = {count_key("tested", "D01", 2024, "MATH", "ALL", "EL"): None}
+    hidden = suppress_subgroups(outcomes, min_n=10, margin=5, previous=previous)
+    assert set(outcomes.loc[hidden, "subgroup"]) == {"EL", "NOT_EL"}
+    moved = {count_key("tested", "D01", 2024, "MATH", "ALL", "SWD"): 27.0}  # 3 students more than last release said
+    hidden = suppress_subgroups(outcomes, min_n=10, margin=5, previous=moved)
+    assert set(outcomes.loc[hidden, "subgroup"]) == {"SWD", "NOT_SWD"}
+
+
+def test_the_audit_combines_two_releases_of_the_same_students():
+    from districtstat.audit import moved_by_few, recoverable
+
+    counts = {"ALL": 103, "RACE_HI": 50, "RACE_WH": 50, "RACE_AS": 3, "NOT_RACE_HI": 53, "NOT_RACE_WH": 53, "NOT_RACE_AS": 100}
+    truth = {("D01", "2024", "MATH", "ALL"): counts}
+    key = lambda group: count_key("tested", "D01", 2024, "MATH", "ALL", group)  # noqa: E731
+    first = {key(g): (None if g in {"RACE_AS", "NOT_RACE_AS", "RACE_HI", "NOT_RACE_HI"} else v) for g, v in counts.items()}
+    second = {key(g): (None if g in {"RACE_AS", "NOT_RACE_AS", "RACE_WH", "NOT_RACE_WH"} else v) for g, v in counts.items()}
+    assert recoverable(first, truth, 5) == [] and recoverable(second, truth, 5) == []
+    found = recoverable(second, truth, 5, previous=first)
+    assert [k for k, _ in found] == [key("NOT_RACE_AS"), key("RACE_AS")]
+    assert "RACE_AS can be worked out to lie between 3 and 3 together with the previous release" in found[1][1]
+    assert moved_by_few({key("ALL"): 103.0}, {key("ALL"): 100.0}, 10) == [f"{key('ALL')}: 100 in the previous release and 103 now, so the two differ by 3 students"]
+
+
+def test_percentages_of_small_groups_are_top_and_bottom_coded():
+    table = pd.DataFrame({"group": ["A", "B", "C", "D"], "n": [40, 40, 40, 400], "pct": [2.5, 97.5, 50.0, 2.0]})
+    protected = protect(table, counts={"n": ["pct"]}, percents={"pct": "n"})
+    assert protected.display_frame()["pct"].tolist() == [BOTTOM_CODE, TOP_CODE, 50.0, 2.0]
+    assert "at most 5% or at least 95%" in protected.footnote
+    assert protected.to_csv().splitlines()[1] == f"A,40,{BOTTOM_CODE}"
+
+
+# ------------------------------------------------------------------ property tests: random tables
+
+
+@st.composite
+def group_counts(draw):
+    """One district, year and subject: random race groups and programs, some tiny, some empty."""
+    races = draw(st.lists(st.integers(0, 60), min_size=2, max_size=6))
+    counts = {f"RACE_{i}": n for i, n in enumerate(races) if n > 0}
+    total = sum(races)
+    for program in ("EL", "SWD", "ECODIS")[: draw(st.integers(0, 3))]:
+        size = draw(st.integers(0, total))
+        counts[program], counts[f"NOT_{program}"] = size, total - size
+    for race in [c for c in counts if c.startswith("RACE_")]:
+        counts[f"NOT_{race}"] = total - counts[race]
+    counts["ALL"] = total
+    return counts
+
+
+@settings(max_examples=80, deadline=None)
+@given(group_counts(), st.sampled_from([5, 10, 20]))
+def test_after_suppression_no_hidden_group_count_can_be_worked_out(counts, min_n):
+    margin = max(1, min_n // 2)
+    hidden = group_suppression(counts, min_n=min_n, margin=margin)
+    shown = {cell: value for cell, value in counts.items() if cell not in hidden}
+    assert not [c for c, v in shown.items() if 0 < v < min_n]
+    assert exposed_cells(shown, hidden, subgroup_relations(counts), margin) == []
+
+
+@st.composite
+def two_way_tables(draw):
+    """A rows × columns table of counts with its row, column and grand totals, all published."""
+    rows, columns = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    cells = {(r, c): draw(st.integers(0, 40)) for r in range(rows) for c in range(columns)}
+    counts = {f"r{r}c{c}": n for (r, c), n in cells.items()}
+    counts |= {f"r{r}": sum(cells[r, c] for c in range(columns)) for r in range(rows)}
+    counts |= {f"c{c}": sum(cells[r, c] for r in range(rows)) for c in range(columns)}
+    counts["all"] = sum(cells.values())
+    relations = [Relation(f"r{r}", tuple(f"r{r}c{c}" for c in range(columns))) for r in range(rows)]
+    relations += [Relation(f"c{c}", tuple(f"r{r}c{c}" for r in range(rows))) for c in range(columns)]
+    relations += [Relation("all", tuple(f"r{r}" for r in range(rows))), Relation("all", tuple(f"c{c}" for c in range(columns)))]
+    return counts, relations
+
+
+@settings(max_examples=80, deadline=None)
+@given(two_way_tables())
+def test_after_suppression_no_cell_of_a_two_way_table_can_be_worked_out_from_its_totals(table):
+    counts, relations = table
+    hidden = suppress(counts, relations, min_n=10, margin=5, last_resort={"all"})
+    shown = {cell: value for cell, value in counts.items() if cell not in hidden}
+    assert not [c for c, v in shown.items() if 0 < v < 10]
+    assert exposed_cells(shown, hidden, relations, 5) == []

@@ -57,4 +57,4 @@ def test_datapackage_describes_every_table_with_unique_names_and_hashes():
     assert len(set(names)) == 2
     resource = package["resources"][0]
     assert resource["bytes"] == len(csv) and resource["hash"].startswith("sha256:")
-    assert resource["schema"]["missingValues"] == ["", "*"]
+    assert resource["schema"]["missingValues"] == ["", "*", "≤5", "≥95"]

@@ -1,5 +1,6 @@
 import json
 
+import pandas as pd
 import pytest
 
 from districtstat.provenance import Provenance
@@ -50,3 +51,16 @@ def test_versions_carry_the_declared_date_and_the_previous_release_is_the_one_pu
     assert previous_release(tmp_path, "2025.1") == "2024.1"
     assert previous_release(tmp_path, "2024.1") is None
     assert previous_release(tmp_path, "2026.1") == "2025.1"
+
+
+def test_a_districts_home_hides_everything_under_min_n_and_codes_extreme_shares_of_a_small_district():
+    from districtstat.site import district_page
+
+    row = pd.Series({"district_id": "D99", "district_name": "Tiny", "region": "North", "locale": "Rural", "enrollment": 7.0, "pct_ecodis": 40.0, "pct_el": 0.0, "pct_swd": 14.3, "per_pupil_spending": 21000.0})
+    page = district_page(row, ["scorecard"], [], False, min_n=10)
+    assert "| Students | * |" in page and "| English learners | * |" in page and "7 students" not in page and "40.0%" not in page
+    assert "fewer than 10 students" in page
+    small = row.copy()
+    small["enrollment"], small["pct_el"], small["pct_ecodis"] = 150.0, 2.0, 40.0
+    page = district_page(small, ["scorecard"], [], False, min_n=10)
+    assert "| English learners | ≤5% |" in page and "| Economically disadvantaged | 40.0% |" in page and "150 students" in page

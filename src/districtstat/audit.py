@@ -1,14 +1,32 @@
-"""Checks on what is about to be published: no student identifier or row-level field anywhere."""
+"""The audit at publish: read what the release would publish, as an attacker would, before anything is published.
+
+Three checks, each failing the build with the file, table, cell and value named:
+
+- every published student count, read back from the CSV downloads (the same cells the pages show), is 0 or at
+  least `min_n`, and a count published twice is published the same way twice;
+- no hidden count can be worked out: for each district, year and subject, the attacker's linear program bounds
+  every hidden count from all the counts the release shows and how groups add up; with the previous release's
+  counts too, when it reported the same students (differencing);
+- no student identifier, name or birth date, and no row-level field, anywhere in the release.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from .disclosure import STUDENT_COUNTS_FILE, SUPPRESSED, TOLERANCE, attacker_bounds, exposed_cells, read_student_counts, subgroup_relations
+
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 ROW_LEVEL_FIELDS = ("student_id", "birth_date")
+NAME_FIELDS = ("first_name", "last_name")
+PROBLEMS_SHOWN = 10
 TEXT_SUFFIXES = {".html", ".htm", ".json", ".csv", ".tsv", ".txt", ".md", ".xml", ".svg", ".js"}
 
 
@@ -16,32 +34,209 @@ class DisclosureAuditError(RuntimeError):
     """Something about to be published could identify a student."""
 
 
-def student_identifiers(data_dir: Path) -> set[str]:
-    """Every student id and birth date in the dataset: none may appear in the site."""
-    found: set[str] = set()
-    for path in sorted(data_dir.glob("students.*")):
-        frame = pd.read_csv(path, dtype=str, usecols=lambda c: c in ROW_LEVEL_FIELDS) if path.suffix == ".csv" else pd.read_parquet(path, columns=list(ROW_LEVEL_FIELDS))
-        for column in frame.columns:
-            found.update(frame[column].dropna().astype(str))
+# ------------------------------------------------------------------ published counts
+
+
+@dataclass(frozen=True)
+class PublishedCount:
+    """One count cell of one published table."""
+
+    key: str
+    value: float | None
+    table: str
+    row: int
+    column: str
+
+    def where(self) -> str:
+        shown = SUPPRESSED if self.value is None else f"{self.value:g}"
+        return f"{self.table}, row {self.row}, column “{self.column}” ({shown}, {self.key})"
+
+
+def read_counts(folder: Path, tables) -> list[PublishedCount]:
+    """Every count cell of the given published tables, read back from their CSV files under `folder`."""
+    found = []
+    for table in tables:
+        if not table.counts:
+            continue
+        rows = list(csv.DictReader(io.StringIO((folder / table.path).read_text(encoding="utf-8"))))
+        for column, keys in table.counts.items():
+            for number, (row, key) in enumerate(zip(rows, keys), start=1):
+                if key is None:
+                    continue
+                text = row[column]
+                value = None if text == SUPPRESSED else float(text) if text else 0.0
+                found.append(PublishedCount(key, value, table.path, number, column))
     return found
 
 
-def scan_site(site_dir: Path, identifiers: set[str]) -> list[str]:
-    """Files under `site_dir` that contain a student identifier or the name of a row-level field."""
+def counts_by_key(cells: list[PublishedCount]) -> tuple[dict[str, float | None], list[str]]:
+    """One value per key, and a problem for every key two tables publish differently (one hiding what another shows)."""
+    values: dict[str, float | None] = {}
+    first: dict[str, PublishedCount] = {}
+    problems = []
+    for cell in cells:
+        if cell.key not in first:
+            first[cell.key], values[cell.key] = cell, cell.value
+        elif cell.value != first[cell.key].value:
+            problems.append(f"the same count is published two ways, {first[cell.key].where()} and {cell.where()}")
+            if values[cell.key] is None:
+                values[cell.key] = cell.value  # shown once is shown
+    return dict(sorted(values.items())), problems
+
+
+def small_counts(cells: list[PublishedCount], min_n: int) -> list[str]:
+    return [cell.where() for cell in cells if cell.value is not None and 0 < cell.value < min_n]
+
+
+# ------------------------------------------------------------------ the attacker
+
+
+def tested_systems(values: Mapping[str, float | None]) -> dict[tuple[str, ...], dict[str, float | None]]:
+    """Published test-taker counts grouped by district, year, subject and grade: the counts that add up together."""
+    systems: dict[tuple[str, ...], dict[str, float | None]] = {}
+    for key, value in values.items():
+        measure, *system, group = key.split("/")
+        if measure == "tested":
+            systems.setdefault(tuple(system), {})[group] = value
+    return systems
+
+
+def true_counts(outcomes: pd.DataFrame) -> dict[tuple[str, ...], dict[str, float]]:
+    """The counts of every group in the data, by district, year, subject and grade: the attacker is assumed to know
+    exactly how groups add up (including whether some students have no race recorded), never their sizes."""
+    frame = outcomes.dropna(subset=["n"])
+    systems: dict[tuple[str, ...], dict[str, float]] = {}
+    for district, year, subject, grade, group, n in zip(frame["district_id"], frame["school_year"], frame["subject"], frame["grade"], frame["subgroup"], frame["n"]):
+        systems.setdefault((str(district), str(int(year)), str(subject), str(grade)), {})[str(group)] = float(n)
+    return systems
+
+
+def recoverable(
+    published: Mapping[str, float | None],
+    truth: Mapping[tuple[str, ...], Mapping[str, float]],
+    margin: float,
+    previous: Mapping[str, float | None] | None = None,
+) -> list[tuple[str, str]]:
+    """(key, how) for every hidden count an attacker can place in an interval narrower than `margin`.
+
+    With the previous release's counts, a district, year and subject whose shown counts agree in both releases is
+    the same students twice, so the attacker combines what either shows; a count hidden now that the previous
+    release showed is no news and is not judged again. Counts that changed are judged by `moved_by_few`."""
+    found = []
+    before = tested_systems(previous or {})
+    for system, cells in sorted(tested_systems(published).items()):
+        hidden = {group for group, value in cells.items() if value is None}
+        if not hidden:
+            continue
+        shown = {group: value for group, value in cells.items() if value is not None}
+        earlier = {g: v for g, v in before.get(system, {}).items() if v is not None}
+        same_students = bool(earlier) and all(earlier[g] == v for g, v in shown.items() if g in earlier)
+        relations = subgroup_relations(truth.get(system, {group: 0.0 for group in cells}))
+        if same_students:
+            shown = earlier | shown
+            hidden = {g for g in hidden if g not in shown}
+        for exposure in exposed_cells(shown, hidden, relations, margin):
+            if same_students and already_published(earlier, exposure, relations):
+                continue
+            found.append(("/".join(["tested", *system, exposure.cell]), exposure.describe() + (" together with the previous release" if same_students else "")))
+    return found
+
+
+def already_published(earlier: Mapping[str, float], exposure, relations) -> bool:
+    """Whether the previous release alone placed the count in as narrow a range: then combining the two tells
+    nothing new (a release that raises `min_n` hides more, but cannot take back what the last one showed)."""
+    low, high = attacker_bounds(earlier, {exposure.cell}, relations)[exposure.cell]
+    return high - low <= exposure.high - exposure.low + TOLERANCE
+
+
+def moved_by_few(published: Mapping[str, float | None], previous: Mapping[str, float | None], min_n: int) -> list[str]:
+    """Counts both releases show for the same students whose difference describes fewer than `min_n` of them."""
+    problems = []
+    for key, value in published.items():
+        before = previous.get(key)
+        if key.startswith("tested/") and value is not None and before is not None and 0 < abs(value - before) < min_n:
+            problems.append(f"{key}: {before:g} in the previous release and {value:g} now, so the two differ by {abs(value - before):g} students")
+    return problems
+
+
+# ------------------------------------------------------------------ identifiers
+
+
+def student_identifiers(data_dir: Path) -> tuple[set[str], set[str]]:
+    """Every student id and birth date (single tokens) and full name (`first last`) in the dataset: none may appear
+    in the site. Single first or last names are not searched: `White` or `Hall` are words of the pages too."""
+    tokens: set[str] = set()
+    names: set[str] = set()
+    wanted = (*ROW_LEVEL_FIELDS, *NAME_FIELDS)
+    for path in sorted(data_dir.glob("students.*")):
+        if path.suffix == ".csv":
+            frame = pd.read_csv(path, dtype=str, usecols=lambda c: c in wanted)
+        else:
+            frame = pd.read_parquet(path)
+            frame = frame[[c for c in frame.columns if c in wanted]].astype(str)
+        for column in ROW_LEVEL_FIELDS:
+            if column in frame:
+                tokens.update(frame[column].dropna().astype(str))
+        if all(column in frame for column in NAME_FIELDS):
+            full = frame["first_name"].str.strip() + " " + frame["last_name"].str.strip()
+            names.update(full.dropna().str.lower())
+    return tokens, names
+
+
+def scan_site(site_dir: Path, identifiers: set[str], names: set[str] = frozenset()) -> list[str]:
+    """Files under `site_dir` that contain a student identifier, a student's full name or a row-level field name."""
     problems = []
     for path in sorted(p for p in site_dir.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES):
         text = path.read_text(encoding="utf-8", errors="replace")
         where = path.relative_to(site_dir).as_posix()
-        for field in ROW_LEVEL_FIELDS:
+        for field in (*ROW_LEVEL_FIELDS, *NAME_FIELDS):
             if field in text:
                 problems.append(f"{where}: row-level field name '{field}'")
         leaked = sorted(set(TOKEN.findall(text)) & identifiers)
         if leaked:
             problems.append(f"{where}: {len(leaked)} student identifier(s), e.g. {leaked[0]}")
+        if names:
+            words = TOKEN.findall(text.lower())
+            named = sorted({f"{a} {b}" for a, b in zip(words, words[1:])} & names)
+            if named:
+                problems.append(f"{where}: {len(named)} student name(s), e.g. {named[0]}")
     return problems
 
 
-def audit_release(rendered: Path, data_dir: Path) -> None:
-    problems = scan_site(rendered, student_identifiers(data_dir))
-    if problems:
-        raise DisclosureAuditError("the release would publish student-level data:\n" + "\n".join(problems[:20]))
+# ------------------------------------------------------------------ the whole release
+
+
+def audit_release(
+    rendered: Path,
+    data_dir: Path,
+    tables=(),
+    *,
+    outcomes: pd.DataFrame | None = None,
+    min_n: int = 10,
+    margin: float = 5,
+    previous: Mapping[str, float | None] | None = None,
+) -> None:
+    """Fail with every problem named when the rendered release could identify a student; publish nothing then."""
+    cells = read_counts(rendered, tables)
+    values, inconsistent = counts_by_key(cells)
+    listed = rendered / STUDENT_COUNTS_FILE
+    if listed.is_file() and read_student_counts(listed) != values:
+        inconsistent.append(f"{STUDENT_COUNTS_FILE} does not list exactly the counts the pages publish")
+    exposed = []
+    if outcomes is not None:
+        where = {cell.key: cell for cell in cells if cell.value is None}
+        exposed = [f"{where[key].where() if key in where else key}: {how}" for key, how in recoverable(values, true_counts(outcomes), margin, previous)]
+    findings = {
+        "a hidden count can be worked out": exposed,
+        f"a count under {min_n} students is shown": small_counts(cells, min_n),
+        "differencing with the previous release": moved_by_few(values, previous, min_n) if previous else [],
+        "student-level data": scan_site(rendered, *student_identifiers(data_dir)),
+        "inconsistent": inconsistent,
+    }
+    total = sum(len(found) for found in findings.values())
+    if total:
+        lines = []
+        for kind, found in findings.items():
+            lines += [f"  {kind}: {problem}" for problem in found[:PROBLEMS_SHOWN]]
+            lines += [f"  … and {len(found) - PROBLEMS_SHOWN} more ({kind})"] if len(found) > PROBLEMS_SHOWN else []
+        raise DisclosureAuditError(f"the release would disclose information about students ({total} problem(s)):\n" + "\n".join(lines))

@@ -10,6 +10,7 @@ import pandas as pd
 from . import audit, dispatch, pipeline, render, runner, site
 from .aggregate import latest_rows
 from .config import Project, UsageError
+from .disclosure import read_student_counts
 from .files import read_json, write_json_atomic
 from .provenance import Provenance
 
@@ -105,7 +106,16 @@ def build(
         return BuildOutcome(project.release, project.release_site_dir, results)
     keys_file = project.build_dir / render.KEYS_FILE
     rendered = render.render(generated, chosen, previous=project.release_site_dir, keys_file=keys_file)
-    audit.audit_release(rendered.output, project.data_dir)
+    previous = pipeline.previous_counts_file(project)
+    audit.audit_release(
+        rendered.output,
+        project.data_dir,
+        site.published_tables(project),
+        outcomes=pd.read_parquet(project.tables_dir / "subgroup_outcomes.parquet", columns=["school_year", "district_id", "subject", "grade", "subgroup", "n"]),
+        min_n=project.settings.min_n,
+        margin=project.settings.margin,
+        previous=read_student_counts(previous) if previous else None,
+    )
     published = site.publish(project, rendered.output, provenance)
     rendered.save_keys(keys_file)
     write_json_atomic(published_record, {"signature": signature})

@@ -202,6 +202,7 @@ def order_moves(changes: pd.DataFrame) -> pd.DataFrame:
 
 SETTING_WORDS = {
     "min_n": "the smallest group whose figures are published",
+    "protection_margin": "the narrowest range a hidden count may be placed in",
     "efficiency.outcome": "the result the efficiency model explains",
     "efficiency.spending": "how spending enters the efficiency model",
     "efficiency.controls": "the student needs the efficiency model allows for",

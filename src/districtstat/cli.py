@@ -70,6 +70,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from .audit import DisclosureAuditError
     from .build import BuildFailed, build
     from .pipeline import DataInvalid
     from .render import RenderError
@@ -96,6 +97,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         return DATA_FAILED
     except RenderError as error:
         console.print(f"build stopped: {error}; nothing was published", markup=False)
+        return DATA_FAILED
+    except DisclosureAuditError as error:
+        console.print(f"build stopped by the disclosure audit: {error}\nnothing was published", markup=False)
         return DATA_FAILED
     ran = f"{outcome.count('ran')} notebooks ran, {outcome.count('skipped')} unchanged"
     if outcome.stale:

@@ -121,6 +121,9 @@ class Settings(Strict):
     release: str
     release_date: date | None = Field(None, description="the date the release is published, as readers see it")
     min_n: int = Field(10, ge=1)
+    protection_margin: int | None = Field(
+        None, ge=1, description="the narrowest range, in students, an attacker may place a hidden count in (default: half of min_n)"
+    )
     overview_notebook: str = "overview"
     topic_notebook: str = "topic"
     district_notebooks: list[str] = Field(default_factory=lambda: ["scorecard", "outcome_gaps", "efficiency", "peers"])
@@ -146,6 +149,11 @@ class Settings(Strict):
         if repeated:
             raise ValueError(f"topic id(s) {', '.join(repeated)} used more than once")
         return topics
+
+    @property
+    def margin(self) -> int:
+        """The protection margin in students: the attacker's interval for a hidden count must be at least this wide."""
+        return self.protection_margin or max(1, self.min_n // 2)
 
     @field_validator("release")
     @classmethod

@@ -1,40 +1,326 @@
 """Disclosure control for every published table: no count, mean or rate rests on fewer than `min_n` students.
 
-Suppressed cells are shown with a symbol and a footnote, never as 0 or blank. Tables keep a boolean
-mask of what was hidden so that the publish step can audit them.
+Three layers, as a state privacy officer expects them:
+
+- primary suppression hides every count with 0 < n < `min_n` and every figure computed from those students;
+- complementary suppression hides further counts until an attacker who knows every published count and how
+  counts add up (a group and its complement make all students; the race groups make all students) cannot place
+  any hidden count in an interval narrower than the protection margin. The attacker is a linear program
+  (`attacker_bounds`, scipy's HiGHS), so what "recoverable" means is computed, not assumed;
+- percentages of small groups are top and bottom coded (≤5, ≥95), since 2% of 40 students is one student.
+
+Suppressed cells are shown with a symbol and a footnote, never as 0 or blank. Published tables carry the key of
+each count cell, so the publish step can audit the release as an attacker would read it (`audit.py`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+from scipy.optimize import linprog
 
 SUPPRESSED = "*"
+BOTTOM_CODE, TOP_CODE = "≤5", "≥95"
+CODED = (BOTTOM_CODE, TOP_CODE)
+CODING_SHARE = 0.05
+TOLERANCE = 1e-6
+SYSTEM_KEYS = ["school_year", "district_id", "subject", "grade"]
+PUBLISHED_GRADE = "ALL"
+PUBLISHED_GRADE = "ALL"
+STUDENT_COUNTS_FILE = "downloads/student_counts.csv"
+COUNT_FIELDS = ["measure", "district_id", "school_year", "subject", "grade", "group"]
+
+
+# ------------------------------------------------------------------ what an attacker knows
+
+
+@dataclass(frozen=True)
+class Relation:
+    """`total` is the sum of `parts`: public knowledge about how counts add up."""
+
+    total: str
+    parts: tuple[str, ...]
+
+    @property
+    def cells(self) -> tuple[str, ...]:
+        return (self.total, *self.parts)
+
+
+def attacker_bounds(shown: Mapping[str, float], targets: Iterable[str], relations: Sequence[Relation]) -> dict[str, tuple[float, float]]:
+    """The narrowest interval an attacker can place each target count in, from the shown counts and the relations.
+
+    Every cell that is not shown (hidden, never published, or an unnamed remainder) is an unknown count ≥ 0. This is
+    the linear-programming relaxation used by statistical agencies' audits: integer attacks are never tighter by more
+    than rounding, and the margin is in whole students."""
+    targets = sorted(set(targets))
+    unknown = sorted({cell for relation in relations for cell in relation.cells if cell not in shown} | set(targets))
+    column = {cell: i for i, cell in enumerate(unknown)}
+    rows, rhs = [], []
+    for relation in relations:
+        row = np.zeros(len(unknown))
+        known = 0.0
+        for cell, sign in [(relation.total, -1.0), *((part, 1.0) for part in relation.parts)]:
+            if cell in shown:
+                known += sign * float(shown[cell])
+            else:
+                row[column[cell]] += sign
+        if row.any():
+            rows.append(row)
+            rhs.append(-known)
+    if not rows:
+        return {cell: (0.0, np.inf) for cell in targets}
+    a_eq, b_eq = np.array(rows), np.array(rhs)
+    bounds = {}
+    for cell in targets:
+        objective = np.zeros(len(unknown))
+        objective[column[cell]] = 1.0
+        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        if low.status == 2 or high.status == 2:
+            raise ValueError(f"the published counts contradict how they add up (cell {cell}): the audit cannot judge them")
+        bounds[cell] = (max(float(low.fun), 0.0), np.inf if high.status == 3 else float(-high.fun))
+    return bounds
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A hidden count an attacker can narrow to fewer than `margin` possible values."""
+
+    cell: str
+    low: float
+    high: float
+
+    def describe(self) -> str:
+        return f"{self.cell} can be worked out to lie between {self.low:g} and {self.high:g}"
+
+
+def exposed_cells(shown: Mapping[str, float], hidden: Iterable[str], relations: Sequence[Relation], margin: float) -> list[Exposure]:
+    """Hidden counts whose attacker interval is narrower than the protection margin, narrowest first."""
+    hidden = set(hidden)
+    if not hidden:
+        return []
+    linked = {cell for relation in relations if hidden & set(relation.cells) for cell in relation.cells}
+    bounds = attacker_bounds(shown, hidden & linked, [r for r in relations if set(r.cells) & linked])
+    found = [Exposure(cell, low, high) for cell, (low, high) in bounds.items() if high - low < margin - TOLERANCE]
+    return sorted(found, key=lambda e: (e.high - e.low, e.cell))
+
+
+# ------------------------------------------------------------------ suppression
+
+
+def suppress(
+    counts: Mapping[str, float],
+    relations: Sequence[Relation],
+    *,
+    min_n: int,
+    margin: float,
+    pairs: Mapping[str, str] | None = None,
+    keep_hidden: Iterable[str] = (),
+    last_resort: Iterable[str] = ("ALL",),
+) -> set[str]:
+    """The counts to hide in one set of related counts: primary cells, then complements until none is exposed.
+
+    A zero is never hidden (no student to protect) and never chosen as a complement (hiding it protects nothing).
+    Complements are the smallest shown count in a relation with the exposed cell, so as little as possible is lost;
+    `last_resort` cells (all students) are taken only when nothing else protects. `pairs` are hidden together
+    (a group and its complement), and `keep_hidden` stays hidden (what an earlier release hid)."""
+    pairs = pairs or {}
+    last_resort = set(last_resort)
+    positive = {cell for cell, value in counts.items() if value > 0}
+    hidden = {cell for cell in positive if counts[cell] < min_n} | (set(keep_hidden) & positive)
+    hidden = _with_pairs(hidden, pairs, positive)
+    while True:
+        shown = {cell: value for cell, value in counts.items() if cell not in hidden}
+        exposed = _alone_in_a_relation(shown, hidden, relations) or {e.cell for e in exposed_cells(shown, hidden, relations, margin)}
+        if not exposed:
+            return hidden
+        candidates = {other for r in relations if exposed & set(r.cells) for other in r.cells if other in shown and other in positive}
+        if not candidates:
+            return set(positive)
+        chosen = min(candidates, key=lambda c: (c in last_resort, counts[c], c))
+        hidden = _with_pairs(hidden | {chosen}, pairs, positive)
+
+
+def _alone_in_a_relation(shown: Mapping[str, float], hidden: set[str], relations: Sequence[Relation]) -> set[str]:
+    """Hidden cells that are the only unknown of a relation: recoverable by subtraction, no linear program needed."""
+    alone = set()
+    for relation in relations:
+        unknown = [cell for cell in relation.cells if cell not in shown]
+        if len(unknown) == 1 and unknown[0] in hidden:
+            alone.add(unknown[0])
+    return alone
+
+
+def _with_pairs(hidden: set[str], pairs: Mapping[str, str], positive: set[str]) -> set[str]:
+    partners = {pairs[cell] for cell in hidden if cell in pairs} | {a for a, b in pairs.items() if b in hidden}
+    return hidden | (partners & positive)
+
+
+# ------------------------------------------------------------------ student groups of one district, year, subject and grade
+
+
+def group_dimension(code: str) -> str | None:
+    """The characteristic a group is defined by: RACE, SEX or the program's own code (None for all students)."""
+    if code == "ALL" or "_X_" in code:
+        return None
+    code = code.removeprefix("NOT_")
+    for prefix in ("RACE_", "SEX_"):
+        if code.startswith(prefix):
+            return prefix[:-1]
+    return code
+
+
+def subgroup_relations(counts: Mapping[str, float]) -> list[Relation]:
+    """How the groups of one district, year, subject and grade add up, as the data define them.
+
+    A group and its complement make all students, and the race (or sex) groups make all students, except for
+    students without that record: that remainder is an unknown count shared by every relation of its
+    characteristic. An intersection (EL × ECODIS) lies inside each of its parts. Groups absent from the data have
+    no students, which an attacker can see, so they count as a shown zero."""
+    total = float(counts.get("ALL", 0))
+    relations = []
+    by_dimension: dict[str, list[str]] = {}
+    for code in sorted(counts):
+        dimension = group_dimension(code)
+        if dimension in ("RACE", "SEX") and not code.startswith("NOT_"):
+            by_dimension.setdefault(dimension, []).append(code)
+    remainders = {}
+    for dimension, codes in by_dimension.items():
+        missing = total - sum(float(counts[c]) for c in codes)
+        remainders[dimension] = (f"(no {dimension.lower()} recorded)",) if missing > 0 else ()
+        relations.append(Relation("ALL", (*codes, *remainders[dimension])))
+    for code in sorted(counts):
+        if code.startswith("NOT_") or group_dimension(code) is None or f"NOT_{code}" not in counts:
+            continue
+        dimension = group_dimension(code)
+        if dimension not in remainders:
+            missing = total - float(counts[code]) - float(counts[f"NOT_{code}"])
+            remainders[dimension] = (f"(no {dimension.lower()} record)",) if missing > 0 else ()
+        relations.append(Relation("ALL", (code, f"NOT_{code}", *remainders[dimension])))
+    for code in sorted(counts):
+        if "_X_" in code:
+            for part in code.split("_X_"):
+                if part in counts:
+                    relations.append(Relation(part, (code, f"({part} outside {code})")))
+    return [r for r in relations if "ALL" in counts or r.total != "ALL"]
+
+
+def complement_pairs(codes: Iterable[str]) -> dict[str, str]:
+    codes = set(codes)
+    return {code: f"NOT_{code}" for code in sorted(codes) if f"NOT_{code}" in codes}
+
+
+def count_key(measure: str, district_id: str, school_year: object, subject: str = "", grade: str = "", group: str = "ALL") -> str:
+    """The name of one published count across tables, pages and releases: `tested/D03/2024/MATH/ALL/EL`."""
+    return "/".join([measure, str(district_id), str(int(school_year)), subject, grade, group])
+
+
+def suppress_subgroups(
+    outcomes: pd.DataFrame,
+    *,
+    min_n: int,
+    margin: float,
+    previous: Mapping[str, float | None] | None = None,
+) -> pd.Series:
+    """Which rows of `subgroup_outcomes` every page must hide: one suppression per district, year, subject and grade.
+
+    `previous` maps the keys of the counts the previous release published to their value (None when hidden). A count
+    hidden then stays hidden, and a count whose value moved by fewer than `min_n` students is hidden now: otherwise
+    the two releases side by side would tell what a small group of students did.
+
+    Only the all-grades counts are published, so only they get complementary suppression (about a second on the
+    example); a grade's counts get primary suppression, and a page that published them would be stopped by the audit
+    at publish."""
+    previous = previous or {}
+    hidden = pd.Series(False, index=outcomes.index)
+    for keys, system in outcomes.groupby(SYSTEM_KEYS, sort=True, observed=True):
+        year, district, subject, grade = keys
+        if grade != PUBLISHED_GRADE:
+            n = system["n"].astype(float)
+            hidden.loc[system.index] = ((n > 0) & (n < min_n)).to_numpy()
+            continue
+        counts = {code: float(n) for code, n in zip(system["subgroup"], system["n"].astype(float)) if pd.notna(n)}
+        names = {code: count_key("tested", district, year, subject, grade, code) for code in counts}
+        keep = set()
+        for code, key in names.items():
+            if key in previous:
+                before = previous[key]
+                if before is None or 0 < abs(counts[code] - before) < min_n:
+                    keep.add(code)
+        chosen = suppress(counts, subgroup_relations(counts), min_n=min_n, margin=margin, pairs=complement_pairs(counts), keep_hidden=keep)
+        hidden.loc[system.index[system["subgroup"].isin(chosen)]] = True
+    return hidden
+
+
+def read_student_counts(path) -> dict[str, float | None]:
+    """The counts a release published (`downloads/student_counts.csv`), by key; None where it showed the symbol."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    keys = frame[COUNT_FIELDS[:3]].agg("/".join, axis=1) + "/" + frame[COUNT_FIELDS[3:]].agg("/".join, axis=1)
+    values = [None if value == SUPPRESSED else float(value) for value in frame["students"]]
+    return dict(zip(keys, values))
+
+
+def student_counts_csv(counts: Mapping[str, float | None]) -> str:
+    """Every student count a release publishes, one row per count: what the next release keeps consistent with."""
+    rows = [[*key.split("/"), SUPPRESSED if value is None else f"{value:.0f}"] for key, value in sorted(counts.items())]
+    return pd.DataFrame(rows, columns=[*COUNT_FIELDS, "students"]).to_csv(index=False, lineterminator="\n")
+
+
+# ------------------------------------------------------------------ published tables
+
+
+def coded_percent(value: float, n: float, min_n: int) -> str | None:
+    """`≤5` or `≥95` for an extreme percentage of a group too small for 5% of it to reach `min_n` students."""
+    if pd.isna(value) or pd.isna(n) or n * CODING_SHARE >= min_n:
+        return None
+    if value <= 100 * CODING_SHARE:
+        return BOTTOM_CODE
+    if value >= 100 * (1 - CODING_SHARE):
+        return TOP_CODE
+    return None
 
 
 @dataclass
 class ProtectedTable:
-    """A table that went through disclosure control, ready to publish."""
+    """A table that went through disclosure control, ready to publish.
+
+    `keys` names each count cell (see `count_key`), so the audit can find the same count on every page."""
 
     frame: pd.DataFrame
     suppressed: pd.DataFrame
     min_n: int
     count_cols: list[str] = field(default_factory=list)
+    coded: pd.DataFrame | None = None
+    keys: dict[str, list[str | None]] = field(default_factory=dict)
 
     @property
     def n_suppressed(self) -> int:
         return int(self.suppressed.to_numpy().sum())
 
     @property
+    def n_coded(self) -> int:
+        return 0 if self.coded is None else int(self.coded.notna().to_numpy().sum())
+
+    @property
     def footnote(self) -> str:
-        if not self.n_suppressed:
-            return ""
-        return f"{SUPPRESSED} Hidden to protect student privacy: a figure resting on fewer than {self.min_n} students, or one from which such a figure could be worked out."
+        notes = []
+        if self.n_suppressed:
+            notes.append(
+                f"{SUPPRESSED} Hidden to protect student privacy: a figure resting on fewer than {self.min_n} students, "
+                "or one from which such a figure could be worked out."
+            )
+        if self.n_coded:
+            notes.append(f"{BOTTOM_CODE} and {TOP_CODE}: a percentage of a small group, shown only as at most 5% or at least 95%, since its exact value would tell about a few students.")
+        return " ".join(notes)
 
     def display_frame(self) -> pd.DataFrame:
-        """Values as published: suppressed cells replaced by the symbol."""
+        """The cells as published, before number formatting: hidden cells as the symbol, coded percentages as text."""
         shown = self.frame.astype(object).copy()
+        if self.coded is not None:
+            shown = shown.mask(self.coded.notna(), self.coded)
         shown[self.suppressed] = SUPPRESSED
         return shown
 
@@ -51,26 +337,52 @@ class ProtectedTable:
             elif pd.api.types.is_float_dtype(values):
                 published[column] = values.round(4)
         published = published.astype(object)
+        if self.coded is not None:
+            published = published.mask(self.coded.notna(), self.coded)
         published[self.suppressed] = SUPPRESSED
         return published.rename(columns=labels or {}).to_csv(index=False, lineterminator="\n")
 
+    def published_keys(self, labels: dict[str, str] | None = None) -> dict[str, list[str | None]]:
+        labels = labels or {}
+        return {labels.get(column, column): keys for column, keys in self.keys.items()}
 
-def protect(table: pd.DataFrame, *, counts: dict[str, list[str]] | None = None, min_n: int = 10) -> ProtectedTable:
-    """Hide every cell whose figure rests on a count below `min_n`.
 
-    `counts` maps each count column to the columns computed from those students (the count itself
-    included implicitly). A table of district-level aggregates with no student counts passes
-    `counts={}`, which says so explicitly.
-    """
+def protect(
+    table: pd.DataFrame,
+    *,
+    counts: dict[str, list[str]] | None = None,
+    min_n: int = 10,
+    hidden: Mapping[str, Sequence[bool]] | None = None,
+    keys: Mapping[str, Sequence[str | None]] | None = None,
+    percents: Mapping[str, str | Sequence[float]] | None = None,
+) -> ProtectedTable:
+    """Hide every cell whose figure rests on a count below `min_n`, or on a count the release hides elsewhere.
+
+    `counts` maps each count column to the columns computed from those students (the count itself included
+    implicitly); a table of district-level aggregates with no student counts passes `counts={}`, which says so.
+    `hidden` marks, per count column, the counts complementary suppression hid (`suppress_subgroups`); `keys`
+    names each count cell; `percents` maps a percentage-of-students column to the count it is a share of (a
+    column, or one count per row, NaN where a row is not a share of students), for top and bottom coding."""
     if counts is None:
         raise ValueError("protect() needs `counts`: which columns count students, and which figures rest on them")
     frame = table.reset_index(drop=True)
     suppressed = pd.DataFrame(False, index=frame.index, columns=frame.columns)
     for count_col, dependent in counts.items():
-        small = frame[count_col].astype(float).lt(min_n).fillna(False).to_numpy()
+        values = pd.to_numeric(frame[count_col], errors="coerce").astype(float)
+        small = np.array((values > 0) & (values < min_n), dtype=bool)
+        if hidden and count_col in hidden:
+            small |= np.array(hidden[count_col], dtype=bool)
         for column in [count_col, *dependent]:
             suppressed[column] |= small
-    return ProtectedTable(frame=frame, suppressed=suppressed, min_n=min_n, count_cols=list(counts))
+    coded = None
+    if percents:
+        coded = pd.DataFrame(None, index=frame.index, columns=frame.columns, dtype=object)
+        for column, of in percents.items():
+            students = frame[of] if isinstance(of, str) else of
+            coded[column] = [coded_percent(float(v), float(n), min_n) if pd.notna(v) and pd.notna(n) else None for v, n in zip(frame[column], students)]
+        coded = coded.where(~suppressed)
+    named = {column: [None if k is None or (isinstance(k, float) and pd.isna(k)) else str(k) for k in values] for column, values in (keys or {}).items()}
+    return ProtectedTable(frame=frame, suppressed=suppressed, min_n=min_n, count_cols=list(counts), coded=coded, keys=named)
 
 
 def below_threshold_cells(table: ProtectedTable) -> int:

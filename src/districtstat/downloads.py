@@ -16,12 +16,12 @@ from pathlib import PurePosixPath
 
 import pandas as pd
 
-from .disclosure import SUPPRESSED
+from .disclosure import CODED, SUPPRESSED
 from .pages import front_matter, markdown_table
 from .report import TABLE_CSV
 
 DOWNLOADS = PurePosixPath("downloads")
-MISSING = ["", SUPPRESSED]
+MISSING = ["", SUPPRESSED, *CODED]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,7 @@ class PublishedTable:
     fields: list[dict]
     sha256: str
     bytes: int
+    counts: dict[str, list[str | None]] | None = None
 
     def resource(self, used: set[str]) -> dict:
         """Its entry in `datapackage.json` (Frictionless Tabular Data Resource)."""
@@ -105,6 +106,7 @@ def published_table(path: PurePosixPath, page: PurePosixPath, csv: str, about: d
         fields=table_fields(csv),
         sha256=hashlib.sha256(data).hexdigest(),
         bytes=len(data),
+        counts=about.get("counts"),
     )
 
 
@@ -124,7 +126,8 @@ def datapackage(title: str, release: str, release_date: str | None, tables: list
         "version": release,
         **({"created": release_date} if release_date else {}),
         "description": "Every table published on the districtstat report site of this release, after disclosure control. "
-        f"A cell shown as {SUPPRESSED} was hidden to protect student privacy.",
+        f"A cell shown as {SUPPRESSED} was hidden to protect student privacy; {' and '.join(CODED)} are percentages of a small group "
+        "shown only as at most 5% or at least 95% (read as missing by software).",
         "resources": [table.resource(used) for table in tables],
     }
     return one_resource_per_line(package)

@@ -80,9 +80,14 @@ def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> p
 
 
 def publishable(gaps: pd.DataFrame, min_n: int) -> pd.DataFrame:
-    """Gaps whose two groups both reach `min_n`: the only ones a page may show or build on."""
+    """Gaps whose two groups both reach `min_n` and are not hidden by complementary suppression (`hidden_*`,
+    see `disclosure.suppress_subgroups`): the only ones a page may show or build on."""
     known = gaps.dropna(subset=["gap"])
-    return known[(known["n_focal"] >= min_n) & (known["n_comparison"] >= min_n)]
+    shown = (known["n_focal"] >= min_n) & (known["n_comparison"] >= min_n)
+    for side in ("hidden_focal", "hidden_comparison"):
+        if side in known:
+            shown &= ~known[side].fillna(True).astype(bool)
+    return known[shown]
 
 
 def gap_trends(gaps: pd.DataFrame, min_n: int = 1) -> pd.DataFrame:

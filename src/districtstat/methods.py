@@ -215,15 +215,32 @@ Is the district meeting its own goals, and is each indicator moving the right wa
 def privacy_section(settings: Settings) -> str:
     return f"""## Privacy
 
-No published count, mean or rate rests on fewer than **{settings.min_n} students**.
+No published count, mean or rate rests on fewer than **{settings.min_n} students**, and no hidden count can be worked
+out from what is published.
 
-{method("Primary suppression", f"shown when n ≥ {settings.min_n}; otherwise shown as {SUPPRESSED}",
+{method("Primary suppression", f"a count n is shown when n = 0 or n ≥ {settings.min_n}; otherwise shown as {SUPPRESSED}",
         f"A hidden figure is shown as `{SUPPRESSED}`, never as 0 or blank, with a footnote under the table. The count and "
-        "every figure computed from those students are hidden together.")}
-{method("Complementary suppression", f"a gap is hidden when n₁ < {settings.min_n} or n₂ < {settings.min_n}",
-        "A group and its comparison are hidden together, so a hidden group cannot be worked out from the total and the "
-        "other students. Gap trends use only years in which both groups are shown, and school charts leave out schools "
-        f"under {settings.min_n} students. Before publishing, every page is checked for anything at the level of a single student.")}"""
+        "every figure computed from those students (mean, SD, % proficient, gaps) are hidden together. A group with no "
+        "students is shown as 0: it protects no one.")}
+{method("Complementary suppression", f"hide more counts until, for every hidden count x:   max x − min x ≥ {settings.margin} students",
+        "where min and max are the narrowest range anyone can place x in from every count this release shows and how groups "
+        "add up (a group and all other students make all students; the race groups make all students). That range is "
+        "computed by linear programming, the attack statistical agencies audit against. A group and all other students are "
+        "hidden together; the next smallest count is hidden with a small one, and all students only when nothing else "
+        "protects. One decision per district, year and subject serves every page, so no two pages together reveal more "
+        "than either.")}
+{method("Top and bottom coding", f"a percentage of a group of n < {settings.min_n} ÷ 5% = {settings.min_n * 20} students is shown as ≤5 or ≥95 when it is that extreme",
+        "2% of 40 students is one student. A gap in % proficient that would undo the coding is hidden.")}
+{method("Releases side by side", f"a count hidden in the previous release stays hidden; a count that moved by fewer than {settings.min_n} students since is hidden",
+        "Otherwise subtracting one release from the other would tell what a few students did. Each release publishes "
+        "every count it shows in `downloads/student_counts.csv`, which the next release reads.")}
+{method("Audit at publish", "read back every published table and download; bound every hidden count; compare with the previous release",
+        "Before a release is published, its CSV downloads (the same cells as its pages) are read back. The build stops, "
+        "naming the file, row, column and count, if any count under the threshold is shown, if a count is shown in one "
+        "place and hidden in another, if a hidden count can be narrowed to fewer than "
+        f"{settings.margin} values, alone or with the previous release, or if any student id, name or birth date appears "
+        f"anywhere in the release. Gap trends use only years in which both groups are shown, and school charts leave out "
+        f"schools under {settings.min_n} students.")}"""
 
 
 # ------------------------------------------------------------------ parameters of this release
@@ -235,6 +252,7 @@ SETTING_NOTES = {
     "site_dir": "Where releases are published, in the project.",
     "release": "The name of this release; a published release is never rewritten.",
     "min_n": "The fewest students a published figure may rest on.",
+    "protection_margin": "The narrowest range, in students, anyone may be able to place a hidden count in (unset: half of min_n).",
     "overview_notebook": "The notebook behind the consortium overview.",
     "district_notebooks": "The pages each district gets.",
     "topic_notebook": "The notebook behind each topic-of-the-quarter page.",

@@ -6,6 +6,7 @@ import pandas as pd
 
 from .aggregate import latest_rows
 from .config import ParamsError, Settings
+from .disclosure import suppress_subgroups
 from .efficiency import fit_efficiency, school_allocation
 from .gaps import gap_trends, outcome_gaps
 from .peers import find_peers
@@ -38,12 +39,17 @@ def efficiency_tables(settings: Settings, latest: pd.DataFrame, peers: pd.DataFr
     }
 
 
-def fit_models(settings: Settings, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def fit_models(settings: Settings, tables: dict[str, pd.DataFrame], previous_counts: dict[str, float | None] | None = None) -> dict[str, pd.DataFrame]:
+    """Gaps, efficiency, peers and allocation; and which student-group counts every page hides (`hidden`), decided
+    once for the whole release so that no page and no pair of pages can reveal what another hides."""
     indicators = tables["district_indicators"]
     latest = latest_rows(indicators).reset_index(drop=True)
     peers = district_peers(settings, latest)
-    gaps = outcome_gaps(tables["subgroup_outcomes"], confidence=settings.gaps.confidence)
+    outcomes = tables["subgroup_outcomes"].drop(columns="hidden", errors="ignore")
+    outcomes["hidden"] = suppress_subgroups(outcomes, min_n=settings.min_n, margin=settings.margin, previous=previous_counts)
+    gaps = outcome_gaps(outcomes, confidence=settings.gaps.confidence)
     return {
+        "subgroup_outcomes": outcomes,
         "peers": peers,
         **efficiency_tables(settings, latest, peers),
         "school_allocation": school_allocation(tables["school_profile"], min_enrollment=settings.min_n),

@@ -17,8 +17,10 @@ from .config import Project
 from .contracts import ValidationReport, load_contracts, validate_dataset
 from .examples import EXAMPLES, write_example
 from .files import write_atomic
+from .disclosure import STUDENT_COUNTS_FILE, read_student_counts
 from .models import fit_models
 from .provenance import file_sha256, hash_files, hash_json, package_fingerprint
+from .versions import previous_release
 
 DATA_SUFFIXES = (".csv", ".parquet")
 
@@ -36,10 +38,12 @@ class Fingerprint:
     data: str
     contracts: str
     params: str
+    previous_counts: str | None = None
 
     @property
     def key(self) -> str:
-        return hash_json({"data": self.data, "contracts": self.contracts, "params": self.params, "code": package_fingerprint()})
+        inputs = {"data": self.data, "contracts": self.contracts, "params": self.params, "previous_counts": self.previous_counts}
+        return hash_json(inputs | {"code": package_fingerprint()})
 
 
 def ensure_data(project: Project) -> None:
@@ -61,7 +65,15 @@ def fingerprint(project: Project) -> Fingerprint:
         data=hash_files(data_files(project), project.data_dir),
         contracts=hash_files(contracts, project.contracts_dir),
         params=hash_json(project.settings.model_dump(mode="json")),
+        previous_counts=file_sha256(previous) if (previous := previous_counts_file(project)) else None,
     )
+
+
+def previous_counts_file(project: Project) -> Path | None:
+    """The student counts the previous release published: suppression keeps what it hid hidden (see `disclosure`)."""
+    previous = previous_release(project.site_dir, project.release)
+    path = project.site_dir / previous / STUDENT_COUNTS_FILE if previous else None
+    return path if path is not None and path.is_file() else None
 
 
 def validate(project: Project) -> ValidationReport:
@@ -133,7 +145,8 @@ def prepare(project: Project) -> dict:
     if not report.ok:
         raise DataInvalid(report)
     tables = aggregate(report.tables, intersections=project.settings.gaps.intersections)
-    tables.update(fit_models(project.settings, tables))
+    previous = previous_counts_file(project)
+    tables.update(fit_models(project.settings, tables, read_student_counts(previous) if previous else None))
     staging = project.build_dir / "tables.partial"
     shutil.rmtree(staging, ignore_errors=True)
     write_tables(tables, staging)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import __version__
 
-PACKAGES = ["districtstat", "pandas", "numpy", "pandera", "statsmodels", "scikit-learn", "scipy", "matplotlib", "seaborn", "papermill", "smalldocs"]
+PACKAGES = ["districtstat", "pandas", "numpy", "pandera", "statsmodels", "scikit-learn", "scipy", "matplotlib", "seaborn", "papermill", "nbclient", "pyarrow", "smalldocs"]
 
 
 def hash_bytes(*chunks: bytes) -> str:

@@ -195,7 +195,8 @@ def show_table(
         display(_Rich(f'<p class="table-note"><strong>{html.escape(caption)}</strong>: not reported in this dataset.</p>', f"{caption}: not reported"))
         return
     text = f"{caption}\n{table.display_frame().to_string(index=False)}"
-    display(_Rich(table_html(table, caption, how_to_read, labels, formats), text, table.to_csv(labels), {"caption": caption, "how_to_read": how_to_read}))
+    about = {"caption": caption, "how_to_read": how_to_read} | ({"counts": table.published_keys(labels)} if table.keys else {})
+    display(_Rich(table_html(table, caption, how_to_read, labels, formats), text, table.to_csv(labels), about))
 
 
 def show_chart(fig, alt: str, caption: str, how_to_read: str) -> None:

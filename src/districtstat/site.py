@@ -21,7 +21,7 @@ import nbformat
 import pandas as pd
 import yaml
 
-from . import changes, downloads, methods, versions
+from . import audit, changes, disclosure, downloads, methods, versions
 from .aggregate import latest_rows
 from .config import Project
 from .disclosure import protect
@@ -111,26 +111,31 @@ def reported(value: object, template: str) -> str:
     return "not reported" if value is None or pd.isna(value) else template.format(value)
 
 
-def district_page(district: pd.Series, notebooks: list[str], topics: list, has_changes: bool) -> str:
+def reported_share(value: object, enrollment: float, min_n: int) -> str:
+    """A share of a district's students, coded `≤5%` or `≥95%` in a small district (see `disclosure.coded_percent`)."""
+    coded = None if value is None or pd.isna(value) else disclosure.coded_percent(float(value), enrollment, min_n)
+    return f"{coded}%" if coded else reported(value, "{:.1f}%")
+
+
+def district_page(district: pd.Series, notebooks: list[str], topics: list, has_changes: bool, min_n: int = 10) -> str:
+    """A district's home: its figures at a glance (all hidden when it has fewer than `min_n` students) and its pages."""
+    enrollment = float(district["enrollment"])
+    small = 0 < enrollment < min_n
     front = {
         "title": str(district["district_name"]),
         "subtitle": str(district["district_id"]),
-        "description": " · ".join(str(part) for part in [f"{int(district['enrollment']):,} students", district["region"], district.get("locale")] if pd.notna(part) and part != ""),
-        "categories": [str(district["region"]), size_band(float(district["enrollment"]))],
-    }
-    figures = protect(
-        pd.DataFrame(
-            {
-                "Figure": ["Students", "Economically disadvantaged", "English learners", "Students with disabilities", "Spending per pupil"],
-                "Value": [
-                    f"{int(district['enrollment']):,}",
-                    *(reported(district.get(column), "{:.1f}%") for column in ("pct_ecodis", "pct_el", "pct_swd")),
-                    reported(district.get("per_pupil_spending"), "${:,.0f}"),
-                ],
-            }
+        "description": " · ".join(
+            str(part) for part in [None if small else f"{int(enrollment):,} students", district["region"], district.get("locale")] if part is not None and pd.notna(part) and part != ""
         ),
-        counts={},
-    )
+        "categories": [str(district["region"]), size_band(enrollment)],
+    }
+    values = [
+        f"{int(enrollment):,}",
+        *(reported_share(district.get(column), enrollment, min_n) for column in ("pct_ecodis", "pct_el", "pct_swd")),
+        reported(district.get("per_pupil_spending"), "${:,.0f}"),
+    ]
+    glance = pd.DataFrame({"Figure": ["Students", "Economically disadvantaged", "English learners", "Students with disabilities", "Spending per pupil"], "students": enrollment, "Value": values})
+    figures = protect(glance, counts={"students": ["Value"]}, min_n=min_n)
     rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in figures.display_frame().iterrows())
     links = "\n".join(f"- [{page_title(name).capitalize()}]({name}.ipynb)" for name in notebooks)
     marked = f"?district={district['district_id']}"
@@ -138,8 +143,9 @@ def district_page(district: pd.Series, notebooks: list[str], topics: list, has_c
     standing += [f"- [Topic of the quarter: {topic.title}](../../topics/{topic.id}.ipynb{marked})" for topic in topics]
     if has_changes:
         standing.append("- [What changed since the previous release](../../what-changed.qmd)")
+    footnote = f"{figures.footnote}\n\n" if figures.footnote else ""
     return (
-        f"{front_matter(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n"
+        f"{front_matter(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n{footnote}"
         "Shares are of the students enrolled; spending per pupil is current spending divided by enrollment. These figures describe "
         "the district's students and budget; they do not rate the district.\n\n"
         f"## Reports\n\n{links}\n\n## Where it stands\n\nThe consortium's charts, with this district and its peers marked:\n\n" + "\n".join(standing) + "\n"
@@ -247,7 +253,7 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
         row = latest.loc[district_id].copy()
         row["district_id"] = district_id
         scoped = dataclasses.replace(provenance, params_hash=scope_hash(project, district_id))
-        writer.text(f"districts/{district_id}/index.qmd", district_page(row, project.settings.district_notebooks, project.settings.topics, previous is not None) + "\n" + provenance_html(scoped) + "\n")
+        writer.text(f"districts/{district_id}/index.qmd", district_page(row, project.settings.district_notebooks, project.settings.topics, previous is not None, project.settings.min_n) + "\n" + provenance_html(scoped) + "\n")
         for notebook in project.settings.district_notebooks:
             title = f"{row['district_name']}: {page_title(notebook)}"
             writer.notebook(f"districts/{district_id}/{notebook}.ipynb", executed / district_id / f"{notebook}.ipynb", title)
@@ -301,9 +307,26 @@ def key_figures(project: Project) -> pd.DataFrame:
     return changes.read_key_figures(cache)  # as published, rounded: a fresh build and a rebuild compare the same numbers
 
 
+STUDENT_COUNTS_ABOUT = {
+    "caption": "Every student count this release publishes",
+    "how_to_read": "One row per count of students (enrolled in a district, or tested in a subject and group) that any page shows, "
+    "with * where it is hidden: what the next release keeps consistent with, so that two releases side by side reveal nothing either hides.",
+}
+
+
+def published_tables(project: Project) -> list[downloads.PublishedTable]:
+    """The tables the generated project publishes, as the writer recorded them: what the audit reads back."""
+    record = read_record(project.build_dir / ProjectWriter.SOURCES)
+    return [table for page in sorted(record.get("tables", {})) for table in downloads.from_record(record["tables"][page])]
+
+
 def write_downloads(writer: ProjectWriter, project: Project, generated: list[downloads.PublishedTable], district_names: dict[str, str], footer: str) -> None:
     """The Downloads page and `datapackage.json`, over every table the pages publish and the generated ones."""
     tables = [*generated, *writer.published_tables()]
+    values, _ = audit.counts_by_key(audit.read_counts(writer.target, tables))
+    counts = disclosure.student_counts_csv(values)
+    writer.text(disclosure.STUDENT_COUNTS_FILE, counts)
+    tables.insert(len(generated), downloads.published_table(PurePosixPath(disclosure.STUDENT_COUNTS_FILE), PurePosixPath("downloads.qmd"), counts, STUDENT_COUNTS_ABOUT))
     consortium = [(table.caption, table.path, table.how_to_read) for table in tables if not table.page.startswith("districts/")]
     consortium.append(("Parameters of this release", changes.PARAMETERS_FILE, "The settings, code commit and package versions this release was built with (JSON)"))
     consortium.append(("datapackage.json", "datapackage.json", "What each file holds and the type of each column, for loading them all at once"))

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .charts import CONTEXT, district_points, figure
 from .config import Topic
-from .disclosure import ProtectedTable, protect
+from .disclosure import ProtectedTable, count_key, protect
 from .indicators import INDICATORS, Indicator, rank_best_first
 from .report import Release
 
@@ -58,8 +58,9 @@ def ranked(release: Release, code: str) -> pd.DataFrame:
 def topic_table(release: Release, code: str) -> ProtectedTable:
     table = ranked(release, code)
     columns = ["district_name", "region", "enrollment", "value", "rank", "peer_median", "vs_peers"]
+    keys = {"enrollment": [count_key("enrolled", district, release.latest_year) for district in table.get("district_id", [])]}
     table = table[columns] if not table.empty else pd.DataFrame(columns=columns)
-    return protect(table, counts={"enrollment": ["value", "rank", "peer_median", "vs_peers"]}, min_n=release.min_n)
+    return protect(table, counts={"enrollment": ["value", "rank", "peer_median", "vs_peers"]}, min_n=release.min_n, keys=keys)
 
 
 def value_format(indicator: Indicator) -> str:

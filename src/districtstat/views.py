@@ -13,7 +13,7 @@ import pandas as pd
 
 from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
 from .charts import ACCENT, CONTEXT, HIGHLIGHT, district_points, figure
-from .disclosure import ProtectedTable, protect
+from .disclosure import ProtectedTable, coded_percent, count_key, protect
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
 from .indicators import INDICATORS, goodness, kpi_table
@@ -33,10 +33,21 @@ def consortium_table(release: Release) -> ProtectedTable:
     if release.has_table("efficiency"):
         table = table.merge(release.table("efficiency")[["district_id", "residual"]], on="district_id", how="left")
     columns = ["district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", "mean_score_math", "mean_score_ela", "residual"]
-    table = table[[c for c in columns if c in table.columns and table[c].notna().any()]]
     table = table.sort_values("district_name", key=lambda names: names.map(natural_key), kind="stable")
+    ids = table["district_id"].tolist()
+    table = table[[c for c in columns if c in table.columns and table[c].notna().any()]]
     dependent = [c for c in table.columns if c not in ("district_name", "region", "enrollment")]
-    return protect(table, counts={"enrollment": dependent}, min_n=release.min_n)
+    return protect(table, counts={"enrollment": dependent}, min_n=release.min_n, keys={"enrollment": enrolled_keys(release, ids)}, percents=need_percents(table))
+
+
+def enrolled_keys(release: Release, district_ids) -> list[str]:
+    """The keys of district enrollment counts in the latest year, which several pages publish."""
+    return [count_key("enrolled", district, release.latest_year) for district in district_ids]
+
+
+def need_percents(table: pd.DataFrame) -> dict[str, str]:
+    """The shares of a district's students in each need group: coded when the district is small."""
+    return {column: "enrollment" for column in ("pct_ecodis", "pct_el", "pct_swd") if column in table.columns}
 
 
 CONSORTIUM_LABELS = {
@@ -136,9 +147,18 @@ def gap_table(release: Release, district_id: str) -> ProtectedTable:
     gaps = gaps.assign(gap_ci=[f"{low:+.1f} to {high:+.1f}" for low, high in zip(gaps["gap_ci_low"], gaps["gap_ci_high"])])
     columns = ["subject", "group", "compared_with", "n_focal", "n_comparison", "gap", "gap_ci", "hedges_g", "gap_pct_proficient"]
     dependent = ["gap", "gap_ci", "hedges_g", "gap_pct_proficient"]
-    # A group and its comparison are hidden together: the comparison's n would reveal the group's.
-    counts = {"n_focal": [*dependent, "n_comparison"], "n_comparison": [*dependent, "n_focal"]}
-    return protect(gaps[columns], counts=counts, min_n=release.min_n)
+    # Each count is hidden as the release hides it everywhere (a group's complement with it); a gap hides when either is.
+    counts = {"n_focal": dependent, "n_comparison": dependent}
+    hidden = {side: gaps[f"hidden_{side[2:]}"].astype(bool).to_numpy() for side in counts}
+    keys = {side: [count_key("tested", district_id, release.latest_year, subject, "ALL", code) for subject, code in zip(gaps["subject"], gaps[side[2:]])] for side in counts}
+    table = protect(gaps[columns], counts=counts, min_n=release.min_n, hidden=hidden, keys=keys)
+    # A gap in % proficient would undo the coding of either group's percentage.
+    coded = [
+        coded_percent(p1, n1, release.min_n) is not None or coded_percent(p2, n2, release.min_n) is not None
+        for p1, n1, p2, n2 in zip(gaps["pct_proficient_focal"], gaps["n_focal"], gaps["pct_proficient_comparison"], gaps["n_comparison"])
+    ]
+    table.suppressed["gap_pct_proficient"] |= np.array(coded, dtype=bool)
+    return table
 
 
 GAP_LABELS = {
@@ -224,8 +244,17 @@ def subgroup_results(release: Release, district_id: str) -> ProtectedTable:
     outcomes = release.table("subgroup_outcomes")
     rows = outcomes[(outcomes["district_id"] == district_id) & (outcomes["school_year"] == release.latest_year) & (outcomes["grade"] == "ALL")]
     rows = rows[~rows["subgroup"].str.startswith("NOT_")].assign(group=lambda f: f["subgroup"].map(subgroup_label))
-    table = rows[["subject", "group", "n", "mean_score", "sd_score", "pct_proficient"]].sort_values(["subject", "group"], kind="stable")
-    return protect(table, counts={"n": ["mean_score", "sd_score", "pct_proficient"]}, min_n=release.min_n)
+    rows = rows.sort_values(["subject", "group"], kind="stable")
+    table = rows[["subject", "group", "n", "mean_score", "sd_score", "pct_proficient"]]
+    keys = [count_key("tested", district_id, release.latest_year, subject, "ALL", code) for subject, code in zip(rows["subject"], rows["subgroup"])]
+    return protect(
+        table,
+        counts={"n": ["mean_score", "sd_score", "pct_proficient"]},
+        min_n=release.min_n,
+        hidden={"n": rows["hidden"].astype(bool).to_numpy()},
+        keys={"n": keys},
+        percents={"pct_proficient": "n"},
+    )
 
 
 RESULT_LABELS = {"subject": "Subject", "group": "Group", "n": "Students tested", "mean_score": "Mean score", "sd_score": "SD", "pct_proficient": "% proficient"}
@@ -305,7 +334,13 @@ def peer_table(release: Release, district_id: str) -> ProtectedTable:
     latest = release.latest_indicators.set_index("district_id")
     chosen = chosen.join(latest[["enrollment", "pct_ecodis", "pct_el", "pct_swd", "locale"]], on="peer")
     table = chosen[["rank", "peer_name", "distance", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "locale"]]
-    return protect(table, counts={"enrollment": ["pct_ecodis", "pct_el", "pct_swd"]}, min_n=release.min_n)
+    return protect(
+        table,
+        counts={"enrollment": ["pct_ecodis", "pct_el", "pct_swd"]},
+        min_n=release.min_n,
+        keys={"enrollment": enrolled_keys(release, chosen["peer"])},
+        percents=need_percents(table),
+    )
 
 
 PEER_LABELS = {"rank": "Rank", "peer_name": "Peer district", "distance": "Distance", "enrollment": "Students", "pct_ecodis": "% econ. disadv.", "pct_el": "% English learners", "pct_swd": "% with disabilities", "locale": "Locale"}
@@ -316,8 +351,15 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     latest = release.latest_indicators
     features = release.project.settings.peers.numeric
     table = why_peers(latest, district_id, release.peer_ids(district_id), features)
+    enrollment = float(latest.set_index("district_id").loc[district_id, "enrollment"])
+    students = [enrollment if feature in STUDENT_SHARES else float("nan") for feature in table["feature"]]
     table["feature"] = table["feature"].map(lambda f: FEATURE_LABELS.get(f, f))
-    return protect(table, counts={}, min_n=release.min_n)
+    protected = protect(table, counts={}, min_n=release.min_n, percents={"district": students})
+    protected.suppressed["difference_sd"] |= protected.coded["district"].notna().to_numpy()  # it would give the value back
+    return protected
+
+
+STUDENT_SHARES = {"pct_ecodis", "pct_el", "pct_swd", "pct_chronic_absent", "pct_proficient_ela", "pct_proficient_math"}
 
 
 FEATURE_LABELS = {column: label[:1].upper() + label[1:] for column, label in PROFILE_LABELS.items()} | {"per_pupil_spending": "Spending per pupil"}
@@ -426,7 +468,16 @@ def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedT
     card = card[card["area"] == area]
     table = card[["indicator", "value", "trend", "change", "peer_percentile", "goal", "status", "n"]].assign(since=card["since"].map(lambda y: school_year(y) if pd.notna(y) else ""))
     table = table[["indicator", "value", "change", "since", "trend", "peer_percentile", "goal", "status", "n"]]
-    return protect(table, counts={"n": ["value", "change", "peer_percentile"]}, min_n=release.min_n)
+    keys = [gap_group_key(district_id, code, year) for code, year in zip(card["code"], card["year"])]
+    return protect(table, counts={"n": ["value", "change", "peer_percentile"]}, min_n=release.min_n, keys={"n": keys})
+
+
+def gap_group_key(district_id: str, code: str, year: int) -> str | None:
+    """The count behind an equity gap of the scorecard (`gap.EL.MATH`): its group's students tested that year."""
+    if not code.startswith("gap."):
+        return None
+    _, group, subject = code.split(".")
+    return count_key("tested", district_id, year, subject, "ALL", group)
 
 
 SCORECARD_LABELS = {
