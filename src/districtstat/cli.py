@@ -1,6 +1,7 @@
 """The `districtstat` command.
 
-Exit status: 0 success; 1 the data fail their contracts or a notebook failed; 2 a usage or settings error.
+Exit status: 0 success; 1 the data fail their contracts, a notebook failed, the disclosure audit found a problem or a
+verified release does not reproduce; 2 a usage or settings error; 130 stopped by Ctrl-C (nothing published).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from .config import ParamsError, UsageError, find_root, load_project
 from .contracts import ContractError
@@ -151,6 +153,50 @@ def cmd_releases(args: argparse.Namespace) -> int:
     return OK
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .pipeline import DataInvalid
+    from .verify import shown, verify
+
+    console = _console()
+    project = load_project(args.params or default_params(), args.release)
+    try:
+        outcome = verify(project, only=args.only, workers=args.workers, executor=args.executor, quiet=args.quiet)
+    except DataInvalid as error:
+        _print_report(error.report, console)
+        console.print(f"release {project.release} cannot be verified: the data fail their contracts; nothing was executed")
+        return DATA_FAILED
+    for warning in outcome.warnings:
+        console.print(f"[yellow]warning[/yellow] {escape(warning)}; outputs may differ for that reason")
+    if outcome.inputs:
+        for mismatch in outcome.inputs:
+            detail = f" ({mismatch.detail})" if mismatch.detail else ""
+            console.print(
+                f"[red]INPUT DIFFERS[/red] {escape(mismatch.name)}: release {escape(project.release)} recorded {escape(shown(mismatch.recorded))}, "
+                f"now {escape(shown(mismatch.current))}{escape(detail)}"
+            )
+        console.print(
+            f"release {project.release} cannot be verified with these inputs: use the data, settings and tables it was built from; nothing was executed",
+            markup=False,
+        )
+        return DATA_FAILED
+    for difference in outcome.differences:
+        task = difference.task
+        notebook = f"{task.notebook} ({task.topic})" if task.topic else task.notebook
+        cell = f" · cell {difference.cell}" if difference.cell is not None else ""
+        more = f" ({difference.cells} cells differ)" if difference.cells > 1 else ""
+        console.print(
+            f"[red]DIFFERS[/red] release {escape(project.release)} · district {task.district_id or '(consortium)'} · notebook {escape(notebook)}"
+            f"{cell}: {escape(difference.what)}{more}"
+        )
+        for line in difference.diff:
+            console.print(f"    {line}", markup=False)
+    if outcome.ok:
+        console.print(f"verified: {outcome.notebooks} notebooks reproduce release {project.release}")
+        return OK
+    console.print(f"release {project.release} does not reproduce: {len(outcome.differences)} of {outcome.notebooks} notebooks differ")
+    return DATA_FAILED
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve_site, site_url
 
@@ -216,6 +262,22 @@ def parser() -> argparse.ArgumentParser:
     notebooks.add_argument("action", choices=["refresh"], help="refresh: re-execute and clean")
     notebooks.add_argument("--params", help="the params file whose tables they read (default params/synthetic.yml)")
     notebooks.set_defaults(func=cmd_notebooks)
+
+    verify = commands.add_parser(
+        "verify",
+        help="re-execute a published release and compare its outputs",
+        description="Check that the data, settings and tables are those RELEASE recorded, re-execute its notebooks from their recorded "
+        "parameters in a scratch folder and compare every output cell by cell; exit 1 when anything differs.",
+    )
+    verify.add_argument("--release", required=True, help="the published release to verify")
+    verify.add_argument("--params", help="the params file the release was built from (default params/synthetic.yml)")
+    verify.add_argument("--only", nargs="+", metavar="DISTRICT", help="verify only these districts' notebooks")
+    verify.add_argument("--workers", type=int, help="notebooks run at once on this machine (default: the number of cores)")
+    verify.add_argument(
+        "--executor", default="warm", choices=EXECUTORS, help="warm: kernels forked from a pre-imported parent (default); plain: papermill's own"
+    )
+    verify.add_argument("--quiet", action="store_true", help="no progress bar")
+    verify.set_defaults(func=cmd_verify)
 
     serve = commands.add_parser(
         "serve",
