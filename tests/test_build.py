@@ -388,3 +388,29 @@ def test_a_page_that_leaves_a_hidden_count_recoverable_stops_the_build_naming_ta
     found = re.search(r"a hidden count can be worked out: downloads/districts/(D\d+)/primary_suppression_only/every-group-count\.csv, row (\d+), column “n” \(\*, tested/\1/\d+/\w+/ALL/(\w+)\): \3 can be worked out to lie between (\d+) and \4", err)
     assert found, err[:3000]
     assert tree_digest(copy / "site") == before
+
+
+def test_a_release_whose_data_moved_by_a_few_students_hides_those_counts_and_passes_the_audit(built, tmp_path):
+    """Three D03 students' latest scores withdrawn: r2 must not show the D03 counts they moved, or r1 and r2 side
+    by side would tell about those three."""
+    import csv
+
+    from districtstat.disclosure import STUDENT_COUNTS_FILE, read_student_counts
+
+    root, _ = built
+    copy = tmp_path / "copy"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns("build"))
+    scores = copy / "data" / "synthetic" / "assessments.csv"
+    rows = list(csv.reader(scores.open(encoding="utf-8")))
+    latest = max(row[0] for row in rows[1:])
+    withdrawn = sorted({row[1] for row in rows[1:] if row[0] == latest and row[2] == "D03"})[:3]
+    with scores.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows(row for row in rows if not (row[0] == latest and row[1] in withdrawn))
+    params = make_project(copy, release="r2")
+    assert main(["build", "--params", str(params), "--quiet"]) == 0
+    first = read_student_counts(copy / "site" / "r1" / STUDENT_COUNTS_FILE)
+    second = read_student_counts(copy / "site" / "r2" / STUDENT_COUNTS_FILE)
+    both = [key for key in first if key in second and first[key] is not None and second[key] is not None]
+    assert both and all(first[key] == second[key] or abs(first[key] - second[key]) >= 10 for key in both)
+    moved = f"tested/D03/{latest}/MATH/ALL/ALL"
+    assert first[moved] is not None and second[moved] is None
