@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .disclosure import STUDENT_COUNTS_FILE, SUPPRESSED, TOLERANCE, attacker_bounds, exposed_cells, read_student_counts, subgroup_relations
+from .disclosure import STUDENT_COUNTS_FILE, SUPPRESSED, TOLERANCE, Contradiction, attacker_bounds, exposed_cells, read_student_counts, subgroup_relations
 
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 ROW_LEVEL_FIELDS = ("student_id", "birth_date")
@@ -130,15 +130,16 @@ def recoverable(
             continue
         shown = {group: value for group, value in cells.items() if value is not None}
         earlier = {g: v for g, v in before.get(system, {}).items() if v is not None}
-        same_students = bool(earlier) and all(earlier[g] == v for g, v in shown.items() if g in earlier)
         relations = subgroup_relations(truth.get(system, {group: 0.0 for group in cells}))
-        if same_students:
-            shown = earlier | shown
-            hidden = {g for g in hidden if g not in shown}
-        for exposure in exposed_cells(shown, hidden, relations, margin):
-            if same_students and already_published(earlier, exposure, relations):
-                continue
-            found.append(("/".join(["tested", *system, exposure.cell]), exposure.describe() + (" together with the previous release" if same_students else "")))
+        combined = None
+        if earlier and all(earlier[g] == v for g, v in shown.items() if g in earlier):
+            try:
+                combined = [e for e in exposed_cells(earlier | shown, hidden - earlier.keys(), relations, margin) if not already_published(earlier, e, relations)]
+            except Contradiction:
+                combined = None  # not the same students after all: `moved_by_few` judges what changed
+        exposures = combined if combined is not None else exposed_cells(shown, hidden, relations, margin)
+        suffix = " together with the previous release" if combined is not None else ""
+        found += [("/".join(["tested", *system, e.cell]), e.describe() + suffix) for e in exposures]
     return found
 
 

@@ -37,6 +37,10 @@ COUNT_FIELDS = ["measure", "district_id", "school_year", "subject", "grade", "gr
 # ------------------------------------------------------------------ what an attacker knows
 
 
+class Contradiction(ValueError):
+    """Counts that cannot all be true at once: e.g. two releases that did not count the same students."""
+
+
 @dataclass(frozen=True)
 class Relation:
     """`total` is the sum of `parts`: public knowledge about how counts add up."""
@@ -80,7 +84,7 @@ def attacker_bounds(shown: Mapping[str, float], targets: Iterable[str], relation
         low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
         high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
         if low.status == 2 or high.status == 2:
-            raise ValueError(f"the published counts contradict how they add up (cell {cell}): the audit cannot judge them")
+            raise Contradiction(f"the published counts contradict how they add up (cell {cell})")
         bounds[cell] = (max(float(low.fun), 0.0), np.inf if high.status == 3 else float(-high.fun))
     return bounds
 
