@@ -120,3 +120,18 @@ def test_a_students_full_name_is_found_but_a_surname_alone_is_a_word(tmp_path, s
     assert scan_site(site, tokens, names) == []
     write(site / "leak.html", "<p>Maria   White, grade 5</p>")
     assert scan_site(site, tokens, names) == ["leak.html: 1 student name(s), e.g. maria white"]
+
+
+def test_an_identifier_joined_to_a_word_is_found_in_any_text_file(site, data_dir):
+    write(site / "notes" / "extract.ipynb", '{"source": ["report_ST0001 and ST0002-final"]}')
+    write(site / "README", "see S001")
+    assert scan_site(site, *student_identifiers(data_dir)) == [
+        "README: 1 student identifier(s), e.g. S001",
+        "notes/extract.ipynb: 2 student identifier(s), e.g. ST0001",
+    ]
+
+
+def test_missing_values_of_a_parquet_students_file_are_not_identifiers(tmp_path):
+    pd.DataFrame({"student_id": ["ST1", None], "birth_date": [None, "2010-01-02"], "first_name": ["Ada", None], "last_name": ["Ng", "Li"]}).to_parquet(tmp_path / "students.parquet")
+    tokens, names = student_identifiers(tmp_path)
+    assert tokens == {"ST1", "2010-01-02"} and names == {"ada ng"}

@@ -321,7 +321,8 @@ def test_every_published_table_and_download_shows_no_small_count_and_hides_nothi
     import pandas as pd
 
     from districtstat.aggregate import subgroup_label
-    from districtstat.disclosure import attacker_bounds, subgroup_relations
+    from districtstat.disclosure import subgroup_relations
+    from test_disclosure import integer_attack
 
     root, params = built
     release = root / "site" / "r1"
@@ -367,11 +368,41 @@ def test_every_published_table_and_download_shows_no_small_count_and_hides_nothi
                 assert value == truth[group], (district, subject, group)
             if hidden:
                 attacked += 1
-                for group, (low, high) in attacker_bounds(shown, hidden, subgroup_relations(truth)).items():
-                    assert high - low >= project.settings.margin, (district, subject, group, truth[group], low, high)
-                    tight += high < float("inf")
+                equations = [(r.total, r.parts) for r in subgroup_relations(truth)]
+                unknown = {cell for total, parts in equations for cell in (total, *parts) if cell not in shown}
+                for target, (low, high) in integer_attack(shown, unknown, equations).items():
+                    if isinstance(target, str) and target in hidden:
+                        assert high - low >= project.settings.margin, (district, subject, target, truth[target], low, high)
+                        tight += high < float("inf")
+                    elif not isinstance(target, str):
+                        assert high == 0 or high >= project.settings.min_n, (district, subject, target, high)
     assert attacked >= 5, "the small consortium has tiny groups on purpose: some district must hide some"
     assert tight > 0, "some hidden counts are bounded by published totals, so the attack is a real one"
+
+
+SHARE_HEADERS = ("% econ. disadv.", "% English learners", "% with disabilities")
+
+
+def test_no_published_share_of_a_districts_students_gives_away_a_small_group(built):
+    """Share × students is a count: read every download with both and work the count out, as a reader could."""
+    import csv
+
+    root, params = built
+    min_n = load_project(params).settings.min_n
+    worked_out = withheld = 0
+    for path in sorted((root / "site" / "r1").rglob("*.csv")):
+        for row in csv.DictReader(path.open(encoding="utf-8")):
+            if row.get("Students") in (None, "", "*"):
+                continue
+            students = float(row["Students"].replace(",", ""))
+            for column in (c for c in SHARE_HEADERS if c in row):
+                if row[column] in ("*", "≤5", "≥95"):
+                    withheld += 1
+                    continue
+                inside = round(float(row[column]) / 100 * students)
+                assert not (0 < inside < min_n or 0 < students - inside < min_n), (path.name, row["Students"], column, row[column])
+                worked_out += 1
+    assert worked_out > 50 and withheld > 0, (worked_out, withheld)
 
 
 def test_a_page_that_leaves_a_hidden_count_recoverable_stops_the_build_naming_table_and_cell(built, tmp_path, capsys):

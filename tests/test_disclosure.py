@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -45,7 +46,10 @@ from districtstat.disclosure import (  # noqa: E402
     complement_pairs,
     count_key,
     exposed_cells,
+    coded_share,
+    small_hidden_groups,
     subgroup_relations,
+    withhold_student_figures,
     suppress,
     suppress_subgroups,
 )
@@ -90,6 +94,51 @@ def test_students_without_a_race_record_are_an_unknown_remainder_not_a_zero():
     relations = subgroup_relations(counts)
     assert Relation("ALL", ("RACE_HI", "RACE_WH", "(no race recorded)")) in relations
     assert Relation("ALL", ("RACE_HI", "NOT_RACE_HI", "(no race recorded)")) in relations
+
+
+def test_small_groups_hidden_together_must_make_min_n_students_or_their_mean_follows():
+    """3 Asian and 4 Pacific Islander students, each hidden, are still 7 students all told: all students' mean times
+    100 minus the shown groups' gives their mean. A third group is hidden with them."""
+    counts = {"ALL": 100, "RACE_WH": 60, "RACE_HI": 33, "RACE_AS": 3, "RACE_PI": 4}
+    hidden = group_suppression(counts)
+    assert hidden == {"RACE_AS", "RACE_PI", "RACE_HI"}
+    shown = {cell: value for cell, value in counts.items() if cell not in hidden}
+    assert small_hidden_groups(shown, subgroup_relations(counts), 10) == []
+    assert small_hidden_groups({"ALL": 100, "RACE_WH": 60, "RACE_HI": 33}, subgroup_relations(counts), 10) == [(Relation("ALL", ("RACE_AS", "RACE_HI", "RACE_PI", "RACE_WH")), 7.0)]
+
+
+def test_a_few_students_without_a_race_record_are_not_left_to_subtraction():
+    counts = {"ALL": 63, "RACE_HI": 30, "RACE_WH": 29}  # 4 students have no race recorded: ALL − HI − WH
+    assert group_suppression(counts) == {"RACE_WH"}
+
+
+def test_a_crossing_that_leaves_a_few_students_of_its_group_outside_is_hidden():
+    counts = {"ALL": 120, "EL": 30, "NOT_EL": 90, "ECODIS": 70, "NOT_ECODIS": 50, "EL_X_ECODIS": 27}  # 3 EL students not ECODIS
+    assert group_suppression(counts) == {"EL_X_ECODIS"}
+
+
+def test_a_share_that_would_give_away_a_small_group_is_withheld():
+    table = pd.DataFrame({"district": ["Eastport", "Big", "Coded", "Exact", "Tiny"], "enrollment": [29, 400, 200, 100, 6], "pct_el": [13.79, 2.0, 97.0, 40.0, 50.0]})
+    protected = protect(table, counts={"enrollment": ["pct_el"]}, shares={"pct_el": "enrollment"})
+    assert protected.display_frame()["pct_el"].tolist() == [SUPPRESSED, BOTTOM_CODE, TOP_CODE, 40.0, SUPPRESSED]
+    assert protected.to_csv().splitlines()[1] == f"Eastport,29,{SUPPRESSED}", "13.8% of 29 students is 4 English learners"
+    assert "Hidden to protect" in protected.footnote and "at most 5%" in protected.footnote
+    assert [coded_share(p, 29, 10) for p in (34.48, 65.52, 0.0, 100.0)] == [None, None, BOTTOM_CODE, TOP_CODE]  # 10 and 19 students
+    assert coded_share(68.97, 29, 10) == SUPPRESSED, "69% of 29 leaves 9 students outside the group"
+
+
+def test_district_figures_too_few_to_publish_exactly_leave_the_history_every_page_reads():
+    history = pd.DataFrame(
+        {
+            "district_id": ["D1", "D1", "D1", "D2", "D2", "D2"],
+            "school_year": 2024,
+            "code": ["pct_chronic_absent", "pct_proficient_math", "BUS_ON_TIME_PCT", "pct_chronic_absent", "pct_proficient_math", "mean_score_math"],
+            "value": [13.79, 100.0, 100.0, 13.5, 100.0, 500.0],
+        }
+    )
+    enrollment = pd.DataFrame({"district_id": ["D1", "D2"], "school_year": [2024, 2024], "enrollment": [29, 400]})
+    kept = withhold_student_figures(history, enrollment, 10)
+    assert list(zip(kept["district_id"], kept["code"])) == [("D1", "BUS_ON_TIME_PCT"), ("D2", "pct_chronic_absent"), ("D2", "pct_proficient_math"), ("D2", "mean_score_math")]
 
 
 def outcomes_frame(counts: dict, district="D01", year=2024, subject="MATH") -> pd.DataFrame:
@@ -179,14 +228,66 @@ def group_counts(draw):
     return counts
 
 
+def integer_attack(counts: dict, hidden: set, equations: list[tuple[str, tuple[str, ...]]]) -> dict:
+    """An attacker written apart from `disclosure`: for each hidden count, and for the hidden parts of each equation
+    taken together, the least and most students they can hold in whole numbers, given every shown count.
+
+    Integer programs (scipy's `milp`), so a rounding the linear relaxation misses would show here."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    unknown = sorted(hidden)
+    if not unknown:
+        return {}
+    index = {cell: i for i, cell in enumerate(unknown)}
+    rows, rhs = [], []
+    for total, parts in equations:
+        row, known = np.zeros(len(unknown)), 0.0
+        for cell, sign in [(total, -1.0), *((part, 1.0) for part in parts)]:
+            if cell in index:
+                row[index[cell]] += sign
+            else:
+                known += sign * counts[cell]
+        rows.append(row)
+        rhs.append(-known)
+    constraint = LinearConstraint(np.array(rows), rhs, rhs)
+    integral, bounds = np.ones(len(unknown)), Bounds(0, np.inf)
+    targets = {cell: np.eye(len(unknown))[index[cell]] for cell in unknown}
+    for total, parts in equations:
+        together = [part for part in parts if part in index]
+        if together:
+            targets[(total, tuple(together))] = sum(np.eye(len(unknown))[index[part]] for part in together)
+    found = {}
+    for target, objective in targets.items():
+        low = milp(objective, constraints=constraint, integrality=integral, bounds=bounds)
+        high = milp(-objective, constraints=constraint, integrality=integral, bounds=bounds)
+        assert low.status == 0, (target, low.message)  # the true counts are a solution
+        found[target] = (round(low.fun), round(-high.fun) if high.status == 0 else np.inf)  # else unbounded
+    return found
+
+
+def assert_nothing_recoverable(counts: dict, hidden: set, equations: list, min_n: int, margin: int) -> None:
+    shown = {cell: value for cell, value in counts.items() if cell not in hidden}
+    assert not [c for c, v in shown.items() if 0 < v < min_n], "a small count is shown"
+    for target, (low, high) in integer_attack(counts, hidden, equations).items():
+        if isinstance(target, str):
+            assert high - low >= margin, f"{target} = {counts[target]} is pinned to [{low}, {high}]"
+        else:
+            assert high == 0 or high >= min_n, f"the hidden groups {target[1]} of {target[0]} hold at most {high} students"
+
+
+def group_equations(counts: dict) -> list[tuple[str, tuple[str, ...]]]:
+    """How the strategy's groups add up, written from the strategy, not from `subgroup_relations`."""
+    races = tuple(sorted(c for c in counts if c.startswith("RACE_")))
+    equations = [("ALL", races)] if races else []
+    return equations + [("ALL", (c, f"NOT_{c}")) for c in sorted(counts) if f"NOT_{c}" in counts]
+
+
 @settings(max_examples=80, deadline=None)
 @given(group_counts(), st.sampled_from([5, 10, 20]))
 def test_after_suppression_no_hidden_group_count_can_be_worked_out(counts, min_n):
     margin = max(1, min_n // 2)
     hidden = group_suppression(counts, min_n=min_n, margin=margin)
-    shown = {cell: value for cell, value in counts.items() if cell not in hidden}
-    assert not [c for c, v in shown.items() if 0 < v < min_n]
-    assert exposed_cells(shown, hidden, subgroup_relations(counts), margin) == []
+    assert_nothing_recoverable(counts, hidden, group_equations(counts), min_n, margin)
 
 
 @st.composite
@@ -209,6 +310,15 @@ def two_way_tables(draw):
 def test_after_suppression_no_cell_of_a_two_way_table_can_be_worked_out_from_its_totals(table):
     counts, relations = table
     hidden = suppress(counts, relations, min_n=10, margin=5, last_resort={"all"})
-    shown = {cell: value for cell, value in counts.items() if cell not in hidden}
-    assert not [c for c, v in shown.items() if 0 < v < 10]
-    assert exposed_cells(shown, hidden, relations, 5) == []
+    assert_nothing_recoverable(counts, hidden, [(r.total, r.parts) for r in relations], 10, 5)
+
+
+def test_the_audit_names_hidden_groups_that_add_up_to_fewer_than_min_n():
+    from districtstat.audit import recoverable
+
+    key = lambda group: count_key("tested", "D01", 2024, "MATH", "ALL", group)  # noqa: E731
+    counts = {"ALL": 100, "RACE_WH": 60, "RACE_HI": 33, "RACE_AS": 3, "RACE_PI": 4}
+    truth = {("D01", "2024", "MATH", "ALL"): {group: float(n) for group, n in counts.items()}}
+    published = {key(group): (None if group in ("RACE_AS", "RACE_PI") else float(n)) for group, n in counts.items()}
+    assert recoverable(published, truth, 5, min_n=10) == [(key("RACE_AS"), "the groups of ALL not shown (RACE_AS, RACE_PI) add up to at most 7 students")]
+    assert recoverable(published | {key("RACE_HI"): None}, truth, 5, min_n=10) == []

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .disclosure import STUDENT_COUNTS_FILE, SUPPRESSED, TOLERANCE, Contradiction, attacker_bounds, exposed_cells, read_student_counts, subgroup_relations
+from .disclosure import STUDENT_COUNTS_FILE, SUPPRESSED, TOLERANCE, Contradiction, attacker_bounds, exposed_cells, read_student_counts, small_hidden_groups, subgroup_relations
 
+# An id is found as a whole token, and as a word inside one (`report_ST0001`), never as part of a longer word.
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
+WORD = re.compile(r"[A-Za-z0-9]+")
 ROW_LEVEL_FIELDS = ("student_id", "birth_date")
 NAME_FIELDS = ("first_name", "last_name")
 PROBLEMS_SHOWN = 10
@@ -41,7 +43,7 @@ class DisclosureAuditError(RuntimeError):
 class PublishedCount:
     """One count cell of one published table."""
 
-    key: str
+    key: str | None  # None: a count no other table or release publishes
     value: float | None
     table: str
     row: int
@@ -49,7 +51,7 @@ class PublishedCount:
 
     def where(self) -> str:
         shown = SUPPRESSED if self.value is None else f"{self.value:g}"
-        return f"{self.table}, row {self.row}, column “{self.column}” ({shown}, {self.key})"
+        return f"{self.table}, row {self.row}, column “{self.column}” ({shown}{f', {self.key}' if self.key else ''})"
 
 
 def read_counts(folder: Path, tables) -> list[PublishedCount]:
@@ -61,8 +63,6 @@ def read_counts(folder: Path, tables) -> list[PublishedCount]:
         rows = list(csv.DictReader(io.StringIO((folder / table.path).read_text(encoding="utf-8"))))
         for column, keys in table.counts.items():
             for number, (row, key) in enumerate(zip(rows, keys), start=1):
-                if key is None:
-                    continue
                 text = row[column]
                 value = None if text == SUPPRESSED else float(text) if text else 0.0
                 found.append(PublishedCount(key, value, table.path, number, column))
@@ -75,6 +75,8 @@ def counts_by_key(cells: list[PublishedCount]) -> tuple[dict[str, float | None],
     first: dict[str, PublishedCount] = {}
     problems = []
     for cell in cells:
+        if cell.key is None:
+            continue
         if cell.key not in first:
             first[cell.key], values[cell.key] = cell, cell.value
         elif cell.value != first[cell.key].value:
@@ -116,12 +118,14 @@ def recoverable(
     truth: Mapping[tuple[str, ...], Mapping[str, float]],
     margin: float,
     previous: Mapping[str, float | None] | None = None,
+    min_n: int = 10,
 ) -> list[tuple[str, str]]:
     """(key, how) for every hidden count an attacker can place in an interval narrower than `margin`.
 
     With the previous release's counts, a district, year and subject whose shown counts agree in both releases is
     the same students twice, so the attacker combines what either shows; a count hidden now that the previous
-    release showed is no news and is not judged again. Counts that changed are judged by `moved_by_few`."""
+    release showed is no news and is not judged again. Counts that changed are judged by `moved_by_few`. The groups
+    a relation hides must also add up to at least `min_n` students (`small_hidden_groups`)."""
     found = []
     before = tested_systems(previous or {})
     for system, cells in sorted(tested_systems(published).items()):
@@ -137,9 +141,18 @@ def recoverable(
                 combined = [e for e in exposed_cells(earlier | shown, hidden - earlier.keys(), relations, margin) if not already_published(earlier, e, relations)]
             except Contradiction:
                 combined = None  # not the same students after all: `moved_by_few` judges what changed
-        exposures = combined if combined is not None else exposed_cells(shown, hidden, relations, margin)
+        try:
+            exposures = combined if combined is not None else exposed_cells(shown, hidden, relations, margin)
+            small = small_hidden_groups(shown, relations, min_n)
+        except Contradiction as error:
+            found.append(("/".join(["tested", *system]), str(error)))
+            continue
         suffix = " together with the previous release" if combined is not None else ""
         found += [("/".join(["tested", *system, e.cell]), e.describe() + suffix) for e in exposures]
+        for relation, most in small:
+            hidden_parts = [part for part in relation.parts if part in hidden]
+            if hidden_parts:
+                found.append(("/".join(["tested", *system, hidden_parts[0]]), f"the groups of {relation.total} not shown ({', '.join(hidden_parts)}) add up to at most {most:g} students"))
     return found
 
 
@@ -174,26 +187,39 @@ def student_identifiers(data_dir: Path) -> tuple[set[str], set[str]]:
             frame = pd.read_csv(path, dtype=str, usecols=lambda c: c in wanted)
         else:
             frame = pd.read_parquet(path)
-            frame = frame[[c for c in frame.columns if c in wanted]].astype(str)
+            frame = frame[[c for c in frame.columns if c in wanted]]
         for column in ROW_LEVEL_FIELDS:
             if column in frame:
                 tokens.update(frame[column].dropna().astype(str))
         if all(column in frame for column in NAME_FIELDS):
-            full = frame["first_name"].str.strip() + " " + frame["last_name"].str.strip()
+            full = frame["first_name"].astype("string").str.strip() + " " + frame["last_name"].astype("string").str.strip()
             names.update(full.dropna().str.lower())
     return tokens, names
+
+
+def readable_text(path: Path) -> str | None:
+    """A file's text: every file of the site that is UTF-8 whatever its name (a notebook, a `.qmd` left behind, a
+    file without suffix); None for images and other binary files."""
+    if path.suffix.lower() in TEXT_SUFFIXES:
+        return path.read_text(encoding="utf-8", errors="replace")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def scan_site(site_dir: Path, identifiers: set[str], names: set[str] = frozenset()) -> list[str]:
     """Files under `site_dir` that contain a student identifier, a student's full name or a row-level field name."""
     problems = []
-    for path in sorted(p for p in site_dir.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES):
-        text = path.read_text(encoding="utf-8", errors="replace")
+    for path in sorted(p for p in site_dir.rglob("*") if p.is_file()):
+        text = readable_text(path)
+        if text is None:
+            continue
         where = path.relative_to(site_dir).as_posix()
         for field in (*ROW_LEVEL_FIELDS, *NAME_FIELDS):
             if field in text:
                 problems.append(f"{where}: row-level field name '{field}'")
-        leaked = sorted(set(TOKEN.findall(text)) & identifiers)
+        leaked = sorted((set(TOKEN.findall(text)) | set(WORD.findall(text))) & identifiers)
         if leaked:
             problems.append(f"{where}: {len(leaked)} student identifier(s), e.g. {leaked[0]}")
         if names:
@@ -226,7 +252,7 @@ def audit_release(
     exposed = []
     if outcomes is not None:
         where = {cell.key: cell for cell in cells if cell.value is None}
-        exposed = [f"{where[key].where() if key in where else key}: {how}" for key, how in recoverable(values, true_counts(outcomes), margin, previous)]
+        exposed = [f"{where[key].where() if key in where else key}: {how}" for key, how in recoverable(values, true_counts(outcomes), margin, previous, min_n)]
     findings = {
         "a hidden count can be worked out": exposed,
         f"a count under {min_n} students is shown": small_counts(cells, min_n),

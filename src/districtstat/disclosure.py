@@ -29,7 +29,6 @@ CODING_SHARE = 0.05
 TOLERANCE = 1e-6
 SYSTEM_KEYS = ["school_year", "district_id", "subject", "grade"]
 PUBLISHED_GRADE = "ALL"
-PUBLISHED_GRADE = "ALL"
 STUDENT_COUNTS_FILE = "downloads/student_counts.csv"
 COUNT_FIELDS = ["measure", "district_id", "school_year", "subject", "grade", "group"]
 
@@ -53,14 +52,9 @@ class Relation:
         return (self.total, *self.parts)
 
 
-def attacker_bounds(shown: Mapping[str, float], targets: Iterable[str], relations: Sequence[Relation]) -> dict[str, tuple[float, float]]:
-    """The narrowest interval an attacker can place each target count in, from the shown counts and the relations.
-
-    Every cell that is not shown (hidden, never published, or an unnamed remainder) is an unknown count ≥ 0. This is
-    the linear-programming relaxation used by statistical agencies' audits: integer attacks are never tighter by more
-    than rounding, and the margin is in whole students."""
-    targets = sorted(set(targets))
-    unknown = sorted({cell for relation in relations for cell in relation.cells if cell not in shown} | set(targets))
+def _attacker_system(shown: Mapping[str, float], relations: Sequence[Relation], extra: Iterable[str] = ()):
+    """The attacker's equations: every cell not shown is an unknown count ≥ 0; each relation is one equality."""
+    unknown = sorted({cell for relation in relations for cell in relation.cells if cell not in shown} | set(extra))
     column = {cell: i for i, cell in enumerate(unknown)}
     rows, rhs = [], []
     for relation in relations:
@@ -74,19 +68,57 @@ def attacker_bounds(shown: Mapping[str, float], targets: Iterable[str], relation
         if row.any():
             rows.append(row)
             rhs.append(-known)
+    return column, rows, rhs
+
+
+def _bounds(objective: np.ndarray, rows: list, rhs: list, what: str) -> tuple[float, float]:
+    low = linprog(objective, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
+    high = linprog(-objective, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
+    if low.status == 2 or high.status == 2:
+        raise Contradiction(f"the published counts contradict how they add up ({what})")
+    return max(float(low.fun), 0.0), np.inf if high.status == 3 else float(-high.fun)
+
+
+def attacker_bounds(shown: Mapping[str, float], targets: Iterable[str], relations: Sequence[Relation]) -> dict[str, tuple[float, float]]:
+    """The narrowest interval an attacker can place each target count in, from the shown counts and the relations.
+
+    Every cell that is not shown (hidden, never published, or an unnamed remainder) is an unknown count ≥ 0. This is
+    the linear-programming relaxation used by statistical agencies' audits: integer attacks are never tighter by more
+    than rounding, and the margin is in whole students."""
+    targets = sorted(set(targets))
+    column, rows, rhs = _attacker_system(shown, relations, targets)
     if not rows:
         return {cell: (0.0, np.inf) for cell in targets}
-    a_eq, b_eq = np.array(rows), np.array(rhs)
     bounds = {}
     for cell in targets:
-        objective = np.zeros(len(unknown))
+        objective = np.zeros(len(column))
         objective[column[cell]] = 1.0
-        low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        if low.status == 2 or high.status == 2:
-            raise Contradiction(f"the published counts contradict how they add up (cell {cell})")
-        bounds[cell] = (max(float(low.fun), 0.0), np.inf if high.status == 3 else float(-high.fun))
+        bounds[cell] = _bounds(objective, rows, rhs, f"cell {cell}")
     return bounds
+
+
+def small_hidden_groups(shown: Mapping[str, float], relations: Sequence[Relation], min_n: int) -> list[tuple[Relation, float]]:
+    """Relations whose parts not shown add up to at most `min_n` − 1 students, with the most they can add up to.
+
+    Each hidden cell may be wide enough, yet all students minus the shown groups is the hidden groups taken together
+    (3 Asian and 4 Pacific Islander students are 7 students, whose mean score follows from the others'). That
+    remainder is a group of students too, so it must be empty or reach `min_n`."""
+    relevant = [r for r in relations if any(part not in shown for part in r.parts)]
+    if not relevant:
+        return []
+    column, rows, rhs = _attacker_system(shown, relations)
+    found = []
+    for relation in relevant:
+        objective = np.zeros(len(column))
+        for part in relation.parts:
+            if part not in shown:
+                objective[column[part]] += 1.0
+        if not rows:
+            continue
+        _, high = _bounds(objective, rows, rhs, f"the groups of {relation.total} not shown")
+        if TOLERANCE < high < min_n - TOLERANCE:
+            found.append((relation, high))
+    return found
 
 
 @dataclass(frozen=True)
@@ -125,7 +157,8 @@ def suppress(
     keep_hidden: Iterable[str] = (),
     last_resort: Iterable[str] = ("ALL",),
 ) -> set[str]:
-    """The counts to hide in one set of related counts: primary cells, then complements until none is exposed.
+    """The counts to hide in one set of related counts: primary cells, then complements until none is exposed and
+    the groups hidden in each relation add up to none or at least `min_n` students.
 
     A zero is never hidden (no student to protect) and never chosen as a complement (hiding it protects nothing).
     Complements are the smallest shown count in a relation with the exposed cell, so as little as possible is lost;
@@ -139,9 +172,13 @@ def suppress(
     while True:
         shown = {cell: value for cell, value in counts.items() if cell not in hidden}
         exposed = _alone_in_a_relation(shown, hidden, relations) or {e.cell for e in exposed_cells(shown, hidden, relations, margin)}
-        if not exposed:
-            return hidden
-        candidates = {other for r in relations if exposed & set(r.cells) for other in r.cells if other in shown and other in positive}
+        if exposed:
+            to_widen = [r for r in relations if exposed & set(r.cells)]
+        else:
+            to_widen = [relation for relation, _ in small_hidden_groups(shown, relations, min_n)]
+            if not to_widen:
+                return hidden
+        candidates = {other for r in to_widen for other in r.cells if other in shown and other in positive}
         if not candidates:
             return set(positive)
         chosen = min(candidates, key=lambda c: (c in last_resort, counts[c], c))
@@ -287,6 +324,51 @@ def coded_percent(value: float, n: float, min_n: int) -> str | None:
     return None
 
 
+def shared_students(value: float, n: float) -> tuple[int, int]:
+    """The students a share of `n` students describes, and the rest: 13.8% of 29 students is 4 students and 25."""
+    inside = int(round(value / 100 * n))
+    return inside, int(round(n)) - inside
+
+
+def coded_share(value: float, n: float, min_n: int) -> str | None:
+    """How a share of students in a group (% English learners of a district) is published: None when exactly,
+    else `≤5`, `≥95` or the hidden symbol.
+
+    A share times the students it is a share of is the group's count, so the share obeys the count's rule: when the
+    group or the rest of the students are 1 to `min_n` − 1, the exact share is withheld, coded when extreme and
+    hidden otherwise. Extreme shares of small groups are coded as for any percentage (`coded_percent`)."""
+    if pd.isna(value) or pd.isna(n):
+        return None
+    if any(0 < students < min_n for students in shared_students(float(value), float(n))):
+        return BOTTOM_CODE if value <= 100 * CODING_SHARE else TOP_CODE if value >= 100 * (1 - CODING_SHARE) else SUPPRESSED
+    return coded_percent(value, n, min_n)
+
+
+# District figures that count students: a share of students in a group, and a rate of students' results.
+STUDENT_GROUP_SHARES = ("pct_ecodis", "pct_el", "pct_swd", "pct_chronic_absent")
+STUDENT_RATES = ("pct_proficient_ela", "pct_proficient_math")
+
+
+def published_figure(code: str, value: float, students: float, min_n: int) -> str | None:
+    """How a district's figure is published: None when exactly, else its code or the hidden symbol."""
+    if code in STUDENT_GROUP_SHARES:
+        return coded_share(value, students, min_n)
+    if code in STUDENT_RATES:
+        return coded_percent(value, students, min_n)
+    return None
+
+
+def withhold_student_figures(history: pd.DataFrame, enrollment: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """The figures history without the values no page may show exactly (`published_figure`), decided once so
+    that ranks, peer medians, charts, scorecards and key figures all leave them out alike.
+
+    `history` is long (district_id, school_year, code, value); `enrollment` gives each district's students by year."""
+    students = enrollment.set_index(["district_id", "school_year"])["enrollment"].astype(float)
+    n = students.reindex(pd.MultiIndex.from_arrays([history["district_id"], history["school_year"]])).to_numpy()
+    withheld = [published_figure(code, value, count, min_n) is not None for code, value, count in zip(history["code"], history["value"], n)]
+    return history[~np.array(withheld, dtype=bool)].reset_index(drop=True)
+
+
 @dataclass
 class ProtectedTable:
     """A table that went through disclosure control, ready to publish.
@@ -347,8 +429,10 @@ class ProtectedTable:
         return published.rename(columns=labels or {}).to_csv(index=False, lineterminator="\n")
 
     def published_keys(self, labels: dict[str, str] | None = None) -> dict[str, list[str | None]]:
+        """Each count column's keys, as the download labels it; an unnamed count still goes to the audit, keyed None."""
         labels = labels or {}
-        return {labels.get(column, column): keys for column, keys in self.keys.items()}
+        unnamed = [None] * len(self.frame)
+        return {labels.get(column, column): self.keys.get(column, unnamed) for column in self.count_cols}
 
 
 def protect(
@@ -359,6 +443,7 @@ def protect(
     hidden: Mapping[str, Sequence[bool]] | None = None,
     keys: Mapping[str, Sequence[str | None]] | None = None,
     percents: Mapping[str, str | Sequence[float]] | None = None,
+    shares: Mapping[str, str | Sequence[float]] | None = None,
 ) -> ProtectedTable:
     """Hide every cell whose figure rests on a count below `min_n`, or on a count the release hides elsewhere.
 
@@ -366,7 +451,9 @@ def protect(
     implicitly); a table of district-level aggregates with no student counts passes `counts={}`, which says so.
     `hidden` marks, per count column, the counts complementary suppression hid (`suppress_subgroups`); `keys`
     names each count cell; `percents` maps a percentage-of-students column to the count it is a share of (a
-    column, or one count per row, NaN where a row is not a share of students), for top and bottom coding."""
+    column, or one count per row, NaN where a row is not a share of students), for top and bottom coding; `shares`
+    does the same for shares of students in a group (% English learners), which also hide a share that would give
+    away a group of fewer than `min_n` students (`coded_share`)."""
     if counts is None:
         raise ValueError("protect() needs `counts`: which columns count students, and which figures rest on them")
     frame = table.reset_index(drop=True)
@@ -379,11 +466,15 @@ def protect(
         for column in [count_col, *dependent]:
             suppressed[column] |= small
     coded = None
-    if percents:
+    if percents or shares:
         coded = pd.DataFrame(None, index=frame.index, columns=frame.columns, dtype=object)
-        for column, of in percents.items():
-            students = frame[of] if isinstance(of, str) else of
-            coded[column] = [coded_percent(float(v), float(n), min_n) if pd.notna(v) and pd.notna(n) else None for v, n in zip(frame[column], students)]
+        for rule, columns in ((coded_percent, percents or {}), (coded_share, shares or {})):
+            for column, of in columns.items():
+                students = frame[of] if isinstance(of, str) else of
+                codes = [rule(float(v), float(n), min_n) if pd.notna(v) and pd.notna(n) else None for v, n in zip(frame[column], students)]
+                withheld = np.array([code == SUPPRESSED for code in codes], dtype=bool)
+                suppressed[column] |= withheld
+                coded[column] = [None if code == SUPPRESSED else code for code in codes]
         coded = coded.where(~suppressed)
     named = {column: [None if k is None or (isinstance(k, float) and pd.isna(k)) else str(k) for k in values] for column, values in (keys or {}).items()}
     return ProtectedTable(frame=frame, suppressed=suppressed, min_n=min_n, count_cols=list(counts), coded=coded, keys=named)

@@ -17,7 +17,7 @@ from IPython.display import display
 from .aggregate import latest_rows
 from .charts import png_bytes, svg_markup
 from .config import Project, load_project
-from .disclosure import ProtectedTable
+from .disclosure import ProtectedTable, withhold_student_figures
 
 
 class Release:
@@ -47,12 +47,15 @@ class Release:
 
     @cached_property
     def history(self) -> pd.DataFrame:
-        """Every indicator and equity gap of every district by year: what scorecards and peer rankings read."""
+        """Every indicator and equity gap of every district by year: what scorecards and peer rankings read, without
+        the shares and rates of students too few to publish exactly."""
         from .indicators import indicator_history
         from .scorecard import gap_history
 
         efficiency = self.table("efficiency") if self.has_table("efficiency") else None
-        indicators = indicator_history(self.table("district_indicators"), self.table("operations_kpis"), self.table("finance_by_function"), efficiency)
+        profile = self.table("district_indicators")
+        indicators = indicator_history(profile, self.table("operations_kpis"), self.table("finance_by_function"), efficiency)
+        indicators = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n)
         return pd.concat([indicators, gap_history(self.table("gaps"), self.min_n)], ignore_index=True)
 
     @property
@@ -195,7 +198,7 @@ def show_table(
         display(_Rich(f'<p class="table-note"><strong>{html.escape(caption)}</strong>: not reported in this dataset.</p>', f"{caption}: not reported"))
         return
     text = f"{caption}\n{table.display_frame().to_string(index=False)}"
-    about = {"caption": caption, "how_to_read": how_to_read} | ({"counts": table.published_keys(labels)} if table.keys else {})
+    about = {"caption": caption, "how_to_read": how_to_read} | ({"counts": table.published_keys(labels)} if table.count_cols else {})
     display(_Rich(table_html(table, caption, how_to_read, labels, formats), text, table.to_csv(labels), about))
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
 from .charts import ACCENT, CONTEXT, HIGHLIGHT, district_points, figure
-from .disclosure import ProtectedTable, coded_percent, count_key, protect
+from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, coded_percent, count_key, protect, published_figure
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
 from .indicators import INDICATORS, goodness, kpi_table
@@ -37,7 +37,7 @@ def consortium_table(release: Release) -> ProtectedTable:
     ids = table["district_id"].tolist()
     table = table[[c for c in columns if c in table.columns and table[c].notna().any()]]
     dependent = [c for c in table.columns if c not in ("district_name", "region", "enrollment")]
-    return protect(table, counts={"enrollment": dependent}, min_n=release.min_n, keys={"enrollment": enrolled_keys(release, ids)}, percents=need_percents(table))
+    return protect(table, counts={"enrollment": dependent}, min_n=release.min_n, keys={"enrollment": enrolled_keys(release, ids)}, shares=group_shares(table))
 
 
 def enrolled_keys(release: Release, district_ids) -> list[str]:
@@ -45,9 +45,9 @@ def enrolled_keys(release: Release, district_ids) -> list[str]:
     return [count_key("enrolled", district, release.latest_year) for district in district_ids]
 
 
-def need_percents(table: pd.DataFrame) -> dict[str, str]:
-    """The shares of a district's students in each need group: coded when the district is small."""
-    return {column: "enrollment" for column in ("pct_ecodis", "pct_el", "pct_swd") if column in table.columns}
+def group_shares(table: pd.DataFrame) -> dict[str, str]:
+    """The shares of a district's students in each need group: withheld when they give away a small group."""
+    return {column: "enrollment" for column in STUDENT_GROUP_SHARES if column in table.columns}
 
 
 CONSORTIUM_LABELS = {
@@ -99,6 +99,8 @@ def spending_outcome_chart(release: Release):
     latest = release.latest_indicators
     across = "per_pupil_spending" if spending_reported(release) else "pct_ecodis"
     latest = latest[latest["district_id"].isin(release.publishable_districts)].dropna(subset=[outcome, across])
+    exact = [all(published_figure(code, row[code], row["enrollment"], release.min_n) is None for code in (across, outcome)) for _, row in latest.iterrows()]
+    latest = latest[np.array(exact, dtype=bool)]
     fig, ax = figure()
     district_points(ax, latest, across, outcome, "overview", sizes=np.clip(latest["enrollment"].astype(float) / 80, 20, 400))
     if len(latest) <= 40:
@@ -339,7 +341,7 @@ def peer_table(release: Release, district_id: str) -> ProtectedTable:
         counts={"enrollment": ["pct_ecodis", "pct_el", "pct_swd"]},
         min_n=release.min_n,
         keys={"enrollment": enrolled_keys(release, chosen["peer"])},
-        percents=need_percents(table),
+        shares=group_shares(table),
     )
 
 
@@ -352,14 +354,13 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     features = release.project.settings.peers.numeric
     table = why_peers(latest, district_id, release.peer_ids(district_id), features)
     enrollment = float(latest.set_index("district_id").loc[district_id, "enrollment"])
-    students = [enrollment if feature in STUDENT_SHARES else float("nan") for feature in table["feature"]]
+    rates = [enrollment if feature in STUDENT_RATES else float("nan") for feature in table["feature"]]
+    shares = [enrollment if feature in STUDENT_GROUP_SHARES else float("nan") for feature in table["feature"]]
     table["feature"] = table["feature"].map(lambda f: FEATURE_LABELS.get(f, f))
-    protected = protect(table, counts={}, min_n=release.min_n, percents={"district": students})
-    protected.suppressed["difference_sd"] |= protected.coded["district"].notna().to_numpy()  # it would give the value back
+    protected = protect(table, counts={}, min_n=release.min_n, percents={"district": rates}, shares={"district": shares})
+    withheld = protected.coded["district"].notna().to_numpy() | protected.suppressed["district"].to_numpy()
+    protected.suppressed["difference_sd"] |= withheld  # it would give the value back
     return protected
-
-
-STUDENT_SHARES = {"pct_ecodis", "pct_el", "pct_swd", "pct_chronic_absent", "pct_proficient_ela", "pct_proficient_math"}
 
 
 FEATURE_LABELS = {column: label[:1].upper() + label[1:] for column, label in PROFILE_LABELS.items()} | {"per_pupil_spending": "Spending per pupil"}
