@@ -227,8 +227,14 @@ out from what is published.
         "add up (a group and all other students make all students; the race groups make all students). That range is "
         "computed by linear programming, the attack statistical agencies audit against. A group and all other students are "
         "hidden together; the next smallest count is hidden with a small one, and all students only when nothing else "
-        "protects. One decision per district, year and subject serves every page, so no two pages together reveal more "
-        "than either.")}
+        "protects. The groups hidden in one sum must also hold at least "
+        f"{settings.min_n} students together (or none): otherwise all students minus the shown groups would be a small group "
+        "whose mean anyone could work out. One decision per district, year and subject serves every page, so no two pages "
+        "together reveal more than either.")}
+{method("Shares of students", f"a share p of a district's n students is shown when p × n and (100% − p) × n are each 0 or at least {settings.min_n} students",
+        "13.8% of 29 students is 4 English learners, so such a share is hidden, or shown as ≤5 or ≥95 when it is that "
+        "extreme. This applies to the shares of economically disadvantaged students, English learners, students with "
+        "disabilities and chronically absent students wherever they appear: tables, rankings, charts and key figures.")}
 {method("Top and bottom coding", f"a percentage of a group of n < {settings.min_n} ÷ 5% = {settings.min_n * 20} students is shown as ≤5 or ≥95 when it is that extreme",
         "2% of 40 students is one student. A gap in % proficient that would undo the coding is hidden.")}
 {method("Releases side by side", f"a count hidden in the previous release stays hidden; a count that moved by fewer than {settings.min_n} students since is hidden",
@@ -237,8 +243,9 @@ out from what is published.
 {method("Audit at publish", "read back every published table and download; bound every hidden count; compare with the previous release",
         "Before a release is published, its CSV downloads (the same cells as its pages) are read back. The build stops, "
         "naming the file, row, column and count, if any count under the threshold is shown, if a count is shown in one "
-        "place and hidden in another, if a hidden count can be narrowed to fewer than "
-        f"{settings.margin} values, alone or with the previous release, or if any student id, name or birth date appears "
+        "place and hidden in another, if a hidden count can be narrowed to a range of fewer than "
+        f"{settings.margin} students, alone or with the previous release, if hidden groups add up to fewer than "
+        f"{settings.min_n}, or if any student id, name or birth date appears "
         f"anywhere in the release. Gap trends use only years in which both groups are shown, and school charts leave out "
         f"schools under {settings.min_n} students.")}"""
 
