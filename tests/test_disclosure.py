@@ -139,6 +139,12 @@ def test_district_figures_too_few_to_publish_exactly_leave_the_history_every_pag
     enrollment = pd.DataFrame({"district_id": ["D1", "D2"], "school_year": [2024, 2024], "enrollment": [29, 400]})
     kept = withhold_student_figures(history, enrollment, 10)
     assert list(zip(kept["district_id"], kept["code"])) == [("D1", "BUS_ON_TIME_PCT"), ("D2", "pct_chronic_absent"), ("D2", "pct_proficient_math"), ("D2", "mean_score_math")]
+    tested = pd.DataFrame({"district_id": ["D2", "D2"], "school_year": [2024, 2024], "subject": ["MATH", "ELA"], "n": [8, 300]})
+    kept = withhold_student_figures(history, enrollment, 10, tested)
+    assert list(zip(kept["district_id"], kept["code"])) == [("D1", "BUS_ON_TIME_PCT"), ("D2", "pct_chronic_absent")], "D2 tested 8 students in math"
+    tiny = withhold_student_figures(history.assign(code="per_pupil_spending"), enrollment.assign(enrollment=[6, 400]), 10)
+    assert len(tiny) == 6, "spending per pupil describes a budget, not students"
+    assert withhold_student_figures(history.assign(code="mean_score_ela"), enrollment.assign(enrollment=[6, 400]), 10)["district_id"].tolist() == ["D2"] * 3
 
 
 def outcomes_frame(counts: dict, district="D01", year=2024, subject="MATH") -> pd.DataFrame:

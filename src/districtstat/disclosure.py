@@ -344,13 +344,20 @@ def coded_share(value: float, n: float, min_n: int) -> str | None:
     return coded_percent(value, n, min_n)
 
 
-# District figures that count students: a share of students in a group, and a rate of students' results.
+# District figures that count students: a share of students in a group, a rate of students' results, and the means
+# (and the efficiency residual, a mean's distance from its prediction) that rest on the students tested.
 STUDENT_GROUP_SHARES = ("pct_ecodis", "pct_el", "pct_swd", "pct_chronic_absent")
 STUDENT_RATES = ("pct_proficient_ela", "pct_proficient_math")
+STUDENT_FIGURES = (*STUDENT_GROUP_SHARES, *STUDENT_RATES, "mean_score_ela", "mean_score_math", "efficiency_residual")
+TESTED_SUBJECT = {"mean_score_ela": "ELA", "mean_score_math": "MATH", "pct_proficient_ela": "ELA", "pct_proficient_math": "MATH"}
 
 
 def published_figure(code: str, value: float, students: float, min_n: int) -> str | None:
-    """How a district's figure is published: None when exactly, else its code or the hidden symbol."""
+    """How a district's figure resting on `students` is published: None when exactly, else its code or the symbol."""
+    if code not in STUDENT_FIGURES:
+        return None
+    if pd.notna(students) and 0 < students < min_n:
+        return SUPPRESSED
     if code in STUDENT_GROUP_SHARES:
         return coded_share(value, students, min_n)
     if code in STUDENT_RATES:
@@ -358,14 +365,27 @@ def published_figure(code: str, value: float, students: float, min_n: int) -> st
     return None
 
 
-def withhold_student_figures(history: pd.DataFrame, enrollment: pd.DataFrame, min_n: int) -> pd.DataFrame:
+def students_behind(history: pd.DataFrame, enrollment: pd.DataFrame, tested: pd.DataFrame | None = None) -> np.ndarray:
+    """The students each figure of `history` rests on: those tested in its subject for means and rates (where the
+    data say), else the district's enrollment that year."""
+    at = pd.MultiIndex.from_arrays([history["district_id"], history["school_year"]])
+    students = enrollment.set_index(["district_id", "school_year"])["enrollment"].astype(float).reindex(at).to_numpy()
+    if tested is not None and not tested.empty:
+        by_subject = tested.set_index(["district_id", "school_year", "subject"])["n"].astype(float)
+        subject = history["code"].map(TESTED_SUBJECT)
+        took = by_subject.reindex(pd.MultiIndex.from_arrays([history["district_id"], history["school_year"], subject])).to_numpy()
+        students = np.where(subject.notna().to_numpy() & ~np.isnan(took), took, students)
+    return students
+
+
+def withhold_student_figures(history: pd.DataFrame, enrollment: pd.DataFrame, min_n: int, tested: pd.DataFrame | None = None) -> pd.DataFrame:
     """The figures history without the values no page may show exactly (`published_figure`), decided once so
     that ranks, peer medians, charts, scorecards and key figures all leave them out alike.
 
-    `history` is long (district_id, school_year, code, value); `enrollment` gives each district's students by year."""
-    students = enrollment.set_index(["district_id", "school_year"])["enrollment"].astype(float)
-    n = students.reindex(pd.MultiIndex.from_arrays([history["district_id"], history["school_year"]])).to_numpy()
-    withheld = [published_figure(code, value, count, min_n) is not None for code, value, count in zip(history["code"], history["value"], n)]
+    `history` is long (district_id, school_year, code, value); `enrollment` gives each district's students by year
+    and `tested` (district_id, school_year, subject, n) the students tested."""
+    students = students_behind(history, enrollment, tested)
+    withheld = [published_figure(code, value, count, min_n) is not None for code, value, count in zip(history["code"], history["value"], students)]
     return history[~np.array(withheld, dtype=bool)].reset_index(drop=True)
 
 

@@ -11,13 +11,14 @@ import json
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from IPython.display import display
 
 from .aggregate import latest_rows
 from .charts import png_bytes, svg_markup
 from .config import Project, load_project
-from .disclosure import ProtectedTable, withhold_student_figures
+from .disclosure import STUDENT_FIGURES, ProtectedTable, withhold_student_figures
 
 
 class Release:
@@ -55,8 +56,24 @@ class Release:
         efficiency = self.table("efficiency") if self.has_table("efficiency") else None
         profile = self.table("district_indicators")
         indicators = indicator_history(profile, self.table("operations_kpis"), self.table("finance_by_function"), efficiency)
-        indicators = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n)
+        indicators = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n, self.tested_students)
         return pd.concat([indicators, gap_history(self.table("gaps"), self.min_n)], ignore_index=True)
+
+    @cached_property
+    def tested_students(self) -> pd.DataFrame | None:
+        """All students tested per district, year and subject: what a district's mean score rests on."""
+        if not self.has_table("subgroup_outcomes"):
+            return None
+        outcomes = self.table("subgroup_outcomes")
+        tested = outcomes[(outcomes["subgroup"] == "ALL") & (outcomes["grade"] == "ALL")]
+        return tested[["district_id", "school_year", "subject", "n"]].dropna(subset=["n"])
+
+    def withheld_figures(self, district_ids, code: str) -> np.ndarray:
+        """Which of these districts' latest values of `code` no page may show exactly (left out of `history`)."""
+        if code not in STUDENT_FIGURES:
+            return np.zeros(len(district_ids), dtype=bool)
+        latest = self.history[(self.history["code"] == code) & (self.history["school_year"] == self.latest_year)]
+        return ~pd.Index(district_ids).isin(set(latest["district_id"]))
 
     @property
     def min_n(self) -> int:

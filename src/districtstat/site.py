@@ -111,12 +111,6 @@ def reported(value: object, template: str) -> str:
     return "not reported" if value is None or pd.isna(value) else template.format(value)
 
 
-def reported_share(value: object, enrollment: float, min_n: int) -> str:
-    """A share of a district's students, coded `≤5%` or `≥95%` in a small district (see `disclosure.coded_percent`)."""
-    coded = None if value is None or pd.isna(value) else disclosure.coded_percent(float(value), enrollment, min_n)
-    return f"{coded}%" if coded else reported(value, "{:.1f}%")
-
-
 def district_page(district: pd.Series, notebooks: list[str], topics: list, has_changes: bool, min_n: int = 10) -> str:
     """A district's home: its figures at a glance (all hidden when it has fewer than `min_n` students) and its pages."""
     enrollment = float(district["enrollment"])
@@ -129,14 +123,20 @@ def district_page(district: pd.Series, notebooks: list[str], topics: list, has_c
         ),
         "categories": [str(district["region"]), size_band(enrollment)],
     }
-    values = [
-        f"{int(enrollment):,}",
-        *(reported_share(district.get(column), enrollment, min_n) for column in ("pct_ecodis", "pct_el", "pct_swd")),
-        reported(district.get("per_pupil_spending"), "${:,.0f}"),
-    ]
-    glance = pd.DataFrame({"Figure": ["Students", "Economically disadvantaged", "English learners", "Students with disabilities", "Spending per pupil"], "students": enrollment, "Value": values})
-    figures = protect(glance, counts={"students": ["Value"]}, min_n=min_n)
-    rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in figures.display_frame().iterrows())
+    shares = ("pct_ecodis", "pct_el", "pct_swd")
+    glance = pd.DataFrame(
+        {
+            "Figure": ["Students", "Economically disadvantaged", "English learners", "Students with disabilities", "Spending per pupil"],
+            "students": enrollment,
+            "share": [None, *(district.get(column) for column in shares), None],
+            "Value": [f"{int(enrollment):,}", *(reported(district.get(column), "{:.1f}%") for column in shares), reported(district.get("per_pupil_spending"), "${:,.0f}")],
+        }
+    )
+    figures = protect(glance, counts={"students": ["Value", "share"]}, min_n=min_n, shares={"share": "students"})
+    shown = figures.display_frame()
+    withheld = shown["share"].isin([disclosure.SUPPRESSED, *disclosure.CODED])
+    shown.loc[withheld, "Value"] = [f"{code}%" if code in disclosure.CODED else code for code in shown.loc[withheld, "share"]]
+    rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in shown.iterrows())
     links = "\n".join(f"- [{page_title(name).capitalize()}]({name}.ipynb)" for name in notebooks)
     marked = f"?district={district['district_id']}"
     standing = [f"- [Among every district of the consortium: results and spending](../../index.ipynb{marked})"]

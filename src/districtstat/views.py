@@ -13,7 +13,7 @@ import pandas as pd
 
 from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
 from .charts import ACCENT, CONTEXT, HIGHLIGHT, district_points, figure
-from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, coded_percent, count_key, protect, published_figure
+from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, coded_percent, count_key, protect
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
 from .indicators import INDICATORS, goodness, kpi_table
@@ -37,7 +37,11 @@ def consortium_table(release: Release) -> ProtectedTable:
     ids = table["district_id"].tolist()
     table = table[[c for c in columns if c in table.columns and table[c].notna().any()]]
     dependent = [c for c in table.columns if c not in ("district_name", "region", "enrollment")]
-    return protect(table, counts={"enrollment": dependent}, min_n=release.min_n, keys={"enrollment": enrolled_keys(release, ids)}, shares=group_shares(table))
+    protected = protect(table, counts={"enrollment": dependent}, min_n=release.min_n, keys={"enrollment": enrolled_keys(release, ids)}, shares=group_shares(table))
+    for column, code in (("mean_score_math", "mean_score_math"), ("mean_score_ela", "mean_score_ela"), ("residual", "efficiency_residual")):
+        if column in table.columns:
+            protected.suppressed[column] |= release.withheld_figures(ids, code) & table[column].notna().to_numpy()
+    return protected
 
 
 def enrolled_keys(release: Release, district_ids) -> list[str]:
@@ -99,8 +103,8 @@ def spending_outcome_chart(release: Release):
     latest = release.latest_indicators
     across = "per_pupil_spending" if spending_reported(release) else "pct_ecodis"
     latest = latest[latest["district_id"].isin(release.publishable_districts)].dropna(subset=[outcome, across])
-    exact = [all(published_figure(code, row[code], row["enrollment"], release.min_n) is None for code in (across, outcome)) for _, row in latest.iterrows()]
-    latest = latest[np.array(exact, dtype=bool)]
+    ids = latest["district_id"].tolist()
+    latest = latest[~(release.withheld_figures(ids, outcome) | release.withheld_figures(ids, across))]
     fig, ax = figure()
     district_points(ax, latest, across, outcome, "overview", sizes=np.clip(latest["enrollment"].astype(float) / 80, 20, 400))
     if len(latest) <= 40:
@@ -269,6 +273,8 @@ def efficiency_lead(release: Release, district_id: str) -> str:
     table = release.table("efficiency").set_index("district_id")
     if district_id not in table.index:
         return f"**{release.district_name(district_id)}** is not in this release's efficiency model: its result or its spending is not reported."
+    if resting_on_too_few(release, [district_id])[0]:
+        return f"**{release.district_name(district_id)}** tested too few students to publish its result or its distance from the prediction."
     row = table.loc[district_id]
     fit = release.table("efficiency_fit").iloc[0]
     direction = "above" if row["residual"] >= 0 else "below"
@@ -282,8 +288,16 @@ def efficiency_lead(release: Release, district_id: str) -> str:
     )
 
 
+def resting_on_too_few(release: Release, district_ids) -> np.ndarray:
+    """Districts whose efficiency result no page may show: their outcome or residual is withheld."""
+    model = release.project.settings.efficiency
+    outcome = model.outcome if model else "mean_score_math"
+    return release.withheld_figures(district_ids, outcome) | release.withheld_figures(district_ids, "efficiency_residual")
+
+
 def efficiency_chart(release: Release, district_id: str):
     table = release.table("efficiency")
+    table = table[~resting_on_too_few(release, table["district_id"].tolist())]
     fig, ax = figure()
     others = table[table["district_id"] != district_id]
     own = table[table["district_id"] == district_id]
