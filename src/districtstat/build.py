@@ -74,6 +74,7 @@ def build(
 ) -> BuildOutcome:
     """Build and publish one release; with `only`, run just those districts and publish only if nothing else is stale."""
     chosen = render.choose_renderer(renderer)
+    site.restore(project)
     manifest = pipeline.prepare(project)
     districts = reported_districts(project)
     check_district_settings(project, districts)
@@ -116,7 +117,10 @@ def build(
         margin=project.settings.margin,
         previous=read_student_counts(previous) if previous else None,
     )
-    published = site.publish(project, rendered.output, provenance)
-    rendered.save_keys(keys_file)
-    write_json_atomic(published_record, {"signature": signature})
+
+    def record_published() -> None:
+        rendered.save_keys(keys_file)
+        write_json_atomic(published_record, {"signature": signature})
+
+    published = site.publish(project, rendered.output, provenance, record_published)
     return BuildOutcome(project.release, published, results, rendered_pages=rendered.rendered, reused_pages=rendered.reused)

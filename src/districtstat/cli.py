@@ -1,7 +1,8 @@
 """The `districtstat` command.
 
 Exit status: 0 success; 1 the data fail their contracts, a notebook failed, the disclosure audit found a problem or a
-verified release does not reproduce; 2 a usage or settings error; 130 stopped by Ctrl-C (nothing published).
+verified release does not reproduce; 2 a usage or settings error; 130 stopped by Ctrl-C (nothing published, unless
+it says the release was: Ctrl-C after the swap of the site folder).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .render import RENDERERS
 from .runner import EXECUTORS
 
 DEFAULT_PARAMS = Path("params") / "synthetic.yml"
-OK, DATA_FAILED, USAGE = 0, 1, 2
+OK, DATA_FAILED, USAGE, STOPPED = 0, 1, 2, 130
 
 
 def _console() -> Console:
@@ -75,6 +76,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .audit import DisclosureAuditError
     from .build import BuildFailed, build
     from .pipeline import DataInvalid
+    from .publish import PublishError, StoppedAfterPublishing
     from .render import RenderError
 
     console = _console()
@@ -100,6 +102,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     except RenderError as error:
         console.print(f"build stopped: {error}; nothing was published", markup=False)
         return DATA_FAILED
+    except PublishError as error:
+        console.print(f"build stopped: {error}", markup=False)
+        return DATA_FAILED
+    except StoppedAfterPublishing as stopped:
+        console.print(f"districtstat: stopped; release {stopped.release} was published to {project.relative(project.release_site_dir)}/ first", markup=False)
+        return STOPPED
     except DisclosureAuditError as error:
         console.print(f"build stopped by the disclosure audit: {error}\nnothing was published", markup=False)
         return DATA_FAILED
@@ -299,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         return USAGE
     except KeyboardInterrupt:
         _console().print("districtstat: stopped; nothing was published")
-        return 130
+        return STOPPED
 
 
 if __name__ == "__main__":

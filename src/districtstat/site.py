@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path, PurePosixPath
 
@@ -22,13 +22,14 @@ import pandas as pd
 import yaml
 
 from . import audit, changes, disclosure, downloads, methods, versions
+from . import publish as publishing
 from .aggregate import latest_rows
 from .config import Project
 from .disclosure import protect
 from .files import read_json, write_atomic, write_json_atomic
 from .pages import front_matter, page_script
 from .pipeline import read_manifest
-from .provenance import Provenance, hash_json, package_fingerprint
+from .provenance import Provenance, file_sha256, hash_json, package_fingerprint
 from .render import renderer_fingerprint
 from .report import Release
 from .runner import Task, scope_hash
@@ -38,6 +39,9 @@ SOURCE_TIME = 315532800  # 1980-01-01, the epoch reproducible builds use
 
 
 WHAT_CHANGED = "what-changed.qmd"
+# The executed notebooks the release's pages were made from, by path under `build/<release>/districts/`:
+# what `verify` re-executes must be these, not a later build's that was never published.
+NOTEBOOKS_FILE = "downloads/notebooks.json"
 PAGE_TITLES = {"scorecard": "scorecard", "outcome_gaps": "outcome gaps by student group", "efficiency": "spending and results", "peers": "peer districts"}
 
 
@@ -174,15 +178,17 @@ class ProjectWriter:
     """Writes the generated project's files, leaving alone those whose content (or, for an executed
     notebook, whose source file and title) has not changed, so an unchanged page is not even read.
 
-    The record keeps each notebook page's published tables too, so an unchanged page keeps its downloads."""
+    The record keeps each notebook page's published tables too, so an unchanged page keeps its downloads, and the
+    hash of its executed notebook, so an unchanged one is not hashed again."""
 
     SOURCES = "project-sources.json"
 
     def __init__(self, target: Path, record: Path):
         self.target, self.record = target, record
         old = read_record(record)
-        self.old, self.old_tables = old.get("files", {}), old.get("tables", {})
+        self.old, self.old_tables, self.old_sources = old.get("files", {}), old.get("tables", {}), old.get("sources", {})
         self.new: dict[str, str] = {}
+        self.sources: dict[str, str] = {}
         self.tables: dict[str, list[downloads.PublishedTable]] = {}
 
     def text(self, relative: str, content: str) -> None:
@@ -192,17 +198,20 @@ class ProjectWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
 
-    def notebook(self, relative: str, executed: Path, title: str) -> None:
+    def notebook(self, relative: str, executed: Path, title: str) -> str:
+        """Write a notebook page; returns the SHA-256 of the executed notebook it is made from."""
         path = self.target / relative
         stat = executed.stat()
         signature = hash_json([executed.name, stat.st_size, stat.st_mtime_ns, title])
         self.new[relative] = signature
+        unchanged = self.old.get(relative) == signature
+        self.sources[relative] = self.old_sources[relative] if unchanged and relative in self.old_sources else file_sha256(executed)
         kept = downloads.from_record(self.old_tables.get(relative, []))
-        if self.old.get(relative) == signature and path.is_file() and all((self.target / t.path).is_file() for t in kept):
+        if unchanged and path.is_file() and all((self.target / t.path).is_file() for t in kept):
             self.tables[relative] = kept
             for table in kept:
                 self.new[table.path] = self.old[table.path]
-            return
+            return self.sources[relative]
         page = PurePosixPath(relative)
         content, tables = with_title(executed, title, page)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -211,6 +220,7 @@ class ProjectWriter:
         for csv_path, csv, about in tables:
             self.text(csv_path.as_posix(), csv)
             self.tables[relative].append(downloads.published_table(csv_path, page, csv, about))
+        return self.sources[relative]
 
     def published_tables(self) -> list[downloads.PublishedTable]:
         return [table for page in sorted(self.tables) for table in self.tables[page]]
@@ -228,7 +238,7 @@ class ProjectWriter:
         for relative in self.new:
             os.utime(self.target / relative, (SOURCE_TIME, SOURCE_TIME))
         tables = {page: downloads.record(kept) for page, kept in sorted(self.tables.items())}
-        write_json_atomic(self.record, {"writer": renderer_fingerprint(), "files": self.new, "tables": tables}, indent=None)
+        write_json_atomic(self.record, {"writer": renderer_fingerprint(), "files": self.new, "tables": tables, "sources": self.sources}, indent=None)
 
 
 def read_record(path: Path) -> dict:
@@ -248,7 +258,8 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
     indicators = pd.read_parquet(project.tables_dir / "district_indicators.parquet")
     latest = latest_rows(indicators).set_index("district_id")
     executed = project.executed_dir
-    writer.notebook("index.ipynb", executed / f"{project.settings.overview_notebook}.ipynb", project.settings.title)
+    overview = Task(project.settings.overview_notebook)
+    sources = {overview.output_name: writer.notebook("index.ipynb", executed / overview.output_name, project.settings.title)}
     for district_id in sorted({t.district_id for t in tasks if t.district_id}):
         row = latest.loc[district_id].copy()
         row["district_id"] = district_id
@@ -256,10 +267,12 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
         writer.text(f"districts/{district_id}/index.qmd", district_page(row, project.settings.district_notebooks, project.settings.topics, previous is not None, project.settings.min_n) + "\n" + provenance_html(scoped) + "\n")
         for notebook in project.settings.district_notebooks:
             title = f"{row['district_name']}: {page_title(notebook)}"
-            writer.notebook(f"districts/{district_id}/{notebook}.ipynb", executed / district_id / f"{notebook}.ipynb", title)
+            task = Task(notebook, district_id)
+            sources[task.output_name] = writer.notebook(f"districts/{district_id}/{notebook}.ipynb", executed / task.output_name, title)
     for topic in project.settings.topics:
         task = Task(project.settings.topic_notebook, topic=topic.id)
-        writer.notebook(task.output_name, executed / task.output_name, f"Topic of the quarter: {topic.title}")
+        sources[task.output_name] = writer.notebook(task.output_name, executed / task.output_name, f"Topic of the quarter: {topic.title}")
+    writer.text(NOTEBOOKS_FILE, json.dumps(sources, indent=1, sort_keys=True) + "\n")
     footer = "\n" + provenance_html(provenance) + "\n"
     names = latest["district_name"].astype(str).to_dict()
     figures = write_changes(writer, project, provenance, previous, names, footer)
@@ -329,6 +342,7 @@ def write_downloads(writer: ProjectWriter, project: Project, generated: list[dow
     tables.insert(len(generated), downloads.published_table(PurePosixPath(disclosure.STUDENT_COUNTS_FILE), PurePosixPath("downloads.qmd"), counts, STUDENT_COUNTS_ABOUT))
     consortium = [(table.caption, table.path, table.how_to_read) for table in tables if not table.page.startswith("districts/")]
     consortium.append(("Parameters of this release", changes.PARAMETERS_FILE, "The settings, code commit and package versions this release was built with (JSON)"))
+    consortium.append(("Executed notebooks", NOTEBOOKS_FILE, "The SHA-256 of each executed notebook the pages were made from, which `districtstat verify` re-executes (JSON)"))
     consortium.append(("datapackage.json", "datapackage.json", "What each file holds and the type of each column, for loading them all at once"))
     title = project.settings.title
     writer.text("datapackage.json", downloads.datapackage(title, project.release, release_date(project), tables))
@@ -341,19 +355,22 @@ def project_signature(project: Project, renderer: str) -> str:
     return hash_json({"sources": record.read_text() if record.is_file() else None, "renderer": renderer, "code": renderer_fingerprint()})
 
 
-def publish(project: Project, rendered: Path, provenance: Provenance) -> Path:
-    """Move the rendered release into `site/<release>/` by renames, then update the version list and home."""
-    site = project.site_dir
-    site.mkdir(parents=True, exist_ok=True)
-    staging = site / f".staging-{project.release}"
-    shutil.rmtree(staging, ignore_errors=True)
-    rendered.rename(staging)
-    target = project.release_site_dir
-    previous = site / f".previous-{project.release}"
-    shutil.rmtree(previous, ignore_errors=True)
-    if target.exists():
-        target.rename(previous)
-    staging.rename(target)
-    shutil.rmtree(previous, ignore_errors=True)
-    versions.write_versions(site, provenance, release_date(project))
-    return target
+def publish(project: Project, rendered: Path, provenance: Provenance, published: Callable[[], None] = lambda: None) -> Path:
+    """Make the rendered release `site/<release>/`, with the version list and home updated, in one atomic swap
+    of the site folder (see the `publish` module): a build stopped at any point leaves the site as it was.
+    `published()` keeps the build's record of what it published, with Ctrl-C held off until it is done."""
+    publishing.publish_release(
+        project.site_dir,
+        project.release,
+        rendered,
+        project.build_dir.parent,
+        project.relative(project.site_dir),
+        lambda folder: versions.write_versions(folder, provenance, release_date(project)),
+        published,
+    )
+    return project.release_site_dir
+
+
+def restore(project: Project) -> None:
+    """Put back the site folder a build stopped while publishing left aside, before this build reads it."""
+    publishing.restore(project.site_dir, project.build_dir.parent, project.relative(project.site_dir))
