@@ -13,6 +13,8 @@ import pytest
 
 from districtstat import dispatch, pipeline
 from districtstat.cli import main
+from districtstat.provenance import file_sha256
+from districtstat.site import NOTEBOOKS_FILE
 from districtstat.verify import compare, provenance_warnings
 from districtstat.runner import Task
 from helpers import make_project, tree_digest
@@ -69,11 +71,20 @@ def tamper(notebook: Path, pattern: str, replace) -> tuple[str, str, str]:
     raise AssertionError(f"no {pattern} in {notebook.name}")
 
 
+def published_as_they_are(copy: Path, *names: str) -> None:
+    """Record these executed notebooks as the ones the release published, as a release built from them would."""
+    record = copy / "site" / "r1" / NOTEBOOKS_FILE
+    published = json.loads(record.read_text())
+    published.update({name: file_sha256(copy / "build" / "r1" / "districts" / name) for name in names})
+    record.write_text(json.dumps(published))
+
+
 def test_a_published_figure_that_the_code_does_not_give_is_named_with_its_cell(built, tmp_path, capsys):
     copy, params = copy_of(built, tmp_path)
     executed = copy / "build" / "r1" / "districts" / "D03"
     where, old, new = tamper(executed / "scorecard.ipynb", r"<td>\d+\.\d</td>", lambda m: "<td>999.9</td>")
     chart, _, _ = tamper(executed / "efficiency.ipynb", r"base64,[A-Za-z0-9+/]{40}", lambda m: m[0][:-1] + ("A" if m[0][-1] != "A" else "B"))
+    published_as_they_are(copy, "D03/scorecard.ipynb", "D03/efficiency.ipynb")
     tampered = tree_digest(copy / "build")
     capsys.readouterr()
     assert main(["verify", "--params", str(params), "--release", "r1", "--only", "D03", "--quiet", "--workers", "2"]) == 1
@@ -85,6 +96,29 @@ def test_a_published_figure_that_the_code_does_not_give_is_named_with_its_cell(b
     assert "notebook outcome_gaps" not in err and "notebook peers" not in err
     assert "release r1 does not reproduce: 2 of 4 notebooks differ" in err
     assert tree_digest(copy / "build") == tampered
+
+
+def test_executed_notebooks_a_later_unpublished_build_changed_are_named_and_nothing_runs(built, tmp_path, capsys, monkeypatch):
+    """A build that failed, or ran with --only, rewrites executed notebooks without publishing them: verifying those
+    would confirm pages the site does not show."""
+    copy, params = copy_of(built, tmp_path)
+    executed = copy / "build" / "r1" / "districts"
+    published = file_sha256(executed / "D03" / "scorecard.ipynb")
+    tamper(executed / "D03" / "scorecard.ipynb", r"<td>\d+\.\d</td>", lambda m: "<td>999.9</td>")
+    (executed / "D04" / "peers.ipynb").unlink()
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("verify ran something although the build folder holds notebooks the release did not publish")
+
+    monkeypatch.setattr(pipeline, "prepare", must_not_run)
+    monkeypatch.setattr(dispatch, "run_jobs", must_not_run)
+    capsys.readouterr()
+    assert main(["verify", "--params", str(params), "--release", "r1", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    later = "(the build folder's executed notebook is not the one the release published; build the release again to publish it, then verify)"
+    assert f"INPUT DIFFERS executed notebook build/r1/districts/D03/scorecard.ipynb: release r1 recorded {published[:12]}, now {file_sha256(executed / 'D03' / 'scorecard.ipynb')[:12]} {later}" in err
+    assert "INPUT DIFFERS executed notebook build/r1/districts/D04/peers.ipynb: release r1 recorded " in err and f", now missing {later}" in err
+    assert err.count("INPUT DIFFERS") == 2 and "nothing was executed" in err and "notebooks reproduce" not in err
 
 
 def test_changed_data_are_named_and_nothing_runs(built, tmp_path, capsys, monkeypatch):

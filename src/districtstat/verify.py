@@ -1,8 +1,9 @@
 """Confirm a published release: run its notebooks again from what they recorded and compare every output.
 
 Builds are deterministic, so a release whose published results come from its code and data reproduces
-exactly. `verify` first checks that the data, the settings and the tables are those the release recorded
-(a release can only be confirmed against its own inputs), then re-executes each notebook with the build's own
+exactly. `verify` first checks that the executed notebooks in the build folder are those the release's pages
+were made from, and that the data, the settings and the tables are those the release recorded (a release can
+only be confirmed against its own inputs), then re-executes each notebook with the build's own
 executor and compares the outputs cell by cell as nbval does: output types and every MIME type, PNG bytes
 included, ignoring execution counts and run metadata.
 
@@ -21,7 +22,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import nbformat
 
@@ -29,7 +30,8 @@ from . import build, dispatch, pipeline, runner
 from .changes import PARAMETERS_FILE
 from .config import Project, UsageError, load_project
 from .files import read_json
-from .provenance import code_commit, package_versions
+from .provenance import code_commit, file_sha256, package_versions
+from .site import NOTEBOOKS_FILE
 from .versions import PublishedRelease, published_releases
 
 # Model ids of widgets are random; nothing else in an output may change between two runs.
@@ -109,6 +111,28 @@ def recorded_params_file(project: Project) -> str:
         f"release {project.release} is published but its executed notebooks are not in {project.relative(project.executed_dir)}/; "
         "verify compares against the notebooks the build kept there"
     )
+
+
+def unpublished_notebooks(project: Project, recorded: dict[str, str], only: list[str] | None) -> list[InputMismatch]:
+    """Executed notebooks in the build folder that are not those the release's pages were made from: a later build
+    that failed or did not publish ran them again, so re-executing them would confirm pages nobody sees."""
+    folder = project.relative(project.executed_dir)
+    found = []
+    for name, published in sorted(recorded.items()):
+        if only and PurePosixPath(name).parent.as_posix() not in only:
+            continue
+        path = project.executed_dir / name
+        current = file_sha256(path) if path.is_file() else "missing"
+        if current != published:
+            found.append(
+                InputMismatch(
+                    f"executed notebook {folder}/{name}",
+                    published,
+                    current,
+                    "the build folder's executed notebook is not the one the release published; build the release again to publish it, then verify",
+                )
+            )
+    return found
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -284,6 +308,12 @@ def verify(project: Project, only: list[str] | None = None, workers: int | None 
     outcome = Verification(project.release)
     commit, published_parameters = code_commit(project.root), read_json(project.release_site_dir / PARAMETERS_FILE)
     outcome.warnings += provenance_warnings(entry.code_commit, commit, published_parameters.get("package_versions"), package_versions())
+    published_notebooks = read_json(project.release_site_dir / NOTEBOOKS_FILE)
+    if not published_notebooks:
+        outcome.warnings.append(f"executed notebooks: the release recorded none ({NOTEBOOKS_FILE} is missing), so those in the build folder may not be the ones it published")
+    outcome.inputs += unpublished_notebooks(project, published_notebooks, only)
+    if outcome.inputs:
+        return outcome
     with tempfile.TemporaryDirectory(prefix="districtstat-verify-") as folder:
         scratch = mirror(project, params_file, Path(folder))
         pipeline.ensure_data(scratch)
