@@ -54,10 +54,10 @@ def main() -> int:
         hidden = suppress_subgroups(outcomes, min_n=min_n, margin=margin)
         timings["complementary"].append(time.perf_counter() - start)
         start = time.perf_counter()
-        exposed = audit.recoverable(published(hidden), truth, margin)
+        exposed = audit.recoverable(published(hidden), truth, margin, min_n=min_n)
         timings["audit"].append(time.perf_counter() - start)
     assert not exposed, exposed[:3]
-    recovered = audit.recoverable(published(primary), truth, margin)
+    recovered = audit.recoverable(published(primary), truth, margin, min_n=min_n)
     base = statistics.median(timings["primary only"])
     for name, values in timings.items():
         median = statistics.median(values)

@@ -104,10 +104,15 @@ def small_hidden_groups(shown: Mapping[str, float], relations: Sequence[Relation
     (3 Asian and 4 Pacific Islander students are 7 students, whose mean score follows from the others'). That
     remainder is a group of students too, so it must be empty or reach `min_n`."""
     relevant = [r for r in relations if any(part not in shown for part in r.parts)]
-    if not relevant:
-        return []
-    column, rows, rhs = _attacker_system(shown, relations)
     found = []
+    for relation in [r for r in relevant if r.total in shown]:  # total minus the shown parts: no program needed
+        rest = float(shown[relation.total]) - sum(float(shown[part]) for part in relation.parts if part in shown)
+        if TOLERANCE < rest < min_n - TOLERANCE:
+            found.append((relation, rest))
+    relevant = [r for r in relevant if r.total not in shown]
+    if not relevant:
+        return found
+    column, rows, rhs = _attacker_system(shown, relations)
     for relation in relevant:
         objective = np.zeros(len(column))
         for part in relation.parts:
