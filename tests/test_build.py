@@ -426,7 +426,7 @@ def test_a_release_whose_data_moved_by_a_few_students_hides_those_counts_and_pas
     by side would tell about those three."""
     import csv
 
-    from districtstat.disclosure import STUDENT_COUNTS_FILE, read_student_counts
+    from districtstat.disclosure import STUDENT_COUNTS_FILE, count_key, read_student_counts
 
     root, _ = built
     copy = tmp_path / "copy"
@@ -437,6 +437,10 @@ def test_a_release_whose_data_moved_by_a_few_students_hides_those_counts_and_pas
     withdrawn = sorted({row[1] for row in rows[1:] if row[0] == latest and row[2] == "D03"})[:3]
     with scores.open("w", encoding="utf-8", newline="") as out:
         csv.writer(out, lineterminator="\n").writerows(row for row in rows if not (row[0] == latest and row[1] in withdrawn))
+    enrolled = copy / "data" / "synthetic" / "enrollments.csv"
+    rows = list(csv.reader(enrolled.open(encoding="utf-8")))
+    with enrolled.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, lineterminator="\n").writerows(row for row in rows if not (row[0] == latest and row[1] in withdrawn))
     params = make_project(copy, release="r2")
     assert main(["build", "--params", str(params), "--quiet"]) == 0
     first = read_student_counts(copy / "site" / "r1" / STUDENT_COUNTS_FILE)
@@ -445,3 +449,8 @@ def test_a_release_whose_data_moved_by_a_few_students_hides_those_counts_and_pas
     assert both and all(first[key] == second[key] or abs(first[key] - second[key]) >= 10 for key in both)
     moved = f"tested/D03/{latest}/MATH/ALL/ALL"
     assert first[moved] is not None and second[moved] is None
+    size = count_key("enrolled", "D03", latest)
+    assert first[size] is not None and second[size] is None, "enrollment moved by three: hidden, with the shares of its groups"
+    consortium = copy / "site" / "r2" / "downloads" / "index" / "districts-of-the-consortium-latest-school-year.csv"
+    hidden = [row for row in csv.DictReader(consortium.open(encoding="utf-8")) if row["Students"] == "*"]
+    assert len(hidden) == 1 and hidden[0]["% English learners"] == "*" and hidden[0]["Mean math score"] == "*", hidden

@@ -328,3 +328,12 @@ def test_the_audit_names_hidden_groups_that_add_up_to_fewer_than_min_n():
     published = {key(group): (None if group in ("RACE_AS", "RACE_PI") else float(n)) for group, n in counts.items()}
     assert recoverable(published, truth, 5, min_n=10) == [(key("RACE_AS"), "the groups of ALL not shown (RACE_AS, RACE_PI) add up to at most 7 students")]
     assert recoverable(published | {key("RACE_HI"): None}, truth, 5, min_n=10) == []
+
+
+def test_an_enrollment_the_previous_release_hid_or_that_moved_by_a_few_is_hidden():
+    from districtstat.disclosure import hidden_enrollments
+
+    indicators = pd.DataFrame({"district_id": ["D1", "D2", "D3", "D4"], "school_year": 2024, "enrollment": [835, 900, 500, 40]})
+    previous = {count_key("enrolled", "D1", 2024): 838.0, count_key("enrolled", "D2", 2024): 880.0, count_key("enrolled", "D3", 2024): None}
+    assert hidden_enrollments(indicators, previous, 10).tolist() == [True, False, True, False]
+    assert not hidden_enrollments(indicators, None, 10).any()

@@ -168,7 +168,7 @@ def moved_by_few(published: Mapping[str, float | None], previous: Mapping[str, f
     problems = []
     for key, value in published.items():
         before = previous.get(key)
-        if key.startswith("tested/") and value is not None and before is not None and 0 < abs(value - before) < min_n:
+        if value is not None and before is not None and 0 < abs(value - before) < min_n:
             problems.append(f"{key}: {before:g} in the previous release and {value:g} now, so the two differ by {abs(value - before):g} students")
     return problems
 

@@ -290,15 +290,28 @@ def suppress_subgroups(
             continue
         counts = {code: float(n) for code, n in zip(system["subgroup"], system["n"].astype(float)) if pd.notna(n)}
         names = {code: count_key("tested", district, year, subject, grade, code) for code in counts}
-        keep = set()
-        for code, key in names.items():
-            if key in previous:
-                before = previous[key]
-                if before is None or 0 < abs(counts[code] - before) < min_n:
-                    keep.add(code)
+        keep = {code for code, key in names.items() if kept_hidden(counts[code], previous, key, min_n)}
         chosen = suppress(counts, subgroup_relations(counts), min_n=min_n, margin=margin, pairs=complement_pairs(counts), keep_hidden=keep)
         hidden.loc[system.index[system["subgroup"].isin(chosen)]] = True
     return hidden
+
+
+def kept_hidden(value: float, previous: Mapping[str, float | None], key: str, min_n: int) -> bool:
+    """Whether a count must stay hidden for the previous release's sake: it hid the count, or the count moved by
+    fewer than `min_n` students since (the difference would describe those few)."""
+    if key not in previous:
+        return False
+    before = previous[key]
+    return before is None or 0 < abs(value - before) < min_n
+
+
+def hidden_enrollments(indicators: pd.DataFrame, previous: Mapping[str, float | None] | None, min_n: int) -> pd.Series:
+    """Which district enrollments (`enrolled/D03/2024`) every page hides because of the previous release: with
+    them go the shares of students in each group, or 14.3% of 838 then and of 835 now would tell about three."""
+    previous = previous or {}
+    keys = [count_key("enrolled", district, year) for district, year in zip(indicators["district_id"], indicators["school_year"])]
+    hidden = [pd.notna(n) and kept_hidden(float(n), previous, key, min_n) for n, key in zip(indicators["enrollment"], keys)]
+    return pd.Series(hidden, index=indicators.index, dtype=bool)
 
 
 def read_student_counts(path) -> dict[str, float | None]:
@@ -383,15 +396,21 @@ def students_behind(history: pd.DataFrame, enrollment: pd.DataFrame, tested: pd.
     return students
 
 
-def withhold_student_figures(history: pd.DataFrame, enrollment: pd.DataFrame, min_n: int, tested: pd.DataFrame | None = None) -> pd.DataFrame:
+def withhold_student_figures(
+    history: pd.DataFrame, enrollment: pd.DataFrame, min_n: int, tested: pd.DataFrame | None = None, hidden_enrollment: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """The figures history without the values no page may show exactly (`published_figure`), decided once so
     that ranks, peer medians, charts, scorecards and key figures all leave them out alike.
 
     `history` is long (district_id, school_year, code, value); `enrollment` gives each district's students by year
-    and `tested` (district_id, school_year, subject, n) the students tested."""
+    and `tested` (district_id, school_year, subject, n) the students tested; the shares of a district whose
+    enrollment is hidden (`hidden_enrollment`: district_id, school_year) are withheld too."""
     students = students_behind(history, enrollment, tested)
-    withheld = [published_figure(code, value, count, min_n) is not None for code, value, count in zip(history["code"], history["value"], students)]
-    return history[~np.array(withheld, dtype=bool)].reset_index(drop=True)
+    withheld = np.array([published_figure(code, value, count, min_n) is not None for code, value, count in zip(history["code"], history["value"], students)], dtype=bool)
+    if hidden_enrollment is not None and not hidden_enrollment.empty:
+        pairs = set(zip(hidden_enrollment["district_id"], hidden_enrollment["school_year"]))
+        withheld |= np.array([code in STUDENT_GROUP_SHARES and (d, y) in pairs for d, y, code in zip(history["district_id"], history["school_year"], history["code"])], dtype=bool)
+    return history[~withheld].reset_index(drop=True)
 
 
 @dataclass

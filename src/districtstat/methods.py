@@ -238,8 +238,9 @@ out from what is published.
 {method("Top and bottom coding", f"a percentage of a group of n < {settings.min_n} ÷ 5% = {settings.min_n * 20} students is shown as ≤5 or ≥95 when it is that extreme",
         "2% of 40 students is one student. A gap in % proficient that would undo the coding is hidden.")}
 {method("Releases side by side", f"a count hidden in the previous release stays hidden; a count that moved by fewer than {settings.min_n} students since is hidden",
-        "Otherwise subtracting one release from the other would tell what a few students did. Each release publishes "
-        "every count it shows in `downloads/student_counts.csv`, which the next release reads.")}
+        "Otherwise subtracting one release from the other would tell what a few students did. This holds for districts' "
+        "enrollments too, and a hidden enrollment takes the shares of its students in each group with it. Each release "
+        "publishes every count it shows in `downloads/student_counts.csv`, which the next release reads.")}
 {method("Audit at publish", "read back every published table and download; bound every hidden count; compare with the previous release",
         "Before a release is published, its CSV downloads (the same cells as its pages) are read back. The build stops, "
         "naming the file, row, column and count, if any count under the threshold is shown, if a count is shown in one "

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .aggregate import latest_rows
 from .config import ParamsError, Settings
-from .disclosure import suppress_subgroups
+from .disclosure import hidden_enrollments, suppress_subgroups
 from .efficiency import fit_efficiency, school_allocation
 from .gaps import gap_trends, outcome_gaps
 from .peers import find_peers
@@ -40,15 +40,18 @@ def efficiency_tables(settings: Settings, latest: pd.DataFrame, peers: pd.DataFr
 
 
 def fit_models(settings: Settings, tables: dict[str, pd.DataFrame], previous_counts: dict[str, float | None] | None = None) -> dict[str, pd.DataFrame]:
-    """Gaps, efficiency, peers and allocation; and which student-group counts every page hides (`hidden`), decided
-    once for the whole release so that no page and no pair of pages can reveal what another hides."""
+    """Gaps, efficiency, peers and allocation; and which student-group counts and district enrollments every page
+    hides (`hidden`, `enrollment_hidden`), decided once for the whole release so that no page and no pair of pages
+    can reveal what another hides."""
     indicators = tables["district_indicators"]
     latest = latest_rows(indicators).reset_index(drop=True)
     peers = district_peers(settings, latest)
     outcomes = tables["subgroup_outcomes"].drop(columns="hidden", errors="ignore")
     outcomes["hidden"] = suppress_subgroups(outcomes, min_n=settings.min_n, margin=settings.margin, previous=previous_counts)
+    indicators = indicators.assign(enrollment_hidden=hidden_enrollments(indicators, previous_counts, settings.min_n))
     gaps = outcome_gaps(outcomes, confidence=settings.gaps.confidence)
     return {
+        "district_indicators": indicators,
         "subgroup_outcomes": outcomes,
         "peers": peers,
         **efficiency_tables(settings, latest, peers),

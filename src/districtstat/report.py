@@ -56,7 +56,8 @@ class Release:
         efficiency = self.table("efficiency") if self.has_table("efficiency") else None
         profile = self.table("district_indicators")
         indicators = indicator_history(profile, self.table("operations_kpis"), self.table("finance_by_function"), efficiency)
-        indicators = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n, self.tested_students)
+        hidden = profile[profile["enrollment_hidden"].astype(bool)] if "enrollment_hidden" in profile else None
+        indicators = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n, self.tested_students, hidden)
         return pd.concat([indicators, gap_history(self.table("gaps"), self.min_n)], ignore_index=True)
 
     @cached_property
@@ -67,6 +68,14 @@ class Release:
         outcomes = self.table("subgroup_outcomes")
         tested = outcomes[(outcomes["subgroup"] == "ALL") & (outcomes["grade"] == "ALL")]
         return tested[["district_id", "school_year", "subject", "n"]].dropna(subset=["n"])
+
+    def enrollment_hidden(self, district_ids) -> np.ndarray:
+        """Which of these districts' latest enrollments every page hides for the previous release's sake."""
+        latest = self.latest_indicators
+        if "enrollment_hidden" not in latest:
+            return np.zeros(len(district_ids), dtype=bool)
+        hidden = set(latest.loc[latest["enrollment_hidden"].astype(bool), "district_id"])
+        return pd.Index(district_ids).isin(hidden)
 
     def withheld_figures(self, district_ids, code: str) -> np.ndarray:
         """Which of these districts' latest values of `code` no page may show exactly (left out of `history`)."""

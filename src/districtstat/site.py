@@ -118,7 +118,8 @@ def reported(value: object, template: str) -> str:
 def district_page(district: pd.Series, notebooks: list[str], topics: list, has_changes: bool, min_n: int = 10) -> str:
     """A district's home: its figures at a glance (all hidden when it has fewer than `min_n` students) and its pages."""
     enrollment = float(district["enrollment"])
-    small = 0 < enrollment < min_n
+    hidden = bool(district.get("enrollment_hidden", False))  # for the previous release's sake (`disclosure.hidden_enrollments`)
+    small = 0 < enrollment < min_n or hidden
     front = {
         "title": str(district["district_name"]),
         "subtitle": str(district["district_id"]),
@@ -136,7 +137,7 @@ def district_page(district: pd.Series, notebooks: list[str], topics: list, has_c
             "Value": [f"{int(enrollment):,}", *(reported(district.get(column), "{:.1f}%") for column in shares), reported(district.get("per_pupil_spending"), "${:,.0f}")],
         }
     )
-    figures = protect(glance, counts={"students": ["Value", "share"]}, min_n=min_n, shares={"share": "students"})
+    figures = protect(glance, counts={"students": ["Value", "share"]}, min_n=min_n, hidden={"students": [hidden] * len(glance)}, shares={"share": "students"})
     shown = figures.display_frame()
     withheld = shown["share"].isin([disclosure.SUPPRESSED, *disclosure.CODED])
     shown.loc[withheld, "Value"] = [f"{code}%" if code in disclosure.CODED else code for code in shown.loc[withheld, "share"]]

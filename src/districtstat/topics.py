@@ -58,9 +58,11 @@ def ranked(release: Release, code: str) -> pd.DataFrame:
 def topic_table(release: Release, code: str) -> ProtectedTable:
     table = ranked(release, code)
     columns = ["district_name", "region", "enrollment", "value", "rank", "peer_median", "vs_peers"]
-    keys = {"enrollment": [count_key("enrolled", district, release.latest_year) for district in table.get("district_id", [])]}
+    districts = list(table.get("district_id", []))
+    keys = {"enrollment": [count_key("enrolled", district, release.latest_year) for district in districts]}
     table = table[columns] if not table.empty else pd.DataFrame(columns=columns)
-    return protect(table, counts={"enrollment": ["value", "rank", "peer_median", "vs_peers"]}, min_n=release.min_n, keys=keys)
+    hidden = {"enrollment": release.enrollment_hidden(districts)}
+    return protect(table, counts={"enrollment": ["value", "rank", "peer_median", "vs_peers"]}, min_n=release.min_n, hidden=hidden, keys=keys)
 
 
 def value_format(indicator: Indicator) -> str:

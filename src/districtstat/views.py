@@ -37,7 +37,14 @@ def consortium_table(release: Release) -> ProtectedTable:
     ids = table["district_id"].tolist()
     table = table[[c for c in columns if c in table.columns and table[c].notna().any()]]
     dependent = [c for c in table.columns if c not in ("district_name", "region", "enrollment")]
-    protected = protect(table, counts={"enrollment": dependent}, min_n=release.min_n, keys={"enrollment": enrolled_keys(release, ids)}, shares=group_shares(table))
+    protected = protect(
+        table,
+        counts={"enrollment": dependent},
+        min_n=release.min_n,
+        hidden={"enrollment": release.enrollment_hidden(ids)},
+        keys={"enrollment": enrolled_keys(release, ids)},
+        shares=group_shares(table),
+    )
     for column, code in (("mean_score_math", "mean_score_math"), ("mean_score_ela", "mean_score_ela"), ("residual", "efficiency_residual")):
         if column in table.columns:
             protected.suppressed[column] |= release.withheld_figures(ids, code) & table[column].notna().to_numpy()
@@ -354,6 +361,7 @@ def peer_table(release: Release, district_id: str) -> ProtectedTable:
         table,
         counts={"enrollment": ["pct_ecodis", "pct_el", "pct_swd"]},
         min_n=release.min_n,
+        hidden={"enrollment": release.enrollment_hidden(chosen["peer"].tolist())},
         keys={"enrollment": enrolled_keys(release, chosen["peer"])},
         shares=group_shares(table),
     )
@@ -370,8 +378,11 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     enrollment = float(latest.set_index("district_id").loc[district_id, "enrollment"])
     rates = [enrollment if feature in STUDENT_RATES else float("nan") for feature in table["feature"]]
     shares = [enrollment if feature in STUDENT_GROUP_SHARES else float("nan") for feature in table["feature"]]
+    size_hidden = bool(release.enrollment_hidden([district_id])[0])  # then its size and its shares are hidden everywhere
+    sizes = np.array([feature in ("enrollment", "log_enrollment", *STUDENT_GROUP_SHARES) for feature in table["feature"]]) & size_hidden
     table["feature"] = table["feature"].map(lambda f: FEATURE_LABELS.get(f, f))
     protected = protect(table, counts={}, min_n=release.min_n, percents={"district": rates}, shares={"district": shares})
+    protected.suppressed["district"] |= sizes
     withheld = protected.coded["district"].notna().to_numpy() | protected.suppressed["district"].to_numpy()
     protected.suppressed["difference_sd"] |= withheld  # it would give the value back
     return protected
