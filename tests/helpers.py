@@ -37,3 +37,12 @@ def make_project(root: Path, release: str = "r1", students: int = 6000, extra_pa
 def tree_digest(folder: Path) -> dict[str, str]:
     """Every file under a folder with the hash of its bytes, for byte-for-byte comparisons."""
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def break_first_student(students: Path) -> None:
+    """Give the first student of a students.csv a race/ethnicity outside the code set: data that fail their contract."""
+    lines = students.read_text().splitlines()
+    fields = lines[1].split(",")
+    fields[2] = "ZZ"
+    lines[1] = ",".join(fields)
+    students.write_text("\n".join(lines) + "\n")

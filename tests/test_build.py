@@ -16,7 +16,7 @@ from districtstat.cli import main
 from districtstat.config import load_project
 from districtstat.pipeline import read_manifest
 from districtstat.runner import Task
-from helpers import make_project, tree_digest
+from helpers import break_first_student, make_project, tree_digest
 from test_runner import FIXTURES
 
 
@@ -275,11 +275,7 @@ def test_invalid_data_stop_the_build_before_analysis_and_publish_nothing(built, 
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("build"))
     site_before = tree_digest(copy / "site")
     students = copy / "data" / "synthetic" / "students.csv"
-    lines = students.read_text().splitlines()
-    fields = lines[1].split(",")
-    fields[2] = "ZZ"
-    lines[1] = ",".join(fields)
-    students.write_text("\n".join(lines) + "\n")
+    break_first_student(students)
     params = make_project(copy, release="r3")
     assert main(["build", "--params", str(params), "--quiet"]) == 1
     err = capsys.readouterr().err

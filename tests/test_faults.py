@@ -23,7 +23,7 @@ from districtstat import publish as publishing
 from districtstat.build import BuildFailed, build
 from districtstat.cli import main
 from districtstat.config import load_project
-from helpers import make_project, tree_digest
+from helpers import break_first_student, make_project, tree_digest
 from test_runner import FIXTURES
 
 NESTED_SITES = 6
@@ -85,11 +85,7 @@ def test_invalid_data_leave_the_site_as_it_was(built, tmp_path):
     root = tmp_path / "copy"
     before = before_fault(root)
     students = root / "data" / "synthetic" / "students.csv"
-    lines = students.read_text().splitlines()
-    fields = lines[1].split(",")
-    fields[2] = "ZZ"
-    lines[1] = ",".join(fields)
-    students.write_text("\n".join(lines) + "\n")
+    break_first_student(students)
     assert main(["build", "--params", str(params), "--quiet"]) == 1
     assert_unchanged(root, before)
 
