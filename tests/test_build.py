@@ -8,6 +8,7 @@ import re
 import shutil
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
 
 from districtstat import runner
@@ -450,3 +451,37 @@ def test_a_release_whose_data_moved_by_a_few_students_hides_those_counts_and_pas
     consortium = copy / "site" / "r2" / "downloads" / "index" / "districts-of-the-consortium-latest-school-year.csv"
     hidden = [row for row in csv.DictReader(consortium.open(encoding="utf-8")) if row["Students"] == "*"]
     assert len(hidden) == 1 and hidden[0]["% English learners"] == "*" and hidden[0]["Mean math score"] == "*", hidden
+
+
+def test_profile_shares_are_withheld_district_by_district_and_the_need_chart_keeps_the_rest(built, monkeypatch):
+    """Without spending the overview plots need (the STAR example): shares not in the figures history are judged one by one."""
+    from districtstat import views
+    from districtstat.disclosure import coded_share
+    from districtstat.report import Release
+
+    _, params = built
+    release = Release(load_project(params))
+    latest = release.latest_indicators.sort_values("district_id")
+    ids = latest["district_id"].tolist()
+    expected = [coded_share(p, n, release.min_n) is not None for p, n in zip(latest["pct_ecodis"], latest["enrollment"])]
+    assert release.withheld_figures(ids, "pct_ecodis").tolist() == expected and not all(expected)
+    monkeypatch.setattr(views, "spending_reported", lambda release: False)
+    fig, alt = views.spending_outcome_chart(release)
+    outcome = release.project.settings.efficiency.outcome
+    plotted = [d for d, coded in zip(ids, expected) if d in release.publishable_districts and not coded and not release.withheld_figures([d], outcome)[0]]
+    assert alt.startswith(f"Scatter plot of {len(plotted)} districts, economically disadvantaged"), alt
+
+
+def test_a_peer_whose_size_is_hidden_takes_the_peer_average_of_sizes_with_it(built, monkeypatch):
+    from districtstat import views
+    from districtstat.report import Release
+
+    _, params = built
+    release = Release(load_project(params))
+    district = sorted(release.publishable_districts)[0]
+    hidden_peer = release.peer_ids(district)[0]
+    before = views.why_these_peers(release, district).display_frame()
+    monkeypatch.setattr(Release, "enrollment_hidden", lambda self, ids: np.array([d == hidden_peer for d in ids], dtype=bool))
+    after = views.why_these_peers(release, district).display_frame()
+    sizes = [i for i, label in enumerate(after["feature"]) if "nrollment" in label]
+    assert sizes and all(after.loc[i, "peer_average"] == "*" and before.loc[i, "peer_average"] != "*" for i in sizes)

@@ -337,3 +337,11 @@ def test_an_enrollment_the_previous_release_hid_or_that_moved_by_a_few_is_hidden
     previous = {count_key("enrolled", "D1", 2024): 838.0, count_key("enrolled", "D2", 2024): 880.0, count_key("enrolled", "D3", 2024): None}
     assert hidden_enrollments(indicators, previous, 10).tolist() == [True, False, True, False]
     assert not hidden_enrollments(indicators, None, 10).any()
+
+
+def test_the_efficiency_residual_goes_with_the_outcome_it_is_measured_from():
+    history = pd.DataFrame({"district_id": ["D1", "D1", "D2", "D2"], "school_year": 2024, "code": ["mean_score_math", "efficiency_residual"] * 2, "value": [500.0, 3.0, 510.0, -2.0]})
+    enrollment = pd.DataFrame({"district_id": ["D1", "D2"], "school_year": [2024, 2024], "enrollment": [40, 40]})
+    tested = pd.DataFrame({"district_id": ["D1", "D2"], "school_year": [2024, 2024], "subject": ["MATH", "MATH"], "n": [6, 30]})
+    kept = withhold_student_figures(history, enrollment, 10, tested, residual_outcome="mean_score_math")
+    assert list(zip(kept["district_id"], kept["code"])) == [("D2", "mean_score_math"), ("D2", "efficiency_residual")], "6 tested: outcome = prediction + residual"

@@ -397,19 +397,28 @@ def students_behind(history: pd.DataFrame, enrollment: pd.DataFrame, tested: pd.
 
 
 def withhold_student_figures(
-    history: pd.DataFrame, enrollment: pd.DataFrame, min_n: int, tested: pd.DataFrame | None = None, hidden_enrollment: pd.DataFrame | None = None
+    history: pd.DataFrame,
+    enrollment: pd.DataFrame,
+    min_n: int,
+    tested: pd.DataFrame | None = None,
+    hidden_enrollment: pd.DataFrame | None = None,
+    residual_outcome: str | None = None,
 ) -> pd.DataFrame:
     """The figures history without the values no page may show exactly (`published_figure`), decided once so
     that ranks, peer medians, charts, scorecards and key figures all leave them out alike.
 
     `history` is long (district_id, school_year, code, value); `enrollment` gives each district's students by year
     and `tested` (district_id, school_year, subject, n) the students tested; the shares of a district whose
-    enrollment is hidden (`hidden_enrollment`: district_id, school_year) are withheld too."""
+    enrollment is hidden (`hidden_enrollment`: district_id, school_year) are withheld too, and so is the efficiency
+    residual where its outcome (`residual_outcome`) is: outcome = prediction + residual."""
     students = students_behind(history, enrollment, tested)
     withheld = np.array([published_figure(code, value, count, min_n) is not None for code, value, count in zip(history["code"], history["value"], students)], dtype=bool)
     if hidden_enrollment is not None and not hidden_enrollment.empty:
         pairs = set(zip(hidden_enrollment["district_id"], hidden_enrollment["school_year"]))
         withheld |= np.array([code in STUDENT_GROUP_SHARES and (d, y) in pairs for d, y, code in zip(history["district_id"], history["school_year"], history["code"])], dtype=bool)
+    if residual_outcome is not None:
+        gone = set(zip(history["district_id"][withheld & (history["code"] == residual_outcome).to_numpy()], history["school_year"][withheld & (history["code"] == residual_outcome).to_numpy()]))
+        withheld |= np.array([code == "efficiency_residual" and (d, y) in gone for d, y, code in zip(history["district_id"], history["school_year"], history["code"])], dtype=bool)
     return history[~withheld].reset_index(drop=True)
 
 

@@ -18,7 +18,7 @@ from IPython.display import display
 from .aggregate import latest_rows
 from .charts import png_bytes, svg_markup
 from .config import Project, load_project
-from .disclosure import STUDENT_FIGURES, ProtectedTable, withhold_student_figures
+from .disclosure import STUDENT_FIGURES, ProtectedTable, published_figure, withhold_student_figures
 
 
 class Release:
@@ -57,7 +57,8 @@ class Release:
         profile = self.table("district_indicators")
         indicators = indicator_history(profile, self.table("operations_kpis"), self.table("finance_by_function"), efficiency)
         hidden = profile[profile["enrollment_hidden"].astype(bool)] if "enrollment_hidden" in profile else None
-        indicators = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n, self.tested_students, hidden)
+        outcome = self.project.settings.efficiency.outcome if self.project.settings.efficiency else None
+        indicators = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n, self.tested_students, hidden, outcome)
         return pd.concat([indicators, gap_history(self.table("gaps"), self.min_n)], ignore_index=True)
 
     @cached_property
@@ -78,11 +79,21 @@ class Release:
         return pd.Index(district_ids).isin(hidden)
 
     def withheld_figures(self, district_ids, code: str) -> np.ndarray:
-        """Which of these districts' latest values of `code` no page may show exactly (left out of `history`)."""
+        """Which of these districts' latest values of `code` no page may show exactly: an indicator left out of
+        `history`, a profile share that `published_figure` withholds, or a size or share whose enrollment is hidden."""
+        from .indicators import INDICATORS
+
+        ids = pd.Index(district_ids)
+        if code in ("enrollment", "log_enrollment"):
+            return self.enrollment_hidden(ids)
         if code not in STUDENT_FIGURES:
-            return np.zeros(len(district_ids), dtype=bool)
-        latest = self.history[(self.history["code"] == code) & (self.history["school_year"] == self.latest_year)]
-        return ~pd.Index(district_ids).isin(set(latest["district_id"]))
+            return np.zeros(len(ids), dtype=bool)
+        if code in INDICATORS:
+            latest = self.history[(self.history["code"] == code) & (self.history["school_year"] == self.latest_year)]
+            return ~ids.isin(set(latest["district_id"]))
+        profile = self.latest_indicators.set_index("district_id").reindex(ids)
+        coded = [published_figure(code, value, n, self.min_n) is not None for value, n in zip(profile[code], profile["enrollment"])]
+        return np.array(coded, dtype=bool) | self.enrollment_hidden(ids)
 
     @property
     def min_n(self) -> int:

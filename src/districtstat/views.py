@@ -113,7 +113,9 @@ def spending_outcome_chart(release: Release):
     ids = latest["district_id"].tolist()
     latest = latest[~(release.withheld_figures(ids, outcome) | release.withheld_figures(ids, across))]
     fig, ax = figure()
-    district_points(ax, latest, across, outcome, "overview", sizes=np.clip(latest["enrollment"].astype(float) / 80, 20, 400))
+    sizes = np.clip(latest["enrollment"].astype(float) / 80, 20, 400)
+    sizes = sizes.where(~release.enrollment_hidden(latest["district_id"].tolist()), sizes.median())  # a circle's size would give it back
+    district_points(ax, latest, across, outcome, "overview", sizes=sizes)
     if len(latest) <= 40:
         for _, row in latest.iterrows():
             ax.annotate(row["district_name"], (row[across], row[outcome]), fontsize=7, xytext=(4, 3), textcoords="offset points")
@@ -380,10 +382,13 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     shares = [enrollment if feature in STUDENT_GROUP_SHARES else float("nan") for feature in table["feature"]]
     size_hidden = bool(release.enrollment_hidden([district_id])[0])  # then its size and its shares are hidden everywhere
     sizes = np.array([feature in ("enrollment", "log_enrollment", *STUDENT_GROUP_SHARES) for feature in table["feature"]]) & size_hidden
+    codes = list(table["feature"])
     table["feature"] = table["feature"].map(lambda f: FEATURE_LABELS.get(f, f))
     protected = protect(table, counts={}, min_n=release.min_n, percents={"district": rates}, shares={"district": shares})
     protected.suppressed["district"] |= sizes
-    withheld = protected.coded["district"].notna().to_numpy() | protected.suppressed["district"].to_numpy()
+    peers = release.peer_ids(district_id)
+    protected.suppressed["peer_average"] |= np.array([bool(release.withheld_figures(peers, code).any()) for code in codes], dtype=bool)  # with the other peers' figures shown, the average gives a hidden one back
+    withheld = protected.coded["district"].notna().to_numpy() | protected.suppressed["district"].to_numpy() | protected.suppressed["peer_average"].to_numpy()
     protected.suppressed["difference_sd"] |= withheld  # it would give the value back
     return protected
 
