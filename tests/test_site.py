@@ -74,3 +74,11 @@ def test_a_districts_home_withholds_a_share_that_would_give_away_a_few_students(
     assert "| Students | 29 |" in page and "| English learners | * |" in page and "13.8%" not in page
     assert "| Economically disadvantaged | 34.5% |" in page, "10 students in the group and 19 outside: exact"
     assert "| Students with disabilities | ≤5% |" in page and "Hidden to protect student privacy" in page
+
+
+def test_the_privacy_footnote_of_a_districts_home_opens_with_the_symbol_not_a_bullet():
+    from districtstat.site import district_page
+
+    row = pd.Series({"district_id": "D97", "district_name": "Tiny", "region": "North", "locale": "Rural", "enrollment": 7.0, "pct_ecodis": 40.0, "pct_el": 0.0, "pct_swd": 14.3, "per_pupil_spending": 21000.0})
+    page = district_page(row, ["scorecard"], [], False, min_n=10)
+    assert "\n\\* Hidden to protect student privacy" in page and "\n* Hidden" not in page

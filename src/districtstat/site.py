@@ -115,6 +115,11 @@ def reported(value: object, template: str) -> str:
     return "not reported" if value is None or pd.isna(value) else template.format(value)
 
 
+def markdown_text(text: str) -> str:
+    """Text whose symbols Markdown would read as markup (the `*` that opens the privacy footnote is no bullet)."""
+    return text.replace("*", "\\*")
+
+
 def district_page(district: pd.Series, notebooks: list[str], topics: list, has_changes: bool, min_n: int = 10) -> str:
     """A district's home: its figures at a glance (all hidden when it has fewer than `min_n` students) and its pages."""
     enrollment = float(district["enrollment"])
@@ -148,7 +153,7 @@ def district_page(district: pd.Series, notebooks: list[str], topics: list, has_c
     standing += [f"- [Topic of the quarter: {topic.title}](../../topics/{topic.id}.ipynb{marked})" for topic in topics]
     if has_changes:
         standing.append("- [What changed since the previous release](../../what-changed.qmd)")
-    footnote = f"{figures.footnote}\n\n" if figures.footnote else ""
+    footnote = f"{markdown_text(figures.footnote)}\n\n" if figures.footnote else ""
     return (
         f"{front_matter(front)}\n## At a glance\n\n| Figure | Value |\n|---|---|\n{rows}\n\n: Key figures for the latest school year\n\n{footnote}"
         "Shares are of the students enrolled; spending per pupil is current spending divided by enrollment. These figures describe "
