@@ -71,12 +71,12 @@ def _attacker_system(shown: Mapping[str, float], relations: Sequence[Relation], 
     return column, rows, rhs
 
 
-def _bounds(objective: np.ndarray, rows: list, rhs: list, what: str) -> tuple[float, float]:
-    low = linprog(objective, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
-    high = linprog(-objective, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
-    if low.status == 2 or high.status == 2:
+def _most(objective: np.ndarray, rows: list, rhs: list, what: str) -> float:
+    """The largest value of `objective` · unknowns the attacker's equations allow (inf when unbounded)."""
+    found = linprog(-objective, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
+    if found.status == 2:
         raise Contradiction(f"the published counts contradict how they add up ({what})")
-    return max(float(low.fun), 0.0), np.inf if high.status == 3 else float(-high.fun)
+    return np.inf if found.status == 3 else float(-found.fun)
 
 
 def attacker_bounds(shown: Mapping[str, float], targets: Iterable[str], relations: Sequence[Relation]) -> dict[str, tuple[float, float]]:
@@ -93,7 +93,7 @@ def attacker_bounds(shown: Mapping[str, float], targets: Iterable[str], relation
     for cell in targets:
         objective = np.zeros(len(column))
         objective[column[cell]] = 1.0
-        bounds[cell] = _bounds(objective, rows, rhs, f"cell {cell}")
+        bounds[cell] = (max(-_most(-objective, rows, rhs, f"cell {cell}"), 0.0), _most(objective, rows, rhs, f"cell {cell}"))
     return bounds
 
 
@@ -103,26 +103,23 @@ def small_hidden_groups(shown: Mapping[str, float], relations: Sequence[Relation
     Each hidden cell may be wide enough, yet all students minus the shown groups is the hidden groups taken together
     (3 Asian and 4 Pacific Islander students are 7 students, whose mean score follows from the others'). That
     remainder is a group of students too, so it must be empty or reach `min_n`."""
-    relevant = [r for r in relations if any(part not in shown for part in r.parts)]
+    system = None  # built only when a relation's total is hidden too
     found = []
-    for relation in [r for r in relevant if r.total in shown]:  # total minus the shown parts: no program needed
-        rest = float(shown[relation.total]) - sum(float(shown[part]) for part in relation.parts if part in shown)
-        if TOLERANCE < rest < min_n - TOLERANCE:
-            found.append((relation, rest))
-    relevant = [r for r in relevant if r.total not in shown]
-    if not relevant:
-        return found
-    column, rows, rhs = _attacker_system(shown, relations)
-    for relation in relevant:
-        objective = np.zeros(len(column))
-        for part in relation.parts:
-            if part not in shown:
-                objective[column[part]] += 1.0
-        if not rows:
+    for relation in relations:
+        unseen = [part for part in relation.parts if part not in shown]
+        if not unseen:
             continue
-        _, high = _bounds(objective, rows, rhs, f"the groups of {relation.total} not shown")
-        if TOLERANCE < high < min_n - TOLERANCE:
-            found.append((relation, high))
+        if relation.total in shown:  # the total minus the shown parts: no program needed
+            most = float(shown[relation.total]) - sum(float(shown[part]) for part in relation.parts if part in shown)
+        else:
+            system = system or _attacker_system(shown, relations)
+            column, rows, rhs = system
+            objective = np.zeros(len(column))
+            for part in unseen:
+                objective[column[part]] += 1.0
+            most = _most(objective, rows, rhs, f"the groups of {relation.total} not shown")
+        if TOLERANCE < most < min_n - TOLERANCE:
+            found.append((relation, most))
     return found
 
 
@@ -412,13 +409,13 @@ def withhold_student_figures(
     enrollment is hidden (`hidden_enrollment`: district_id, school_year) are withheld too, and so is the efficiency
     residual where its outcome (`residual_outcome`) is: outcome = prediction + residual."""
     students = students_behind(history, enrollment, tested)
-    withheld = np.array([published_figure(code, value, count, min_n) is not None for code, value, count in zip(history["code"], history["value"], students)], dtype=bool)
-    if hidden_enrollment is not None and not hidden_enrollment.empty:
-        pairs = set(zip(hidden_enrollment["district_id"], hidden_enrollment["school_year"]))
-        withheld |= np.array([code in STUDENT_GROUP_SHARES and (d, y) in pairs for d, y, code in zip(history["district_id"], history["school_year"], history["code"])], dtype=bool)
+    codes = history["code"].to_numpy()
+    at = pd.Series(list(zip(history["district_id"], history["school_year"])), index=history.index)
+    withheld = np.array([published_figure(code, value, count, min_n) is not None for code, value, count in zip(codes, history["value"], students)], dtype=bool)
+    if hidden_enrollment is not None:
+        withheld |= np.isin(codes, STUDENT_GROUP_SHARES) & at.isin(set(zip(hidden_enrollment["district_id"], hidden_enrollment["school_year"]))).to_numpy()
     if residual_outcome is not None:
-        gone = set(zip(history["district_id"][withheld & (history["code"] == residual_outcome).to_numpy()], history["school_year"][withheld & (history["code"] == residual_outcome).to_numpy()]))
-        withheld |= np.array([code == "efficiency_residual" and (d, y) in gone for d, y, code in zip(history["district_id"], history["school_year"], history["code"])], dtype=bool)
+        withheld |= (codes == "efficiency_residual") & at.isin(set(at[withheld & (codes == residual_outcome)])).to_numpy()
     return history[~withheld].reset_index(drop=True)
 
 

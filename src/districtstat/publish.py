@@ -199,29 +199,22 @@ def assemble(site: Path, next_site: Path, release: str) -> None:
             name = name.removeprefix(".previous-")
         elif name.startswith(OLD_LEFTOVERS):
             continue
-        if name == release:
-            continue
-        target = next_site / name
-        if entry.is_symlink():
-            os.symlink(os.readlink(entry.path), target)
-        elif entry.is_dir():
-            link_tree(Path(entry.path), target)
-        else:
-            shutil.copy2(entry.path, target)
+        if name != release:
+            carry(entry, next_site / name, shutil.copy2)
     shutil.copymode(site, next_site)
 
 
-def link_tree(source: Path, target: Path) -> None:
-    target.mkdir()
-    for entry in sorted(os.scandir(source), key=lambda e: e.name):
-        destination = target / entry.name
-        if entry.is_symlink():
-            os.symlink(os.readlink(entry.path), destination)
-        elif entry.is_dir():
-            link_tree(Path(entry.path), destination)
-        else:
-            link_file(entry.path, destination)
-    shutil.copystat(source, target)
+def carry(entry: os.DirEntry, target: Path, carry_file: Callable[[str, Path], object] | None = None) -> None:
+    """One entry of the site into the next: a link as a link, a folder with its files hard-linked, a file by `carry_file`."""
+    if entry.is_symlink():
+        os.symlink(os.readlink(entry.path), target)
+    elif entry.is_dir():
+        target.mkdir()
+        for inner in sorted(os.scandir(entry.path), key=lambda e: e.name):
+            carry(inner, target / inner.name)
+        shutil.copystat(entry.path, target)
+    else:
+        (carry_file or link_file)(entry.path, target)
 
 
 def link_file(source: str, target: Path) -> None:
