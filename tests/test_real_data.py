@@ -244,3 +244,67 @@ def test_params_files_load(name, release, efficiency):
     assert (settings.dataset, settings.release, project.relative(project.data_dir)) == (name, release, f"data/{name}")
     assert (settings.efficiency.outcome if settings.efficiency else None) == efficiency
     assert settings.peers.k == 5
+
+
+# --- What the pages may say on real data -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def california_release(tmp_path_factory):
+    """The California example prepared as a build prepares it (validate, aggregate, fit), read as pages read it."""
+    import shutil
+
+    from districtstat.pipeline import prepare
+    from districtstat.report import Release
+
+    root = tmp_path_factory.mktemp("california-project")
+    shutil.copy(ROOT / "_quarto.yml", root / "_quarto.yml")
+    shutil.copytree(ROOT / "data_contracts", root / "data_contracts")
+    (root / "params").mkdir()
+    shutil.copy(ROOT / "params" / "california.yml", root / "params" / "california.yml")
+    real_data.write_california(root / "data" / "california")
+    project = load_project(root / "params" / "california.yml")
+    prepare(project)
+    return Release(project)
+
+
+def test_california_efficiency_pages_rank_and_judge_only_what_the_intervals_and_fit_support(california_release):
+    from districtstat import topics, views
+
+    release = california_release
+    fit = release.table("efficiency_fit").iloc[0]
+    efficiency = release.table("efficiency").set_index("district_id")
+    assert fit["cv_r2"] > 0.5 and fit["can_rank"]  # 420 districts: the model predicts districts it has not seen
+    for district, row in efficiency.iterrows():
+        lead = views.efficiency_lead(release, district).replace("**", "")
+        if "too few students" in lead:
+            continue
+        assert ("scored above what" in lead, "scored below what" in lead) == (row["verdict"] == "above", row["verdict"] == "below")
+        assert ("cannot tell this district's result apart" in lead) == (row["verdict"] == "within")
+        assert f"the {views.ordinal(row['percentile'])} percentile of the consortium" in lead
+    assert 0 < (efficiency["verdict"] != "within").sum() < 0.15 * len(efficiency)
+    ranked = topics.ranked(release, "efficiency_residual")
+    assert ranked["rank"].notna().all() and "interval" in ranked.columns
+    # ranks follow the size-adjusted residual, not the raw one: the smallest districts are pulled toward the middle
+    enrollment = release.latest_indicators.set_index("district_id")["enrollment"].reindex(efficiency.index)
+    smallest = enrollment.nsmallest(20).index
+    assert (efficiency.loc[smallest, "shrunk_residual"].abs() < efficiency.loc[smallest, "residual"].abs()).all()
+    width = efficiency["pi_high"] - efficiency["pi_low"]
+    assert width[smallest].median() > 1.5 * width[enrollment.nlargest(20).index].median()
+
+
+def test_california_model_can_be_told_it_may_not_rank(california_release, tmp_path):
+    """The same data with a threshold the model does not reach: no percentile reaches a page."""
+    from districtstat import views
+    from districtstat.efficiency import fit_efficiency
+
+    release = california_release
+    latest = release.latest_indicators
+    model = release.project.settings.efficiency
+    fit = fit_efficiency(latest, outcome=model.outcome, spending=model.spending, controls=model.controls, min_cv_r2=0.9)
+    assert not fit.can_rank and fit.districts["percentile"].isna().all()
+    release._tables["efficiency_fit"] = pd.DataFrame([fit.summary()])
+    release._tables["efficiency"] = fit.districts
+    district = fit.districts["district_id"].iloc[0]
+    lead = views.efficiency_lead(release, district)
+    assert "cannot rank districts" in lead and "percentile" not in lead

@@ -29,6 +29,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class AlternativeModel(Strict):
+    """Another specification fitted beside the main one, so readers see how much the choice matters."""
+
+    name: str
+    spending: str
+    controls: list[str] = Field(default_factory=list)
+
+
 class EfficiencyModel(Strict):
     """The cross-district regression, declared rather than hard-coded in a notebook."""
 
@@ -37,6 +45,10 @@ class EfficiencyModel(Strict):
     controls: list[str] = Field(default_factory=lambda: ["pct_ecodis", "pct_el", "pct_swd", "np.log(enrollment)"])
     folds: int = Field(5, ge=2)
     seed: int = 0
+    min_cv_r2: float = Field(
+        0.0, ge=-1, lt=1, description="ranks and percentiles of residuals are shown only when the cross-validated R² is above this"
+    )
+    alternatives: list[AlternativeModel] = Field(default_factory=list, description="other specifications compared with this one")
 
 
 class PeerModel(Strict):

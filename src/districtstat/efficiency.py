@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import patsy
 import statsmodels.formula.api as smf
+from scipy import stats
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold, cross_val_predict
@@ -30,6 +31,27 @@ class EfficiencyFit:
     cv_r2: float
     districts: pd.DataFrame
     result: object
+    between_variance: float = float("nan")
+    min_cv_r2: float = 0.0
+
+    @property
+    def can_rank(self) -> bool:
+        """Ranks and percentiles need a model that predicts districts it was not fitted on."""
+        return bool(self.cv_r2 > self.min_cv_r2)
+
+    def summary(self) -> dict:
+        return {
+            "formula": self.formula,
+            "n": self.n,
+            "r2": self.r2,
+            "adj_r2": self.adj_r2,
+            "cv_r2": self.cv_r2,
+            "min_cv_r2": self.min_cv_r2,
+            "can_rank": self.can_rank,
+            "residual_sd": float(np.sqrt(self.result.scale)),
+            "between_sd": float(np.sqrt(self.between_variance)),
+            "df_resid": float(self.result.df_resid),
+        }
 
 
 # District profile columns that are not indicators, as a board member would name them in a sentence.
@@ -119,6 +141,22 @@ def cross_validated_r2(formula: str, table: pd.DataFrame, folds: int, seed: int)
     return float(r2_score(outcome.iloc[:, 0], predicted))
 
 
+def sampling_variances(residuals: np.ndarray, students: np.ndarray, sd: np.ndarray | None = None) -> np.ndarray:
+    """How much each district's outcome varies by chance alone: SD² / students tested where the SDs are known,
+    else σ²_within / students with σ²_within from regressing squared residuals on 1 / students (0 when the
+    residuals do not grow as districts get smaller)."""
+    students = np.asarray(students, dtype=float)
+    if sd is not None and np.isfinite(sd).all() and np.isfinite(students).all() and (students > 0).all():
+        return np.square(np.asarray(sd, dtype=float)) / students
+    usable = np.isfinite(students) & (students > 0)
+    if usable.sum() < 3:
+        return np.zeros(len(residuals))
+    inverse = 1.0 / students[usable]
+    slope = np.polyfit(inverse, np.square(residuals[usable]), 1)[0]
+    within = max(float(slope), 0.0)
+    return np.where(usable, within / np.where(usable, students, 1.0), 0.0)
+
+
 def fit_efficiency(
     table: pd.DataFrame,
     outcome: str,
@@ -129,34 +167,83 @@ def fit_efficiency(
     folds: int = 5,
     seed: int = 0,
     peers: pd.DataFrame | None = None,
+    students: str | None = None,
+    score_sd: str | None = None,
+    min_cv_r2: float = 0.0,
+    confidence: float = 0.95,
 ) -> EfficiencyFit:
-    """OLS with HC1 standard errors, k-fold R², and each district's residual and percentile."""
+    """OLS with HC1 standard errors and k-fold R²; each district's residual with a prediction interval, its
+    verdict, and a size-adjusted (empirical Bayes) residual that ranks are computed from, when the model can rank.
+
+    The residual's interval is the 95% prediction interval of a new district with the same spending and needs:
+    the HC1 uncertainty of the fitted line plus the spread of districts around it, τ² (between districts) +
+    σ²ⱼ (chance, larger for small districts). With equal σ²ⱼ it is statsmodels' `obs=True` interval.
+    """
     formula = formula_for(outcome, spending, controls)
     used = table.dropna(subset=[outcome]).sort_values(id_col, kind="stable").reset_index(drop=True)
     result = smf.ols(formula, data=used).fit(cov_type="HC1", use_t=True)
     used = used.loc[result.fittedvalues.index]
+    residuals = (used[outcome] - result.fittedvalues).to_numpy(dtype=float)
+    size = used[students].to_numpy(dtype=float) if students and students in used else np.full(len(used), np.nan)
+    spread = used[score_sd].to_numpy(dtype=float) if score_sd and score_sd in used else None
+    chance = sampling_variances(residuals, size, spread)
+    between = max(float(result.scale) - float(np.mean(chance)), 0.0)
+    line = result.get_prediction(used).summary_frame(alpha=1 - confidence)
+    t = stats.t.ppf(0.5 + confidence / 2, result.df_resid)
+    half_width = t * np.sqrt(np.square(line["mean_se"].to_numpy()) + between + chance)
     districts = pd.DataFrame(
-        {id_col: used[id_col].to_numpy(), "observed": used[outcome].to_numpy(), "predicted": result.fittedvalues.to_numpy()}
+        {id_col: used[id_col].to_numpy(), "observed": used[outcome].to_numpy(), "predicted": result.fittedvalues.to_numpy(), "residual": residuals}
     )
-    districts["residual"] = districts["observed"] - districts["predicted"]
-    districts["percentile"] = districts["residual"].rank(pct=True, method="average") * 100
-    if peers is not None:
-        districts["peer_percentile"] = peer_percentiles(districts, peers, id_col)
-    return EfficiencyFit(
+    districts["pi_low"], districts["pi_high"] = residuals - half_width, residuals + half_width
+    districts["verdict"] = np.select([districts["pi_low"] > 0, districts["pi_high"] < 0], ["above", "below"], default="within")
+    districts["chance_variance"] = chance
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reliability = np.where(between + chance > 0, between / (between + chance), 0.0)
+    districts["shrunk_residual"] = reliability * residuals
+    fit = EfficiencyFit(
         formula=formula,
-        coefficients=coefficient_table(result),
+        coefficients=coefficient_table(result, confidence),
         n=int(result.nobs),
         r2=float(result.rsquared),
         adj_r2=float(result.rsquared_adj),
         cv_r2=cross_validated_r2(formula, used, folds, seed),
         districts=districts,
         result=result,
+        between_variance=between,
+        min_cv_r2=min_cv_r2,
     )
+    ranked = districts["shrunk_residual"].rank(pct=True, method="average") * 100
+    districts["percentile"] = ranked if fit.can_rank else np.nan
+    if peers is not None:
+        districts["peer_percentile"] = peer_percentiles(districts, peers, id_col) if fit.can_rank else np.nan
+    return fit
+
+
+def compare_models(table: pd.DataFrame, models: list[tuple[str, str, str, list[str]]], *, folds: int = 5, seed: int = 0) -> pd.DataFrame:
+    """In-sample and cross-validated fit of each declared model (name, outcome, spending, controls) on the same districts."""
+    rows = []
+    for name, outcome, spending, controls in models:
+        formula = formula_for(outcome, spending, controls)
+        used = table.dropna(subset=[outcome]).sort_values("district_id", kind="stable").reset_index(drop=True)
+        result = smf.ols(formula, data=used).fit(cov_type="HC1", use_t=True)
+        used = used.loc[result.fittedvalues.index]
+        rows.append(
+            {
+                "model": name,
+                "formula": formula,
+                "n": int(result.nobs),
+                "r2": float(result.rsquared),
+                "adj_r2": float(result.rsquared_adj),
+                "cv_r2": cross_validated_r2(formula, used, folds, seed),
+                "aic": float(result.aic),
+            }
+        )
+    return pd.DataFrame(rows, columns=["model", "formula", "n", "r2", "adj_r2", "cv_r2", "aic"])
 
 
 def peer_percentiles(districts: pd.DataFrame, peers: pd.DataFrame, id_col: str = "district_id") -> np.ndarray:
-    """Percent of a district's peers whose residual is below its own."""
-    residual = districts.set_index(id_col)["residual"]
+    """Percent of a district's peers whose size-adjusted residual is below its own."""
+    residual = districts.set_index(id_col)["shrunk_residual"]
     shares = []
     for district in districts[id_col]:
         peer_ids = peers.loc[peers["district"] == district, "peer"]

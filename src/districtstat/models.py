@@ -7,7 +7,7 @@ import pandas as pd
 from .aggregate import latest_rows
 from .config import ParamsError, Settings
 from .disclosure import hidden_enrollments, suppress_subgroups
-from .efficiency import fit_efficiency, school_allocation
+from .efficiency import compare_models, fit_efficiency, school_allocation
 from .gaps import gap_trends, outcome_gaps
 from .peers import find_peers
 
@@ -27,15 +27,44 @@ def district_peers(settings: Settings, latest: pd.DataFrame) -> pd.DataFrame:
     return peers.sort_values(["district", "rank"], kind="stable").reset_index(drop=True)
 
 
-def efficiency_tables(settings: Settings, latest: pd.DataFrame, peers: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def tested_in_outcome(outcome: str, latest: pd.DataFrame, subgroup_outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Each district's students tested and score SD in the outcome's subject (what its mean's chance variation rests
+    on); enrollment and no SD where the data do not say."""
+    subject = {"mean_score_math": "MATH", "mean_score_ela": "ELA"}.get(outcome)
+    rows = subgroup_outcomes
+    if subject is not None and not rows.empty:
+        rows = rows[(rows["subgroup"] == "ALL") & (rows["grade"] == "ALL") & (rows["subject"] == subject)]
+        rows = rows[["district_id", "school_year", "n", "sd_score"]].rename(columns={"n": "students_tested"})
+        latest = latest.merge(rows, on=["district_id", "school_year"], how="left")
+    else:
+        latest = latest.assign(students_tested=float("nan"), sd_score=float("nan"))
+    return latest.assign(students_tested=latest["students_tested"].fillna(latest["enrollment"]))
+
+
+def efficiency_tables(settings: Settings, latest: pd.DataFrame, peers: pd.DataFrame, subgroup_outcomes: pd.DataFrame) -> dict[str, pd.DataFrame]:
     model = settings.efficiency
     if model is None:
         return {}
-    fit = fit_efficiency(latest, outcome=model.outcome, spending=model.spending, controls=model.controls, folds=model.folds, seed=model.seed, peers=peers)
+    latest = tested_in_outcome(model.outcome, latest, subgroup_outcomes)
+    fit = fit_efficiency(
+        latest,
+        outcome=model.outcome,
+        spending=model.spending,
+        controls=model.controls,
+        folds=model.folds,
+        seed=model.seed,
+        peers=peers,
+        students="students_tested",
+        score_sd="sd_score",
+        min_cv_r2=model.min_cv_r2,
+    )
+    declared = [("As declared", model.outcome, model.spending, model.controls)]
+    declared += [(alternative.name, model.outcome, alternative.spending, alternative.controls) for alternative in model.alternatives]
     return {
         "efficiency": fit.districts,
         "efficiency_coefficients": fit.coefficients,
-        "efficiency_fit": pd.DataFrame([{"formula": fit.formula, "n": fit.n, "r2": fit.r2, "adj_r2": fit.adj_r2, "cv_r2": fit.cv_r2}]),
+        "efficiency_fit": pd.DataFrame([fit.summary()]),
+        "efficiency_models": compare_models(latest, declared, folds=model.folds, seed=model.seed),
     }
 
 
@@ -54,7 +83,7 @@ def fit_models(settings: Settings, tables: dict[str, pd.DataFrame], previous_cou
         "district_indicators": indicators,
         "subgroup_outcomes": outcomes,
         "peers": peers,
-        **efficiency_tables(settings, latest, peers),
+        **efficiency_tables(settings, latest, peers, outcomes),
         "school_allocation": school_allocation(tables["school_profile"], min_enrollment=settings.min_n),
         "gaps": gaps,
         "gap_trends": gap_trends(gaps, min_n=settings.min_n),
