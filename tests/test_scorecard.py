@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from districtstat.efficiency import school_allocation
-from districtstat.scorecard import gap_history, goal_status, scorecard, trend_word
+from districtstat.scorecard import gap_history, goal_status, scorecard, yearly_series
 
 
 def history_rows(code, values_by_district):
@@ -40,14 +40,39 @@ def test_scorecard_values_trends_and_peer_percentiles(history):
     assert list(card["area"].unique()) == ["Student outcomes", "Equity", "Finance"]
 
 
-def test_goal_status_and_trend_words():
+def test_goal_status():
     assert goal_status(-14.0, -15.0, "closer_to_zero") == "met"
     assert goal_status(-16.0, -15.0, "closer_to_zero") == "not met"
     assert goal_status(5.0, None, "higher") == ""
-    assert trend_word(-30, -20, "closer_to_zero") == "closing"
-    assert trend_word(500, 502, "higher") == "steady"
-    assert trend_word(10, 10.5, "higher") == "improving"
-    assert trend_word(100, 90, "neither") == "down"
+
+
+def test_the_middle_year_counts_and_a_single_year_has_no_trend(history):
+    rows = pd.DataFrame(
+        [{"district_id": "A", "school_year": year, "code": "mean_score_math", "value": v} for year, v in [(2022, 490), (2023, 470), (2024, 490), (2025, 470)]]
+    )
+    card = scorecard(rows, "A", [], goals={}).set_index("code")
+    # first 490, latest 470: the line through all four years falls by 12 points, not the 20 first-to-latest would say
+    assert card.loc["mean_score_math", "change"] == pytest.approx(-12)
+    assert card.loc["mean_score_math", "trend"] == "worsening"
+    one_year = scorecard(history, "B", ["A"], goals={}).set_index("code")
+    assert one_year.loc["mean_score_math", "trend"] == "" and np.isnan(one_year.loc["mean_score_math", "change"])
+
+
+def test_yearly_series_gives_every_year_and_the_peers_median(history):
+    extra = pd.DataFrame(
+        [{"district_id": d, "school_year": 2022, "code": "mean_score_math", "value": v} for d, v in [("B", 480.0), ("C", 500.0), ("D", 470.0)]]
+    )
+    series = yearly_series(pd.concat([history, extra]), "A", ["B", "C", "D"]).set_index(["code", "school_year"])
+    assert series.loc[("mean_score_math", 2022), "value"] == 490
+    assert series.loc[("mean_score_math", 2022), "peer_median"] == 480  # median of 480, 500, 470
+    assert series.loc[("mean_score_math", 2024), "peer_median"] == 495  # median of 495, 510, 480
+    assert series.loc[("per_pupil_spending", 2024), "peers_reporting"] == 1
+
+
+def test_the_efficiency_residual_is_never_ranked_among_peers():
+    rows = pd.DataFrame([{"district_id": d, "school_year": 2024, "code": "efficiency_residual", "value": v} for d, v in [("A", 5.0), ("B", -3.0), ("C", 1.0)]])
+    card = scorecard(rows, "A", ["B", "C"], goals={}).set_index("code")
+    assert np.isnan(card.loc["efficiency_residual", "peer_percentile"])
 
 
 def test_gap_history_drops_small_groups():

@@ -18,7 +18,7 @@ from .indicators import INDICATORS, goodness
 from .pages import front_matter, markdown_table
 from .provenance import Provenance, package_versions
 from .report import Release
-from .scorecard import describe
+from .scorecard import describe, unit_of
 from .views import in_sentence, natural_key, ordinal, school_year, signed_dollars, standing_among_peers
 
 KEY_FIGURES_FILE = "downloads/key_figures.csv"
@@ -29,8 +29,8 @@ KEYS = ["district_id", "figure"]
 DESCRIPTION = ["district_name", "label", "area", "unit", "better"]
 
 # The outcomes a district is ranked on among its peers in the key figures.
-PEER_RANKED = ["mean_score_math", "mean_score_ela", "efficiency_residual"]
-RANK_WORDS = {"efficiency_residual": "results against those predicted for its spending and needs"}
+PEER_RANKED = ["mean_score_math", "mean_score_ela"]  # the efficiency residual is never ranked among a handful of peers
+RANK_WORDS: dict[str, str] = {}
 RANK_PREFIX = "peer_rank."
 
 # The step each unit is shown with on the page; a move smaller than half a step would not show.
@@ -45,11 +45,6 @@ MOST_SHOWN = 10  # moves per district on the page; the rest are in the downloads
 
 
 # ------------------------------------------------------------------ key figures of one release
-
-
-def unit_of(code: str) -> str:
-    """Gaps are differences of scale scores, so they are in points like the scores themselves."""
-    return INDICATORS[code].unit if code in INDICATORS else "points"
 
 
 def latest_figures(release: Release) -> pd.DataFrame:

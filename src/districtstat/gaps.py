@@ -6,6 +6,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .indicators import GAP_MEANINGFUL_CHANGE
+from .trends import trend
+
 KEYS = ["school_year", "district_id", "subject", "grade"]
 
 
@@ -90,27 +93,36 @@ def publishable(gaps: pd.DataFrame, min_n: int) -> pd.DataFrame:
     return known[shown]
 
 
+TREND_COLUMNS = ["first_year", "latest_year", "years", "first_gap", "latest_gap", "change", "slope_per_year", "slope_se", "trend", "closing"]
+
+
 def gap_trends(gaps: pd.DataFrame, min_n: int = 1) -> pd.DataFrame:
-    """How each gap moved across the years: first and latest value, change, and the yearly slope.
+    """How each gap moved across every school year: first and latest value, the change along the least-squares line,
+    its yearly slope and the trend word by the one rule of `trends` (closing, widening or steady).
 
     Only years in which both groups reach `min_n` count, so a trend never reveals a suppressed gap.
     """
     keys = ["district_id", "subject", "grade", "focal", "comparison"]
     shown = publishable(gaps, min_n)
     if shown.empty:
-        return pd.DataFrame(columns=[*keys, "first_year", "latest_year", "first_gap", "latest_gap", "change", "slope_per_year", "closing"])
-    ordered = shown.sort_values(keys + ["school_year"], kind="stable")
-    grouped = ordered.groupby(keys, sort=True)
-
-    def slope(frame: pd.DataFrame) -> float:
-        if frame["school_year"].nunique() < 2:
-            return np.nan
-        return float(np.polyfit(frame["school_year"].astype(float), frame["gap"].astype(float), 1)[0])
-
-    trends = grouped.agg(
-        first_year=("school_year", "first"), latest_year=("school_year", "last"), first_gap=("gap", "first"), latest_gap=("gap", "last")
-    )
-    trends["change"] = trends["latest_gap"] - trends["first_gap"]
-    trends["slope_per_year"] = grouped[["school_year", "gap"]].apply(slope)
-    trends["closing"] = trends["latest_gap"].abs() < trends["first_gap"].abs()
-    return trends.reset_index()
+        return pd.DataFrame(columns=[*keys, *TREND_COLUMNS])
+    rows = []
+    for key, series in shown.sort_values(keys + ["school_year"], kind="stable").groupby(keys, sort=True):
+        moved = trend(series["school_year"], series["gap"], "closer_to_zero", GAP_MEANINGFUL_CHANGE)
+        first, latest = series.iloc[0], series.iloc[-1]
+        rows.append(
+            dict(zip(keys, key))
+            | {
+                "first_year": int(first["school_year"]),
+                "latest_year": int(latest["school_year"]),
+                "years": len(series),
+                "first_gap": float(first["gap"]),
+                "latest_gap": float(latest["gap"]),
+                "change": moved.change if moved else np.nan,
+                "slope_per_year": moved.slope_per_year if moved else np.nan,
+                "slope_se": moved.slope_se if moved else np.nan,
+                "trend": moved.word if moved else "",
+                "closing": bool(moved and moved.word == "closing"),
+            }
+        )
+    return pd.DataFrame(rows, columns=[*keys, *TREND_COLUMNS])

@@ -15,33 +15,41 @@ class Indicator:
     area: Literal["Student outcomes", "Equity", "Finance", "Operations"]
     unit: str
     better: Literal["higher", "lower", "neither"]
+    meaningful_change: float  # the smallest move, in the indicator's unit, that a trend word calls a change
+    peer_ranked: bool = True  # False where a rank among a handful of peers would rest on a model's noise
+
+
+# The smallest move worth a word, per unit: about a tenth of a student SD on a scale score (SD ~45 points),
+# 2 percentage points of students, a day, and $200 per pupil (about 1.5% of a typical budget per pupil).
+POINTS, PERCENTAGE_POINTS, DAYS, DOLLARS, FUNCTION_DOLLARS = 4.0, 2.0, 1.0, 200.0, 50.0
+GAP_MEANINGFUL_CHANGE = POINTS
 
 
 ACADEMIC = [
-    Indicator("mean_score_ela", "Mean ELA scale score", "Student outcomes", "points", "higher"),
-    Indicator("mean_score_math", "Mean math scale score", "Student outcomes", "points", "higher"),
-    Indicator("pct_proficient_ela", "Proficient in ELA", "Student outcomes", "%", "higher"),
-    Indicator("pct_proficient_math", "Proficient in math", "Student outcomes", "%", "higher"),
-    Indicator("pct_chronic_absent", "Chronically absent", "Student outcomes", "%", "lower"),
+    Indicator("mean_score_ela", "Mean ELA scale score", "Student outcomes", "points", "higher", POINTS),
+    Indicator("mean_score_math", "Mean math scale score", "Student outcomes", "points", "higher", POINTS),
+    Indicator("pct_proficient_ela", "Proficient in ELA", "Student outcomes", "%", "higher", PERCENTAGE_POINTS),
+    Indicator("pct_proficient_math", "Proficient in math", "Student outcomes", "%", "higher", PERCENTAGE_POINTS),
+    Indicator("pct_chronic_absent", "Chronically absent", "Student outcomes", "%", "lower", PERCENTAGE_POINTS),
 ]
 FINANCIAL = [
-    Indicator("per_pupil_spending", "Spending per pupil", "Finance", "$", "neither"),
-    Indicator("efficiency_residual", "Points above or below prediction", "Finance", "points", "higher"),
-    Indicator("spend_instruction", "Instruction per pupil", "Finance", "$", "neither"),
-    Indicator("spend_student_support", "Student support per pupil", "Finance", "$", "neither"),
-    Indicator("spend_administration", "Administration per pupil", "Finance", "$", "neither"),
-    Indicator("spend_operations_maintenance", "Operations and maintenance per pupil", "Finance", "$", "neither"),
-    Indicator("spend_transportation", "Transportation per pupil", "Finance", "$", "neither"),
-    Indicator("spend_benefits", "Employee benefits per pupil", "Finance", "$", "neither"),
-    Indicator("spend_out_of_district_placements", "Out-of-district placements per pupil", "Finance", "$", "neither"),
+    Indicator("per_pupil_spending", "Spending per pupil", "Finance", "$", "neither", DOLLARS),
+    Indicator("efficiency_residual", "Points above or below prediction", "Finance", "points", "higher", POINTS, peer_ranked=False),
+    Indicator("spend_instruction", "Instruction per pupil", "Finance", "$", "neither", FUNCTION_DOLLARS),
+    Indicator("spend_student_support", "Student support per pupil", "Finance", "$", "neither", FUNCTION_DOLLARS),
+    Indicator("spend_administration", "Administration per pupil", "Finance", "$", "neither", FUNCTION_DOLLARS),
+    Indicator("spend_operations_maintenance", "Operations and maintenance per pupil", "Finance", "$", "neither", FUNCTION_DOLLARS),
+    Indicator("spend_transportation", "Transportation per pupil", "Finance", "$", "neither", FUNCTION_DOLLARS),
+    Indicator("spend_benefits", "Employee benefits per pupil", "Finance", "$", "neither", FUNCTION_DOLLARS),
+    Indicator("spend_out_of_district_placements", "Out-of-district placements per pupil", "Finance", "$", "neither", FUNCTION_DOLLARS),
 ]
 OPERATIONAL = [
-    Indicator("BUS_ON_TIME_PCT", "Buses on time", "Operations", "%", "higher"),
-    Indicator("WORK_ORDER_DAYS", "Days to close a work order", "Operations", "days", "lower"),
-    Indicator("TEACHER_VACANCY_PCT", "Teaching posts vacant on day one", "Operations", "%", "lower"),
-    Indicator("MEAL_PARTICIPATION_PCT", "Lunch participation", "Operations", "%", "higher"),
-    Indicator("IT_TICKET_DAYS", "Days to close a help-desk ticket", "Operations", "days", "lower"),
-    Indicator("STAFF_ATTENDANCE_PCT", "Staff attendance", "Operations", "%", "higher"),
+    Indicator("BUS_ON_TIME_PCT", "Buses on time", "Operations", "%", "higher", PERCENTAGE_POINTS),
+    Indicator("WORK_ORDER_DAYS", "Days to close a work order", "Operations", "days", "lower", DAYS),
+    Indicator("TEACHER_VACANCY_PCT", "Teaching posts vacant on day one", "Operations", "%", "lower", PERCENTAGE_POINTS),
+    Indicator("MEAL_PARTICIPATION_PCT", "Lunch participation", "Operations", "%", "higher", PERCENTAGE_POINTS),
+    Indicator("IT_TICKET_DAYS", "Days to close a help-desk ticket", "Operations", "days", "lower", DAYS),
+    Indicator("STAFF_ATTENDANCE_PCT", "Staff attendance", "Operations", "%", "higher", PERCENTAGE_POINTS),
 ]
 INDICATORS = {indicator.code: indicator for indicator in ACADEMIC + FINANCIAL + OPERATIONAL}
 

@@ -1,7 +1,7 @@
 """The balanced scorecard: student outcomes, equity, finance and operations on one page per district.
 
-For every indicator: the latest value, its change since the first year, the district's percentile among its
-peers (100 = better than every peer) and its status against the goal set in params.
+For every indicator: its value in every school year, its trend by the one rule of `trends`, the district's
+percentile among its peers (100 = better than every peer) and its status against the goal set in params.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import pandas as pd
 
 from .aggregate import subgroup_label
 from .gaps import publishable
-from .indicators import INDICATORS, goodness
+from .indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness
+from .trends import Trend, trend
 
 EQUITY_GROUPS = ["ECODIS", "EL", "SWD", "CHRONIC_ABSENT"]
 AREAS = ["Student outcomes", "Equity", "Finance", "Operations"]
@@ -41,29 +42,33 @@ def describe(code: str) -> tuple[str, str, str]:
     return indicator.area, indicator.label, indicator.better
 
 
+def unit_of(code: str) -> str:
+    """Gaps are differences of scale scores, so they are in points like the scores themselves."""
+    return INDICATORS[code].unit if code in INDICATORS else "points"
+
+
+def meaningful_change(code: str) -> float:
+    return INDICATORS[code].meaningful_change if code in INDICATORS else GAP_MEANINGFUL_CHANGE
+
+
+def peer_ranked(code: str) -> bool:
+    return INDICATORS[code].peer_ranked if code in INDICATORS else True
+
+
 def goal_status(value: float, target: float | None, better: str) -> str:
     if target is None or pd.isna(value):
         return ""
     return "met" if goodness(value, better) >= goodness(target, better) else "not met"
 
 
-def trend_word(first: float, latest: float, better: str) -> str:
-    """How an indicator moved since the first year, in the words of its better direction."""
-    change = latest - first
-    if pd.isna(change):
-        return ""
-    if abs(change) <= 0.01 * max(abs(first), abs(latest), 1.0):  # within 1% of its size: steady in any unit
-        return "steady"
-    if better == "neither":
-        return "up" if change > 0 else "down"
-    improved = goodness(latest, better) > goodness(first, better)
-    if better == "closer_to_zero":
-        return "closing" if improved else "widening"
-    return "improving" if improved else "worsening"
+def trend_of(code: str, years, values) -> Trend | None:
+    """The trend of one indicator's or gap's series, by the one rule of `trends`."""
+    return trend(years, values, describe(code)[2], meaningful_change(code))
 
 
 def scorecard(history: pd.DataFrame, district_id: str, peer_ids: list[str], goals: dict[str, float]) -> pd.DataFrame:
-    """One row per indicator for one district: value, change, trend, peer percentile, goal and status."""
+    """One row per indicator for one district: latest value, change along the trend line, trend, peer percentile,
+    goal and status."""
     rows = []
     own_rows = history[history["district_id"] == district_id]
     peer_rows = history[history["district_id"].isin(peer_ids)]
@@ -73,24 +78,24 @@ def scorecard(history: pd.DataFrame, district_id: str, peer_ids: list[str], goal
         area, label, better = describe(code)
         latest_year = int(own["school_year"].iloc[-1])
         value = float(own["value"].iloc[-1])
-        first = own.iloc[0]
-        change = value - float(first["value"]) if len(own) > 1 else np.nan
-        trend = trend_word(float(first["value"]), value, better) if len(own) > 1 else ""
+        moved = trend_of(code, own["school_year"], own["value"])
         series = peers_by_code.get(code, peer_rows.iloc[0:0])
         peers = series[series["school_year"] == latest_year].set_index("district_id")["value"]
         scores = goodness(pd.concat([peers, pd.Series({district_id: value})]), better)
-        percentile = float((scores.drop(district_id) < scores[district_id]).mean() * 100) if len(peers) and better != "neither" else np.nan
+        ranked = len(peers) and better != "neither" and peer_ranked(code)
+        percentile = float((scores.drop(district_id) < scores[district_id]).mean() * 100) if ranked else np.nan
         target = goals.get(code)
         rows.append(
             {
                 "area": area,
                 "indicator": label,
                 "code": code,
+                "unit": unit_of(code),
                 "year": latest_year,
                 "value": value,
-                "change": change,
-                "since": int(first["school_year"]) if len(own) > 1 else np.nan,
-                "trend": trend,
+                "change": moved.change if moved else np.nan,
+                "since": moved.first_year if moved else np.nan,
+                "trend": moved.word if moved else "",
                 "peer_percentile": percentile,
                 "goal": target if target is not None else np.nan,
                 "status": goal_status(value, target, better),
@@ -102,3 +107,16 @@ def scorecard(history: pd.DataFrame, district_id: str, peer_ids: list[str], goal
         return card
     card["area"] = pd.Categorical(card["area"], categories=AREAS, ordered=True)
     return card.sort_values(["area", "code"], kind="stable").reset_index(drop=True)
+
+
+def yearly_series(history: pd.DataFrame, district_id: str, peer_ids: list[str]) -> pd.DataFrame:
+    """Every indicator and gap of the district in every school year, beside its peers' median that year.
+
+    The median is taken over the peers' published values only (history has already left out what no page may
+    show), so it tells nothing that the peers' own pages do not."""
+    own = history[history["district_id"] == district_id][["code", "school_year", "value"]]
+    peers = history[history["district_id"].isin(peer_ids)]
+    median = peers.groupby(["code", "school_year"], sort=True)["value"].agg(peer_median="median", peers_reporting="size").reset_index()
+    series = own.merge(median, on=["code", "school_year"], how="left")
+    series["peers_reporting"] = series["peers_reporting"].fillna(0).astype(int)
+    return series.sort_values(["code", "school_year"], kind="stable").reset_index(drop=True)
