@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 RELEASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -54,10 +54,38 @@ class EfficiencyModel(Strict):
 class PeerModel(Strict):
     """How peers are chosen: on demographics and size, never on outcomes."""
 
-    numeric: list[str] = Field(default_factory=lambda: ["log_enrollment", "pct_ecodis", "pct_el", "pct_swd"])
+    numeric: list[str] = Field(default_factory=lambda: ["log(enrollment)", "pct_ecodis", "pct_el", "pct_swd"])
     indicators: list[str] = Field(default_factory=lambda: ["locale"])
     k: int = Field(5, ge=1)
     missing: Literal["zero", "mean", "exclude"] = "zero"
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="how many features' worth a feature's squared difference counts (default 1 each)"
+    )
+
+    @field_validator("numeric")
+    @classmethod
+    def _numeric_are_columns_or_transforms(cls, features: list[str]) -> list[str]:
+        for feature in features:
+            if not re.fullmatch(r"(?:(?:log|log10|log2|sqrt)\(\w+\)|\w+)", feature):
+                raise ValueError(f"{feature!r} is neither a column nor log(column), log10(column), log2(column) or sqrt(column)")
+        return features
+
+    @field_validator("indicators")
+    @classmethod
+    def _indicators_are_columns_or_tests(cls, features: list[str]) -> list[str]:
+        for feature in features:
+            if not re.fullmatch(r"\w+(?:\s*==\s*\S.*)?", feature):
+                raise ValueError(f"{feature!r} is neither a column nor 'column == value' (one 0/1 indicator)")
+        return features
+
+    @model_validator(mode="after")
+    def _weights_name_features(self) -> "PeerModel":
+        unknown = sorted(set(self.weights) - set(self.numeric) - set(self.indicators))
+        if unknown:
+            raise ValueError(f"weights name {', '.join(unknown)}, not a feature in peers.numeric or peers.indicators")
+        if any(weight <= 0 for weight in self.weights.values()):
+            raise ValueError("every peer weight must be above 0")
+        return self
 
 
 class GapSettings(Strict):

@@ -15,7 +15,10 @@ from .peers import find_peers
 def district_peers(settings: Settings, latest: pd.DataFrame) -> pd.DataFrame:
     """Peers by the declared rule, with any peer list a district fixed in params taking its place."""
     rule = settings.peers
-    peers = find_peers(latest, id_col="district_id", numeric=rule.numeric, indicators=rule.indicators, k=rule.k, missing=rule.missing)
+    try:
+        peers = find_peers(latest, id_col="district_id", numeric=rule.numeric, indicators=rule.indicators, k=rule.k, missing=rule.missing, weights=rule.weights)
+    except KeyError as error:
+        raise ParamsError(f"params: {error.args[0]}") from None
     known = set(latest["district_id"])
     for district, overrides in sorted(settings.districts.items()):
         unknown = sorted(set(overrides.peers or []) - known)
