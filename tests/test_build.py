@@ -9,6 +9,7 @@ import shutil
 from html.parser import HTMLParser
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from districtstat import runner
@@ -485,3 +486,59 @@ def test_a_peer_whose_size_is_hidden_takes_the_peer_average_of_sizes_with_it(bui
     after = views.why_these_peers(release, district).display_frame()
     sizes = [i for i, label in enumerate(after["feature"]) if "nrollment" in label]
     assert sizes and all(after.loc[i, "peer_average"] == "*" and before.loc[i, "peer_average"] != "*" for i in sizes)
+
+
+def text_of(path) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8")))
+
+
+def test_a_model_that_cannot_predict_shows_no_rank_percentile_or_unsupported_verdict_on_any_page(built):
+    """The test consortium's efficiency model has a negative cross-validated R²: every page must say it cannot rank."""
+    root, params = built
+    project = load_project(params)
+    fit = pd.read_parquet(project.tables_dir / "efficiency_fit.parquet").iloc[0]
+    efficiency = pd.read_parquet(project.tables_dir / "efficiency.parquet").set_index("district_id")
+    assert fit["cv_r2"] < 0 and not fit["can_rank"]
+    site = root / "site" / "r1"
+    for district, row in efficiency.iterrows():
+        page = text_of(site / "districts" / district / "efficiency.html")
+        assert f"cross-validated R² {fit['cv_r2']:.2f}" in page.replace("−", "-")  # as computed, not floored at 0
+        assert "cannot rank districts" in page and "percentile" not in page.lower()
+        said_above, said_below = "scored above what its spending" in page, "scored below what its spending" in page
+        assert (said_above, said_below) == (row["verdict"] == "above", row["verdict"] == "below"), district
+        if row["verdict"] == "within":
+            assert "cannot tell this district's result apart" in page
+        scorecard = {t["caption"]: t for t in page_tables(site / "districts" / district / "scorecard.html")}
+        finance = next(t for caption, t in scorecard.items() if caption.startswith("Finance"))
+        column = finance["headers"].index("Peer percentile (0–100)") if "Peer percentile (0–100)" in finance["headers"] else None
+        for cells in finance["rows"]:
+            if cells and cells[0] == "Points above or below prediction" and column is not None:
+                assert cells[column] in ("–", "*")
+        standing = next(t for t in page_tables(site / "districts" / district / "peers.html") if t["caption"].startswith("Rank among peers"))
+        rank = standing["headers"].index("Rank (1 = best)")
+        for cells in standing["rows"]:
+            if cells and cells[1] == "Points above or below prediction":
+                assert cells[rank] == "–"
+    overview = next(t for t in page_tables(site / "index.html") if t["caption"].startswith("Districts of the consortium"))
+    verdicts = [cells[overview["headers"].index("Against prediction")] for cells in overview["rows"] if cells]
+    assert set(verdicts) <= {"above", "below", "within", "*"} and "percentile" not in text_of(site / "index.html").lower()
+    methods = text_of(site / "methods.html")
+    assert "Percentiles and ranks are shown only when the cross-validated R² is above 0" in methods
+
+
+def test_every_school_year_appears_on_the_scorecard_and_gaps_pages(built):
+    root, params = built
+    project = load_project(params)
+    years = sorted(pd.read_parquet(project.tables_dir / "district_indicators.parquet")["school_year"].unique())
+    assert len(years) >= 3
+    shown = [f"{year - 1}–{str(year)[-2:]}" for year in years]
+    middle = shown[len(shown) // 2]
+    site = root / "site" / "r1"
+    for district in ("D01", "D03", "D14"):
+        for page in ("scorecard.html", "outcome_gaps.html"):
+            tables = page_tables(site / "districts" / district / page)
+            yearly = [t for t in tables if all(f"{year}" in " ".join(t["headers"]) for year in shown)]
+            assert yearly, (district, page)
+        assert middle in text_of(site / "districts" / district / "scorecard.html")
+        gaps_page = text_of(site / "districts" / district / "outcome_gaps.html")
+        assert not re.search(r"by 0 points", gaps_page)

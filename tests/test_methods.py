@@ -113,7 +113,7 @@ def test_the_model_is_written_in_plain_words_with_the_formula_beside_it(tmp_path
     "name",
     [
         "Mean scale score", "Percent proficient", "Chronic absence", "**Gap**", "(Welch)", "Hedges' g", "confidence interval of g",
-        "(Wald interval)", "Gap trend", "(HC1)", "**Residual**", "Percentile overall and among peers", "Cross-validated R²",
+        "(Wald interval)", "Gap trend", "(HC1)", "**Residual**", "Size-adjusted residual and percentile", "Prediction interval and verdict", "What the model can and cannot support", "Cross-validated R²",
         "Spending per pupil", "Spending by NCES function", "School allocation", "z-scores", "Distance and the nearest districts",
         "Why these peers", "Rank and percentile among peers", "Status against a goal", "Trend words", "Primary suppression",
         "Complementary suppression",

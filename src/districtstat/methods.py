@@ -29,7 +29,8 @@ SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 def method(name: str, formula: str, meaning: str) -> str:
     """One method as a reader meets it: its name, its formula, then what it says and what it cannot."""
-    return f"**{name}**\n\n`{formula}`\n\n{meaning}\n"
+    shown = f"`{formula}`\n\n" if formula else ""
+    return f"**{name}**\n\n{shown}{meaning}\n"
 
 
 def percent(share: float) -> str:
@@ -126,14 +127,32 @@ def efficiency_model_section(model: EfficiencyModel | None) -> str:
 {method("Residual", "residual = observed − predicted",
         "Points above (+) or below (−) the result predicted for the district's spending and student needs. It describes; "
         "it does not show that spending or management caused the result, and anything the model leaves out lands in it.")}
-{method("Percentile overall and among peers", "percentile = 100 × rank(residual) / N;   peer percentile = 100 × (peers with a lower residual) / (peers)",
-        "rank 1 is the lowest residual of the N districts, tied districts share their average rank, so the top district "
-        "is at 100. Small districts vary more from year to year, so a few points either way is within normal variation.")}
+{method("Prediction interval and verdict", "interval = residual ± t(n − p) × √( SE(line)² + τ² + σ²ⱼ )",
+        "SE(line) is the robust (HC1) uncertainty of the prediction for the district's spending and needs; τ² is how far "
+        "districts truly differ from the line (the residual variance left after chance); σ²ⱼ is how much the district's own "
+        "result varies by chance: its students' score SD² ÷ students tested where the data give SDs, else estimated from "
+        "how much more small districts scatter (squared residuals regressed on 1 ÷ students). A page says a district is "
+        "**above** or **below** what its spending and needs predict only when the whole 95% interval is; otherwise it "
+        "says the data cannot tell the district apart from its prediction. With equal σ²ⱼ this is the usual 95% "
+        "interval for a new district's result.")}
+{method("Size-adjusted residual and percentile", "adjusted = residual × τ² / (τ² + σ²ⱼ);   percentile = 100 × rank(adjusted) / N",
+        "Empirical-Bayes shrinkage, as the Stanford Education Data Archive does for small districts: the less a district's "
+        "own result can be told from chance, the more its residual is pulled toward zero, so a 300-student district is not "
+        "ranked on noise. Rank 1 is the lowest; ties share their average rank. **Percentiles and ranks are shown only when "
+        f"the cross-validated R² is above {model.min_cv_r2:g}**; the residual is never ranked among a district's few "
+        "peers, where one unusual peer would decide the rank.")}
 {method(f"Cross-validated R² ({model.folds}-fold)", "R²_cv = 1 − Σ (yᵢ − ŷ₍₋ᵢ₎)² / Σ (yᵢ − ȳ)²",
         f"The districts are shuffled (seed {model.seed}) into {model.folds} folds; ŷ₍₋ᵢ₎ predicts district i from a model "
         "fitted without its fold. It says how well the model predicts a district it has not seen, and is lower than the "
-        "in-sample R², which always flatters the model.")}"""
-
+        "in-sample R², which always flatters the model. It is reported as computed: below zero, the model predicts new "
+        "districts worse than the consortium average does, and then no page ranks districts on the residual.")}
+{method("What the model can and cannot support", "",
+        "It can say whether a district's result is far enough from what its spending and needs predict to stand out from "
+        "chance and from the ordinary spread of districts. It cannot say why: prices differ between regions (spending is "
+        "not cost-adjusted unless the params divide it by a cost index), the needs it allows for are a few shares of "
+        "students, and one year of results moves with who was tested. Other specifications declared in the params "
+        "(`efficiency.alternatives`) are fitted on the same districts and shown beside it, so readers see how much the "
+        "verdict depends on the choice of model.")}"""
 
 def function_codes() -> str:
     """Which NCES function codes land in which spending category, read from the aggregation itself."""
@@ -175,8 +194,8 @@ MISSING_RULES = {
 
 
 def peers_section(rule: PeerModel, fixed: int) -> str:
-    numeric = ", ".join(f"{column_label(f)} (`{f}`)" for f in rule.numeric) or "none"
-    indicators = ", ".join(f"{column_label(f)} (`{f}`)" for f in rule.indicators) or "none"
+    numeric = ", ".join(f"{plain_term(f)} (`{f}`)" for f in rule.numeric) or "none"
+    indicators = ", ".join(f"{plain_term(f)} (`{f}`)" for f in rule.indicators) or "none"
     fixed_note = f" {fixed} district{'s' if fixed != 1 else ''} named {'their' if fixed != 1 else 'its'} own peers in the params instead." if fixed else ""
     return f"""## Peer districts
 
@@ -185,8 +204,13 @@ Which districts are most like this one in students and size, so that a compariso
 {method("Standardized characteristics (z-scores)", "z = (x − x̄) / s,   s = √( Σ (xᵢ − x̄)² / (N − 1) )",
         f"Each numeric characteristic — {numeric} — is measured in standard deviations of the N districts (sample SD), "
         f"so no one characteristic dominates; {MISSING_RULES[rule.missing]} (rule `{rule.missing}`). A characteristic "
-        f"all districts share is dropped. Categories — {indicators} — enter as 0/1 indicators, unscaled.")}
-{method("Distance and the nearest districts", f"d(A, B) = √( Σⱼ (z_Aj − z_Bj)² + Σₖ (I_Ak − I_Bk)² );   peers = the {rule.k} districts with the smallest d",
+        f"all districts share is dropped; a characteristic written as log(x) or sqrt(x) is transformed first, so that a "
+        f"district of 40,000 students is as far from one of 4,000 as that one is from 400. Categories — {indicators} — enter "
+        "as 0/1 indicators, unscaled: a characteristic that is already 0/1, or written `column == value`, is one indicator; "
+        "a category with m values is m indicators, one per value.")}
+{method("Weights", "wⱼ multiplies characteristic j's squared difference (default 1)",
+        f"In this release: {', '.join(f'{plain_term(f)} (`{f}`) counts {w:g} times' for f, w in rule.weights.items()) or 'every characteristic counts once'}.")}
+{method("Distance and the nearest districts", f"d(A, B) = √( Σⱼ wⱼ (z_Aj − z_Bj)² + Σₖ wₖ (I_Ak − I_Bk)² );   peers = the {rule.k} districts with the smallest d",
         f"The district itself is left out; equal distances are broken by district id, so the list is reproducible.{fixed_note} "
         "Similar districts on these characteristics may still differ in ways no data here record.")}
 {method("Why these peers", "difference = (district value − peers' average) / s",
@@ -194,7 +218,8 @@ Which districts are most like this one in students and size, so that a compariso
         "“≥ 0.5 SD”, of 1 SD or more “≥ 1 SD”. Flags show where a peer group fits less well.")}
 {method("Rank and percentile among peers", "rank = 1 + (districts in the group doing better);   peer percentile = 100 × (peers doing worse) / (peers with a value)",
         "The group is the district and its peers; better is higher or lower as each indicator says (fewer absences, more "
-        "buses on time); tied districts share the best rank. Spending has no better direction and is not ranked.")}"""
+        "buses on time); tied districts share the best rank. Spending has no better direction and is not ranked, and "
+        "neither is the distance from the efficiency prediction, which a handful of peers cannot rank.")}"""
 
 
 def scorecard_section(settings: Settings) -> str:
@@ -206,10 +231,24 @@ Is the district meeting its own goals, and is each indicator moving the right wa
 {method("Status against a goal", "met when value ≥ goal (higher is better), value ≤ goal (lower is better), |gap| ≤ |goal| (gaps)",
         f"Goals are set by each district in the params; in this release {with_goals} "
         f"{'district sets its' if with_goals == 1 else 'districts set their'} own. A district without a goal shows no status.")}
-{method("Trend words", "change = latest − first year;   steady when |change| ≤ 1% of max(|first|, |latest|, 1)",
-        "Otherwise **improving** or **worsening** in the indicator's better direction, **closing** or **widening** for "
-        "gaps, and **up** or **down** when neither direction is better (spending). Two points in time do not make a trend "
-        "certain: one unusual year moves it.")}"""
+{method("Trend words", "change = slope × (latest year − first year),   slope = least-squares slope over every year shown;   steady when |change| < smallest meaningful change",
+        "One rule in each indicator's own unit, the same for scores and percentages: "
+        f"{meaningful_changes()}. Otherwise **improving** or **worsening** in the indicator's better direction, **closing** or **widening** for "
+        "gaps, and **up** or **down** when neither direction is better (spending). The change is judged at the precision the page "
+        "shows it. With three years the line's change equals latest − first; with more, every year counts. A few years do not "
+        "make a trend certain: one unusual year moves it.")}"""
+
+
+def meaningful_changes() -> str:
+    """Each unit's smallest meaningful change, read from the indicators themselves."""
+    from .indicators import GAP_MEANINGFUL_CHANGE, INDICATORS
+
+    by_unit: dict[str, set[float]] = {}
+    for indicator in INDICATORS.values():
+        by_unit.setdefault(indicator.unit, set()).add(indicator.meaningful_change)
+    words = {"points": "scale points", "%": "percentage points", "$": "dollars per pupil (the smaller for a single spending function)", "days": "days"}
+    parts = [f"{' or '.join(f'{v:g}' for v in sorted(values))} {words.get(unit, unit)}" for unit, values in by_unit.items()]
+    return "; ".join(parts) + f"; {GAP_MEANINGFUL_CHANGE:g} scale points for a gap"
 
 
 def privacy_section(settings: Settings) -> str:
@@ -270,10 +309,15 @@ SETTING_NOTES = {
     "efficiency.controls": "Student needs and size the model holds equal.",
     "efficiency.folds": "Folds (k) of the cross-validated R².",
     "efficiency.seed": "Seed of the random split into folds, so the R² can be reproduced.",
+    "efficiency.min_cv_r2": "The cross-validated R² the model must exceed before any page ranks districts on its residual.",
+    "efficiency.alternatives.name": "Other specifications, fitted on the same districts and shown beside the declared one.",
+    "efficiency.alternatives.spending": "How spending enters each other specification.",
+    "efficiency.alternatives.controls": "The needs each other specification allows for.",
     "peers.numeric": "Characteristics peers are matched on, standardized.",
     "peers.indicators": "Categories peers are matched on, as 0/1 indicators.",
     "peers.k": "Peers per district.",
     "peers.missing": "What a missing characteristic counts as.",
+    "peers.weights": "How many times a characteristic's squared difference counts in the distance.",
     "gaps.intersections": "Crossings of student groups reported beside the single groups.",
     "gaps.confidence": "Confidence level of the gap intervals.",
     "topics.title": "The heading of each topic page.",
@@ -283,7 +327,7 @@ SETTING_NOTES = {
     "districts.goals": "Districts that set their own scorecard goals.",
     "districts.peers": "Districts that name their own peers instead of the computed ones.",
 }
-MODEL_TERMS = {"efficiency.outcome", "efficiency.spending", "efficiency.controls", "peers.numeric", "peers.indicators"}
+MODEL_TERMS = {"efficiency.outcome", "efficiency.spending", "efficiency.controls", "efficiency.alternatives.spending", "efficiency.alternatives.controls", "peers.numeric", "peers.indicators"}
 
 
 def shown_list(values: list) -> str:
@@ -300,7 +344,7 @@ def shown_value(project: Project, key: str, value: object) -> str:
     """A setting as a reader can read it: words for model terms, paths inside the project, lists joined."""
     if key in MODEL_TERMS:
         terms = value if isinstance(value, list) else [value]
-        return ", ".join(f"{plain_term(term) if key.startswith('efficiency.') else column_label(term)} (`{term}`)" for term in terms) or "none"
+        return ", ".join(f"{plain_term(term)} (`{term}`)" for term in terms) or "none"
     if value is None:
         return "none"
     if isinstance(value, bool):

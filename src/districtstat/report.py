@@ -168,24 +168,37 @@ def open_release(params_file: str | Path, release: str | None = None) -> Release
     return _preloaded.get(_release_key(project)) or Release(project)
 
 
-def _cell(value: object, column: str, formats: dict[str, str]) -> str:
+class ByRow:
+    """A cell format that reads the cell's row, for tables whose rows carry different units."""
+
+    def __init__(self, shape):
+        self.shape = shape
+
+    def __call__(self, value, row) -> str:
+        return self.shape(value, row)
+
+
+def _cell(value: object, column: str, formats: dict, row: pd.Series | None = None) -> str:
     if isinstance(value, str):
         return html.escape(value)
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return "–"
     if column in formats:
-        return formats[column].format(value)
+        shape = formats[column]
+        if isinstance(shape, ByRow):
+            return html.escape(shape(value, row))
+        return html.escape(shape(value) if callable(shape) else shape.format(value))
     if isinstance(value, float):
         return f"{value:,.1f}"
     return html.escape(f"{value:,}" if isinstance(value, int) else str(value))
 
 
-def table_html(table: ProtectedTable, caption: str, how_to_read: str, labels: dict[str, str], formats: dict[str, str]) -> str:
+def table_html(table: ProtectedTable, caption: str, how_to_read: str, labels: dict[str, str], formats: dict) -> str:
     shown = table.display_frame()
     head = "".join(f'<th scope="col">{html.escape(labels.get(c, c))}</th>' for c in shown.columns)
     rows = []
     for _, row in shown.iterrows():
-        cells = "".join(f"<td>{_cell(row[c], c, formats)}</td>" for c in shown.columns)
+        cells = "".join(f"<td>{_cell(row[c], c, formats, row)}</td>" for c in shown.columns)
         rows.append(f"<tr>{cells}</tr>")
     notes = [f"<p class=\"table-note\">{html.escape(how_to_read)}</p>"]
     if table.footnote:

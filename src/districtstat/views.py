@@ -16,23 +16,58 @@ from .charts import ACCENT, CONTEXT, HIGHLIGHT, district_points, figure
 from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, coded_percent, count_key, protect
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
-from .indicators import INDICATORS, goodness, kpi_table
-from .scorecard import scorecard
-from .peers import peer_standing, why_peers
-from .report import Release
+from .indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness, kpi_table
+from .scorecard import scorecard, yearly_series
+from .peers import base_column, peer_standing, why_peers
+from .report import ByRow, Release
 
 SUBJECT_LABELS = {"ELA": "English language arts", "MATH": "Math"}
+
+
+UNIT_WORDS = {"points": "points", "%": "%", "$": "$ per pupil", "days": "days"}
+
+
+def value_text(value: float, unit: str) -> str:
+    """A value with its unit where the unit has a sign of its own ($, %)."""
+    if unit == "$":
+        return f"{'−' if value < 0 else ''}${abs(value):,.0f}"
+    if unit == "%":
+        return f"{value:.1f}%"
+    return f"{value:,.1f}"
+
+
+def change_text(value: float, unit: str) -> str:
+    """A change with its unit: dollars, percentage points for a percentage, points or days."""
+    if unit == "$":
+        return signed_dollars(value)
+    if unit == "%":
+        return f"{signed_points(value)} pct. pts"
+    return signed_points(value)
+
+
+UNIT_CODES = {words: code for code, words in UNIT_WORDS.items()}
+BY_UNIT = ByRow(lambda value, row: value_text(float(value), UNIT_CODES[row["unit"]]))
+CHANGE_BY_UNIT = ByRow(lambda value, row: change_text(float(value), UNIT_CODES[row["unit"]]))
 
 
 # ------------------------------------------------------------------ consortium overview
 
 
 def consortium_table(release: Release) -> ProtectedTable:
-    """Every district in the latest year: size, needs, spending, results and efficiency residual."""
+    """Every district in the latest year: size, needs, spending, results, and its distance from the efficiency
+    prediction with the interval and the verdict the interval supports (never a rank)."""
     table = release.latest_indicators
     if release.has_table("efficiency"):
-        table = table.merge(release.table("efficiency")[["district_id", "residual"]], on="district_id", how="left")
-    columns = ["district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", "mean_score_math", "mean_score_ela", "residual"]
+        efficiency = release.table("efficiency")
+        efficiency = efficiency.assign(
+            residual_interval=[interval_text(low, high) for low, high in zip(efficiency["pi_low"], efficiency["pi_high"])],
+            against_prediction=efficiency["verdict"],
+        )
+        table = table.merge(efficiency[["district_id", "residual", "residual_interval", "against_prediction"]], on="district_id", how="left")
+    columns = [
+        "district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", "mean_score_math", "mean_score_ela",
+        "residual", "residual_interval", "against_prediction",
+    ]
     table = table.sort_values("district_name", key=lambda names: names.map(natural_key), kind="stable")
     ids = table["district_id"].tolist()
     table = table[[c for c in columns if c in table.columns and table[c].notna().any()]]
@@ -45,7 +80,8 @@ def consortium_table(release: Release) -> ProtectedTable:
         keys={"enrollment": enrolled_keys(release, ids)},
         shares=group_shares(table),
     )
-    for column, code in (("mean_score_math", "mean_score_math"), ("mean_score_ela", "mean_score_ela"), ("residual", "efficiency_residual")):
+    residual_columns = [c for c in ("residual", "residual_interval", "against_prediction") if c in table.columns]
+    for column, code in (("mean_score_math", "mean_score_math"), ("mean_score_ela", "mean_score_ela"), *((c, "efficiency_residual") for c in residual_columns)):
         if column in table.columns:
             protected.suppressed[column] |= release.withheld_figures(ids, code) & table[column].notna().to_numpy()
     return protected
@@ -68,10 +104,12 @@ CONSORTIUM_LABELS = {
     "pct_ecodis": "% econ. disadv.",
     "pct_el": "% English learners",
     "pct_swd": "% with disabilities",
-    "per_pupil_spending": "Spending per pupil",
-    "mean_score_math": "Mean math score",
-    "mean_score_ela": "Mean ELA score",
+    "per_pupil_spending": "Spending per pupil ($)",
+    "mean_score_math": "Mean math score (points)",
+    "mean_score_ela": "Mean ELA score (points)",
     "residual": "Points vs. predicted",
+    "residual_interval": "95% prediction interval (points)",
+    "against_prediction": "Against prediction",
 }
 MONEY = "${:,.0f}"
 CONSORTIUM_FORMATS = {"per_pupil_spending": MONEY, "residual": "{:+.1f}", "enrollment": "{:,.0f}"}
@@ -185,13 +223,14 @@ GAP_LABELS = {
     "gap": "Gap (points)",
     "gap_ci": "95% confidence interval",
     "hedges_g": "Gap in SD units",
-    "gap_pct_proficient": "Gap in % proficient",
+    "gap_pct_proficient": "Gap in % proficient (percentage points)",
 }
 GAP_FORMATS = {"gap": "{:+.1f}", "hedges_g": "{:+.2f}", "gap_pct_proficient": "{:+.1f}", "n_focal": "{:,.0f}", "n_comparison": "{:,.0f}"}
+RESULT_FORMATS = {"n": "{:,.0f}", "mean_score": "{:,.1f}", "sd_score": "{:,.1f}", "pct_proficient": "{:.1f}%"}
 
 
 def gap_lead(release: Release, district_id: str) -> str:
-    """The largest gaps in plain words, and whether each is closing."""
+    """The largest gaps in plain words, and how each moved over every school year, by the one trend rule."""
     gaps = publishable(district_gaps(release, district_id), release.min_n)
     gaps = gaps[gaps["comparison_kind"] == "complement"]
     if gaps.empty:
@@ -205,13 +244,50 @@ def gap_lead(release: Release, district_id: str) -> str:
         direction = "below" if row["gap"] < 0 else "above"
         sentence = f"- {row['group']} scored **{abs(row['gap']):.0f} points {direction}** other students in {subject_words(row['subject'])} ({abs(row['hedges_g']):.2f} standard deviations)"
         key = (row["subject"], row["focal"], row["comparison"])
-        if key in trends.index and pd.notna(trends.loc[key, "change"]) and trends.loc[key, "first_year"] != trends.loc[key, "latest_year"]:
-            trend = trends.loc[key]
-            moved = abs(trend["latest_gap"]) - abs(trend["first_gap"])
-            verb = "narrowed" if moved < 0 else "widened"
-            sentence += f"; the gap {verb} by {points(moved)} since {school_year(trend['first_year'])}"
+        if key in trends.index and trends.loc[key, "trend"]:
+            sentence += "; " + gap_trend_words(trends.loc[key])
         lines.append(sentence + ".")
     return "\n".join(lines)
+
+
+def gap_trend_words(trend: pd.Series) -> str:
+    """How a gap moved, in words that agree with the numbers beside them: never 'widened by 0 points'."""
+    since = school_year(trend["first_year"])
+    values = f"{signed_points(trend['first_gap'])} points in {since}, {signed_points(trend['latest_gap'])} now"
+    if trend["trend"] == "steady":
+        return f"the gap has not moved by {GAP_MEANINGFUL_CHANGE:.0f} points or more since {since} ({values})"
+    return f"the gap has been {'narrowing' if trend['trend'] == 'closing' else 'widening'} since {since} ({values})"
+
+
+def gap_series_table(release: Release, district_id: str) -> ProtectedTable:
+    """Each group's gap to the other students in every school year, with its trend: what the lead sentence summarises."""
+    gaps = release.table("gaps")
+    chosen = gaps[(gaps["district_id"] == district_id) & (gaps["grade"] == "ALL") & (gaps["comparison_kind"] == "complement")]
+    shown = publishable(chosen, release.min_n).index
+    chosen = chosen.assign(group=chosen["focal"].map(subgroup_label), year=chosen["school_year"].map(school_year), shown=chosen.index.isin(shown))
+    years = [school_year(y) for y in sorted(chosen["school_year"].unique())]
+    index = ["subject", "group", "focal"]
+    values = chosen.pivot_table(index=index, columns="year", values="gap", aggfunc="first").reindex(columns=years)
+    published = chosen.pivot_table(index=index, columns="year", values="shown", aggfunc="first").reindex(columns=years)
+    trends = release.table("gap_trends")
+    trends = trends[(trends["district_id"] == district_id) & (trends["grade"] == "ALL")].set_index(["subject", "focal"])[["change", "trend"]]
+    table = values.join(trends, on=["subject", "focal"]).reset_index().drop(columns="focal")
+    table["trend"] = table["trend"].replace("", np.nan)  # fewer than two published years: no trend, shown as –
+    table = table.sort_values(["subject", "group"], kind="stable").reset_index(drop=True)
+    protected = protect(table, counts={}, min_n=release.min_n)
+    hidden = ~published.reset_index(drop=True).reindex(protected.frame.index).fillna(False).astype(bool)
+    for year in years:
+        protected.suppressed[year] |= hidden[year].to_numpy() & protected.frame[year].notna().to_numpy()
+    return protected
+
+
+def gap_series_labels(table: ProtectedTable) -> dict[str, str]:
+    years = {column: f"{column} (points)" for column in table.frame.columns if re.fullmatch(r"\d{4}–\d{2}", str(column))}
+    return {"subject": "Subject", "group": "Group"} | years | {"change": "Change along the trend line (points)", "trend": "Trend"}
+
+
+def gap_series_formats(table: ProtectedTable) -> dict[str, str]:
+    return {column: "{:+.1f}" for column in table.frame.columns if re.fullmatch(r"\d{4}–\d{2}", str(column))} | {"change": "{:+.1f}"}
 
 
 def signed_dollars(value: float) -> str:
@@ -272,29 +348,88 @@ def subgroup_results(release: Release, district_id: str) -> ProtectedTable:
     )
 
 
-RESULT_LABELS = {"subject": "Subject", "group": "Group", "n": "Students tested", "mean_score": "Mean score", "sd_score": "SD", "pct_proficient": "% proficient"}
+RESULT_LABELS = {"subject": "Subject", "group": "Group", "n": "Students tested", "mean_score": "Mean score (points)", "sd_score": "SD (points)", "pct_proficient": "% proficient"}
 
 
 # ------------------------------------------------------------------ efficiency
 
 
+def efficiency_fit(release: Release) -> pd.Series:
+    return release.table("efficiency_fit").iloc[0]
+
+
+def model_can_rank(release: Release) -> bool:
+    """Whether this release's efficiency model predicts districts it was not fitted on well enough to rank them."""
+    return release.has_table("efficiency_fit") and bool(efficiency_fit(release)["can_rank"])
+
+
+def signed_points(value: float) -> str:
+    return f"{'−' if value < 0 else '+'}{abs(value):.1f}"
+
+
+def interval_text(low: float, high: float) -> str:
+    return f"{signed_points(low)} to {signed_points(high)}"
+
+
+VERDICT_WORDS = {
+    "above": "above what its spending and student needs predict",
+    "below": "below what its spending and student needs predict",
+    "within": "within the range its spending and student needs predict",
+}
+
+
+def model_fit_sentence(release: Release) -> str:
+    """How well the model predicts, in words, with the cross-validated R² as computed (negative included)."""
+    fit = efficiency_fit(release)
+    in_sample = f"The model accounts for {fit['r2'] * 100:.0f}% of the differences in results between the {int(fit['n'])} districts it was fitted on (R² {fit['r2']:.2f})"
+    cv = fit["cv_r2"]
+    if cv <= 0:
+        out_of_sample = (
+            f"but when each district is predicted by a model fitted without it, the predictions miss by more than simply "
+            f"guessing the consortium average would (cross-validated R² {cv:.2f}). "
+        )
+    else:
+        out_of_sample = f"and {cv * 100:.0f}% when each district is predicted by a model fitted without it (cross-validated R² {cv:.2f}). "
+    if fit["can_rank"]:
+        ranking = "That is enough to place districts in order, using residuals adjusted for how much a district of each size varies by chance."
+    elif cv > 0:
+        ranking = f"That is at or below the {fit['min_cv_r2']:.2f} this consortium requires before ranking districts, so **the data cannot rank districts on this measure this release**."
+    else:
+        ranking = "So **the data cannot rank districts on this measure this release**: a rank or percentile would rest on noise."
+    return f"{in_sample}, {out_of_sample}{ranking}"
+
+
 def efficiency_lead(release: Release, district_id: str) -> str:
     table = release.table("efficiency").set_index("district_id")
+    name = release.district_name(district_id)
     if district_id not in table.index:
-        return f"**{release.district_name(district_id)}** is not in this release's efficiency model: its result or its spending is not reported."
+        return f"**{name}** is not in this release's efficiency model: its result or its spending is not reported."
     if resting_on_too_few(release, [district_id])[0]:
-        return f"**{release.district_name(district_id)}** tested too few students to publish its result or its distance from the prediction."
+        return f"**{name}** tested too few students to publish its result or its distance from the prediction."
     row = table.loc[district_id]
-    fit = release.table("efficiency_fit").iloc[0]
+    outcome = release.project.settings.efficiency.outcome
+    label = in_sentence(INDICATORS[outcome].label) if outcome in INDICATORS else outcome
     direction = "above" if row["residual"] >= 0 else "below"
-    return (
-        f"**{release.district_name(district_id)}** scored **{abs(row['residual']):.1f} points {direction}** the result predicted for a district "
-        f"with its spending and student needs (observed {row['observed']:.1f}, predicted {row['predicted']:.1f}). That places it at the "
-        f"{ordinal(row['percentile'])} percentile of the consortium. The model explains {fit['r2'] * 100:.0f}% of the differences between districts "
-        f"in this sample and {max(fit['cv_r2'], 0) * 100:.0f}% when each district is predicted from the others.\n\n"
-        "A residual describes; it does not prove that spending caused anything. Test scores and spending are measured with error, and "
-        "small districts vary more from year to year, so a few points either way is within normal variation."
+    lines = [
+        f"**{name}**: {label} {row['observed']:.1f} points; districts with its spending and student needs are predicted to score "
+        f"{row['predicted']:.1f} points, so it sits **{abs(row['residual']):.1f} points {direction}** the prediction "
+        f"(95% prediction interval {interval_text(row['pi_low'], row['pi_high'])} points).",
+    ]
+    if row["verdict"] == "within":
+        lines.append("The interval includes zero: **the data cannot tell this district's result apart from what its spending and needs predict.**")
+    else:
+        lines.append(f"The whole interval is {'above' if row['verdict'] == 'above' else 'below'} zero: the district scored **{VERDICT_WORDS[row['verdict']]}**.")
+    lines.append("\n\n" + model_fit_sentence(release))
+    if model_can_rank(release) and pd.notna(row.get("percentile")):
+        lines.append(
+            f"Adjusted for its size, its distance from the prediction is {signed_points(row['shrunk_residual'])} points, "
+            f"the {ordinal(row['percentile'])} percentile of the consortium."
+        )
+    lines.append(
+        "\n\nA residual describes; it does not prove that spending caused anything. Test scores and spending are measured "
+        "with error, and small districts vary more from year to year, which is why their intervals are wider."
     )
+    return " ".join(lines).replace(" \n\n", "\n\n")
 
 
 def resting_on_too_few(release: Release, district_ids) -> np.ndarray:
@@ -305,22 +440,36 @@ def resting_on_too_few(release: Release, district_ids) -> np.ndarray:
 
 
 def efficiency_chart(release: Release, district_id: str):
+    """Every district's distance from its prediction with its 95% prediction interval, the district marked."""
     table = release.table("efficiency")
     table = table[~resting_on_too_few(release, table["district_id"].tolist())]
-    fig, ax = figure()
-    others = table[table["district_id"] != district_id]
-    own = table[table["district_id"] == district_id]
-    ax.scatter(others["predicted"], others["observed"], color=CONTEXT, edgecolor="black", linewidth=0.4, label="Other districts")
-    ax.scatter(own["predicted"], own["observed"], color=HIGHLIGHT, s=90, edgecolor="black", label=release.district_name(district_id))
-    low, high = table[["predicted", "observed"]].min().min(), table[["predicted", "observed"]].max().max()
-    ax.plot([low, high], [low, high], color="black", linewidth=0.8, linestyle="--", label="As predicted")
-    ax.set_xlabel("Predicted from spending and needs")
-    ax.set_ylabel("Observed")
-    ax.legend(loc="upper left", fontsize=8)
-    if own.empty:
-        return fig, f"Scatter plot of observed against predicted results for {len(table)} districts; {release.district_name(district_id)} is not in the model."
-    residual = float(own["residual"].iloc[0])
-    alt = f"Scatter plot of observed against predicted results for {len(table)} districts; {release.district_name(district_id)} sits {abs(residual):.1f} points {'above' if residual >= 0 else 'below'} the diagonal line of 'as predicted'."
+    table = table.sort_values(["residual", "district_id"], kind="stable").reset_index(drop=True)
+    height = max(3.0, min(0.28 * len(table) + 1.2, 9.0))
+    fig, ax = figure(7.5, height)
+    own = table["district_id"] == district_id
+    positions = np.arange(len(table))
+    for mask, colour, size in ((~own, CONTEXT, 5), (own, HIGHLIGHT, 8)):
+        rows = table[mask]
+        ax.errorbar(rows["residual"], positions[mask.to_numpy()], xerr=[rows["residual"] - rows["pi_low"], rows["pi_high"] - rows["residual"]],
+                    fmt="o", color=colour, ecolor=colour, markersize=size, markeredgecolor="black", markeredgewidth=0.4, elinewidth=1.2, capsize=0)
+    ax.axvline(0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlabel("Points above (+) or below (−) the predicted result, with 95% prediction interval (points)")
+    names = table["district_id"].map(release.district_name)
+    if len(table) <= 40:
+        ax.set_yticks(positions, names, fontsize=7)
+    else:
+        ax.set_yticks(positions[own.to_numpy()], names[own], fontsize=8)
+    ax.set_ylabel("")
+    name = release.district_name(district_id)
+    outside = int((table["verdict"] != "within").sum())
+    if not own.any():
+        return fig, f"Dot chart of {len(table)} districts' distance from their predicted result with 95% intervals; {name} is not in the model. {outside} of the intervals exclude zero."
+    row = table[own].iloc[0]
+    alt = (
+        f"Dot chart of {len(table)} districts' distance from their predicted result, each with its 95% prediction interval; "
+        f"{name} sits at {signed_points(row['residual'])} points ({interval_text(row['pi_low'], row['pi_high'])}). "
+        f"{outside} of {len(table)} intervals exclude zero."
+    )
     return fig, alt
 
 
@@ -331,7 +480,28 @@ def coefficient_table(release: Release) -> ProtectedTable:
 
 
 COEFFICIENT_FORMATS = {"estimate": "{:,.3f}", "std_error": "{:,.3f}", "t": "{:.2f}", "p": "{:.3f}", "ci_low": "{:,.3f}", "ci_high": "{:,.3f}"}
-COEFFICIENT_LABELS = {"term": "Term", "estimate": "Estimate", "std_error": "Robust SE (HC1)", "t": "t", "p": "p", "ci_low": "95% CI low", "ci_high": "95% CI high"}
+COEFFICIENT_LABELS = {
+    "term": "Term",
+    "estimate": "Estimate (points per unit of the term)",
+    "std_error": "Robust SE (HC1, points)",
+    "t": "t",
+    "p": "p",
+    "ci_low": "95% CI low (points)",
+    "ci_high": "95% CI high (points)",
+}
+
+
+def model_comparison(release: Release) -> ProtectedTable:
+    """Each declared specification's fit on the same districts, in sample and out of sample."""
+    models = release.table("efficiency_models")
+    outcome, _ = models["formula"].iloc[0].split("~", 1)
+    terms = [" + ".join(plain_term(term) for term in formula.split("~", 1)[1].split("+")) for formula in models["formula"]]
+    table = models.assign(terms=terms)[["model", "terms", "n", "r2", "adj_r2", "cv_r2"]]
+    return protect(table, counts={}, min_n=release.min_n)
+
+
+MODEL_LABELS = {"model": "Model", "terms": "Spending and needs allowed for", "n": "Districts", "r2": "R²", "adj_r2": "Adjusted R²", "cv_r2": "Cross-validated R²"}
+MODEL_FORMATS = {"n": "{:,.0f}", "r2": "{:.2f}", "adj_r2": "{:.2f}", "cv_r2": "{:.2f}"}
 
 
 def spending_by_function(release: Release, district_id: str) -> ProtectedTable:
@@ -345,8 +515,14 @@ def spending_by_function(release: Release, district_id: str) -> ProtectedTable:
     return protect(table.reset_index(drop=True), counts={}, min_n=release.min_n)
 
 
-FUNCTION_LABELS = {"category": "Spending category", "per_pupil": "Per pupil", "share": "% of spending", "consortium_median": "Consortium median per pupil", "difference": "Difference"}
-FUNCTION_FORMATS = {"per_pupil": MONEY, "consortium_median": MONEY, "difference": "{:+,.0f}", "share": "{:.1f}%"}
+FUNCTION_LABELS = {
+    "category": "Spending category",
+    "per_pupil": "Per pupil ($)",
+    "share": "% of spending",
+    "consortium_median": "Consortium median ($ per pupil)",
+    "difference": "Difference from median ($ per pupil)",
+}
+FUNCTION_FORMATS = {"per_pupil": MONEY, "consortium_median": MONEY, "difference": signed_dollars, "share": "{:.1f}%"}
 
 
 # ------------------------------------------------------------------ peers
@@ -381,9 +557,9 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     rates = [enrollment if feature in STUDENT_RATES else float("nan") for feature in table["feature"]]
     shares = [enrollment if feature in STUDENT_GROUP_SHARES else float("nan") for feature in table["feature"]]
     size_hidden = bool(release.enrollment_hidden([district_id])[0])  # then its size and its shares are hidden everywhere
-    sizes = np.array([feature in ("enrollment", "log_enrollment", *STUDENT_GROUP_SHARES) for feature in table["feature"]]) & size_hidden
-    codes = list(table["feature"])
-    table["feature"] = table["feature"].map(lambda f: FEATURE_LABELS.get(f, f))
+    codes = [base_column(feature) for feature in table["feature"]]
+    sizes = np.array([code in ("enrollment", "log_enrollment", *STUDENT_GROUP_SHARES) for code in codes]) & size_hidden
+    table["feature"] = table["feature"].map(lambda f: FEATURE_LABELS.get(f) or plain_term(f)[:1].upper() + plain_term(f)[1:])
     protected = protect(table, counts={}, min_n=release.min_n, percents={"district": rates}, shares={"district": shares})
     protected.suppressed["district"] |= sizes
     peers = release.peer_ids(district_id)
@@ -412,11 +588,12 @@ def standing_among_peers(release: Release, district_id: str) -> pd.DataFrame:
 
 def standing_table(release: Release, district_id: str) -> ProtectedTable:
     standing = standing_among_peers(release, district_id)
-    return protect(standing[["area", "indicator", "district", "peer_median", "rank", "of"]], counts={}, min_n=release.min_n)
+    standing = standing.assign(unit=standing["code"].map(lambda code: UNIT_WORDS[INDICATORS[code].unit]))
+    return protect(standing[["area", "indicator", "unit", "district", "peer_median", "rank", "of"]], counts={}, min_n=release.min_n)
 
 
-STANDING_LABELS = {"area": "Area", "indicator": "Indicator", "district": "This district", "peer_median": "Peer median", "rank": "Rank (1 = best)", "of": "Of"}
-STANDING_FORMATS = {"district": "{:,.1f}", "peer_median": "{:,.1f}", "rank": "{:.0f}"}
+STANDING_LABELS = {"area": "Area", "indicator": "Indicator", "unit": "Unit", "district": "This district", "peer_median": "Peer median", "rank": "Rank (1 = best)", "of": "Of"}
+STANDING_FORMATS = {"district": BY_UNIT, "peer_median": BY_UNIT, "rank": "{:.0f}"}
 
 
 def standing_chart(release: Release, district_id: str):
@@ -494,13 +671,36 @@ def district_scorecard(release: Release, district_id: str) -> pd.DataFrame:
     return release.remember(("scorecard", district_id), compute).copy()
 
 
+def year_columns(frame: pd.DataFrame) -> list[str]:
+    return [column for column in frame.columns if re.fullmatch(r"\d{4}–\d{2}", str(column))]
+
+
+def district_series(release: Release, district_id: str) -> pd.DataFrame:
+    """Every indicator and gap of the district in every year beside its peers' median, once per release and district."""
+
+    def compute() -> pd.DataFrame:
+        return yearly_series(release.history, district_id, release.peer_ids(district_id))
+
+    return release.remember(("series", district_id), compute).copy()
+
+
 def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedTable:
+    """One row per indicator of the area: its value in every school year, the trend, the peer percentile and the goal."""
     card = district_scorecard(release, district_id)
-    card = card[card["area"] == area]
-    table = card[["indicator", "value", "trend", "change", "peer_percentile", "goal", "status", "n"]].assign(since=card["since"].map(lambda y: school_year(y) if pd.notna(y) else ""))
-    table = table[["indicator", "value", "change", "since", "trend", "peer_percentile", "goal", "status", "n"]]
+    card = card[card["area"] == area].reset_index(drop=True)
+    series = district_series(release, district_id)
+    series = series[series["code"].isin(card["code"])].assign(year=lambda f: f["school_year"].map(school_year))
+    years = [school_year(y) for y in sorted(release.history["school_year"].unique())]
+    by_year = series.pivot_table(index="code", columns="year", values="value", aggfunc="first").reindex(index=card["code"], columns=years)
+    table = pd.concat([card[["indicator"]].assign(unit=card["unit"].map(UNIT_WORDS)), by_year.reset_index(drop=True)], axis=1)
+    table = table.assign(change=card["change"], trend=card["trend"], peer_percentile=card["peer_percentile"], goal=card["goal"], status=card["status"], n=card["n"])
+    table = table.dropna(axis=1, how="all")
+    latest = school_year(release.latest_year)
+    dependent = [c for c in (latest, "change", "peer_percentile") if c in table.columns]
     keys = [gap_group_key(district_id, code, year) for code, year in zip(card["code"], card["year"])]
-    return protect(table, counts={"n": ["value", "change", "peer_percentile"]}, min_n=release.min_n, keys={"n": keys})
+    counts = {"n": dependent} if "n" in table.columns else {}
+    protected = protect(table, counts=counts, min_n=release.min_n, keys={"n": keys} if counts else None)
+    return protected
 
 
 def gap_group_key(district_id: str, code: str, year: int) -> str | None:
@@ -511,18 +711,25 @@ def gap_group_key(district_id: str, code: str, year: int) -> str | None:
     return count_key("tested", district_id, year, subject, "ALL", group)
 
 
+def scorecard_labels(table: ProtectedTable) -> dict[str, str]:
+    return SCORECARD_LABELS | {year: year for year in year_columns(table.frame)}
+
+
+def scorecard_formats(table: ProtectedTable) -> dict:
+    return {year: BY_UNIT for year in year_columns(table.frame)} | {"change": CHANGE_BY_UNIT, "goal": BY_UNIT} | SCORECARD_FORMATS
+
+
 SCORECARD_LABELS = {
     "indicator": "Indicator",
-    "value": "Latest",
-    "change": "Change",
-    "since": "Since",
+    "unit": "Unit",
+    "change": "Change along the trend line",
     "trend": "Trend",
-    "peer_percentile": "Peer percentile",
+    "peer_percentile": "Peer percentile (0–100)",
     "goal": "Goal",
     "status": "Goal status",
     "n": "Students in group",
 }
-SCORECARD_FORMATS = {"value": "{:,.1f}", "change": "{:+,.1f}", "peer_percentile": "{:.0f}", "goal": "{:,.1f}", "n": "{:,.0f}"}
+SCORECARD_FORMATS = {"peer_percentile": "{:.0f}", "n": "{:,.0f}"}
 
 
 def scorecard_lead(release: Release, district_id: str) -> str:
@@ -543,11 +750,90 @@ def scorecard_lead(release: Release, district_id: str) -> str:
             f"Against its peers it does best on {in_sentence(best['indicator'])} (better than {best['peer_percentile']:.0f}% of them) "
             f"and least well on {in_sentence(worst['indicator'])} (better than {worst['peer_percentile']:.0f}%)."
         )
-    if card["trend"].ne("").any():
-        improving = card[card["trend"].isin(["improving", "closing"])]
-        worsening = card[card["trend"].isin(["worsening", "widening"])]
-        lines.append(f"Since the first year, {len(improving)} indicators improved and {len(worsening)} worsened.")
+    moved = card[card["trend"] != ""]
+    if len(moved):
+        first = school_year(int(moved["since"].min()))
+        better = moved["trend"].isin(["improving", "closing"]).sum()
+        worse = moved["trend"].isin(["worsening", "widening"]).sum()
+        steady = (moved["trend"] == "steady").sum()
+        lines.append(
+            f"Since {first}, {better} indicators improved and {worse} worsened by at least their smallest meaningful change; "
+            f"{steady} held steady (see Methods for each indicator's threshold)."
+        )
     return " ".join(lines)
+
+
+AREA_NOTES = {
+    "Student outcomes": "A change over two or three years may be normal variation: the trend word needs a move of at least 4 points on a scale score and 2 percentage points on a percentage.",
+    "Equity": "Each gap is the group's mean score minus the other students', in points; closing means it moved toward zero by at least 4 points. Groups under the privacy threshold are left out. A gap can close because the other students fell back.",
+    "Finance": "Spending is not ranked: more is neither better nor worse by itself. Points above or below prediction is the efficiency residual: it describes and does not explain, it is never ranked among peers, and the spending and results page says whether its interval sets the district apart.",
+    "Operations": "For days and vacancies lower is better; the peer percentile already takes that into account. Districts may count these operational figures in slightly different ways.",
+}
+
+
+def show_scorecard_area(release: Release, district_id: str, area: str) -> None:
+    """One area of the scorecard: its indicators over every school year as small charts, then the table of every year."""
+    from .report import show_chart, show_table
+
+    fig, alt = series_chart(release, district_id, area)
+    show_chart(
+        fig,
+        alt,
+        caption=f"{area}, every school year",
+        how_to_read="The blue line is this district, the grey dashed line the median of its peers that year, the dotted orange line its goal where one is set. " + AREA_NOTES[area],
+    )
+    table = scorecard_table(release, district_id, area)
+    show_table(
+        table,
+        caption=f"{area}: every school year, trend, standing among peers and goals",
+        how_to_read="Change is measured along the straight line through every year shown; the trend word says whether that change reaches the indicator's smallest meaningful change (Methods lists each). Peer percentile is the share of peer districts this district does better than, in the latest year. "
+        + AREA_NOTES[area],
+        labels=scorecard_labels(table),
+        formats=scorecard_formats(table),
+    )
+
+
+def series_chart(release: Release, district_id: str, area: str):
+    """Small multiples: each indicator of the area over every school year, the peers' median and the goal line."""
+    card = district_scorecard(release, district_id)
+    card = card[card["area"] == area]
+    series = district_series(release, district_id)
+    series = series[series["code"].isin(card["code"])]
+    if series.empty:
+        return None, f"no {area.lower()} indicator is reported for this district."
+    codes = list(card["code"])
+    columns = min(3, len(codes))
+    rows = -(-len(codes) // columns)
+    fig, axes = figure(7.5, 2.1 * rows + 0.5)
+    fig.clf()
+    years = sorted(release.history["school_year"].unique())
+    goals = release.project.district_settings(district_id).goals
+    described = []
+    for index, code in enumerate(codes, start=1):
+        ax = fig.add_subplot(rows, columns, index)
+        own = series[series["code"] == code]
+        row = card[card["code"] == code].iloc[0]
+        ax.plot(own["school_year"], own["value"], "o-", color=HIGHLIGHT, linewidth=1.8, markersize=4, label="This district")
+        median = own.dropna(subset=["peer_median"])
+        if len(median):
+            ax.plot(median["school_year"], median["peer_median"], "s--", color="#555555", linewidth=1, markersize=3, label="Peer median")
+        if code in goals:
+            ax.axhline(goals[code], color=ACCENT, linewidth=1.2, linestyle=":", label="Goal")
+        ax.set_title(row["indicator"], fontsize=8)
+        ax.set_ylabel(UNIT_WORDS[row["unit"]], fontsize=7)
+        ax.set_xticks(years, [school_year(y) for y in years], fontsize=6)
+        ax.tick_params(axis="y", labelsize=6)
+        ax.set_xlim(min(years) - 0.3, max(years) + 0.3)
+        points = ", ".join(f"{value_text(v, row['unit'])} in {school_year(y)}" for y, v in zip(own["school_year"], own["value"]))
+        described.append(f"{row['indicator']}: {points}" + (f" ({row['trend']})" if row["trend"] else ""))
+    legend = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=3, fontsize=7, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    alt = f"Small line charts of {len(codes)} {area.lower()} indicators for {release.district_name(district_id)} over {len(years)} school years, with the peers' median: " + "; ".join(described) + "."
+    return fig, alt
 
 
 def scorecard_chart(release: Release, district_id: str):
