@@ -38,3 +38,24 @@ def test_notebook_is_thin_and_declares_its_parameters(path):
     expected = {"params_file", "release"} | ({"district_id"} if path.stem in SETTINGS.district_notebooks else set()) | ({"topic_id"} if path.stem == SETTINGS.topic_notebook else set())
     assert declared == expected
     assert not any(str(ROOT) in cell.source for cell in notebook.cells)
+
+
+def shown_text(path: Path) -> str:
+    notebook = nbformat.read(path, as_version=4)
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            parts.append(data.get("text/markdown", "") + data.get("text/html", "") + data.get("text/plain", ""))
+    return " ".join(parts)
+
+
+def test_the_examples_efficiency_page_says_the_model_cannot_rank_and_shows_no_percentile():
+    """The README example's model has a negative cross-validated R² (14 districts, five terms): its committed
+    pages carry the interval and say the data cannot rank, with no percentile anywhere."""
+    efficiency, overview, scorecard = (shown_text(ROOT / "notebooks" / f"{name}.ipynb") for name in ("efficiency", "overview", "scorecard"))
+    assert "cannot rank districts on this measure this release" in efficiency
+    assert "95% prediction interval" in efficiency and "cross-validated R² −0." in efficiency
+    assert "percentile" not in efficiency.lower().replace("peer percentile", "")
+    assert "Against prediction" in overview and "percentile" not in overview.lower()
+    assert all(year in scorecard for year in ("2021–22", "2022–23", "2023–24"))  # every school year, the middle one too

@@ -157,7 +157,7 @@ def spending_outcome_chart(release: Release):
     if len(latest) <= 40:
         for _, row in latest.iterrows():
             ax.annotate(row["district_name"], (row[across], row[outcome]), fontsize=7, xytext=(4, 3), textcoords="offset points")
-    ax.set_ylabel(INDICATORS[outcome].label if outcome in INDICATORS else outcome)
+    ax.set_ylabel(f"{INDICATORS[outcome].label} (points)" if outcome in INDICATORS else outcome)
     if across == "per_pupil_spending":
         ax.set_xlabel("Current spending per pupil ($)")
         ax.xaxis.set_major_formatter(lambda x, _: f"${x:,.0f}")
@@ -166,7 +166,7 @@ def spending_outcome_chart(release: Release):
         ax.set_xlabel("Students economically disadvantaged (%)")
         span = f"economically disadvantaged students from {latest[across].min():.0f}% to {latest[across].max():.0f}%"
     best = latest.loc[latest[outcome].idxmax()]
-    alt = f"Scatter plot of {len(latest)} districts, {span}, against {ax.get_ylabel().lower()}; the highest result is {best['district_name']} at {best[outcome]:.1f}."
+    alt = f"Scatter plot of {len(latest)} districts, {span}, against {ax.get_ylabel().lower()}; the highest result is {best['district_name']} at {best[outcome]:.1f} points."
     return fig, alt
 
 
@@ -545,7 +545,7 @@ def peer_table(release: Release, district_id: str) -> ProtectedTable:
     )
 
 
-PEER_LABELS = {"rank": "Rank", "peer_name": "Peer district", "distance": "Distance", "enrollment": "Students", "pct_ecodis": "% econ. disadv.", "pct_el": "% English learners", "pct_swd": "% with disabilities", "locale": "Locale"}
+PEER_LABELS = {"rank": "Rank", "peer_name": "Peer district", "distance": "Distance (SD units)", "enrollment": "Students", "pct_ecodis": "% econ. disadv.", "pct_el": "% English learners", "pct_swd": "% with disabilities", "locale": "Locale"}
 PEER_FORMATS = {"distance": "{:.2f}", "enrollment": "{:,.0f}"}
 
 
