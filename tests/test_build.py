@@ -451,7 +451,7 @@ def test_a_release_whose_data_moved_by_a_few_students_hides_those_counts_and_pas
     assert first[size] is not None and second[size] is None, "enrollment moved by three: hidden, with the shares of its groups"
     consortium = copy / "site" / "r2" / "downloads" / "index" / "districts-of-the-consortium-latest-school-year.csv"
     hidden = [row for row in csv.DictReader(consortium.open(encoding="utf-8")) if row["Students"] == "*"]
-    assert len(hidden) == 1 and hidden[0]["% English learners"] == "*" and hidden[0]["Mean math score"] == "*", hidden
+    assert len(hidden) == 1 and hidden[0]["% English learners"] == "*" and hidden[0]["Mean math score (points)"] == "*", hidden
 
 
 def test_profile_shares_are_withheld_district_by_district_and_the_need_chart_keeps_the_rest(built, monkeypatch):
@@ -502,7 +502,7 @@ def test_a_model_that_cannot_predict_shows_no_rank_percentile_or_unsupported_ver
     site = root / "site" / "r1"
     for district, row in efficiency.iterrows():
         page = text_of(site / "districts" / district / "efficiency.html")
-        assert f"cross-validated R² {fit['cv_r2']:.2f}" in page.replace("−", "-")  # as computed, not floored at 0
+        assert f"cross-validated R² {fit['cv_r2']:.2f}".replace("-", "−") in page  # as computed, not floored at 0
         assert "cannot rank districts" in page and "percentile" not in page.lower()
         said_above, said_below = "scored above what its spending" in page, "scored below what its spending" in page
         assert (said_above, said_below) == (row["verdict"] == "above", row["verdict"] == "below"), district

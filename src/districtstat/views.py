@@ -378,25 +378,45 @@ VERDICT_WORDS = {
 }
 
 
+def signed_ratio(value: float) -> str:
+    """An R² as printed, with a true minus sign when it is negative."""
+    return f"{value:.2f}".replace("-", "−")
+
+
 def model_fit_sentence(release: Release) -> str:
     """How well the model predicts, in words, with the cross-validated R² as computed (negative included)."""
     fit = efficiency_fit(release)
-    in_sample = f"The model accounts for {fit['r2'] * 100:.0f}% of the differences in results between the {int(fit['n'])} districts it was fitted on (R² {fit['r2']:.2f})"
+    in_sample = f"The model accounts for {fit['r2'] * 100:.0f}% of the differences in results between the {int(fit['n'])} districts it was fitted on (R² {signed_ratio(fit['r2'])})"
     cv = fit["cv_r2"]
     if cv <= 0:
         out_of_sample = (
             f"but when each district is predicted by a model fitted without it, the predictions miss by more than simply "
-            f"guessing the consortium average would (cross-validated R² {cv:.2f}). "
+            f"guessing the consortium average would (cross-validated R² {signed_ratio(cv)}). "
         )
     else:
-        out_of_sample = f"and {cv * 100:.0f}% when each district is predicted by a model fitted without it (cross-validated R² {cv:.2f}). "
+        out_of_sample = f"and {cv * 100:.0f}% when each district is predicted by a model fitted without it (cross-validated R² {signed_ratio(cv)}). "
     if fit["can_rank"]:
         ranking = "That is enough to place districts in order, using residuals adjusted for how much a district of each size varies by chance."
     elif cv > 0:
-        ranking = f"That is at or below the {fit['min_cv_r2']:.2f} this consortium requires before ranking districts, so **the data cannot rank districts on this measure this release**."
+        ranking = f"That is at or below the {signed_ratio(fit['min_cv_r2'])} this consortium requires before ranking districts, so **the data cannot rank districts on this measure this release**."
     else:
-        ranking = "So **the data cannot rank districts on this measure this release**: a rank or percentile would rest on noise."
-    return f"{in_sample}, {out_of_sample}{ranking}"
+        ranking = "So **the data cannot rank districts on this measure this release**: any ordering of districts would rest on noise."
+    return f"{in_sample}, {out_of_sample}{ranking}{better_alternative(release, cv)}"
+
+
+def better_alternative(release: Release, cv_r2: float) -> str:
+    """Name a declared alternative that predicts new districts better, so the choice of model is not hidden."""
+    if not release.has_table("efficiency_models"):
+        return ""
+    others = release.table("efficiency_models").iloc[1:]
+    better = others[(others["cv_r2"] > cv_r2) & (others["cv_r2"] > 0)]
+    if better.empty:
+        return ""
+    best = better.loc[better["cv_r2"].idxmax()]
+    return (
+        f" Of the other models declared for comparison, “{best['model']}” predicts new districts better (cross-validated R² "
+        f"{signed_ratio(best['cv_r2'])}); the table at the end of this page compares them."
+    )
 
 
 def efficiency_lead(release: Release, district_id: str) -> str:
