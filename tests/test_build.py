@@ -543,3 +543,35 @@ def test_every_school_year_appears_on_the_scorecard_and_gaps_pages(built):
         assert middle in text_of(site / "districts" / district / "scorecard.html")
         gaps_page = text_of(site / "districts" / district / "outcome_gaps.html")
         assert not re.search(r"by 0 points", gaps_page)
+
+
+def test_the_gap_series_shows_exactly_the_publishable_gap_of_each_group_and_year(built):
+    """Each cell of the every-year gap table is the gap of its own group and year, or the symbol where the release
+    hides that gap: never another row's value, never a hidden gap."""
+    from districtstat import views
+    from districtstat.gaps import publishable
+    from districtstat.report import Release
+
+    _, params = built
+    release = Release(load_project(params))
+    gaps = release.table("gaps")
+    gaps = gaps[(gaps["grade"] == "ALL") & (gaps["comparison_kind"] == "complement")]
+    shown = set(publishable(gaps, release.min_n).index)
+    checked = 0
+    for district in sorted(gaps["district_id"].unique()):
+        table = views.gap_series_table(release, district)
+        frame = table.display_frame()
+        assert not frame.duplicated(subset=["subject", "group"]).any()
+        own = gaps[gaps["district_id"] == district]
+        for (subject, group), row in frame.set_index(["subject", "group"]).iterrows():
+            for year in views.year_columns(frame):
+                match = own[(own["subject"] == subject) & (own["focal"].map(views.subgroup_label) == group) & (own["school_year"].map(views.school_year) == year)]
+                if match.empty:
+                    assert pd.isna(row[year])
+                    continue
+                if match.index[0] in shown:
+                    assert row[year] == pytest.approx(match["gap"].iloc[0])
+                else:
+                    assert row[year] == "*"
+                checked += 1
+    assert checked > 500

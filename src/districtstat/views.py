@@ -17,7 +17,7 @@ from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, cod
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
 from .indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness, kpi_table
-from .scorecard import scorecard, yearly_series
+from .scorecard import meaningful_change, scorecard, yearly_series
 from .peers import base_column, peer_standing, why_peers
 from .report import ByRow, Release
 
@@ -260,24 +260,27 @@ def gap_trend_words(trend: pd.Series) -> str:
 
 
 def gap_series_table(release: Release, district_id: str) -> ProtectedTable:
-    """Each group's gap to the other students in every school year, with its trend: what the lead sentence summarises."""
+    """Each group's gap to the other students in every school year, with its trend: what the lead sentence summarises.
+    A year whose gap the release hides (a group under `min_n`, or hidden with its complement) shows the symbol."""
     gaps = release.table("gaps")
     chosen = gaps[(gaps["district_id"] == district_id) & (gaps["grade"] == "ALL") & (gaps["comparison_kind"] == "complement")]
     shown = publishable(chosen, release.min_n).index
     chosen = chosen.assign(group=chosen["focal"].map(subgroup_label), year=chosen["school_year"].map(school_year), shown=chosen.index.isin(shown))
     years = [school_year(y) for y in sorted(chosen["school_year"].unique())]
-    index = ["subject", "group", "focal"]
+    index = ["subject", "group", "focal", "comparison"]
     values = chosen.pivot_table(index=index, columns="year", values="gap", aggfunc="first").reindex(columns=years)
-    published = chosen.pivot_table(index=index, columns="year", values="shown", aggfunc="first").reindex(columns=years)
+    published = chosen.pivot_table(index=index, columns="year", values="shown", aggfunc="first").reindex(index=values.index, columns=years)
     trends = release.table("gap_trends")
-    trends = trends[(trends["district_id"] == district_id) & (trends["grade"] == "ALL")].set_index(["subject", "focal"])[["change", "trend"]]
-    table = values.join(trends, on=["subject", "focal"]).reset_index().drop(columns="focal")
-    table["trend"] = table["trend"].replace("", np.nan)  # fewer than two published years: no trend, shown as –
+    trends = trends[(trends["district_id"] == district_id) & (trends["grade"] == "ALL")].set_index(["subject", "focal", "comparison"])[["change", "trend"]]
+    table = values.join(trends, on=["subject", "focal", "comparison"])
+    hidden = published.fillna(False).astype(bool).rename(columns=lambda year: f"hidden {year}").__invert__()
+    table = table.join(hidden).reset_index().drop(columns=["focal", "comparison"])
     table = table.sort_values(["subject", "group"], kind="stable").reset_index(drop=True)
+    table["trend"] = table["trend"].replace("", np.nan)  # fewer than two published years: no trend, shown as –
+    masks = {year: table.pop(f"hidden {year}").to_numpy(dtype=bool) for year in years}
     protected = protect(table, counts={}, min_n=release.min_n)
-    hidden = ~published.reset_index(drop=True).reindex(protected.frame.index).fillna(False).astype(bool)
     for year in years:
-        protected.suppressed[year] |= hidden[year].to_numpy() & protected.frame[year].notna().to_numpy()
+        protected.suppressed[year] |= masks[year] & protected.frame[year].notna().to_numpy()
     return protected
 
 
@@ -742,7 +745,7 @@ def scorecard_formats(table: ProtectedTable) -> dict:
 SCORECARD_LABELS = {
     "indicator": "Indicator",
     "unit": "Unit",
-    "change": "Change along the trend line",
+    "change": "Change (trend line)",
     "trend": "Trend",
     "peer_percentile": "Peer percentile (0–100)",
     "goal": "Goal",
@@ -839,6 +842,11 @@ def series_chart(release: Release, district_id: str, area: str):
             ax.plot(median["school_year"], median["peer_median"], "s--", color="#555555", linewidth=1, markersize=3, label="Peer median")
         if code in goals:
             ax.axhline(goals[code], color=ACCENT, linewidth=1.2, linestyle=":", label="Goal")
+        shown = pd.concat([own["value"], median["peer_median"], pd.Series([goals[code]] if code in goals else [], dtype=float)]).dropna()
+        floor = 3 * meaningful_change(code)  # a move too small to earn a trend word must also look small
+        if len(shown) and shown.max() - shown.min() < floor:
+            middle = (shown.max() + shown.min()) / 2
+            ax.set_ylim(middle - floor / 2, middle + floor / 2)
         ax.set_title(row["indicator"], fontsize=8)
         ax.set_ylabel(UNIT_WORDS[row["unit"]], fontsize=7)
         ax.set_xticks(years, [school_year(y) for y in years], fontsize=6)
