@@ -25,6 +25,12 @@ def figure(width: float = 7.5, height: float = 4.0):
     return plt.subplots(figsize=(width, height))
 
 
+def grid_figure(rows: int, columns: int, width: float, height: float):
+    """Small multiples laid out once at a fixed spacing: cheaper than asking matplotlib to fit the layout."""
+    style()
+    return plt.subplots(rows, columns, figsize=(width, height), squeeze=False)
+
+
 def district_points(ax, frame, x: str, y: str, gid_prefix: str, sizes=None, colour=HIGHLIGHT, **style) -> None:
     """One marker per district, each its own SVG group (`<prefix>-<district id>`), so a page can mark a reader's district."""
     sizes = [36] * len(frame) if sizes is None else list(sizes)

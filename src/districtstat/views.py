@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
-from .charts import ACCENT, CONTEXT, HIGHLIGHT, district_points, figure
+from .charts import ACCENT, CONTEXT, HIGHLIGHT, district_points, figure, grid_figure
 from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, coded_percent, count_key, protect
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
@@ -471,7 +471,7 @@ def efficiency_chart(release: Release, district_id: str):
     fig, ax = figure(7.5, height)
     own = table["district_id"] == district_id
     positions = np.arange(len(table))
-    for mask, colour, size in ((~own, CONTEXT, 5), (own, HIGHLIGHT, 8)):
+    for mask, colour, size in ((~own, "#8c8c8c", 5), (own, HIGHLIGHT, 8)):  # darker than CONTEXT: the bars are the message
         rows = table[mask]
         ax.errorbar(rows["residual"], positions[mask.to_numpy()], xerr=[rows["residual"] - rows["pi_low"], rows["pi_high"] - rows["residual"]],
                     fmt="o", color=colour, ecolor=colour, markersize=size, markeredgecolor="black", markeredgewidth=0.4, elinewidth=1.2, capsize=0)
@@ -827,13 +827,15 @@ def series_chart(release: Release, district_id: str, area: str):
     codes = list(card["code"])
     columns = min(3, len(codes))
     rows = -(-len(codes) // columns)
-    fig, axes = figure(7.5, 2.1 * rows + 0.5)
-    fig.clf()
+    height = 2.1 * rows + 0.5
+    fig, axes = grid_figure(rows, columns, 7.5, height)
+    for unused in axes.flat[len(codes):]:
+        unused.set_visible(False)
     years = sorted(release.history["school_year"].unique())
     goals = release.project.district_settings(district_id).goals
     described = []
     for index, code in enumerate(codes, start=1):
-        ax = fig.add_subplot(rows, columns, index)
+        ax = axes.flat[index - 1]
         own = series[series["code"] == code]
         row = card[card["code"] == code].iloc[0]
         ax.plot(own["school_year"], own["value"], "o-", color=HIGHLIGHT, linewidth=1.8, markersize=4, label="This district")
@@ -855,11 +857,11 @@ def series_chart(release: Release, district_id: str, area: str):
         points = ", ".join(f"{value_text(v, row['unit'])} in {school_year(y)}" for y, v in zip(own["school_year"], own["value"]))
         described.append(f"{row['indicator']}: {points}" + (f" ({row['trend']})" if row["trend"] else ""))
     legend = {}
-    for ax in fig.axes:
+    for ax in axes.flat[: len(codes)]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(label, handle)
     fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=3, fontsize=7, frameon=False, bbox_to_anchor=(0.5, -0.02))
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    fig.subplots_adjust(left=0.09, right=0.98, top=1 - 0.35 / height, bottom=0.75 / height, wspace=0.42, hspace=0.55)
     alt = f"Small line charts of {len(codes)} {area.lower()} indicators for {release.district_name(district_id)} over {len(years)} school years, with the peers' median: " + "; ".join(described) + "."
     return fig, alt
 
