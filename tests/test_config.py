@@ -54,3 +54,31 @@ def test_a_goal_needs_an_indicator_with_a_better_direction(snapshot_params_error
 def test_numeric_district_ids_are_read_as_text():
     settings = parse_settings("title: T\ndataset: custom\ndata_dir: d\nrelease: r\ndistricts:\n  67819:\n    goals:\n      mean_score_math: 700\n", "params/x.yml")
     assert list(settings.districts) == ["67819"]
+
+
+PEERS = "title: x\ndataset: synthetic\ndata_dir: d\nrelease: r1\npeers:\n"
+
+
+def test_peer_features_and_weights_are_explained_with_their_key(snapshot_params_error):
+    assert snapshot_params_error(PEERS + "  numeric: [ln(enrollment)]\n") == (
+        "params/test.yml: peers.numeric: Value error, 'ln(enrollment)' is neither a column nor log(column), log10(column), "
+        "log2(column) or sqrt(column) (got ['ln(enrollment)'])"
+    )
+    assert snapshot_params_error(PEERS + "  indicators: ['grade_span = K-8']\n").startswith(
+        "params/test.yml: peers.indicators: Value error, 'grade_span = K-8' is neither a column nor 'column == value'"
+    )
+    assert snapshot_params_error(PEERS + "  numeric: [log(enrollment), pct_el]\n  weights: {enrollment: 3}\n") == (
+        "params/test.yml: peers.weights: Value error, weights name enrollment, not a feature in peers.numeric or "
+        "peers.indicators (write a feature as it is declared: log(enrollment), pct_el, locale) (got {'enrollment': 3})"
+    )
+    assert "peers.weights: Value error, every peer weight must be above 0: pct_el (0)" in snapshot_params_error(PEERS + "  weights: {pct_el: 0}\n")
+
+
+def test_peer_transforms_tests_and_weights_are_read_as_written():
+    settings = parse_settings(
+        PEERS + "  numeric: [log10(enrollment), sqrt(pct_el), log_enrollment]\n  indicators: ['grade_span == K-8', locale]\n"
+        "  weights: {log10(enrollment): 3, 'grade_span == K-8': 0.5}\n",
+        "params/test.yml",
+    )
+    assert settings.peers.numeric == ["log10(enrollment)", "sqrt(pct_el)", "log_enrollment"]
+    assert settings.peers.weights == {"log10(enrollment)": 3.0, "grade_span == K-8": 0.5}

@@ -131,22 +131,99 @@ def test_peer_settings_explain_a_bad_transform_or_weight():
         parse_settings(base + "peers: {numeric: [pct_el], weights: {pct_frl: 2}}\n", "params/x.yml")
 
 
-def test_the_example_keeps_very_different_sizes_apart():
-    """The README example's largest district (39,913 students) and smallest (321) get peers of their own size class."""
-    from districtstat.config import load_project
+@pytest.fixture(scope="module")
+def example_latest() -> pd.DataFrame:
+    """The README example's latest year per district, as `districtstat example synthetic` writes it."""
+    from districtstat.aggregate import aggregate, latest_rows
     from districtstat.synthetic import ConsortiumSpec, generate
+
+    return latest_rows(aggregate(generate(ConsortiumSpec()))["district_indicators"]).reset_index(drop=True)
+
+
+def example_peers(latest: pd.DataFrame, weights: dict[str, float] | None) -> pd.DataFrame:
+    from districtstat.config import load_project
     from helpers import ROOT
 
-    settings = load_project(ROOT / "params" / "synthetic.yml").settings
-    frames = generate(ConsortiumSpec())
-    from districtstat.aggregate import aggregate, latest_rows
+    rule = load_project(ROOT / "params" / "synthetic.yml").settings.peers
+    return find_peers(latest, numeric=rule.numeric, indicators=rule.indicators, k=rule.k, missing=rule.missing, weights=weights)
 
-    latest = latest_rows(aggregate(frames)["district_indicators"])
-    rule = settings.peers
-    peers = find_peers(latest, numeric=rule.numeric, indicators=rule.indicators, k=rule.k, missing=rule.missing, weights=rule.weights)
-    size = latest.set_index("district_id")["enrollment"]
+
+def size_ratios(peers: pd.DataFrame, size: pd.Series) -> np.ndarray:
+    """How many times larger the bigger of each district and peer is."""
+    own, peer = size[peers["district"]].to_numpy(), size[peers["peer"]].to_numpy()
+    return np.maximum(own, peer) / np.minimum(own, peer)
+
+
+def test_the_example_keeps_very_different_sizes_apart(example_latest):
+    """The example's largest district (39,913 students) has as peers every district of at least a quarter of its size
+    (only three exist, so k = 5 cannot keep all five peers above a quarter) and none under a tenth; the smallest (321)
+    none over ten times its size; and no district anywhere a peer ten times larger or smaller, which equal weights gave."""
+    from districtstat.config import load_project
+    from helpers import ROOT
+
+    weights = load_project(ROOT / "params" / "synthetic.yml").settings.peers.weights
+    size = example_latest.set_index("district_id")["enrollment"]
     largest, smallest = size.idxmax(), size.idxmin()
-    assert size[peers.loc[peers["district"] == largest, "peer"]].min() >= 1000
-    assert size[peers.loc[peers["district"] == smallest, "peer"]].max() <= 5000
-    unweighted = find_peers(latest, numeric=rule.numeric, indicators=rule.indicators, k=rule.k, missing=rule.missing)
-    assert size[unweighted.loc[unweighted["district"] == largest, "peer"]].min() < 1000  # what equal weights did
+    assert (size[largest], size[smallest]) == (39913, 321)
+    peers = example_peers(example_latest, weights)
+    of_largest = size[peers.loc[peers["district"] == largest, "peer"]]
+    others = size.drop(largest)
+    within_a_quarter = set(others[others >= size[largest] / 4].index)
+    assert len(within_a_quarter) == 3 and within_a_quarter <= set(of_largest.index)
+    assert of_largest.min() >= size[largest] / 10
+    assert size[peers.loc[peers["district"] == smallest, "peer"]].max() <= 10 * size[smallest]
+    assert size_ratios(peers, size).max() <= 10
+    unweighted = example_peers(example_latest, None)
+    assert size_ratios(unweighted, size).max() > 10  # what equal weights did: the 440-student D12 was a peer of D01
+
+
+def test_a_missing_indicator_follows_the_missing_rule():
+    """zero: a missing 0/1 value counts 0; mean: the share of districts with 1; exclude: the district is left out.
+    An unknown category is no indicator at all under zero and mean."""
+    table = pd.DataFrame(
+        {
+            "district_id": ["A", "B", "C", "D", "E"],
+            "x": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "k8_only": pd.array([True, None, False, True, True], dtype="boolean"),
+            "span": ["K-8", "K-6", None, "K-8", "K-6"],
+            "locale": ["city", "rural", "city", None, "town"],
+        }
+    )
+    indicators = ["k8_only", "span == K-8", "locale"]
+    zero = peer_features(table, "district_id", ["x"], indicators, "zero")
+    assert list(zero.columns) == ["x", "k8_only", "span == K-8", "locale_city", "locale_rural", "locale_town"]
+    assert zero.loc["B", "k8_only"] == 0 and zero.loc["C", "span == K-8"] == 0
+    assert zero.loc["D", ["locale_city", "locale_rural", "locale_town"]].tolist() == [0, 0, 0]
+    mean = peer_features(table, "district_id", ["x"], indicators, "mean")
+    assert mean.loc["B", "k8_only"] == pytest.approx(3 / 4) and mean.loc["C", "span == K-8"] == pytest.approx(2 / 4)
+    assert mean.loc["D", ["locale_city", "locale_rural", "locale_town"]].tolist() == [0, 0, 0]
+    exclude = peer_features(table, "district_id", ["x"], indicators, "exclude")
+    assert list(exclude.index) == ["A", "E"]
+    assert exclude["x"].tolist() == pytest.approx([-1 / np.sqrt(2), 1 / np.sqrt(2)])  # z over A and E only: (1 − 3) / √8
+
+
+def test_a_weight_on_a_category_scales_each_of_its_level_columns():
+    table = pd.DataFrame({"district_id": ["A", "B", "C"], "x": [0.0, 0.0, 3.0], "locale": ["city", "rural", "city"], "locale_type": [1, 1, 0]})
+    weighted = find_peers(table, numeric=["x"], indicators=["locale", "locale_type"], k=2, weights={"locale": 2.5}).set_index(["district", "peer"])["distance"]
+    z = (np.array([0.0, 0.0, 3.0]) - 1.0) / np.std([0.0, 0.0, 3.0], ddof=1)
+    assert weighted[("A", "B")] == pytest.approx(np.sqrt(2.5 * 2))  # two level columns differ, each counts 2.5 times
+    assert weighted[("A", "C")] == pytest.approx(np.sqrt((z[0] - z[2]) ** 2 + 1))  # locale_type is not locale's
+    assert weighted[("B", "C")] == pytest.approx(np.sqrt((z[1] - z[2]) ** 2 + 2.5 * 2 + 1))
+
+
+def test_a_transform_undefined_for_a_value_or_an_unknown_column_is_a_params_error():
+    from districtstat.config import ParamsError, Settings
+    from districtstat.models import district_peers
+
+    latest = pd.DataFrame({"district_id": ["A", "B", "C"], "enrollment": [0.0, 200.0, 300.0], "pct_el": [1.0, 2.0, 3.0], "locale": ["city"] * 3})
+
+    def settings(peers: dict) -> Settings:
+        return Settings.model_validate({"title": "t", "dataset": "custom", "data_dir": "d", "release": "r", "peers": peers})
+
+    with pytest.raises(ParamsError, match=r"^params: peers: log\(enrollment\) is undefined for A \(0\); choose a transform"):
+        district_peers(settings({"numeric": ["log(enrollment)", "pct_el"]}), latest)
+    with pytest.raises(ParamsError, match=r"^params: peers: no column sqrt\(enrolment\) \(column enrolment\), pct_frl in the district profile$"):
+        district_peers(settings({"numeric": ["sqrt(enrolment)", "pct_frl"]}), latest)
+    with pytest.raises(ParamsError, match=r"no column grade_span == K-8 \(column grade_span\) in the district profile"):
+        district_peers(settings({"numeric": ["pct_el"], "indicators": ["grade_span == K-8"]}), latest)
+    assert len(district_peers(settings({"numeric": ["sqrt(enrollment)", "pct_el"]}), latest)) == 3 * 2

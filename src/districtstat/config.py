@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 RELEASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -78,14 +78,22 @@ class PeerModel(Strict):
                 raise ValueError(f"{feature!r} is neither a column nor 'column == value' (one 0/1 indicator)")
         return features
 
-    @model_validator(mode="after")
-    def _weights_name_features(self) -> "PeerModel":
-        unknown = sorted(set(self.weights) - set(self.numeric) - set(self.indicators))
-        if unknown:
-            raise ValueError(f"weights name {', '.join(unknown)}, not a feature in peers.numeric or peers.indicators")
-        if any(weight <= 0 for weight in self.weights.values()):
-            raise ValueError("every peer weight must be above 0")
-        return self
+    @field_validator("weights")
+    @classmethod
+    def _weights_name_features(cls, weights: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        """A weight's key is a feature exactly as written in numeric or indicators, e.g. `log(enrollment): 3`."""
+        if "numeric" in info.data and "indicators" in info.data:
+            features = [*info.data["numeric"], *info.data["indicators"]]
+            unknown = [key for key in weights if key not in features]
+            if unknown:
+                raise ValueError(
+                    f"weights name {', '.join(unknown)}, not a feature in peers.numeric or peers.indicators "
+                    f"(write a feature as it is declared: {', '.join(features) or 'none declared'})"
+                )
+        below = [f"{key} ({weight:g})" for key, weight in weights.items() if not weight > 0]
+        if below:
+            raise ValueError(f"every peer weight must be above 0: {', '.join(below)}")
+        return weights
 
 
 class GapSettings(Strict):

@@ -187,15 +187,21 @@ Does a district get more or less than expected for its spending and the needs of
 
 
 MISSING_RULES = {
-    "zero": "a missing value counts as 0 before standardizing",
-    "mean": "a missing value takes the consortium average (z = 0)",
-    "exclude": "a district with a missing value is left out of peer matching",
+    "zero": "a missing value counts as 0 (after any transform) before standardizing, a missing 0/1 value as 0, and an unknown category is no indicator at all",
+    "mean": "a missing value takes the consortium average (z = 0), a missing 0/1 value the share of districts with 1, and an unknown category is no indicator at all",
+    "exclude": "a district with any characteristic missing is left out of peer matching (it has no computed peers and is no one's peer)",
 }
+
+
+def indicator_term(feature: str) -> str:
+    """`grade_span == K-8` read aloud: grade span is K-8."""
+    column, equals, value = feature.partition("==")
+    return f"{plain_term(column.strip())} is {value.strip()}" if equals else plain_term(feature)
 
 
 def peers_section(rule: PeerModel, fixed: int) -> str:
     numeric = ", ".join(f"{plain_term(f)} (`{f}`)" for f in rule.numeric) or "none"
-    indicators = ", ".join(f"{plain_term(f)} (`{f}`)" for f in rule.indicators) or "none"
+    indicators = ", ".join(f"{indicator_term(f)} (`{f}`)" for f in rule.indicators) or "none"
     fixed_note = f" {fixed} district{'s' if fixed != 1 else ''} named {'their' if fixed != 1 else 'its'} own peers in the params instead." if fixed else ""
     return f"""## Peer districts
 
@@ -204,12 +210,16 @@ Which districts are most like this one in students and size, so that a compariso
 {method("Standardized characteristics (z-scores)", "z = (x − x̄) / s,   s = √( Σ (xᵢ − x̄)² / (N − 1) )",
         f"Each numeric characteristic — {numeric} — is measured in standard deviations of the N districts (sample SD), "
         f"so no one characteristic dominates; {MISSING_RULES[rule.missing]} (rule `{rule.missing}`). A characteristic "
-        f"all districts share is dropped; a characteristic written as log(x) or sqrt(x) is transformed first, so that a "
-        f"district of 40,000 students is as far from one of 4,000 as that one is from 400. Categories — {indicators} — enter "
-        "as 0/1 indicators, unscaled: a characteristic that is already 0/1, or written `column == value`, is one indicator; "
-        "a category with m values is m indicators, one per value.")}
-{method("Weights", "wⱼ multiplies characteristic j's squared difference (default 1)",
-        f"In this release: {', '.join(f'{plain_term(f)} (`{f}`) counts {w:g} times' for f, w in rule.weights.items()) or 'every characteristic counts once'}.")}
+        "all districts share is dropped. A characteristic written log(x), log10(x), log2(x) or sqrt(x) is transformed "
+        "before it is standardized, so that under log a district of 40,000 students is as far from one of 4,000 as that "
+        f"one is from 400. Categories — {indicators} — enter as 0/1 indicators, unscaled: a characteristic that is already "
+        "0/1, or written `column == value`, is one indicator (two districts that differ only there are 1 apart); a category "
+        "with m values is m indicators, one per value (two districts that differ only in category differ in two of them "
+        "and are √2 apart).")}
+{method("Weights", "wⱼ (z_Aj − z_Bj)² = (√wⱼ z_Aj − √wⱼ z_Bj)²,   wⱼ = 1 unless the params say otherwise",
+        "A weight multiplies a characteristic's squared difference: its standardized value, or each of its indicators, is "
+        "multiplied by √w, so a characteristic of weight w counts as much as w characteristics of weight 1. In this release: "
+        f"{', '.join(f'{indicator_term(f)} (`{f}`) counts {w:g} times' for f, w in rule.weights.items()) or 'every characteristic counts once'}.")}
 {method("Distance and the nearest districts", f"d(A, B) = √( Σⱼ wⱼ (z_Aj − z_Bj)² + Σₖ wₖ (I_Ak − I_Bk)² );   peers = the {rule.k} districts with the smallest d",
         f"The district itself is left out; equal distances are broken by district id, so the list is reproducible.{fixed_note} "
         "Similar districts on these characteristics may still differ in ways no data here record.")}
