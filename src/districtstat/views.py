@@ -17,7 +17,7 @@ from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, cod
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
 from .indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness, kpi_table
-from .scorecard import meaningful_change, scorecard, yearly_series
+from .scorecard import meaningful_change, peer_ranked, scorecard, yearly_series
 from .peers import base_column, peer_standing, why_peers
 from .report import ByRow, Release
 
@@ -85,6 +85,19 @@ def consortium_table(release: Release) -> ProtectedTable:
         if column in table.columns:
             protected.suppressed[column] |= release.withheld_figures(ids, code) & table[column].notna().to_numpy()
     return protected
+
+
+def consortium_note(release: Release) -> str:
+    """What the overview's points-vs-predicted column can and cannot say this release."""
+    if not release.has_table("efficiency_fit"):
+        return ""
+    fit = efficiency_fit(release)
+    if fit["can_rank"]:
+        return f"The efficiency model predicts districts it was not fitted on (cross-validated R² {signed_ratio(fit['cv_r2'])}); each district's page gives its percentile."
+    return (
+        f"**The efficiency model cannot rank districts this release** (cross-validated R² {signed_ratio(fit['cv_r2'])}): read "
+        "“Points vs. predicted” only with its interval, and a larger number as no better than a smaller one unless “Against prediction” says so."
+    )
 
 
 def enrolled_keys(release: Release, district_ids) -> list[str]:
@@ -450,7 +463,8 @@ def efficiency_lead(release: Release, district_id: str) -> str:
         )
     lines.append(
         "\n\nA residual describes; it does not prove that spending caused anything. Test scores and spending are measured "
-        "with error, and small districts vary more from year to year, which is why their intervals are wider."
+        "with error; intervals are wider for small districts, whose results vary more by chance, and for districts whose "
+        "spending and needs are unlike the others'."
     )
     return " ".join(lines).replace(" \n\n", "\n\n")
 
@@ -466,7 +480,13 @@ def efficiency_chart(release: Release, district_id: str):
     """Every district's distance from its prediction with its 95% prediction interval, the district marked."""
     table = release.table("efficiency")
     table = table[~resting_on_too_few(release, table["district_id"].tolist())]
-    table = table.sort_values(["residual", "district_id"], kind="stable").reset_index(drop=True)
+    # Rows are drawn bottom-up. Ordered by the residual only where the model may rank; otherwise by name (A at the
+    # top), so the chart ranks nobody.
+    table = table.assign(name=table["district_id"].map(release.district_name))
+    if model_can_rank(release):
+        table = table.sort_values(["residual", "district_id"], kind="stable").reset_index(drop=True)
+    else:
+        table = table.sort_values(["name", "district_id"], ascending=False, kind="stable").reset_index(drop=True)
     height = max(3.0, min(0.28 * len(table) + 1.2, 9.0))
     fig, ax = figure(7.5, height)
     own = table["district_id"] == district_id
@@ -839,7 +859,7 @@ def series_chart(release: Release, district_id: str, area: str):
         own = series[series["code"] == code]
         row = card[card["code"] == code].iloc[0]
         ax.plot(own["school_year"], own["value"], "o-", color=HIGHLIGHT, linewidth=1.8, markersize=4, label="This district")
-        median = own.dropna(subset=["peer_median"])
+        median = own.dropna(subset=["peer_median"]) if peer_ranked(code) else own.iloc[0:0]  # no peer line where no peer comparison is made
         if len(median):
             ax.plot(median["school_year"], median["peer_median"], "s--", color="#555555", linewidth=1, markersize=3, label="Peer median")
         if code in goals:
