@@ -166,7 +166,6 @@ def fit_efficiency(
     id_col: str = "district_id",
     folds: int = 5,
     seed: int = 0,
-    peers: pd.DataFrame | None = None,
     students: str | None = None,
     score_sd: str | None = None,
     min_cv_r2: float = 0.0,
@@ -214,8 +213,6 @@ def fit_efficiency(
     )
     ranked = districts["shrunk_residual"].rank(pct=True, method="average") * 100
     districts["percentile"] = ranked if fit.can_rank else np.nan
-    if peers is not None:
-        districts["peer_percentile"] = peer_percentiles(districts, peers, id_col) if fit.can_rank else np.nan
     return fit
 
 
@@ -239,17 +236,6 @@ def compare_models(table: pd.DataFrame, models: list[tuple[str, str, str, list[s
             }
         )
     return pd.DataFrame(rows, columns=["model", "formula", "n", "r2", "adj_r2", "cv_r2", "aic"])
-
-
-def peer_percentiles(districts: pd.DataFrame, peers: pd.DataFrame, id_col: str = "district_id") -> np.ndarray:
-    """Percent of a district's peers whose size-adjusted residual is below its own."""
-    residual = districts.set_index(id_col)["shrunk_residual"]
-    shares = []
-    for district in districts[id_col]:
-        peer_ids = peers.loc[peers["district"] == district, "peer"]
-        peer_residuals = residual.reindex(peer_ids).dropna()
-        shares.append(float((peer_residuals < residual[district]).mean() * 100) if len(peer_residuals) else np.nan)
-    return np.array(shares)
 
 
 ALLOCATION_COLUMNS = ["school_year", "district_id", "schools", "intercept", "slope", "ci_low", "ci_high"]

@@ -44,7 +44,7 @@ def tested_in_outcome(outcome: str, latest: pd.DataFrame, subgroup_outcomes: pd.
     return latest.assign(students_tested=latest["students_tested"].fillna(latest["enrollment"]))
 
 
-def efficiency_tables(settings: Settings, latest: pd.DataFrame, peers: pd.DataFrame, subgroup_outcomes: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def efficiency_tables(settings: Settings, latest: pd.DataFrame, subgroup_outcomes: pd.DataFrame) -> dict[str, pd.DataFrame]:
     model = settings.efficiency
     if model is None:
         return {}
@@ -56,7 +56,6 @@ def efficiency_tables(settings: Settings, latest: pd.DataFrame, peers: pd.DataFr
         controls=model.controls,
         folds=model.folds,
         seed=model.seed,
-        peers=peers,
         students="students_tested",
         score_sd="sd_score",
         min_cv_r2=model.min_cv_r2,
@@ -86,7 +85,7 @@ def fit_models(settings: Settings, tables: dict[str, pd.DataFrame], previous_cou
         "district_indicators": indicators,
         "subgroup_outcomes": outcomes,
         "peers": peers,
-        **efficiency_tables(settings, latest, peers, outcomes),
+        **efficiency_tables(settings, latest, outcomes),
         "school_allocation": school_allocation(tables["school_profile"], min_enrollment=settings.min_n),
         "gaps": gaps,
         "gap_trends": gap_trends(gaps, min_n=settings.min_n),

@@ -15,7 +15,7 @@ from .config import Topic
 from .disclosure import ProtectedTable, count_key, protect
 from .indicators import INDICATORS, Indicator, rank_best_first
 from .report import Release
-from .views import UNIT_WORDS
+from .views import UNIT_WORDS, interval_text, model_can_rank
 
 TOPIC_LABELS = {"district_name": "District", "region": "Region", "enrollment": "Students", "value": "Value", "rank": "Rank (1 = best)", "peer_median": "Peer median", "vs_peers": "Difference from peers"}
 
@@ -38,9 +38,7 @@ def latest_values(release: Release, code: str) -> pd.DataFrame:
 
 def model_ranks(release: Release, code: str) -> bool:
     """Whether a figure that only a model gives (the efficiency residual) may be ranked this release."""
-    if INDICATORS[code].peer_ranked:
-        return True
-    return release.has_table("efficiency_fit") and bool(release.table("efficiency_fit").iloc[0]["can_rank"])
+    return INDICATORS[code].peer_ranked or model_can_rank(release)
 
 
 def ranked(release: Release, code: str) -> pd.DataFrame:
@@ -58,7 +56,7 @@ def ranked(release: Release, code: str) -> pd.DataFrame:
         basis = table["value"]
         if code == "efficiency_residual":
             efficiency = release.table("efficiency").set_index("district_id")
-            table["interval"] = [f"{low:+.1f} to {high:+.1f}" for low, high in zip(efficiency["pi_low"].reindex(table["district_id"]), efficiency["pi_high"].reindex(table["district_id"]))]
+            table["interval"] = [interval_text(low, high) for low, high in zip(efficiency["pi_low"].reindex(table["district_id"]), efficiency["pi_high"].reindex(table["district_id"]))]
             basis = efficiency["shrunk_residual"].reindex(table["district_id"]).reset_index(drop=True)
         table["rank"] = rank_best_first(basis, indicator.better if indicator.better != "neither" else "higher") if model_ranks(release, code) else np.nan
         by_district = table.set_index("district_id")["value"]

@@ -537,7 +537,6 @@ COEFFICIENT_LABELS = {
 def model_comparison(release: Release) -> ProtectedTable:
     """Each declared specification's fit on the same districts, in sample and out of sample."""
     models = release.table("efficiency_models")
-    outcome, _ = models["formula"].iloc[0].split("~", 1)
     terms = [" + ".join(plain_term(term) for term in formula.split("~", 1)[1].split("+")) for formula in models["formula"]]
     table = models.assign(terms=terms)[["model", "terms", "n", "r2", "adj_r2", "cv_r2"]]
     return protect(table, counts={}, min_n=release.min_n)
