@@ -60,13 +60,13 @@ def efficiency_tables(settings: Settings, latest: pd.DataFrame, subgroup_outcome
         score_sd="sd_score",
         min_cv_r2=model.min_cv_r2,
     )
-    declared = [("As declared", model.outcome, model.spending, model.controls)]
-    declared += [(alternative.name, model.outcome, alternative.spending, alternative.controls) for alternative in model.alternatives]
+    declared = {"model": "As declared", "formula": fit.formula, "n": fit.n, "r2": fit.r2, "adj_r2": fit.adj_r2, "cv_r2": fit.cv_r2, "aic": float(fit.result.aic)}
+    alternatives = [(alternative.name, model.outcome, alternative.spending, alternative.controls) for alternative in model.alternatives]
     return {
         "efficiency": fit.districts,
         "efficiency_coefficients": fit.coefficients,
         "efficiency_fit": pd.DataFrame([fit.summary()]),
-        "efficiency_models": compare_models(latest, declared, folds=model.folds, seed=model.seed),
+        "efficiency_models": pd.concat([pd.DataFrame([declared]), *([compare_models(latest, alternatives, folds=model.folds, seed=model.seed)] if alternatives else [])], ignore_index=True),
     }
 
 
