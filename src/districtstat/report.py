@@ -204,7 +204,7 @@ def table_html(table: ProtectedTable, caption: str, how_to_read: str, labels: di
     if table.footnote:
         notes.append(f"<p class=\"table-note suppression-note\">{html.escape(table.footnote)}</p>")
     return (
-        f'<div class="districtstat-table"><table class="table table-sm">'
+        f'<div class="districtstat-table" tabindex="0" role="region" aria-label="{html.escape(caption)}"><table class="table table-sm">'
         f"<caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>{''.join(notes)}</div>"
     )
