@@ -82,7 +82,7 @@ def status_of(url: str) -> int:
 
 # Every link on the page as the browser resolves it (scripts' links included), and every id a fragment may name.
 LINKS_AND_IDS = """() => ({
-    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    links: [...document.querySelectorAll('a[href]')].map(a => new URL(a.getAttribute('href'), document.baseURI).href),  // chart marks are SVG links too
     ids: [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.name),
 })"""
 
@@ -194,8 +194,8 @@ def test_an_older_release_says_which_is_the_latest_and_leads_there(page, site):
 
 def marked_points(page) -> dict[str, list[str]]:
     return page.evaluate("""() => ({
-        district: [...document.querySelectorAll('figure.findable-chart g.found-district')].map(g => g.id),
-        peers: [...document.querySelectorAll('figure.findable-chart g.found-peer')].map(g => g.id).sort(),
+        district: [...document.querySelectorAll('figure.findable-chart a.found-district')].map(a => a.id),
+        peers: [...document.querySelectorAll('figure.findable-chart a.found-peer')].map(a => a.id).sort(),
     })""")
 
 
@@ -289,3 +289,161 @@ def test_linkchecker_finds_every_link_and_fragment_of_both_releases_resolves(sit
     assert {f"{FIRST}/index.html", f"{LATEST}/index.html", "index.html"} <= {url.removeprefix(site.url) for url in pages}
     problems = linkchecker_problems(site, tmp_path)
     assert not problems, "LinkChecker found broken links:\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------------------ the site as its readers use it, laptop and phone
+
+LAPTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+LAYOUT = """() => ({
+    sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    tables: [...document.querySelectorAll('main table')].map(table => {
+        const box = table.closest('.districtstat-table') || table.parentElement;
+        const first = table.querySelector('tbody tr > :first-child');
+        return {caption: table.caption ? table.caption.textContent : '(no caption)', cut: box.scrollWidth - box.clientWidth,
+                sticky: !!first && getComputedStyle(first).position === 'sticky', cue: box.classList.contains('scrolls')};
+    }),
+    offscreen: [...document.querySelectorAll('input, select, button, textarea')].filter(c => {
+        const r = c.getBoundingClientRect();
+        return r.width > 0 && (r.left < -1 || r.right > innerWidth + 1);
+    }).map(c => c.outerHTML.slice(0, 80)),
+})"""
+SMALLEST_CHART_TEXT = """() => Math.min(Infinity, ...[...document.querySelectorAll('.districtstat-chart svg')].flatMap(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return [...svg.querySelectorAll('text')].filter(t => t.textContent.trim()).map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+}))"""
+
+
+def reader_pages(site) -> list[str]:
+    """One district's pages and every consortium page of the latest release: the other districts' pages are the same pages."""
+    return [url for url in site.pages(LATEST) if "/districts/" not in url or f"/districts/{DISTRICT}/" in url]
+
+
+def layout_problems(page, url: str, viewport: dict) -> list[str]:
+    page.goto(url, wait_until="load")
+    found = page.evaluate(LAYOUT)
+    where = f"{url} at {viewport['width']} px"
+    problems = [f"{where}: the page scrolls sideways by {found['sideways']} px"] if found["sideways"] > 1 else []
+    for table in found["tables"]:
+        if table["cut"] > 1 and not (table["sticky"] and table["cue"]):
+            problems.append(f"{where}: “{table['caption']}” hides {table['cut']} px of columns, without a first column that stays and a cue")
+    problems += [f"{where}: a control is off screen: {control}" for control in found["offscreen"]]
+    return problems
+
+
+def test_no_table_hides_a_column_and_no_page_scrolls_sideways_on_a_laptop_or_a_phone(browser, site):
+    problems = []
+    for viewport in (LAPTOP, PHONE):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        try:
+            for url in reader_pages(site):
+                problems += layout_problems(page, url, viewport)
+            page.goto(site.url_of(f"{LATEST}/index.html"), wait_until="load")
+            widest = page.evaluate(LAYOUT)["tables"][0]
+            if viewport is LAPTOP:
+                assert widest["cut"] <= 1, f"the overview's table of every district is cut by {widest['cut']} px at 1280 px"
+            else:
+                assert widest["cut"] > 1 and widest["sticky"] and widest["cue"], "on a phone the wide table scrolls under its first column, and says so"
+        finally:
+            context.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_chart_text_stays_legible_on_a_phone(browser, site):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        for url in [site.url_of(f"{LATEST}/index.html"), *filter(is_report, district_pages(site))]:
+            page.goto(url, wait_until="load")
+            smallest = page.evaluate(SMALLEST_CHART_TEXT)
+            assert 9 <= smallest < 100, f"{url}: the smallest chart text is {smallest:.1f} px on a phone"
+            assert page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    finally:
+        context.close()
+
+
+MARKS = """() => [...document.querySelectorAll('figure.findable-chart')].map(figure => ({
+    districts: JSON.parse(figure.dataset.districts),
+    marks: [...figure.querySelectorAll('a.district-mark')].map(a => ({id: a.id, title: a.querySelector('title').textContent, href: a.getAttribute('href')})),
+    prefix: figure.dataset.prefix,
+}))"""
+
+
+def test_every_district_mark_on_the_overview_and_topic_charts_names_its_district_and_links_its_page(page, site):
+    urls = [site.url_of(f"{LATEST}/index.html"), *(url for url in site.pages(LATEST) if "/topics/" in url)]
+    assert len(urls) > 1
+    for url in urls:
+        page.goto(url, wait_until="load")
+        charts = page.evaluate(MARKS)
+        assert charts, f"{url}: no chart of every district"
+        for chart in charts:
+            assert len(chart["marks"]) >= len(chart["districts"]) - 2, f"{url}: {len(chart['marks'])} marks for {len(chart['districts'])} districts"
+            for mark in chart["marks"]:
+                district = mark["id"].removeprefix(chart["prefix"] + "-")
+                name = chart["districts"][district]["name"]
+                assert mark["title"].startswith(f"{name}: ") and any(ch.isdigit() for ch in mark["title"]), (url, mark)
+                assert mark["href"].endswith(f"districts/{district}/index.html"), (url, mark)
+
+
+def test_a_part_of_a_name_marks_the_district_its_row_and_its_label_on_a_topic_page(page, site):
+    name = district_name(page, site)
+    topic = next(url for url in site.pages(LATEST) if "/topics/" in url)
+    page.goto(topic, wait_until="load")
+    part = max(name.split(), key=len).lower()[:5]  # "Prair" for "Prairie View Public Schools"
+    page.locator(".district-finder input").first.fill(part)
+    found = page.evaluate("""() => ({
+        marks: [...document.querySelectorAll('a.district-mark.found-district')].map(a => a.id),
+        rows: [...document.querySelectorAll('tr.found-district')].map(tr => tr.dataset.district),
+        peerRows: document.querySelectorAll('tr.found-peer').length,
+        labels: [...document.querySelectorAll('text.found-label')].map(t => t.textContent),
+        boxes: [...document.querySelectorAll('.district-finder input')].map(i => i.value),
+    })""")
+    matching = page.evaluate(f"() => Object.values(JSON.parse(document.querySelector('figure.findable-chart').dataset.districts)).filter(d => d.name.toLowerCase().includes({part!r})).length")
+    if matching > 1:  # several names share the part: the box offers them, and choosing one marks it
+        page.locator(".finder-matches button", has_text=name).first.click()
+        found = page.evaluate("() => ({marks: [...document.querySelectorAll('a.district-mark.found-district')].map(a => a.id), rows: [...document.querySelectorAll('tr.found-district')].map(tr => tr.dataset.district), peerRows: document.querySelectorAll('tr.found-peer').length, labels: [...document.querySelectorAll('text.found-label')].map(t => t.textContent), boxes: [...document.querySelectorAll('.district-finder input')].map(i => i.value)})")
+    charts = page.locator("figure.findable-chart").count()
+    assert len(found["marks"]) == charts and all(mark.endswith(f"-{DISTRICT}") for mark in found["marks"])
+    assert found["rows"] and set(found["rows"]) == {DISTRICT} and found["peerRows"] > 0
+    assert found["labels"].count(name) == charts and len(found["labels"]) > charts  # the district and its peers are labelled
+    assert set(found["boxes"][1:]) <= {name} and found["boxes"][0] in (part, name)  # the other boxes follow the one typed in
+
+
+def test_clicking_a_district_name_or_its_mark_opens_its_page(page, site):
+    name = district_name(page, site)
+    home = site.url_of(f"{LATEST}/districts/{DISTRICT}/index.html")
+    page.goto(site.url_of(f"{LATEST}/index.html"), wait_until="load")
+    page.locator(f'tr[data-district="{DISTRICT}"] a', has_text=name).click()
+    page.wait_for_url(home)
+    topic = next(url for url in site.pages(LATEST) if "/topics/" in url)
+    page.goto(topic, wait_until="load")
+    page.locator(f'a.district-mark[id$="-{DISTRICT}"]').first.click()
+    page.wait_for_url(home)
+    page.goto(site.url_of(f"{LATEST}/districts/{DISTRICT}/peers.html"), wait_until="load")
+    peer = page.locator("tr[data-district] a").first
+    peer_id = peer.evaluate("a => a.closest('tr').dataset.district")
+    peer.click()
+    page.wait_for_url(site.url_of(f"{LATEST}/districts/{peer_id}/index.html"))
+
+
+def test_a_mark_shows_its_district_and_value_on_keyboard_focus(page, site):
+    page.goto(site.url_of(f"{LATEST}/index.html"), wait_until="load")
+    mark = page.locator(f'a.district-mark[id="overview-{DISTRICT}"]')
+    mark.focus()
+    tip = page.locator(".mark-tip")
+    tip.wait_for(state="visible")
+    assert tip.inner_text() == mark.locator("title").text_content()
+
+
+def test_pages_print_without_the_site_around_them_and_with_every_column(browser, site):
+    context = browser.new_context(viewport={"width": 720, "height": 960})  # a letter page's printable width
+    page = context.new_page()
+    try:
+        page.emulate_media(media="print")
+        for url in [site.url_of(f"{LATEST}/index.html"), *filter(is_report, district_pages(site))]:
+            page.goto(url, wait_until="load")
+            assert not page.locator("#quarto-header").is_visible(), f"{url}: the navbar prints"
+            cut = [t for t in page.evaluate(LAYOUT)["tables"] if t["cut"] > 1]
+            assert not cut, f"{url}: printed tables are cut: {cut}"
+    finally:
+        context.close()

@@ -57,7 +57,9 @@ def test_topic_chart_draws_one_findable_point_per_district(release):
     markup = svg_markup(fig, alt)
     for district_id in topics.ranked(release, "BUS_ON_TIME_PCT")["district_id"]:
         assert f'id="topic-BUS_ON_TIME_PCT-{district_id}"' in markup
-    assert markup.startswith('<svg role="img" aria-label="Dot chart of')
+    assert markup.startswith('<svg role="group" aria-label="Dot chart of')
+    first = topics.ranked(release, "BUS_ON_TIME_PCT").iloc[0]
+    assert f'<a href="district:{first["district_id"]}" id="topic-BUS_ON_TIME_PCT-{first["district_id"]}" class="district-mark"><title>{first["district_name"]}: {first["value"]:.1f}%</title>' in markup
 
 
 def test_topics_run_once_each_and_do_not_change_what_district_pages_read(release):

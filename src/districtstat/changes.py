@@ -36,9 +36,9 @@ RANK_PREFIX = "peer_rank."
 # The step each unit is shown with on the page; a move smaller than half a step would not show.
 SHOWN_STEP = {"$": 1.0, "%": 0.1, "points": 0.1, "days": 0.1, "rank": 1.0}
 DEFAULT_STEP = 0.1
-# Decimals kept in the public CSV: enough to tell any shown move, few enough that a re-run writes the same bytes.
-CSV_DECIMALS = {"$": 2, "rank": 0}
-DEFAULT_DECIMALS = 3
+# Decimals kept in the public CSV: those the pages show (`SHOWN_STEP`), the precision every move is compared at.
+CSV_DECIMALS = {"$": 0, "rank": 0}
+DEFAULT_DECIMALS = 1
 
 STATUS_ORDER = {"changed": 0, "new": 1, "no longer published": 2}
 MOST_SHOWN = 10  # moves per district on the page; the rest are in the downloads

@@ -1,9 +1,16 @@
-"""Charts with a colour-blind-safe palette and byte-stable PNG output."""
+"""Charts with a colour-blind-safe palette, as inline SVG whose district marks a reader can point at.
+
+SVG keeps text as text (legible at any width, read by screen readers and search) and costs less per chart
+than a PNG (`benchmarks/charts.py`). Each mark that stands for a district is a link to that district's page
+with an SVG `<title>` naming the district and its value: a tooltip on hover, an accessible name on keyboard focus.
+"""
 
 from __future__ import annotations
 
 import html
 import io
+import re
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -13,11 +20,34 @@ import seaborn as sns  # noqa: E402
 
 PALETTE = sns.color_palette("colorblind")
 HIGHLIGHT, CONTEXT, ACCENT = PALETTE[0], "#b8b8b8", PALETTE[1]
+# Written where a district's page belongs; the site turns it into a link relative to the page (see `site.district_links`).
+DISTRICT_LINK = "district:"
+MARKS_ATTRIBUTE = "districtstat_marks"
+SMALLEST_TEXT = 8  # points: the smallest text a chart may use, legible on a phone (see styles.css)
+
+
+@dataclass(frozen=True)
+class DistrictMarks:
+    """The marks of one scatter, in drawing order: which district each stands for and what its title says."""
+
+    prefix: str
+    district_ids: tuple[str, ...]
+    titles: tuple[str, ...]
+
+
+def matplotlib_colour(colour) -> str:
+    """A palette colour as `#rrggbb`, to mix with named colours in one array."""
+    return matplotlib.colors.to_hex(colour)
 
 
 def style() -> None:
     """One look for every chart: the same fonts, sizes and palette in every notebook."""
-    sns.set_theme(style="whitegrid", palette=PALETTE, font="DejaVu Sans", rc={"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold"})
+    sns.set_theme(
+        style="whitegrid",
+        palette=PALETTE,
+        font="DejaVu Sans",
+        rc={"figure.dpi": 100, "savefig.dpi": 100, "axes.titleweight": "bold", "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9},
+    )
 
 
 def figure(width: float = 7.5, height: float = 4.0):
@@ -31,11 +61,50 @@ def grid_figure(rows: int, columns: int, width: float, height: float):
     return plt.subplots(rows, columns, figsize=(width, height), squeeze=False)
 
 
-def district_points(ax, frame, x: str, y: str, gid_prefix: str, sizes=None, colour=HIGHLIGHT, **style) -> None:
-    """One marker per district, each its own SVG group (`<prefix>-<district id>`), so a page can mark a reader's district."""
+def district_points(ax, frame, x: str, y: str, gid_prefix: str, titles=None, sizes=None, colour=HIGHLIGHT, **style) -> None:
+    """One marker per district, drawn as one scatter; in the SVG each becomes a titled link (`<prefix>-<district id>`).
+
+    `titles` says, per row, what the mark's tooltip reads (the district's name and value); by default its name.
+    """
     sizes = [36] * len(frame) if sizes is None else list(sizes)
-    for (_, row), size in zip(frame.iterrows(), sizes):
-        ax.plot([row[x]], [row[y]], "o", markersize=size**0.5, color=colour, markeredgecolor="black", markeredgewidth=0.5, alpha=0.85, gid=f"{gid_prefix}-{row['district_id']}", **style)
+    titles = list(frame["district_name"].astype(str)) if titles is None else list(titles)
+    ax.scatter(frame[x], frame[y], s=sizes, color=colour, edgecolors="black", linewidths=0.5, alpha=0.85, gid=gid_prefix, **style)
+    marks = getattr(ax.figure, MARKS_ATTRIBUTE, [])
+    marks.append(DistrictMarks(gid_prefix, tuple(frame["district_id"].astype(str)), tuple(titles)))
+    setattr(ax.figure, MARKS_ATTRIBUTE, marks)
+
+
+def _group_end(markup: str, start: int) -> int:
+    """Where the `<g>` opened at `start` closes."""
+    depth, position = 0, start
+    for tag in re.finditer(r"<g[\s>]|</g>", markup[start:]):
+        depth += 1 if tag.group().startswith("<g") else -1
+        if depth == 0:
+            return start + tag.end()
+        position = start + tag.end()
+    raise ValueError(f"unclosed <g> at {position}")
+
+
+def link_marks(markup: str, marks: DistrictMarks) -> str:
+    """Each mark of a scatter drawn with `district_points` wrapped in a link with its title and id."""
+    opening = markup.find(f'<g id="{marks.prefix}">')
+    if opening < 0:
+        raise ValueError(f"no scatter drawn with gid {marks.prefix!r}")
+    end = _group_end(markup, opening)
+    group = re.sub(r"<defs>.*?</defs>", lambda m: m.group().replace("/>", "\0"), markup[opening:end], flags=re.S)
+    shapes = iter(zip(marks.district_ids, marks.titles, strict=True))
+
+    def linked(shape: re.Match) -> str:
+        district_id, title = next(shapes)
+        return (
+            f'<a href="{DISTRICT_LINK}{html.escape(district_id)}" id="{marks.prefix}-{html.escape(district_id)}" class="district-mark">'
+            f"<title>{html.escape(title)}</title>{shape.group()}</a>"
+        )
+
+    group = re.sub(r"<(?:path|use)\b[^>]*/>", linked, group).replace("\0", "/>")
+    if next(shapes, None) is not None:
+        raise ValueError(f"fewer marks than districts in the scatter {marks.prefix!r}")
+    return markup[:opening] + group + markup[end:]
 
 
 def svg_markup(fig, alt: str) -> str:
@@ -46,7 +115,10 @@ def svg_markup(fig, alt: str) -> str:
     plt.close(fig)
     markup = buffer.getvalue()
     markup = markup[markup.index("<svg") :]
-    return markup.replace("<svg ", f'<svg role="img" aria-label="{html.escape(alt)}" ', 1)
+    for marks in getattr(fig, MARKS_ATTRIBUTE, []):
+        markup = link_marks(markup, marks)
+    role = "group" if getattr(fig, MARKS_ATTRIBUTE, []) else "img"  # an image's children are hidden from screen readers; links must not be
+    return markup.replace("<svg ", f'<svg role="{role}" aria-label="{html.escape(alt)}" ', 1)
 
 
 def png_bytes(fig) -> bytes:

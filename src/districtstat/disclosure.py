@@ -15,7 +15,7 @@ each count cell, so the publish step can audit the release as an attacker would 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -319,10 +319,14 @@ def read_student_counts(path) -> dict[str, float | None]:
     return dict(zip(keys, values))
 
 
-def student_counts_csv(counts: Mapping[str, float | None]) -> str:
-    """Every student count a release publishes, one row per count: what the next release keeps consistent with."""
+def student_counts_csv(counts: Mapping[str, float | None], names: Mapping[str, str] | None = None) -> str:
+    """Every student count a release publishes, one row per count: what the next release keeps consistent with.
+    With `names`, each district's name follows its id, so the file stands alone."""
     rows = [[*key.split("/"), SUPPRESSED if value is None else f"{value:.0f}"] for key, value in sorted(counts.items())]
-    return pd.DataFrame(rows, columns=[*COUNT_FIELDS, "students"]).to_csv(index=False, lineterminator="\n")
+    frame = pd.DataFrame(rows, columns=[*COUNT_FIELDS, "students"])
+    if names is not None:
+        frame.insert(COUNT_FIELDS.index("district_id") + 1, "district_name", frame["district_id"].map(lambda d: names.get(d, d)))
+    return frame.to_csv(index=False, lineterminator="\n")
 
 
 # ------------------------------------------------------------------ published tables
@@ -431,6 +435,22 @@ class ProtectedTable:
     count_cols: list[str] = field(default_factory=list)
     coded: pd.DataFrame | None = None
     keys: dict[str, list[str | None]] = field(default_factory=dict)
+    # The district each row stands for, and the column naming it: the page links the name to the district's page.
+    districts: list[str] | None = None
+    district_column: str | None = None
+    # The count column each figure rests on (a count rests on itself): the students behind a figure in the long download.
+    rests_on: dict[str, str] = field(default_factory=dict)
+    # The school year (spring year) of the table's figures, one or one per row; None for a table laid out by year.
+    school_year: object = None
+
+    def naming_districts(self, district_ids, column: str = "district_name") -> ProtectedTable:
+        self.districts, self.district_column = [str(d) for d in district_ids], column
+        return self
+
+    def of_school_year(self, year) -> ProtectedTable:
+        """Say which school year the figures are of, so that the download stands alone (the page says it in words)."""
+        self.school_year = year
+        return self
 
     @property
     def n_suppressed(self) -> int:
@@ -460,23 +480,45 @@ class ProtectedTable:
         shown[self.suppressed] = SUPPRESSED
         return shown
 
-    def to_csv(self, labels: dict[str, str] | None = None) -> str:
-        """The table as a download: counts as whole numbers, other figures to 4 decimals, hidden cells as the symbol.
+    def to_csv(self, labels: dict[str, str] | None = None, shown: Callable[[object, str, Mapping], object] | None = None) -> str:
+        """The table as a download: counts as whole numbers, hidden cells as the symbol, and each other figure as
+        `shown(value, column, row)` writes it (its page's precision), else to 4 decimals. The id of the district each
+        row names and the school year come first, so the file stands alone.
 
         Which columns are counts comes from the table, not from this release's values, so a column keeps its type
         from one release to the next."""
+        labels = labels or {}
         published = self.frame.copy()
+        rows = self.frame.to_dict("records") if shown is not None else []  # what a format by row reads, without a Series per row
         for column in published.columns:
             values = published[column]
             if column in self.count_cols and pd.api.types.is_numeric_dtype(values):
                 published[column] = values.round().astype("Int64")
+            elif shown is not None:
+                published[column] = pd.Series([shown(v, column, row) if is_figure(v) else v for v, row in zip(values, rows)], index=values.index, dtype=object)
             elif pd.api.types.is_float_dtype(values):
                 published[column] = values.round(4)
         published = published.astype(object)
         if self.coded is not None:
             published = published.mask(self.coded.notna(), self.coded)
         published[self.suppressed] = SUPPRESSED
-        return published.rename(columns=labels or {}).to_csv(index=False, lineterminator="\n")
+        return self.standing_alone(published.rename(columns=labels), labels).to_csv(index=False, lineterminator="\n")
+
+    def standing_alone(self, published: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+        """The download's key columns: `district_id` and `district_name` first where each row is a district (another
+        district column, such as a peer's, gets its id beside it), then `school_year`."""
+        if self.districts is not None and self.district_column in self.frame.columns:
+            name = labels.get(self.district_column, self.district_column)
+            if self.district_column == "district_name":
+                published.insert(0, "district_name", published.pop(name))
+                published.insert(0, "district_id", self.districts)
+            else:
+                published.insert(published.columns.get_loc(name), f"{self.district_column.removesuffix('_name')}_district_id", self.districts)
+        if self.school_year is not None and "school_year" not in published.columns:
+            years = self.school_year if isinstance(self.school_year, Sequence | pd.Series | np.ndarray) and not isinstance(self.school_year, str) else [self.school_year] * len(published)
+            at = 2 if list(published.columns[:2]) == ["district_id", "district_name"] else 0
+            published.insert(at, "school_year", pd.Series([int(year) if pd.notna(year) else None for year in years], index=published.index, dtype=object))
+        return published
 
     def published_keys(self, labels: dict[str, str] | None = None) -> dict[str, list[str | None]]:
         """Each count column's keys, as the download labels it; an unnamed count still goes to the audit, keyed None."""
@@ -527,7 +569,13 @@ def protect(
                 coded[column] = [None if code == SUPPRESSED else code for code in codes]
         coded = coded.where(~suppressed)
     named = {column: [None if k is None or (isinstance(k, float) and pd.isna(k)) else str(k) for k in values] for column, values in (keys or {}).items()}
-    return ProtectedTable(frame=frame, suppressed=suppressed, min_n=min_n, count_cols=list(counts), coded=coded, keys=named)
+    rests_on = {column: count_col for count_col, dependent in reversed(list(counts.items())) for column in (count_col, *dependent)}
+    return ProtectedTable(frame=frame, suppressed=suppressed, min_n=min_n, count_cols=list(counts), coded=coded, keys=named, rests_on=rests_on)
+
+
+def is_figure(value: object) -> bool:
+    """A number to publish (not a flag, not missing)."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool | np.bool_) and not pd.isna(value)
 
 
 def below_threshold_cells(table: ProtectedTable) -> int:

@@ -2,17 +2,22 @@
 
 A notebook's `report.show_table` output carries the disclosure-controlled table as CSV (see `report.TABLE_CSV`);
 the site writes it under `downloads/` and links it under the table. Nothing reaches a download that did not
-go through `show_table`, so downloads and pages publish exactly the same cells.
+go through `show_table`, so downloads and pages publish exactly the same cells, to the same digit.
+
+Each file stands alone: its district's id and name, and the school year, are columns of it. The long file
+(`published_figures.csv`) holds every figure of those files, one row each, read back from the files themselves.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
@@ -22,6 +27,48 @@ from .report import TABLE_CSV
 
 DOWNLOADS = PurePosixPath("downloads")
 MISSING = ["", SUPPRESSED, *CODED]
+FIGURES_FILE = "downloads/published_figures.csv"
+SCHOOL_YEAR = "the spring year of the school year: 2024 is 2023–24 (for finance, the fiscal year ending that spring)"
+KEY_FIELDS = {
+    "district_id": "The district's id in the data (the NCES LEA id where the data have one); read it as text, since an id may begin with 0.",
+    "district_name": "The district's name.",
+    "school_year": f"The school year the figures are of, as {SCHOOL_YEAR}.",
+    "peer_district_id": "The id of the peer district the row names.",
+}
+FIELD_KEYS = ("name", "type", "unit", "description")  # one order, whatever order the writer's record keeps them in
+ROW_UNIT = "given by each row"  # the row's Unit column, or what its row names ("% English learners")
+UNIT_COLUMNS = ("Unit", "unit")
+SUBJECT_COLUMNS, GROUP_COLUMNS, COMPARED_COLUMNS = ("Subject", "subject"), ("Group", "group"), ("Compared with",)
+# What a row of a table names, when it is not a district, subject or group alone.
+INDICATOR_COLUMNS = ("Indicator", "Characteristic", "Spending category", "Term", "Model", "Peer district")
+# A column's unit from its label, as the pages write labels; the first rule that matches names it.
+UNIT_RULES = tuple(
+    (re.compile(pattern, re.IGNORECASE), unit)
+    for pattern, unit in (
+        (r"percentage points|pct\. pts", "percentage points"),
+        (r"points per unit", "points per unit of the term"),
+        (r"SD units", "SD units"),
+        (r"\(\$( per pupil)?\)", "$ per pupil"),
+        (r"points\)$|^points vs\. predicted$", "points"),
+        (r"^log of", "natural log"),
+        (r"^%|\(%\)$", "%"),
+        (r"^students\b|^n$", "students"),
+        (r"^(districts|of)$", "districts"),
+        (r"^rank\b", "rank"),
+        (r"percentile", "percentile (0–100)"),
+        (r"R²$", "share of variance (R²)"),
+        (r"^t$", "t statistic"),
+        (r"^p$", "p-value"),
+        (r"per pupil$", "$ per pupil"),
+        (r"income$", "$"),
+    )
+)
+YEAR_COLUMN = re.compile(r"^(\d{4})–\d{2}\b")
+NUMBER = r"[+\-−]?\d[\d,]*(?:\.\d+)?"
+ONE_NUMBER = re.compile(r"(?<![\d.])([+\-−]?)\s*\$?\s*(\d[\d,]*(?:\.\d+)?)(?![\d.])")
+INTERVAL = re.compile(rf"^\s*({NUMBER})\s+to\s+({NUMBER})\s*$")
+SIGNS = re.compile(r"[$,+%\s]")
+PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -36,6 +83,8 @@ class PublishedTable:
     sha256: str
     bytes: int
     counts: dict[str, list[str | None]] | None = None
+    rests_on: dict[str, str] | None = None
+    sources: str | None = None  # the long file: a hash of the tables it was read from
 
     def resource(self, used: set[str]) -> dict:
         """Its entry in `datapackage.json` (Frictionless Tabular Data Resource)."""
@@ -49,7 +98,7 @@ class PublishedTable:
             "encoding": "utf-8",
             "bytes": self.bytes,
             "hash": f"sha256:{self.sha256}",
-            "schema": {"fields": self.fields, "missingValues": MISSING},
+            "schema": {"fields": [{key: field[key] for key in FIELD_KEYS if key in field} for field in self.fields], "missingValues": MISSING},
         }
 
 
@@ -65,6 +114,36 @@ def unique_name(name: str, used: set[str]) -> str:
     return candidate
 
 
+def shown_number(text: str) -> str | None:
+    """The number a page cell shows, as a download writes it: `−$1,204` → `-1204`, `61.1%` → `61.1`, `+0.25` → `0.25`,
+    `2.5 days` → `2.5`; None when the cell is not one number (an interval, a word)."""
+    plain = SIGNS.sub("", text).replace("−", "-")
+    number = plain if PLAIN_NUMBER.fullmatch(plain) else None
+    if number is None:
+        found = ONE_NUMBER.findall(text)
+        if len(found) != 1:
+            return None
+        sign, digits = found[0]
+        number = ("-" if sign in ("-", "−") else "") + digits.replace(",", "")
+    return number.lstrip("-") if float(number) == 0 else number
+
+
+def interval(text: str) -> tuple[str, str] | None:
+    """The two ends of an interval as a page writes it (`−27.5 to +24.3`), as numbers."""
+    found = INTERVAL.match(text)
+    return (shown_number(found.group(1)), shown_number(found.group(2))) if found else None
+
+
+def label_unit(label: str) -> str | None:
+    return next((unit for pattern, unit in UNIT_RULES if pattern.search(label.strip())), None)
+
+
+def spring_year(label: str) -> int | None:
+    """The year of a column laid out by school year (`2021–22 (points)` → 2022)."""
+    found = YEAR_COLUMN.match(label)
+    return int(found.group(1)) + 1 if found else None
+
+
 def field_type(values: pd.Series) -> str:
     """The Table Schema type of a column as published: suppressed cells (`*`) and blanks are missing values."""
     shown = values[~values.isin(MISSING) & values.notna()]
@@ -74,9 +153,25 @@ def field_type(values: pd.Series) -> str:
     return "integer" if (numbers == numbers.round()).all() and not shown.str.contains(r"[.eE]").any() else "number"
 
 
-def table_fields(csv: str) -> list[dict]:
-    frame = pd.read_csv(io.StringIO(csv), dtype=str, keep_default_na=False)
-    return [{"name": column, "type": field_type(frame[column])} for column in frame.columns]
+def table_fields(text: str, numeric=()) -> list[dict]:
+    """Each column's Table Schema: its type (a column of numbers stays a number when every cell is hidden), what a key
+    column holds, and the unit of every number, from its label or, in a table whose rows differ in unit, its row."""
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    by_row = any(c in frame.columns for c in (*UNIT_COLUMNS, *INDICATOR_COLUMNS))
+    fields = []
+    for column in frame.columns:
+        field = {"name": column, "type": field_type(frame[column])}
+        if field["type"] == "string" and column in numeric and frame[column].isin(MISSING).all():
+            field["type"] = "number"
+        if column in KEY_FIELDS:
+            field["description"] = KEY_FIELDS[column]
+        elif field["type"] in ("integer", "number"):
+            unit = label_unit(column) or (ROW_UNIT if by_row else None)
+            if unit:
+                field["unit"] = unit
+                field["description"] = f"In the unit {ROW_UNIT}." if unit == ROW_UNIT else f"Unit: {unit}."
+        fields.append(field)
+    return fields
 
 
 def page_tables(notebook) -> list[tuple[int, str, dict]]:
@@ -96,18 +191,35 @@ def download_path(page: PurePosixPath, caption: str, used: set[str]) -> PurePosi
     return folder / f"{unique_name(slug(caption), used)}.csv"
 
 
-def published_table(path: PurePosixPath, page: PurePosixPath, csv: str, about: dict) -> PublishedTable:
-    data = csv.encode("utf-8")
+def published_table(path: PurePosixPath, page: PurePosixPath, text: str, about: dict, fields: list[dict] | None = None) -> PublishedTable:
+    data = text.encode("utf-8")
     return PublishedTable(
         path=path.as_posix(),
         page=page.as_posix(),
         caption=str(about.get("caption", path.stem)),
         how_to_read=str(about.get("how_to_read", "")),
-        fields=table_fields(csv),
+        fields=fields or table_fields(text, about.get("numeric", ())),
         sha256=hashlib.sha256(data).hexdigest(),
         bytes=len(data),
         counts=about.get("counts"),
+        rests_on=about.get("rests_on"),
     )
+
+
+def with_district(text: str, page: PurePosixPath, names: Mapping[str, str]) -> str:
+    """A district page's table with the district's id and name as its first columns, so the file stands alone."""
+    parts = page.parts
+    if len(parts) != 3 or parts[0] != "districts":
+        return text
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        return text
+    keys = [(name, value) for name, value in (("district_id", parts[1]), ("district_name", names.get(parts[1], parts[1]))) if name not in rows[0]]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([name for name, _ in keys] + rows[0])
+    writer.writerows([value for _, value in keys] + row for row in rows[1:])
+    return out.getvalue()
 
 
 def link_from(page: PurePosixPath, target: PurePosixPath) -> str:
@@ -127,7 +239,11 @@ def datapackage(title: str, release: str, release_date: str | None, tables: list
         **({"created": release_date} if release_date else {}),
         "description": "Every table published on the districtstat report site of this release, after disclosure control. "
         f"A cell shown as {SUPPRESSED} was hidden to protect student privacy; {' and '.join(CODED)} are percentages of a small group "
-        "shown only as at most 5% or at least 95% (read as missing by software).",
+        "shown only as at most 5% or at least 95% (read as missing by software). "
+        f"Each file carries its keys: district_id and district_name where it is about districts, and school_year ({SCHOOL_YEAR}) "
+        "where its figures are of one school year (a table laid out with a column per school year keeps that layout). "
+        "Every value is rounded as its page shows it, without $, % or thousands separators; each number's unit is in its "
+        f"column's label and in its field's `unit`. {FIGURES_FILE} holds every figure of every table, one row each.",
         "resources": [table.resource(used) for table in tables],
     }
     return one_resource_per_line(package)
@@ -139,6 +255,104 @@ def one_resource_per_line(package: dict) -> str:
     head = json.dumps(package, ensure_ascii=False)[:-1]
     lines = ",\n  ".join(json.dumps(resource, ensure_ascii=False) for resource in resources)
     return head + ', "resources": [\n  ' + lines + "\n]}\n"
+
+
+FIGURE_FIELDS = [
+    {"name": "district_id", "type": "string", "description": "The district the figure is about: the row's district where its table lists districts, else the district of its page; read it as text."},
+    {"name": "district_name", "type": "string", "description": "That district's name."},
+    {"name": "school_year", "type": "integer", "description": f"The school year the figure is of, as {SCHOOL_YEAR}; for a change or trend over years, the last of them; blank where its table does not say."},
+    {"name": "subject", "type": "string", "description": "The subject tested (ELA, MATH), for a figure of one subject."},
+    {"name": "group", "type": "string", "description": "The student group, for a figure of one group."},
+    {"name": "compared_with", "type": "string", "description": "The group a gap compares the group with."},
+    {"name": "indicator", "type": "string", "description": "What the figure's row names: an indicator, spending category, model term, model, characteristic or peer district."},
+    {"name": "measure", "type": "string", "description": "The column of the table the figure is in, as its CSV names it; value for a column of one school year; an interval gives two rows, its low and high ends."},
+    {"name": "value", "type": "number", "unit": ROW_UNIT, "description": "The figure, rounded as its page shows it; blank where the page shows it only as shown_as."},
+    {"name": "shown_as", "type": "string", "description": f"{SUPPRESSED} where the page hides the figure to protect student privacy; {' or '.join(CODED)} where it shows a small group's percentage only coded; blank where value is exact."},
+    {"name": "unit", "type": "string", "description": "The unit of value."},
+    {"name": "n", "type": "integer", "unit": "students", "description": "The students the figure rests on, as its table counts them and where its table shows that count; blank otherwise."},
+    {"name": "page", "type": "string", "description": "The page of the site that shows the figure."},
+    {"name": "table", "type": "string", "description": "The caption of the table that shows it; its CSV is under downloads/ beside the page's others."},
+]
+FIGURES_ABOUT = {
+    "caption": "Every figure this release publishes, one row each",
+    "how_to_read": "Every number any table of the site shows, with its district, school year, subject, group and what it measures, "
+    "its unit, and the students it rests on where the page shows that count; hidden and coded cells keep their symbol in shown_as. "
+    "It loads with one pandas.read_csv (read district_id as text where ids begin with 0).",
+}
+
+
+def figure_rows(table: PublishedTable, text: str) -> list[tuple[list[str], str | None]]:
+    """One table's rows of the long file, each with the key of its `n` (None where it has none): one row per figure
+    cell as the file publishes it, hidden and coded cells with their symbol, so nothing appears that the table hides."""
+    rows = list(csv.reader(io.StringIO(text)))
+    if len(rows) < 2:
+        return []
+    header, body = rows[0], rows[1:]
+    column = {name: i for i, name in enumerate(header)}
+    kinds = {field["name"]: field for field in table.fields}
+    figures: list[tuple[str, bool, str]] = []  # (column, whether it holds intervals, unit)
+    unit = ""
+    for name in header:
+        if name in KEY_FIELDS or name.endswith("_district_id"):
+            continue
+        if kinds.get(name, {}).get("type") in ("integer", "number"):
+            unit = kinds[name].get("unit", "")
+            figures.append((name, False, unit))
+        elif is_interval_column([row[column[name]] for row in body]):
+            figures.append((name, True, label_unit(name) or unit))  # an interval is in the unit of the figure it surrounds
+    years = {name: spring_year(name) for name in header}
+    latest = max((year for year in years.values() if year), default=None)
+    counts, rests_on = table.counts or {}, table.rests_on or {}
+    page = PurePosixPath(table.page).with_suffix(".html").as_posix()
+    found = []
+    for i, row in enumerate(body):
+
+        def cell(names: tuple[str, ...]) -> str:
+            return next((row[column[name]] for name in names if name in column), "")
+
+        district = [cell(("district_id",)), cell(("district_name",))]
+        year = cell(("school_year",)) or (str(latest) if latest else "")
+        described = [cell(SUBJECT_COLUMNS), cell(GROUP_COLUMNS), cell(COMPARED_COLUMNS), cell(INDICATOR_COLUMNS)]
+        for name, ends, unit in figures:
+            shown = row[column[name]]
+            if shown == "":
+                continue
+            in_unit = row_unit(name, cell(UNIT_COLUMNS) or label_unit(described[-1]) or "") if unit == ROW_UNIT else unit
+            count = rests_on.get(name)
+            n = row[column[count]] if count in column and row[column[count]] not in MISSING else ""
+            key = counts[count][i] if n and count in counts else None
+            if shown in (SUPPRESSED, *CODED):
+                values = [("", shown)] * (2 if ends else 1)
+            else:
+                values = [(value, "") for value in (interval(shown) if ends else (shown,))]
+            measures = [f"{name}: low", f"{name}: high"] if ends else ["value" if years[name] else name]
+            for measure, (value, symbol) in zip(measures, values):
+                found.append(([*district, str(years[name] or year), *described, measure, value, symbol, in_unit, n, page, table.caption], key))
+    return found
+
+
+def is_interval_column(cells: list[str]) -> bool:
+    shown = [text for text in cells if text not in MISSING]
+    return bool(shown) and all(interval(text) for text in shown)
+
+
+def row_unit(column: str, unit: str) -> str:
+    """The unit of a figure whose row names it; a change or difference of a percentage is in percentage points."""
+    return "percentage points" if unit == "%" and re.match(r"(change|difference)", column, re.IGNORECASE) else unit
+
+
+def published_figures(folder: Path, tables: list[PublishedTable]) -> tuple[str, list[str | None]]:
+    """The long file of every figure the tables publish, read back from their CSV files under `folder` (never from the
+    data, so it cannot show a cell a page hides), in the tables' order; and the key of each row's `n`, for the audit."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([field["name"] for field in FIGURE_FIELDS])
+    keys = []
+    for table in tables:
+        for row, key in figure_rows(table, (folder / table.path).read_text(encoding="utf-8")):
+            writer.writerow(row)
+            keys.append(key)
+    return out.getvalue(), keys
 
 
 def record(tables: list[PublishedTable]) -> list[dict]:
@@ -157,7 +371,9 @@ def downloads_page(title: str, release: str, tables: list[PublishedTable], conso
         front_matter({"title": "Downloads"}),
         f"Every table on this site as CSV, after disclosure control: a cell shown as `{SUPPRESSED}` was hidden to protect "
         "student privacy and is never a zero. [datapackage.json](datapackage.json) describes every file and its columns "
-        "(Frictionless Data Package), so statistical software can load them all at once.\n",
+        "(Frictionless Data Package), so statistical software can load them all at once. Each file carries its district's id "
+        f"and name and its school year (as the spring year: 2024 is 2023–24), its numbers are rounded as the page shows them, and "
+        f"[one long file]({FIGURES_FILE}) holds every figure of every table, one row each.\n",
         "## The consortium\n",
         markdown_table(["File", "What it holds"], rows, f"Consortium-wide downloads of release {release}"),
     ]

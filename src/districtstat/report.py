@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import json
+import math
+import re
 from functools import cached_property
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pandas as pd
 from IPython.display import display
 
 from .aggregate import latest_rows
-from .charts import png_bytes, svg_markup
+from .charts import DISTRICT_LINK, SMALLEST_TEXT, svg_markup
 from .config import Project, load_project
 from .disclosure import STUDENT_FIGURES, ProtectedTable, published_figure, withhold_student_figures
 
@@ -197,9 +198,16 @@ def table_html(table: ProtectedTable, caption: str, how_to_read: str, labels: di
     shown = table.display_frame()
     head = "".join(f'<th scope="col">{html.escape(labels.get(c, c))}</th>' for c in shown.columns)
     rows = []
-    for _, row in shown.iterrows():
-        cells = "".join(f"<td>{_cell(row[c], c, formats, row)}</td>" for c in shown.columns)
-        rows.append(f"<tr>{cells}</tr>")
+    districts = table.districts if table.districts is not None and table.district_column in shown.columns else [None] * len(shown)
+    for (_, row), district in zip(shown.iterrows(), districts, strict=True):
+        cells = []
+        for c in shown.columns:
+            text = _cell(row[c], c, formats, row)
+            if district is not None and c == table.district_column:
+                text = f'<a href="{DISTRICT_LINK}{html.escape(district)}">{text}</a>'
+            cells.append(f"<th scope=\"row\">{text}</th>" if c == shown.columns[0] else f"<td>{text}</td>")
+        marked = f' data-district="{html.escape(district)}"' if district is not None else ""
+        rows.append(f"<tr{marked}>{''.join(cells)}</tr>")
     notes = [f"<p class=\"table-note\">{html.escape(how_to_read)}</p>"]
     if table.footnote:
         notes.append(f"<p class=\"table-note suppression-note\">{html.escape(table.footnote)}</p>")
@@ -248,8 +256,40 @@ def show_table(
         display(_Rich(f'<p class="table-note"><strong>{html.escape(caption)}</strong>: not reported in this dataset.</p>', f"{caption}: not reported"))
         return
     text = f"{caption}\n{table.display_frame().to_string(index=False)}"
-    about = {"caption": caption, "how_to_read": how_to_read} | ({"counts": table.published_keys(labels)} if table.count_cols else {})
-    display(_Rich(table_html(table, caption, how_to_read, labels, formats), text, table.to_csv(labels), about))
+    csv, about = table_download(table, caption, how_to_read, labels, formats)
+    display(_Rich(table_html(table, caption, how_to_read, labels, formats), text, csv, about))
+
+
+def table_download(table: ProtectedTable, caption: str, how_to_read: str, labels: dict[str, str], formats: dict) -> tuple[str, dict]:
+    """The table's CSV, each figure to the digit its page cell shows (the cell's text without its signs, so the two
+    cannot disagree), and what the site needs to describe it: caption, count keys, the count each figure rests on,
+    and which columns hold numbers."""
+    from .downloads import shown_number  # downloads reads what this module displays
+
+    def shown(value, column: str, row) -> object:
+        text = html.unescape(_cell(value, column, formats, row))
+        number = shown_number(text)
+        return text if number is None else number
+
+    about: dict = {"caption": caption, "how_to_read": how_to_read}
+    if table.count_cols:
+        about["counts"] = table.published_keys(labels)
+        about["rests_on"] = {labels.get(column, column): labels.get(count, count) for column, count in table.rests_on.items()}
+    about["numeric"] = [labels.get(c, c) for c in table.frame.columns if pd.api.types.is_numeric_dtype(table.frame[c]) and not pd.api.types.is_bool_dtype(table.frame[c])]
+    return table.to_csv(labels, shown), about
+
+
+LEGIBLE_PX = 9  # the smallest chart text a page shows, in CSS pixels
+
+
+def chart_box(fig, alt: str, caption: str) -> str:
+    """The chart's SVG in a box that scrolls sideways on a phone rather than shrink its text below legibility:
+    the SVG narrows with the page only down to the width at which its smallest text is `LEGIBLE_PX`."""
+    markup = svg_markup(fig, alt)
+    width = float(re.search(r'viewBox="[\d.]+ [\d.]+ ([\d.]+)', markup)[1])
+    narrowest = width * LEGIBLE_PX / SMALLEST_TEXT
+    markup = markup.replace("<svg ", f'<svg style="min-width: {math.ceil(narrowest)}px" ', 1)
+    return f'<div class="chart-box" tabindex="0" role="region" aria-label="Chart: {html.escape(caption)}">{markup}</div>'
 
 
 def show_chart(fig, alt: str, caption: str, how_to_read: str) -> None:
@@ -260,9 +300,8 @@ def show_chart(fig, alt: str, caption: str, how_to_read: str) -> None:
     if fig is None:
         display(_Rich(f'<p class="chart-note"><strong>{html.escape(caption)}</strong>: {html.escape(alt)}</p>', f"[no chart] {caption}: {alt}"))
         return
-    encoded = base64.b64encode(png_bytes(fig)).decode()
     markup = (
-        f'<figure class="districtstat-chart"><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}" class="img-fluid">'
+        f'<figure class="districtstat-chart">{chart_box(fig, alt, caption)}'
         f"<figcaption>{html.escape(caption)}<br><span class=\"chart-note\">{html.escape(how_to_read)}</span></figcaption></figure>"
     )
     display(_Rich(markup, f"[chart] {caption}: {alt}"))
@@ -280,7 +319,7 @@ def show_findable_chart(fig, alt: str, caption: str, how_to_read: str, gid_prefi
     payload = html.escape(json.dumps(districts, sort_keys=True, separators=(",", ":")))
     markup = (
         f'<figure class="districtstat-chart findable-chart" data-prefix="{html.escape(gid_prefix)}" data-districts="{payload}">'
-        f"{svg_markup(fig, alt)}<figcaption>{html.escape(caption)}<br><span class=\"chart-note\">{html.escape(how_to_read)}</span></figcaption></figure>"
+        f"{chart_box(fig, alt, caption)}<figcaption>{html.escape(caption)}<br><span class=\"chart-note\">{html.escape(how_to_read)}</span></figcaption></figure>"
     )
     display(_Rich(markup, f"[chart] {caption}: {alt}"))
 

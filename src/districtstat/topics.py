@@ -71,12 +71,12 @@ def topic_table(release: Release, code: str) -> ProtectedTable:
     table = ranked(release, code)
     columns = ["district_name", "region", "enrollment", "value", "interval", "rank", "peer_median", "vs_peers"]
     columns = [c for c in columns if c in table.columns and (c != "rank" or table["rank"].notna().any())] if not table.empty else columns[:4]
-    districts = list(table.get("district_id", []))
+    districts, years = list(table.get("district_id", [])), list(table.get("school_year", []))
     keys = {"enrollment": [count_key("enrolled", district, release.latest_year) for district in districts]}
     table = table[columns] if not table.empty else pd.DataFrame(columns=columns)
     hidden = {"enrollment": release.enrollment_hidden(districts)}
     dependent = [c for c in columns if c not in ("district_name", "region", "enrollment")]
-    return protect(table, counts={"enrollment": dependent}, min_n=release.min_n, hidden=hidden, keys=keys)
+    return protect(table, counts={"enrollment": dependent}, min_n=release.min_n, hidden=hidden, keys=keys).naming_districts(districts).of_school_year(years)
 
 
 def table_labels(code: str) -> dict[str, str]:
@@ -118,7 +118,9 @@ def topic_chart(release: Release, code: str):
         below, above = ordered["value"].to_numpy() - efficiency["pi_low"].to_numpy(), efficiency["pi_high"].to_numpy() - ordered["value"].to_numpy()
         ax.errorbar(ordered["position"], ordered["value"], yerr=[below, above], fmt="none", ecolor=CONTEXT, elinewidth=1, zorder=0)
         ax.axhline(0, color="black", linewidth=0.8)
-    district_points(ax, ordered, "position", "value", f"topic-{code}")
+    shown = value_format(indicator)
+    titles = [f"{row['district_name']}: {shown.format(row['value'])}" + (f" points (95% prediction interval {row['interval']})" if "interval" in row else "") for _, row in ordered.iterrows()]
+    district_points(ax, ordered, "position", "value", f"topic-{code}", titles=titles)
     ax.set_xlabel(f"Districts, from lowest to highest ({len(ordered)})")
     ax.set_ylabel(f"{indicator.label} ({UNIT_WORDS.get(indicator.unit, indicator.unit)})")
     ax.set_xticks([])

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
-from .charts import ACCENT, CONTEXT, HIGHLIGHT, district_points, figure, grid_figure
+from .charts import ACCENT, CONTEXT, HIGHLIGHT, SMALLEST_TEXT, district_points, figure, grid_figure, matplotlib_colour
 from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, coded_percent, count_key, protect
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
@@ -84,7 +84,7 @@ def consortium_table(release: Release) -> ProtectedTable:
     for column, code in (("mean_score_math", "mean_score_math"), ("mean_score_ela", "mean_score_ela"), *((c, "efficiency_residual") for c in residual_columns)):
         if column in table.columns:
             protected.suppressed[column] |= release.withheld_figures(ids, code) & table[column].notna().to_numpy()
-    return protected
+    return protected.naming_districts(ids).of_school_year(release.latest_year)
 
 
 def consortium_note(release: Release) -> str:
@@ -166,10 +166,13 @@ def spending_outcome_chart(release: Release):
     fig, ax = figure()
     sizes = np.clip(latest["enrollment"].astype(float) / 80, 20, 400)
     sizes = sizes.where(~release.enrollment_hidden(latest["district_id"].tolist()), sizes.median())  # a circle's size would give it back
-    district_points(ax, latest, across, outcome, "overview", sizes=sizes)
+    outcome_label = INDICATORS[outcome].label if outcome in INDICATORS else outcome
+    across_text = (lambda v: f"${v:,.0f} per pupil") if across == "per_pupil_spending" else (lambda v: f"{v:.0f}% economically disadvantaged")
+    titles = [f"{row['district_name']}: {across_text(row[across])}, {outcome_label.lower()} {row[outcome]:.1f} points" for _, row in latest.iterrows()]
+    district_points(ax, latest, across, outcome, "overview", titles=titles, sizes=sizes)
     if len(latest) <= 40:
         for _, row in latest.iterrows():
-            ax.annotate(row["district_name"], (row[across], row[outcome]), fontsize=7, xytext=(4, 3), textcoords="offset points")
+            ax.annotate(row["district_name"], (row[across], row[outcome]), fontsize=SMALLEST_TEXT, xytext=(4, 3), textcoords="offset points")
     ax.set_ylabel(f"{INDICATORS[outcome].label} (points)" if outcome in INDICATORS else outcome)
     if across == "per_pupil_spending":
         ax.set_xlabel("Current spending per pupil ($)")
@@ -224,7 +227,7 @@ def gap_table(release: Release, district_id: str) -> ProtectedTable:
         for p1, n1, p2, n2 in zip(gaps["pct_proficient_focal"], gaps["n_focal"], gaps["pct_proficient_comparison"], gaps["n_comparison"])
     ]
     table.suppressed["gap_pct_proficient"] |= np.array(coded, dtype=bool)
-    return table
+    return table.of_school_year(release.latest_year)
 
 
 GAP_LABELS = {
@@ -361,7 +364,7 @@ def subgroup_results(release: Release, district_id: str) -> ProtectedTable:
         hidden={"n": rows["hidden"].astype(bool).to_numpy()},
         keys={"n": keys},
         percents={"pct_proficient": "n"},
-    )
+    ).of_school_year(release.latest_year)
 
 
 RESULT_LABELS = {"subject": "Subject", "group": "Group", "n": "Students tested", "mean_score": "Mean score (points)", "sd_score": "SD (points)", "pct_proficient": "% proficient"}
@@ -491,15 +494,15 @@ def efficiency_chart(release: Release, district_id: str):
     fig, ax = figure(7.5, height)
     own = table["district_id"] == district_id
     positions = np.arange(len(table))
-    for mask, colour, size in ((~own, "#8c8c8c", 5), (own, HIGHLIGHT, 8)):  # darker than CONTEXT: the bars are the message
-        rows = table[mask]
-        ax.errorbar(rows["residual"], positions[mask.to_numpy()], xerr=[rows["residual"] - rows["pi_low"], rows["pi_high"] - rows["residual"]],
-                    fmt="o", color=colour, ecolor=colour, markersize=size, markeredgecolor="black", markeredgewidth=0.4, elinewidth=1.2, capsize=0)
+    colours = np.where(own, matplotlib_colour(HIGHLIGHT), "#8c8c8c")  # darker than CONTEXT: the bars are the message
+    ax.hlines(positions, table["pi_low"], table["pi_high"], colors=colours, linewidth=1.2)
+    titles = [f"{row['name']}: {signed_points(row['residual'])} points (95% prediction interval {interval_text(row['pi_low'], row['pi_high'])})" for _, row in table.iterrows()]
+    district_points(ax, table.assign(y=positions), "residual", "y", "efficiency", titles=titles, sizes=np.where(own, 64, 25), colour=colours)
     ax.axvline(0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xlabel("Points above (+) or below (−) the predicted result, with 95% prediction interval (points)")
     names = table["district_id"].map(release.district_name)
     if len(table) <= 40:
-        ax.set_yticks(positions, names, fontsize=7)
+        ax.set_yticks(positions, names, fontsize=SMALLEST_TEXT)
     else:
         ax.set_yticks(positions[own.to_numpy()], names[own], fontsize=8)
     ax.set_ylabel("")
@@ -519,7 +522,7 @@ def efficiency_chart(release: Release, district_id: str):
 def coefficient_table(release: Release) -> ProtectedTable:
     """The model's coefficients, each term in words: the formula itself is on the methods page."""
     coefficients = release.table("efficiency_coefficients")
-    return protect(coefficients.assign(term=coefficients["term"].map(plain_term)), counts={}, min_n=release.min_n)
+    return protect(coefficients.assign(term=coefficients["term"].map(plain_term)), counts={}, min_n=release.min_n).of_school_year(release.latest_year)
 
 
 COEFFICIENT_FORMATS = {"estimate": "{:,.3f}", "std_error": "{:,.3f}", "t": "{:.2f}", "p": "{:.3f}", "ci_low": "{:,.3f}", "ci_high": "{:,.3f}"}
@@ -539,7 +542,7 @@ def model_comparison(release: Release) -> ProtectedTable:
     models = release.table("efficiency_models")
     terms = [" + ".join(plain_term(term) for term in formula.split("~", 1)[1].split("+")) for formula in models["formula"]]
     table = models.assign(terms=terms)[["model", "terms", "n", "r2", "adj_r2", "cv_r2"]]
-    return protect(table, counts={}, min_n=release.min_n)
+    return protect(table, counts={}, min_n=release.min_n).of_school_year(release.latest_year)
 
 
 MODEL_LABELS = {"model": "Model", "terms": "Spending and needs allowed for", "n": "Districts", "r2": "R²", "adj_r2": "Adjusted R²", "cv_r2": "Cross-validated R²"}
@@ -554,7 +557,7 @@ def spending_by_function(release: Release, district_id: str) -> ProtectedTable:
     table = own.join(median, how="outer").reindex([c for c in SPENDING_CATEGORIES if c in own.index or c in median.index])
     table.insert(0, "category", [SPENDING_CATEGORIES[c] for c in table.index])
     table["difference"] = table["per_pupil"] - table["consortium_median"]
-    return protect(table.reset_index(drop=True), counts={}, min_n=release.min_n)
+    return protect(table.reset_index(drop=True), counts={}, min_n=release.min_n).of_school_year(latest["school_year"].max())
 
 
 FUNCTION_LABELS = {
@@ -584,7 +587,7 @@ def peer_table(release: Release, district_id: str) -> ProtectedTable:
         hidden={"enrollment": release.enrollment_hidden(chosen["peer"].tolist())},
         keys={"enrollment": enrolled_keys(release, chosen["peer"])},
         shares=group_shares(table),
-    )
+    ).naming_districts(chosen["peer"], "peer_name").of_school_year(release.latest_year)
 
 
 PEER_LABELS = {"rank": "Rank", "peer_name": "Peer district", "distance": "Distance (SD units)", "enrollment": "Students", "pct_ecodis": "% econ. disadv.", "pct_el": "% English learners", "pct_swd": "% with disabilities", "locale": "Locale"}
@@ -608,7 +611,7 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     protected.suppressed["peer_average"] |= np.array([bool(release.withheld_figures(peers, code).any()) for code in codes], dtype=bool)  # with the other peers' figures shown, the average gives a hidden one back
     withheld = protected.coded["district"].notna().to_numpy() | protected.suppressed["district"].to_numpy() | protected.suppressed["peer_average"].to_numpy()
     protected.suppressed["difference_sd"] |= withheld  # it would give the value back
-    return protected
+    return protected.of_school_year(release.latest_year)
 
 
 FEATURE_LABELS = {column: label[:1].upper() + label[1:] for column, label in PROFILE_LABELS.items()} | {"per_pupil_spending": "Spending per pupil"}
@@ -631,7 +634,7 @@ def standing_among_peers(release: Release, district_id: str) -> pd.DataFrame:
 def standing_table(release: Release, district_id: str) -> ProtectedTable:
     standing = standing_among_peers(release, district_id)
     standing = standing.assign(unit=standing["code"].map(lambda code: UNIT_WORDS[INDICATORS[code].unit]))
-    return protect(standing[["area", "indicator", "unit", "district", "peer_median", "rank", "of"]], counts={}, min_n=release.min_n)
+    return protect(standing[["area", "indicator", "unit", "district", "peer_median", "rank", "of"]], counts={}, min_n=release.min_n).of_school_year(release.latest_year)
 
 
 STANDING_LABELS = {"area": "Area", "indicator": "Indicator", "unit": "Unit", "district": "This district", "peer_median": "Peer median", "rank": "Rank (1 = best)", "of": "Of"}
@@ -868,10 +871,10 @@ def series_chart(release: Release, district_id: str, area: str):
         if len(shown) and shown.max() - shown.min() < floor:
             middle = (shown.max() + shown.min()) / 2
             ax.set_ylim(middle - floor / 2, middle + floor / 2)
-        ax.set_title(row["indicator"], fontsize=8)
-        ax.set_ylabel(UNIT_WORDS[row["unit"]], fontsize=7)
-        ax.set_xticks(years, [school_year(y) for y in years], fontsize=6)
-        ax.tick_params(axis="y", labelsize=6)
+        ax.set_title(row["indicator"], fontsize=SMALLEST_TEXT + 1)
+        ax.set_ylabel(UNIT_WORDS[row["unit"]], fontsize=SMALLEST_TEXT)
+        ax.set_xticks(years, [school_year(y) for y in years], fontsize=SMALLEST_TEXT)
+        ax.tick_params(axis="y", labelsize=SMALLEST_TEXT)
         ax.set_xlim(min(years) - 0.3, max(years) + 0.3)
         points = ", ".join(f"{value_text(v, row['unit'])} in {school_year(y)}" for y, v in zip(own["school_year"], own["value"]))
         described.append(f"{row['indicator']}: {points}" + (f" ({row['trend']})" if row["trend"] else ""))
@@ -879,7 +882,7 @@ def series_chart(release: Release, district_id: str, area: str):
     for ax in axes.flat[: len(codes)]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(label, handle)
-    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=3, fontsize=7, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=3, fontsize=SMALLEST_TEXT, frameon=False, bbox_to_anchor=(0.5, -0.02))
     fig.subplots_adjust(left=0.09, right=0.98, top=1 - 0.35 / height, bottom=0.75 / height, wspace=0.42, hspace=0.55)
     alt = f"Small line charts of {len(codes)} {area.lower()} indicators for {release.district_name(district_id)} over {len(years)} school years, with the peers' median: " + "; ".join(described) + "."
     return fig, alt
