@@ -7,21 +7,26 @@ Three checks, each failing the build with the file, table, cell and value named:
 - no hidden count can be worked out: for each district, year and subject, the attacker's linear program bounds
   every hidden count from all the counts the release shows and how groups add up; with the previous release's
   counts too, when it reported the same students (differencing);
-- no student identifier, name or birth date, and no row-level field, anywhere in the release.
+- no student identifier, name or birth date, and no row-level field, anywhere in the release, PDFs read as text.
+
+Counts a page shows outside its tables (a district brief's) join the published counts, so each must be shown as
+the tables show it.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from .disclosure import STUDENT_COUNTS_FILE, SUPPRESSED, TOLERANCE, Contradiction, attacker_bounds, exposed_cells, read_student_counts, small_hidden_groups, subgroup_relations
+from .files import read_json, write_json_atomic
 
 # An id is found as a whole token, and as a word inside one (`report_ST0001`), never as part of a longer word.
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
@@ -197,9 +202,47 @@ def student_identifiers(data_dir: Path) -> tuple[set[str], set[str]]:
     return tokens, names
 
 
-def readable_text(path: Path) -> str | None:
+class UnreadableFile(ValueError):
+    """A file of the site the audit cannot read, so cannot clear."""
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of every page of a PDF, as a reader who copies it out gets it."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    except (PyPdfError, ValueError, KeyError) as error:
+        raise UnreadableFile(f"a PDF the audit cannot read ({error})") from error
+
+
+class PdfTexts:
+    """The texts of PDFs read by an earlier audit, by the SHA-256 of their bytes: reading a PDF's text takes a tenth
+    of a second, so only the PDFs that changed are read again (by the same reader, which `reader` names)."""
+
+    @staticmethod
+    def reader() -> str:
+        from importlib import metadata
+
+        return f"pypdf {metadata.version('pypdf')}"
+
+    def __init__(self, known: Mapping[str, str] | None = None):
+        self.known, self.read = dict(known or {}), {}
+
+    def text(self, path: Path) -> str:
+        content = path.read_bytes()
+        digest = hashlib.sha256(content).hexdigest()
+        if digest not in self.read:
+            self.read[digest] = self.known[digest] if digest in self.known else pdf_text(content)
+        return self.read[digest]
+
+
+def readable_text(path: Path, pdfs: PdfTexts | None = None) -> str | None:
     """A file's text: every file of the site that is UTF-8 whatever its name (a notebook, a `.qmd` left behind, a
-    file without suffix); None for images and other binary files."""
+    file without suffix) and a PDF's text; None for images and other binary files."""
+    if path.suffix.lower() == ".pdf":
+        return (pdfs or PdfTexts()).text(path)
     if path.suffix.lower() in TEXT_SUFFIXES:
         return path.read_text(encoding="utf-8", errors="replace")
     try:
@@ -208,14 +251,18 @@ def readable_text(path: Path) -> str | None:
         return None
 
 
-def scan_site(site_dir: Path, identifiers: set[str], names: set[str] = frozenset()) -> list[str]:
+def scan_site(site_dir: Path, identifiers: set[str], names: set[str] = frozenset(), pdfs: PdfTexts | None = None) -> list[str]:
     """Files under `site_dir` that contain a student identifier, a student's full name or a row-level field name."""
     problems = []
     for path in sorted(p for p in site_dir.rglob("*") if p.is_file()):
-        text = readable_text(path)
+        where = path.relative_to(site_dir).as_posix()
+        try:
+            text = readable_text(path, pdfs)
+        except UnreadableFile as error:
+            problems.append(f"{where}: {error}")
+            continue
         if text is None:
             continue
-        where = path.relative_to(site_dir).as_posix()
         for field in (*ROW_LEVEL_FIELDS, *NAME_FIELDS):
             if field in text:
                 problems.append(f"{where}: row-level field name '{field}'")
@@ -242,9 +289,14 @@ def audit_release(
     min_n: int = 10,
     margin: float = 5,
     previous: Mapping[str, float | None] | None = None,
+    shown: Iterable[PublishedCount] = (),
+    pdf_texts: Path | None = None,
 ) -> None:
-    """Fail with every problem named when the rendered release could identify a student; publish nothing then."""
-    cells = read_counts(rendered, tables)
+    """Fail with every problem named when the rendered release could identify a student; publish nothing then.
+    `shown` are the counts pages show outside the tables (the briefs'), keyed as the tables' are; `pdf_texts` keeps
+    the PDFs' texts for the next audit."""
+    cells = [*read_counts(rendered, tables), *shown]
+    pdfs = PdfTexts(read_json(pdf_texts).get(PdfTexts.reader()) if pdf_texts else None)
     values, inconsistent = counts_by_key(cells)
     listed = rendered / STUDENT_COUNTS_FILE
     if listed.is_file() and read_student_counts(listed) != values:
@@ -257,9 +309,11 @@ def audit_release(
         "a hidden count can be worked out": exposed,
         f"a count under {min_n} students is shown": small_counts(cells, min_n),
         "differencing with the previous release": moved_by_few(values, previous, min_n) if previous else [],
-        "student-level data": scan_site(rendered, *student_identifiers(data_dir)),
+        "student-level data": scan_site(rendered, *student_identifiers(data_dir), pdfs),
         "inconsistent": inconsistent,
     }
+    if pdf_texts is not None:
+        write_json_atomic(pdf_texts, {PdfTexts.reader(): pdfs.read}, indent=None)
     total = sum(len(found) for found in findings.values())
     if total:
         lines = []

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import audit, dispatch, pipeline, render, runner, site
+from . import audit, brief, dispatch, pipeline, render, runner, site
 from .aggregate import latest_rows
 from .config import Project, UsageError
 from .disclosure import read_student_counts
@@ -116,6 +116,8 @@ def build(
         min_n=project.settings.min_n,
         margin=project.settings.margin,
         previous=read_student_counts(previous) if previous else None,
+        shown=brief.shown_counts(project),
+        pdf_texts=project.build_dir / "pdf-texts.json",
     )
 
     def record_published() -> None:

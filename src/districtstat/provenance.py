@@ -43,7 +43,7 @@ def hash_files(paths: list[Path], root: Path) -> str:
 
 
 # Modules that run a build or write example data but compute nothing a table or notebook shows.
-NOT_ANALYSIS = {"cli.py", "files.py", "build.py", "runner.py", "dispatch.py", "warm.py", "forkserver.py", "render.py", "site.py", "audit.py", "examples.py", "synthetic.py", "real_data.py", "serve.py", "versions.py", "methods.py", "downloads.py", "pages.py"}
+NOT_ANALYSIS = {"cli.py", "files.py", "build.py", "runner.py", "dispatch.py", "warm.py", "forkserver.py", "render.py", "site.py", "audit.py", "examples.py", "synthetic.py", "real_data.py", "serve.py", "versions.py", "methods.py", "downloads.py", "pages.py", "brief.py"}
 
 
 @lru_cache(maxsize=1)

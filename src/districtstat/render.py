@@ -1,9 +1,9 @@
 """Render a release's generated Quarto project: with Quarto when it is installed, else with smalldocs.
 
-With smalldocs the render is incremental. A notebook page whose source and the site around it (config,
-page list and titles) are unchanged since the published release is not laid out again: its HTML is taken
-from the published release and its search entries from the render keys kept in the build folder. Whole-site
-steps (listings, search index, sitemap) and the small generated pages are redone every time.
+With smalldocs the render is incremental. A notebook page or a district's brief whose source and the site
+around it (config, page list and titles) are unchanged since the published release is not laid out again: its
+HTML is taken from the published release and its search entries from the render keys kept in the build folder.
+Whole-site steps (listings, search index, sitemap) and the other generated pages are redone every time.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Rendered:
 def renderer_fingerprint() -> str:
     """The code that turns executed notebooks into pages and downloads: smalldocs, and districtstat's side of it."""
     here = Path(__file__).parent
-    sources = ("render.py", "site.py", "downloads.py", "pages.py", "versions.py", "templates/styles.css", "templates/release-switcher.js", "templates/district-finder.js")
+    sources = ("render.py", "site.py", "downloads.py", "pages.py", "versions.py", "templates/styles.css", "templates/release-switcher.js", "templates/district-finder.js", "templates/reading-aids.js")
     return hash_json({"smalldocs": metadata.version("smalldocs"), "code": [hash_bytes((here / name).read_bytes()) for name in sources]})
 
 
@@ -111,8 +111,10 @@ class IncrementalSite(Site):
 
     def plan_reuse(self) -> None:
         site = self.site_key()
+        from .brief import PAGE as BRIEF
+
         for src, page in self.pages.items():
-            if src.suffix != ".ipynb":
+            if src.suffix != ".ipynb" and src.name != BRIEF:  # a brief is laid out from its source alone, and there is one a district
                 continue
             key = hash_json({"site": site, "source": hash_bytes((self.root / src).read_bytes())})
             self.new_keys[str(src)] = {"key": key}

@@ -11,8 +11,10 @@ run again is therefore byte-identical to the published one, and the renderer nee
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import os
+import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path, PurePosixPath
@@ -21,11 +23,12 @@ import nbformat
 import pandas as pd
 import yaml
 
-from . import audit, changes, disclosure, downloads, methods, versions
+from . import audit, brief, changes, disclosure, downloads, methods, versions
 from . import publish as publishing
 from .aggregate import latest_rows
 from .config import Project
 from .disclosure import protect
+from .charts import DISTRICT_LINK
 from .files import read_json, write_atomic, write_json_atomic
 from .pages import front_matter, page_script
 from .pipeline import read_manifest
@@ -39,6 +42,9 @@ SOURCE_TIME = 315532800  # 1980-01-01, the epoch reproducible builds use
 
 
 WHAT_CHANGED = "what-changed.qmd"
+# The overview's table of every district needs the page's whole width; its two sections need no contents beside them.
+OVERVIEW_META = {"toc": False}
+DISTRICT_HREF = re.compile(r'href="' + DISTRICT_LINK + r'([^"]*)"')
 # The executed notebooks the release's pages were made from, by path under `build/<release>/districts/`:
 # what `verify` re-executes must be these, not a later build's that was never published.
 NOTEBOOKS_FILE = "downloads/notebooks.json"
@@ -72,7 +78,8 @@ def quarto_config(project: Project, previous: str | None) -> str:
     website["title"] = f"{project.settings.title} · {project.release}"
     website.setdefault("page-footer", {})["center"] = f"districtstat · release {project.release} · provenance at the foot of each page"
     html_format = config.setdefault("format", {}).setdefault("html", {})
-    html_format["include-after-body"] = [{"text": page_script("release-switcher.js")}, {"text": page_script("district-finder.js")}]
+    html_format["page-layout"] = "full"  # wide tables use the page's width beside the contents, in Quarto as in smalldocs
+    html_format["include-after-body"] = [{"text": page_script(name)} for name in ("release-switcher.js", "district-finder.js", "reading-aids.js")]
     resources = config.setdefault("project", {}).get("resources") or []
     config["project"]["resources"] = [*([resources] if isinstance(resources, str) else resources), "downloads/**", "datapackage.json"]
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
@@ -92,10 +99,26 @@ def notebook_provenance(notebook: nbformat.NotebookNode) -> Provenance:
     return Provenance(recorded.get("release", "?"), recorded.get("data_hash", "?"), recorded.get("code_commit", "?"), recorded.get("params_hash", "?"))
 
 
-def with_title(notebook_path: Path, title: str, page: PurePosixPath) -> tuple[str, list[tuple[PurePosixPath, str, dict]]]:
-    """An executed notebook as a page: a front-matter cell with its title, a download link under each table,
-    and its provenance at the foot. Also returns each table's download path, CSV and caption."""
+def district_links(notebook: nbformat.NotebookNode, page: PurePosixPath, homes: frozenset[str]) -> None:
+    """Point each district name and chart mark (`charts.DISTRICT_LINK`) at the district's home, relative to the page;
+    a district without a home in this release keeps its name, unlinked."""
+
+    def link(found: re.Match) -> str:
+        district_id = html.unescape(found.group(1))
+        return f'href="{downloads.link_from(page, PurePosixPath("districts", district_id, "index.html"))}"' if district_id in homes else ""
+
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            markup = output.get("data", {}).get("text/html")
+            if markup and DISTRICT_LINK in (markup if isinstance(markup, str) else "".join(markup)):
+                output["data"]["text/html"] = DISTRICT_HREF.sub(link, markup if isinstance(markup, str) else "".join(markup))
+
+
+def with_title(notebook_path: Path, title: str, page: PurePosixPath, homes: frozenset[str] = frozenset(), meta: dict | None = None) -> tuple[str, list[tuple[PurePosixPath, str, dict]]]:
+    """An executed notebook as a page: a front-matter cell with its title, district names linked to their homes, a
+    download link under each table, and its provenance at the foot. Also returns each table's download path, CSV and caption."""
     notebook = nbformat.read(notebook_path, as_version=4)
+    district_links(notebook, page, homes)
     used: set[str] = set()
     found = []
     for index, csv, about in downloads.page_tables(notebook):
@@ -104,7 +127,7 @@ def with_title(notebook_path: Path, title: str, page: PurePosixPath) -> tuple[st
     for index, path, _, about in reversed(found):
         link = f"[Download “{about.get('caption', 'this table')}” (CSV)]({downloads.link_from(page, path)}){{.table-download}}"
         notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(link))
-    notebook.cells.insert(0, nbformat.v4.new_raw_cell(front_matter({"title": title}).rstrip("\n")))
+    notebook.cells.insert(0, nbformat.v4.new_raw_cell(front_matter({"title": title, **(meta or {})}).rstrip("\n")))
     notebook.cells.append(nbformat.v4.new_markdown_cell(provenance_html(notebook_provenance(notebook))))
     for i, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{i}"
@@ -148,6 +171,7 @@ def district_page(district: pd.Series, notebooks: list[str], topics: list, has_c
     shown.loc[withheld, "Value"] = [f"{code}%" if code in disclosure.CODED else code for code in shown.loc[withheld, "share"]]
     rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in shown.iterrows())
     links = "\n".join(f"- [{page_title(name).capitalize()}]({name}.ipynb)" for name in notebooks)
+    links += f"\n- [One-page brief, to print or bring to a meeting]({brief.PAGE}) ([PDF]({brief.PDF}))"
     marked = f"?district={district['district_id']}"
     standing = [f"- [Among every district of the consortium: results and spending](../../index.ipynb{marked})"]
     standing += [f"- [Topic of the quarter: {topic.title}](../../topics/{topic.id}.ipynb{marked})" for topic in topics]
@@ -189,13 +213,14 @@ class ProjectWriter:
 
     SOURCES = "project-sources.json"
 
-    def __init__(self, target: Path, record: Path):
-        self.target, self.record = target, record
+    def __init__(self, target: Path, record: Path, homes: frozenset[str] = frozenset()):
+        self.target, self.record, self.homes = target, record, homes
         old = read_record(record)
         self.old, self.old_tables, self.old_sources = old.get("files", {}), old.get("tables", {}), old.get("sources", {})
         self.new: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         self.tables: dict[str, list[downloads.PublishedTable]] = {}
+        self.district_names: dict[str, str] = {}  # what a district page's downloads carry beside its id
 
     def text(self, relative: str, content: str) -> None:
         path = self.target / relative
@@ -204,11 +229,19 @@ class ProjectWriter:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
 
-    def notebook(self, relative: str, executed: Path, title: str) -> str:
+    def binary(self, relative: str, digest: str, make: Callable[[], bytes]) -> None:
+        """Write a file made by `make()` from content whose hash is `digest` (a PDF), making it only when that changed."""
+        path = self.target / relative
+        self.new[relative] = digest
+        if self.old.get(relative) != digest or not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(make())
+
+    def notebook(self, relative: str, executed: Path, title: str, meta: dict | None = None) -> str:
         """Write a notebook page; returns the SHA-256 of the executed notebook it is made from."""
         path = self.target / relative
         stat = executed.stat()
-        signature = hash_json([executed.name, stat.st_size, stat.st_mtime_ns, title])
+        signature = hash_json([executed.name, stat.st_size, stat.st_mtime_ns, title, meta, sorted(self.homes)])
         self.new[relative] = signature
         unchanged = self.old.get(relative) == signature
         self.sources[relative] = self.old_sources[relative] if unchanged and relative in self.old_sources else file_sha256(executed)
@@ -219,11 +252,12 @@ class ProjectWriter:
                 self.new[table.path] = self.old[table.path]
             return self.sources[relative]
         page = PurePosixPath(relative)
-        content, tables = with_title(executed, title, page)
+        content, tables = with_title(executed, title, page, self.homes, meta)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content, encoding="utf-8")
         self.tables[relative] = []
         for csv_path, csv, about in tables:
+            csv = downloads.with_district(csv, page, self.district_names)
             self.text(csv_path.as_posix(), csv)
             self.tables[relative].append(downloads.published_table(csv_path, page, csv, about))
         return self.sources[relative]
@@ -257,15 +291,17 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
     """Lay out the release's Quarto project: config, home, listing, district pages, methods, data quality."""
     target = project.project_dir
     target.mkdir(parents=True, exist_ok=True)
-    writer = ProjectWriter(target, project.build_dir / ProjectWriter.SOURCES)
+    homes = frozenset(t.district_id for t in tasks if t.district_id)
+    writer = ProjectWriter(target, project.build_dir / ProjectWriter.SOURCES, homes)
     previous = comparable_release(project)
     writer.text("_quarto.yml", quarto_config(project, previous))
     writer.text("styles.css", resources.files("districtstat").joinpath("templates/styles.css").read_text(encoding="utf-8"))
     indicators = pd.read_parquet(project.tables_dir / "district_indicators.parquet")
     latest = latest_rows(indicators).set_index("district_id")
+    writer.district_names = latest["district_name"].astype(str).to_dict()
     executed = project.executed_dir
     overview = Task(project.settings.overview_notebook)
-    sources = {overview.output_name: writer.notebook("index.ipynb", executed / overview.output_name, project.settings.title)}
+    sources = {overview.output_name: writer.notebook("index.ipynb", executed / overview.output_name, project.settings.title, OVERVIEW_META)}
     for district_id in sorted({t.district_id for t in tasks if t.district_id}):
         row = latest.loc[district_id].copy()
         row["district_id"] = district_id
@@ -275,6 +311,7 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
             title = f"{row['district_name']}: {page_title(notebook)}"
             task = Task(notebook, district_id)
             sources[task.output_name] = writer.notebook(f"districts/{district_id}/{notebook}.ipynb", executed / task.output_name, title)
+    brief.write_briefs(writer, project, sorted(homes), provenance)
     for topic in project.settings.topics:
         task = Task(project.settings.topic_notebook, topic=topic.id)
         sources[task.output_name] = writer.notebook(task.output_name, executed / task.output_name, f"Topic of the quarter: {topic.title}")
@@ -339,13 +376,38 @@ def published_tables(project: Project) -> list[downloads.PublishedTable]:
     return [table for page in sorted(record.get("tables", {})) for table in downloads.from_record(record["tables"][page])]
 
 
+FIGURES_PAGE = "downloads.qmd"
+
+
+def write_figures(writer: ProjectWriter, tables: list[downloads.PublishedTable]) -> downloads.PublishedTable:
+    """The long file of every published figure, read again from the tables' CSVs only when one of them changed
+    (thousands of files on a large consortium); recorded with the pages' tables, so the audit reads its counts too."""
+    sources = hash_json([[table.path, table.sha256] for table in tables])
+    kept = downloads.from_record(writer.old_tables.get(FIGURES_PAGE, []))
+    if kept and kept[0].sources == sources and downloads.FIGURES_FILE in writer.old and (writer.target / downloads.FIGURES_FILE).is_file():
+        writer.new[downloads.FIGURES_FILE] = writer.old[downloads.FIGURES_FILE]
+        figures = kept[0]
+    else:
+        text, keys = downloads.published_figures(writer.target, tables)
+        writer.text(downloads.FIGURES_FILE, text)
+        about = downloads.FIGURES_ABOUT | {"counts": {"n": keys}}
+        figures = downloads.published_table(PurePosixPath(downloads.FIGURES_FILE), PurePosixPath(FIGURES_PAGE), text, about, downloads.FIGURE_FIELDS)
+        figures = dataclasses.replace(figures, sources=sources)
+    writer.tables[FIGURES_PAGE] = [figures]
+    return figures
+
+
 def write_downloads(writer: ProjectWriter, project: Project, generated: list[downloads.PublishedTable], district_names: dict[str, str], footer: str) -> None:
     """The Downloads page and `datapackage.json`, over every table the pages publish and the generated ones."""
     tables = [*generated, *writer.published_tables()]
+    long_file = write_figures(writer, writer.published_tables())
     values, _ = audit.counts_by_key(audit.read_counts(writer.target, tables))
-    counts = disclosure.student_counts_csv(values)
+    counts = disclosure.student_counts_csv(values, district_names)
     writer.text(disclosure.STUDENT_COUNTS_FILE, counts)
-    tables.insert(len(generated), downloads.published_table(PurePosixPath(disclosure.STUDENT_COUNTS_FILE), PurePosixPath("downloads.qmd"), counts, STUDENT_COUNTS_ABOUT))
+    tables[len(generated):len(generated)] = [
+        downloads.published_table(PurePosixPath(disclosure.STUDENT_COUNTS_FILE), PurePosixPath("downloads.qmd"), counts, STUDENT_COUNTS_ABOUT),
+        long_file,
+    ]
     consortium = [(table.caption, table.path, table.how_to_read) for table in tables if not table.page.startswith("districts/")]
     consortium.append(("Parameters of this release", changes.PARAMETERS_FILE, "The settings, code commit and package versions this release was built with (JSON)"))
     consortium.append(("Executed notebooks", NOTEBOOKS_FILE, "The SHA-256 of each executed notebook the pages were made from, which `districtstat verify` re-executes (JSON)"))
