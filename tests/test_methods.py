@@ -241,7 +241,7 @@ def test_no_indicator_reads_as_code(code):
 
 def test_efficiency_page_names_terms_in_words():
     coefficients = pd.DataFrame({"term": ["Intercept", "np.log(per_pupil_spending)", "pct_ecodis"], "estimate": [1.0, 2.0, 3.0]})
-    release = SimpleNamespace(table=lambda name: coefficients, min_n=10)
+    release = SimpleNamespace(table=lambda name: coefficients, min_n=10, latest_year=2024)
     shown = views.coefficient_table(release).display_frame()
     assert shown["term"].tolist() == ["Intercept (baseline)", "log of spending per pupil", "% economically disadvantaged"]
     assert coefficients["term"].iloc[1] == "np.log(per_pupil_spending)"  # the release's table keeps the formula

@@ -92,7 +92,7 @@ def test_a_published_figure_that_the_code_does_not_give_is_named_with_its_cell(b
     assert f"DIFFERS release r1 · district D03 · notebook scorecard · {where}: text/html\n" in err
     assert f"\n    -{new}\n    +{old}\n" in err
     assert f"DIFFERS release r1 · district D03 · notebook efficiency · {chart}: text/html\n" in err
-    assert f"\n    -{mark}\n    +{altered}\n" in err  # a chart's changed mark, shown as the one line of SVG that differs
+    assert f"\n    -{altered}\n    +{mark}\n" in err  # a chart's changed mark, shown as the one line of SVG that differs
     assert "notebook outcome_gaps" not in err and "notebook peers" not in err
     assert "release r1 does not reproduce: 2 of 4 notebooks differ" in err
     assert tree_digest(copy / "build") == tampered

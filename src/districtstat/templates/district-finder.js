@@ -32,10 +32,13 @@
   function clear() {
     document.querySelectorAll(".found-district, .found-peer").forEach(function (el) { el.classList.remove("found-district", "found-peer"); });
     document.querySelectorAll(".found-label").forEach(function (el) { el.remove(); });
+    document.querySelectorAll(".found-named").forEach(function (el) { el.classList.remove("found-named"); });
     figures.forEach(function (figure) { figure.classList.remove("finding"); });
   }
   function label(mark, text) {
     var svg = mark.ownerSVGElement;
+    var named = Array.prototype.filter.call(svg.querySelectorAll("text"), function (t) { return t.textContent === text; });
+    if (named.length) { named.forEach(function (t) { t.classList.add("found-named"); }); return; }  // the chart names it already
     var box = mark.getBBox();
     var note = document.createElementNS(SVG, "text");
     note.setAttribute("class", "found-label");
