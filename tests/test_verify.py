@@ -17,7 +17,16 @@ from districtstat.provenance import file_sha256
 from districtstat.site import NOTEBOOKS_FILE
 from districtstat.verify import compare, provenance_warnings
 from districtstat.runner import Task
-from helpers import tree_digest
+from helpers import make_project, tree_digest
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A project built once as release r1; tests that change it work on copies."""
+    root = tmp_path_factory.mktemp("consortium")
+    params = make_project(root)
+    assert main(["build", "--params", str(params), "--quiet", "--workers", "2"]) == 0
+    return root, params
 
 
 def copy_of(built, tmp_path) -> tuple[Path, Path]:
