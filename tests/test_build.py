@@ -249,6 +249,9 @@ def test_a_second_release_leaves_the_first_untouched(built, tmp_path):
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns("build"))
     first = tree_digest(copy / "site" / "r1")
     params = make_project(copy, release="r2", min_n=30)
+    plans = copy / "data" / "synthetic" / "actions.csv"
+    text = plans.read_text(encoding="utf-8").replace("2024-03-31,in_progress", "2024-03-31,done")
+    plans.write_text(text + "D04,N1,BUS_ON_TIME_PCT,Radio dispatch on every bus,Director of transportation,2024-08-15,2025-06-30,in_progress,\n", encoding="utf-8")
     assert main(["build", "--params", str(params), "--quiet"]) == 0
     assert tree_digest(copy / "site" / "r1") == first
     versions = json.loads((copy / "site" / "versions.json").read_text())["releases"]
@@ -258,6 +261,9 @@ def test_a_second_release_leaves_the_first_untouched(built, tmp_path):
     changed = (copy / "site" / "r2" / "what-changed.html").read_text(encoding="utf-8")
     assert "<code>min_n</code>: 10 → 30" in changed
     assert "no longer published" in changed, "gaps on groups of 10 to 29 students must be reported as withdrawn"
+    actions = changed[changed.index("Action plans"):]
+    assert "Re-route the three routes with the most late arrivals (A2)" in actions and "in progress → done" in actions
+    assert "Radio dispatch on every bus (N1)" in actions and "new: in progress, started 2024-08-15" in actions
     assert 'href="what-changed.html"' in (copy / "site" / "r2" / "index.html").read_text(encoding="utf-8")
     published = tree_digest(copy / "site")
     assert main(["build", "--params", str(params), "--quiet"]) == 0

@@ -7,6 +7,7 @@ published files, not the previous build's tables, means the page can only ever s
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from .views import in_sentence, natural_key, ordinal, school_year, signed_dollar
 
 KEY_FIGURES_FILE = "downloads/key_figures.csv"
 PARAMETERS_FILE = "downloads/parameters.json"
+# The routines' records as published: the next release compares them as it compares the key figures.
+ACTIONS_FILE = "downloads/actions.csv"
+SURVEY_ANSWERS_FILE = "downloads/survey_answers.csv"
 
 COLUMNS = ["district_id", "district_name", "school_year", "figure", "label", "area", "unit", "better", "value"]
 KEYS = ["district_id", "figure"]
@@ -404,8 +408,55 @@ def unmoved_line(changes: pd.DataFrame, names: dict[str, str]) -> str:
     return f"**No published figure moved** in {', '.join(still)}.\n"
 
 
-def what_changed_page(current_release: str, previous_release: str, changes: pd.DataFrame, method_notes: list[str], district_names: dict[str, str]) -> str:
-    """The page source: a plain summary, then one table per district with moves, then the districts without."""
+def read_published(path: Path) -> pd.DataFrame | None:
+    """A routine's published record (actions, survey answers) of an earlier release, as text; None when it published none."""
+    return published_text(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def published_text(csv: str) -> pd.DataFrame:
+    """A published CSV read as its text, so two releases are compared exactly as they were published."""
+    return pd.read_csv(io.StringIO(csv), dtype=str, keep_default_na=False)
+
+
+def action_section(moves: pd.DataFrame | None, previous: str, homes: set[str]) -> str:
+    """Actions started, finished, stopped, newly overdue or withdrawn since the previous release."""
+    heading = "## Action plans\n\n"
+    if moves is None:
+        return heading + f"Release {previous} did not publish its action plans, so changes in them cannot be listed.\n"
+    if moves.empty:
+        return heading + f"No action was added, finished, stopped or became overdue since release {previous}.\n"
+    rows = [
+        [district_link(row["district_id"], row["district_name"], homes), f"{row['what']} ({row['action_id']})", str(row["label"]), str(row["change"])]
+        for row in moves.to_dict("records")
+    ]
+    table = markdown_table(["District", "Action (id)", "Indicator it targets", "What changed"], rows, f"Actions that changed since release {previous}")
+    return heading + f"{len(moves)} change{'s' if len(moves) != 1 else ''} in the districts' action plans; the [actions page](actions.ipynb) follows each one.\n\n" + table
+
+
+def answer_section(moves: pd.DataFrame | None, previous: str, homes: set[str]) -> str:
+    """Survey answers new, changed or withdrawn since the previous release, as each release published them."""
+    heading = "## Survey answers\n\n"
+    if moves is None:
+        return heading + f"Release {previous} did not publish survey answers, so changes in them cannot be listed.\n"
+    if moves.empty:
+        return heading + f"No published survey answer changed since release {previous}.\n"
+    rows = [
+        [district_link(row["district_id"], row["district_name"], homes), str(row["question"]), str(row.get("before", "")) or "–", str(row.get("after", "")) or "–", str(row.get("change", ""))]
+        for row in moves.to_dict("records")
+    ]
+    table = markdown_table(["District", "Question", "Before", "After", "Change"], rows, f"Survey answers that changed since release {previous}")
+    return heading + "Answers are what each district reported for its topic of the quarter, as the topic pages published them; they are not checked against other data.\n\n" + table
+
+
+def district_link(district_id: str, name: str, homes: set[str]) -> str:
+    return f"[{link_text(str(name))}](districts/{district_id}/index.qmd)" if district_id in homes else str(name)
+
+
+def what_changed_page(
+    current_release: str, previous_release: str, changes: pd.DataFrame, method_notes: list[str], district_names: dict[str, str], routines: list[str] = ()
+) -> str:
+    """The page source: a plain summary, one table per district with moves, the districts without, then the
+    routines (actions, survey answers)."""
     names = {str(k): str(v) for k, v in district_names.items()}
     changes = changes.assign(district_id=changes["district_id"].astype(str))
     all_districts = len(set(names) | set(changes["district_id"]))
@@ -416,10 +467,11 @@ def what_changed_page(current_release: str, previous_release: str, changes: pd.D
     for district_id, name in ordered_districts(changes, names):
         parts.append(district_section(district_id, name, by_district[district_id], district_id in names, current_release, previous_release))
     parts.append(unmoved_line(changes, names))
+    parts += routines
     return "\n".join(part for part in parts if part)
 
 
-def what_changed_since(previous_folder: Path, current_release: str, after: pd.DataFrame, record: dict, names: dict[str, str]) -> str:
+def what_changed_since(previous_folder: Path, current_release: str, after: pd.DataFrame, record: dict, names: dict[str, str], routines: list[str] = ()) -> str:
     """The page for the current release (its key figures and parameters record), read against the previous
     release's published folder (`site/<previous>/`)."""
     before = read_key_figures(previous_folder / KEY_FIGURES_FILE)
@@ -430,4 +482,4 @@ def what_changed_since(previous_folder: Path, current_release: str, after: pd.Da
         notes = settings_changes(read_parameters(parameters), record)
     else:
         notes = ["The previous release did not publish its parameters, so changes in methods cannot be listed."]
-    return what_changed_page(current_release, previous_folder.name, figure_changes(before, after), notes, names)
+    return what_changed_page(current_release, previous_folder.name, figure_changes(before, after), notes, names, routines)

@@ -174,6 +174,7 @@ class Settings(Strict):
     )
     overview_notebook: str = "overview"
     topic_notebook: str = "topic"
+    actions_notebook: str = Field("actions", description="the consortium's page of every district's actions, by indicator")
     district_notebooks: list[str] = Field(default_factory=lambda: ["scorecard", "outcome_gaps", "efficiency", "peers"])
     efficiency: EfficiencyModel | None = Field(default_factory=EfficiencyModel, description="null when the data have no spending")
     peers: PeerModel = Field(default_factory=PeerModel)

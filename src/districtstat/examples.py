@@ -30,4 +30,9 @@ def write_example(name: str, out_dir: Path, *, students: int | None = None, seed
     spec = synthetic.ConsortiumSpec()
     if overrides:
         spec = dataclasses.replace(spec, **overrides)
-    return synthetic.write_consortium(out_dir, spec)
+    written = synthetic.write_consortium(out_dir, spec)
+    if spec.n_districts >= 12:  # the example actions name districts up to D12
+        from .actions import write_example_actions
+
+        write_example_actions(written)
+    return written

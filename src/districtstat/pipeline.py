@@ -145,6 +145,8 @@ def prepare(project: Project) -> dict:
     if not report.ok:
         raise DataInvalid(report)
     tables = aggregate(report.tables, intersections=project.settings.gaps.intersections)
+    if "actions" in report.tables:  # district records, passed on as validated: the scorecards follow them
+        tables["actions"] = report.tables["actions"]
     previous = previous_counts_file(project)
     tables.update(fit_models(project.settings, tables, read_student_counts(previous) if previous else None))
     staging = project.build_dir / "tables.partial"

@@ -83,6 +83,7 @@ def plan(project: Project, districts: list[str]) -> list[Task]:
     settings = project.settings
     tasks = [Task(settings.overview_notebook)]
     tasks += [Task(settings.topic_notebook, topic=topic.id) for topic in settings.topics]
+    tasks += [Task(settings.actions_notebook)]
     tasks += [Task(notebook, district) for district in districts for notebook in settings.district_notebooks]
     return tasks
 
@@ -104,8 +105,9 @@ def _settings_parts(project: Project) -> tuple[dict, dict]:
     return consortium, consortium.pop("districts")
 
 
-# What no notebook reads besides its own topic: a new topic or release date reruns nothing else.
-UNREAD = ("topics", "topic_notebook", "release_date")
+# What no notebook reads besides its own topic: a new topic reruns nothing else. The release date is read: actions past
+# their review date on that day are flagged.
+UNREAD = ("topics", "topic_notebook")
 
 
 def settings_scope(project: Project, district_id: str | None, topic: str | None = None) -> dict:

@@ -23,7 +23,7 @@ import nbformat
 import pandas as pd
 import yaml
 
-from . import audit, brief, changes, disclosure, downloads, methods, versions
+from . import actions, audit, brief, changes, disclosure, downloads, methods, versions
 from . import publish as publishing
 from .aggregate import latest_rows
 from .config import Project
@@ -42,6 +42,7 @@ SOURCE_TIME = 315532800  # 1980-01-01, the epoch reproducible builds use
 
 
 WHAT_CHANGED = "what-changed.qmd"
+ACTIONS_PAGE = "actions.ipynb"
 # The overview's table of every district needs the page's whole width; its two sections need no contents beside them.
 OVERVIEW_META = {"toc": False}
 DISTRICT_HREF = re.compile(r'href="' + DISTRICT_LINK + r'([^"]*)"')
@@ -70,6 +71,7 @@ def quarto_config(project: Project, previous: str | None) -> str:
     generated = []
     if project.settings.topics:
         generated.append({"text": "Topics", "menu": [{"href": f"topics/{t.id}.ipynb", "text": t.title} for t in project.settings.topics]})
+    generated.append({"href": ACTIONS_PAGE, "text": "Actions"})
     if previous is not None:
         generated.append({"href": WHAT_CHANGED, "text": "What changed"})
     left = website.setdefault("navbar", {}).setdefault("left", [])
@@ -312,14 +314,16 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
             task = Task(notebook, district_id)
             sources[task.output_name] = writer.notebook(f"districts/{district_id}/{notebook}.ipynb", executed / task.output_name, title)
     brief.write_briefs(writer, project, sorted(homes), provenance)
+    actions = Task(project.settings.actions_notebook)
+    sources[actions.output_name] = writer.notebook(ACTIONS_PAGE, executed / actions.output_name, "Action plans across the consortium")
     for topic in project.settings.topics:
         task = Task(project.settings.topic_notebook, topic=topic.id)
         sources[task.output_name] = writer.notebook(task.output_name, executed / task.output_name, f"Topic of the quarter: {topic.title}")
     writer.text(NOTEBOOKS_FILE, json.dumps(sources, indent=1, sort_keys=True) + "\n")
     footer = "\n" + provenance_html(provenance) + "\n"
     names = latest["district_name"].astype(str).to_dict()
-    figures = write_changes(writer, project, provenance, previous, names, footer)
-    write_downloads(writer, project, [figures], names, footer)
+    generated = write_changes(writer, project, provenance, previous, names, footer)
+    write_downloads(writer, project, generated, names, footer)
     writer.text("districts.qmd", listing_page(project.settings.title) + footer)
     writer.text("methods.qmd", methods.methods_page(project, provenance) + footer)
     writer.text("data-quality.qmd", methods.data_quality_page(project) + footer)
@@ -339,17 +343,33 @@ KEY_FIGURES_ABOUT = {
 }
 
 
-def write_changes(writer: ProjectWriter, project: Project, provenance: Provenance, previous: str | None, names: dict[str, str], footer: str) -> downloads.PublishedTable:
+ACTIONS_ABOUT = {
+    "caption": "Every district's actions",
+    "how_to_read": "One row per action a district recorded: the indicator it targets, what it does, the role that owns it, its start "
+    "and review dates (YYYY-MM-DD), its status, and whether its review date had passed on the release date: what the next release's What changed page compares with.",
+}
+
+
+def write_changes(writer: ProjectWriter, project: Project, provenance: Provenance, previous: str | None, names: dict[str, str], footer: str) -> list[downloads.PublishedTable]:
     """This release's key figures and parameters as downloads, and, after the first release, what changed since the last."""
     after = key_figures(project)
     record = changes.parameters_record(project, provenance)
     figures = changes.write_key_figures(after)
     writer.text(changes.KEY_FIGURES_FILE, figures)
     writer.text(changes.PARAMETERS_FILE, changes.write_parameters(record))
+    recorded = actions.published_actions(Release(project)).to_csv(index=False, lineterminator="\n")
+    writer.text(changes.ACTIONS_FILE, recorded)
     if previous is not None:
-        page = changes.what_changed_since(project.site_dir / previous, project.release, after, record, names)
+        before = changes.read_published(project.site_dir / previous / changes.ACTIONS_FILE)
+        moved = actions.action_changes(before, changes.published_text(recorded)) if before is not None else None
+        routines = [changes.action_section(moved, previous, set(names))]
+        page = changes.what_changed_since(project.site_dir / previous, project.release, after, record, names, routines)
         writer.text(WHAT_CHANGED, page + footer)
-    return downloads.published_table(PurePosixPath(changes.KEY_FIGURES_FILE), PurePosixPath("downloads.qmd"), figures, KEY_FIGURES_ABOUT)
+    published = [downloads.published_table(PurePosixPath(path), PurePosixPath("downloads.qmd"), text, about) for path, text, about in [
+        (changes.KEY_FIGURES_FILE, figures, KEY_FIGURES_ABOUT),
+        (changes.ACTIONS_FILE, recorded, ACTIONS_ABOUT),
+    ]]
+    return published
 
 
 def key_figures(project: Project) -> pd.DataFrame:
