@@ -148,3 +148,10 @@ def test_the_actions_page_lists_every_action_by_indicator_with_the_district_link
     chronic = next(part for part in page.split("<h2")[1:] if part.split("</h2>")[0].endswith("Chronically absent")).split("</table>")[0]
     assert 'href="districts/D03/index.html"' in chronic and "Juniper Flats Unified" in chronic and "Buses on time" not in chronic
     assert 'href="actions.html"' in (site / "index.html").read_text(encoding="utf-8"), "the navbar links the actions page"
+
+
+def test_the_brief_brings_the_actions_to_the_meeting_overdue_first(site):
+    brief = (site / "districts" / "D03" / "brief.html").read_text(encoding="utf-8")
+    section = brief[brief.index("Actions and what moved since"):]
+    assert section.index("OVERDUE") < section.index("Attendance letters")
+    assert "not proof the action moved it" in section

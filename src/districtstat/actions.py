@@ -206,7 +206,7 @@ def status_text(row: pd.Series) -> str:
     started = "to start" if row["status"] == "planned" else "started"
     if row["overdue"]:
         return f"OVERDUE: review was due {row['review_date'].isoformat()}; {STATUS_WORDS[row['status']]}, {started} {month_text(row['start_date'])}"
-    return f"{STATUS_WORDS[row['status']]}, {started} {month_text(row['start_date'])}, review {month_text(row['review_date'])}"
+    return f"{STATUS_WORDS[row['status']].capitalize()}, {started} {month_text(row['start_date'])}, review {month_text(row['review_date'])}"
 
 
 def against_text(row: pd.Series) -> str:

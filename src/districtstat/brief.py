@@ -269,6 +269,30 @@ def efficiency_statement(efficiency: Page) -> list[list[dict]]:
     return brief
 
 
+ACTIONS_SHOWN = 3
+
+
+def district_actions(scorecard: Page) -> tuple[list[list[dict]], str]:
+    """The scorecard's actions as the page shows them, overdue ones first, at most three (the page has the rest)."""
+    from .actions import ACTION_LABELS, district_caption
+
+    labels = ACTION_LABELS
+    caption = district_caption()[0]
+    found = next(scorecard.tables(lambda about: str(about.get("caption", "")) == caption), None)
+    if found is None:
+        return [], ""
+    rows = sorted(found["cells"], key=lambda cells: not cells[labels["status"]].startswith("OVERDUE"))
+    bullets = [
+        runs(
+            f"**{cells[labels['indicator']]}**: {cells[labels['action']]}. {cells[labels['status']]}. "
+            f"Before {cells[labels['at_start']]}, latest {cells[labels['now']]}; {cells[labels['reading']]}."
+        )
+        for cells in rows[:ACTIONS_SHOWN]
+    ]
+    more = len(rows) - ACTIONS_SHOWN
+    return bullets, (f"…and {more} more on the scorecard. " if more > 0 else "") + "An indicator moving after an action is not proof the action moved it."
+
+
 def peer_names(peers: Page) -> list[str]:
     label = views.PEER_LABELS["peer_name"]
     table = peers.table_with(label)
@@ -297,6 +321,9 @@ def brief(project: Project, district_id: str, name: str, overview: Page | None, 
         sections.append({"title": f"Largest gaps between student groups, {latest}".rstrip(", "), "paragraphs": paragraphs, "bullets": bullets})
     if read.get("efficiency") and read["efficiency"].texts:
         sections.append({"title": "Spending and results", "paragraphs": efficiency_statement(read["efficiency"]), "bullets": []})
+    bullets, caution = district_actions(read["scorecard"]) if read.get("scorecard") else ([], "")
+    if bullets:
+        sections.append({"title": "Actions and what moved since", "paragraphs": [runs(caution)], "bullets": bullets})
     peers = peer_names(read["peers"]) if read.get("peers") else []
     if peers:
         sentence = f"The districts most like it in size and in its students' needs, chosen without looking at results: {', '.join(peers)}."

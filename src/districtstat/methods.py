@@ -246,7 +246,15 @@ Is the district meeting its own goals, and is each indicator moving the right wa
         f"{meaningful_changes()}. Otherwise **improving** or **worsening** in the indicator's better direction, **closing** or **widening** for "
         "gaps, and **up** or **down** when neither direction is better (spending). The change is judged at the precision the page "
         "shows it. With three years the line's change equals latest − first; with more, every year counts. A few years do not "
-        "make a trend certain: one unusual year moves it.")}"""
+        "make a trend certain: one unusual year moves it.")}
+{method("Change against the path before an action", "against = (latest − before) − d̄ × h,   95% range ±1.96 × σ × √(h + h²/m)",
+        "For each action a district records (`actions.csv`): *before* is the indicator's value in the last school year completed "
+        "before the action started, *h* the years from then to the latest, *d̄* the average of the district's *m* yearly changes "
+        "before the action (none when only one year came before: then d̄ = 0 and the h²/m term drops), and σ the standard "
+        "deviation of yearly changes around each district's own average change, pooled over every district of the consortium. "
+        "A change inside the range is the indicator's ordinary movement; a change beyond it is a sign something changed, not "
+        "proof that the action changed it: other things changed too, and the students differ from year to year. An action is "
+        "**overdue** when it is planned or in progress and its review date is before the release date.")}"""
 
 
 def meaningful_changes() -> str:
