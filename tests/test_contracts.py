@@ -238,6 +238,83 @@ def test_duplicate_primary_key(dataset, contracts):
     ]
 
 
+# --- Monthly operations KPIs: an optional part of the primary key ------------------------------------
+
+MONTHLY_HEADER = "school_year,month,district_id,kpi_code,value,unit"
+
+
+def write_operations(data: Path, *rows: str) -> None:
+    (data / "operations_kpis.csv").write_text("\n".join([MONTHLY_HEADER, *rows]) + "\n", encoding="utf-8")
+
+
+def test_a_key_part_is_required_unless_the_contract_says_otherwise(contracts):
+    operations = contracts["operations_kpis"]
+    fields = {field.name: field for field in operations.fields}
+    assert operations.primary_key == ["school_year", "month", "district_id", "kpi_code"]
+    assert not operations.is_required(fields["month"])  # `required: false`, said explicitly
+    assert operations.required_key == ["school_year", "district_id", "kpi_code"]
+    enrollments = contracts["enrollments"]  # its key fields say nothing about required: Table Schema's rule holds
+    assert enrollments.required_key == enrollments.primary_key
+
+
+def test_monthly_and_whole_year_values_validate_together(dataset, contracts):
+    write_operations(
+        dataset,
+        "2024,,D001,BUS_ON_TIME_PCT,94.5,percent",
+        "2024,2023-09,D001,BUS_ON_TIME_PCT,93.0,percent",
+        "2024,2023-10,D001,BUS_ON_TIME_PCT,96.0,percent",
+        "2024,2023-09,D001,WORK_ORDERS_CLOSED,120,count",
+    )
+    assert check(dataset, contracts) == ["no problems in 9 files"]
+
+
+def test_a_month_that_is_not_a_calendar_month(dataset, contracts):
+    write_operations(dataset, "2024,2023-13,D001,WORK_ORDERS_CLOSED,120,count", "2024,Jan 2024,D001,WORK_ORDERS_CLOSED,120,count")
+    assert check(dataset, contracts) == [
+        r"data/operations_kpis.csv:2: month: pattern \d{4}-(0[1-9]|1[0-2]) (2023-13)",
+        r"data/operations_kpis.csv:3: month: pattern \d{4}-(0[1-9]|1[0-2]) (Jan 2024)",
+        "2 problems in 1 file",
+    ]
+
+
+def test_a_duplicate_monthly_key(dataset, contracts):
+    write_operations(dataset, "2024,2023-09,D001,WORK_ORDERS_CLOSED,120,count", "2024,2023-10,D001,WORK_ORDERS_CLOSED,118,count",
+                     "2024,2023-09,D001,WORK_ORDERS_CLOSED,121,count")
+    assert check(dataset, contracts) == [
+        "data/operations_kpis.csv:4: duplicate primary key (school_year, month, district_id, kpi_code) "
+        "(2024, 2023-09, D001, WORK_ORDERS_CLOSED)",
+        "1 problem in 1 file",
+    ]
+
+
+def test_two_whole_year_values_of_one_kpi_are_duplicates_with_the_month_empty(dataset, contracts):
+    write_operations(dataset, "2024,,D001,BUS_ON_TIME_PCT,94.5,percent", "2024,2023-09,D001,BUS_ON_TIME_PCT,93.0,percent",
+                     "2024,,D001,BUS_ON_TIME_PCT,95.0,percent")
+    assert check(dataset, contracts) == [
+        "data/operations_kpis.csv:4: duplicate primary key (school_year, month, district_id, kpi_code) (2024, , D001, BUS_ON_TIME_PCT)",
+        "1 problem in 1 file",
+    ]
+
+
+def test_whole_year_files_without_a_month_column_still_validate(dataset, contracts):
+    assert "month" not in (dataset / "operations_kpis.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert check(dataset, contracts) == ["no problems in 9 files"]
+    add_lines(dataset / "operations_kpis.csv", "2024,D001,BUS_ON_TIME_PCT,93.0,percent")
+    assert check(dataset, contracts) == [
+        "data/operations_kpis.csv:6: duplicate primary key (school_year, district_id, kpi_code) (2024, D001, BUS_ON_TIME_PCT)",
+        "1 problem in 1 file",
+    ]
+
+
+def test_a_missing_required_key_part_is_not_a_duplicate(dataset, contracts):
+    write_operations(dataset, ",2023-09,D001,WORK_ORDERS_CLOSED,120,count", ",2023-09,D001,WORK_ORDERS_CLOSED,120,count")
+    assert check(dataset, contracts) == [
+        "data/operations_kpis.csv:2: school_year: required",
+        "data/operations_kpis.csv:3: school_year: required",
+        "2 problems in 1 file",
+    ]
+
+
 def test_foreign_key_without_a_parent(dataset, contracts):
     set_line(dataset / "enrollments.csv", 6, "2024,ST0009,D002,S003,05")
     assert check(dataset, contracts) == [

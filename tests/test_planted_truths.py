@@ -33,6 +33,12 @@ The default consortium is generated once for the module and run through the same
 - Bus on-time decline (D07): the fitted yearly slope of BUS_ON_TIME_PCT within ±1.5 points of the
   planted change (yearly noise SD 0.6 gives a slope SE of ~0.4), every year lower than the one before,
   and no other district declining at even half that rate.
+- Monthly processes (XmR charts, from `operations_monthly`): exactly the signals each planted series names,
+  kind, direction, first and last month, and none at all on the stable one; no tolerance. The effects are
+  far beyond the limits (a shift to half the level, a climb of 4.5 points a month, an outlier 12 points
+  down) and the rest of each series is quiet noise, so detection is certain by construction, not by luck of
+  the seed. The same signals come back with limits from the months before the effect (`before`). No other
+  substitute or work-order series in the consortium raises any signal.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from districtstat import aggregate, config, contracts, disclosure, models, synthetic
+from districtstat import aggregate, config, contracts, disclosure, models, process, synthetic
 from districtstat.synthetic import TRUTHS_FILE, ConsortiumSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +61,7 @@ CONTRACTS = ROOT / "data_contracts"
 # Chronically absent or not, among students who are neither ECODIS nor SWD.
 CHRONIC_STRATA = [["CHRONIC_ABSENT", "NOT_ECODIS", "NOT_SWD"], ["NOT_CHRONIC_ABSENT", "NOT_ECODIS", "NOT_SWD"]]
 OUTCOME_COLUMNS = ["mean_score", "sd_score", "pct_proficient"]  # what rests on `n`, as district pages protect it
+PROCESS_TRUTHS = ["work_orders_shift", "substitute_fill_trend", "substitute_fill_outlier", "work_orders_stable"]
 
 
 @dataclass
@@ -97,7 +104,7 @@ def _ranked_residuals(analysis: Analysis) -> pd.Series:
 
 def test_every_truth_has_a_check_here(analysis):
     checked = {"el_gap_math", "spending_effect", "inefficient_district", "efficient_district", "closing_ecodis_gap",
-               "tiny_subgroup", "chronic_absence_effect", "bus_on_time_decline"}
+               "tiny_subgroup", "chronic_absence_effect", "bus_on_time_decline", *PROCESS_TRUTHS}
     assert {truth["id"] for truth in analysis.truths["truths"]} == checked
 
 
@@ -245,3 +252,42 @@ def test_bus_on_time_decline(analysis):
     assert np.all(np.diff(ours) < 0)
     others = slopes.drop(truth["district_id"])
     assert (others > truth["value"] / 2).all(), others.round(2).to_dict()
+
+
+def _process_chart(analysis: Analysis, district: str, kpi: str, **options) -> process.XmR:
+    monthly = analysis.tables["operations_monthly"]
+    series = monthly[(monthly["district_id"] == district) & (monthly["kpi_code"] == kpi)]
+    bounds = (0, 100) if series["unit"].iloc[0] == "percent" else (0, None)
+    return process.xmr(series["month"].tolist(), series["value"].tolist(), bounds=bounds, **options)
+
+
+def _signals(chart: process.XmR) -> list[dict]:
+    return [{"kind": s.kind, "direction": s.direction, "first_month": s.first_month, "last_month": s.last_month} for s in chart.signals]
+
+
+@pytest.mark.parametrize("truth_id", PROCESS_TRUTHS)
+def test_process_signals_are_recovered_exactly(analysis, truth_id):
+    truth = analysis.truth(truth_id)
+    chart = _process_chart(analysis, truth["district_id"], truth["kpi_code"])
+    assert list(chart.baseline) == truth["baseline_months"]
+    assert _signals(chart) == truth["expected_signals"]
+    if truth["kind"] == "stable":
+        assert chart.summary == process.NO_SIGNAL
+
+
+@pytest.mark.parametrize("truth_id", ["work_orders_shift", "substitute_fill_outlier"])
+def test_process_signals_with_limits_from_the_months_before(analysis, truth_id):
+    truth = analysis.truth(truth_id)
+    start = truth["expected_signals"][0]["first_month"]
+    chart = _process_chart(analysis, truth["district_id"], truth["kpi_code"], before=start)
+    assert chart.baseline[-1] < start and len(chart.baseline) == 14 + (truth["kind"] == "outlier")
+    assert _signals(chart) == truth["expected_signals"]
+
+
+def test_no_other_substitute_or_work_order_process_signals(analysis):
+    planted = {(analysis.truth(t)["district_id"], analysis.truth(t)["kpi_code"]) for t in PROCESS_TRUTHS}
+    monthly = analysis.tables["operations_monthly"]
+    others = monthly[monthly["kpi_code"].isin(["SUBSTITUTE_FILL_PCT", "WORK_ORDERS_CLOSED"])]
+    pairs = sorted(set(zip(others["district_id"], others["kpi_code"])) - planted)
+    assert len(pairs) == 2 * 14 - 4
+    assert {pair: _signals(_process_chart(analysis, *pair)) for pair in pairs} == {pair: [] for pair in pairs}

@@ -128,9 +128,14 @@ def _numeric_if_possible(column: pd.Series) -> pd.Series:
 
 
 def test_every_kpi_and_program_of_the_contracts_is_used(full):
-    kpis = _contract("operations_kpis")["fields"][2]["constraints"]["enum"]
-    per_district_year = full["operations_kpis"].groupby(["school_year", "district_id"])["kpi_code"].apply(set)
-    assert all(codes == set(kpis) for codes in per_district_year)
+    kpi_field = next(field for field in _contract("operations_kpis")["fields"] if field["name"] == "kpi_code")
+    kpis = full["operations_kpis"]
+    annual, monthly = kpis[kpis["month"].isna()], kpis[kpis["month"].notna()]
+    per_district_year = annual.groupby(["school_year", "district_id"])["kpi_code"].apply(set)
+    assert all(codes == set(synthetic.KPI_UNITS) for codes in per_district_year)
+    per_district_month = monthly.groupby(["month", "district_id"])["kpi_code"].apply(set)
+    assert all(codes == set(synthetic.MONTHLY_KPI_UNITS) for codes in per_district_month)
+    assert set(kpis["kpi_code"]) == set(kpi_field["constraints"]["enum"])
     assert set(full["program_participation"]["program_code"]) == set(synthetic.PROGRAM_CODES)
 
 
@@ -317,6 +322,44 @@ def test_planted_bus_decline(full_truths):
     truth = _truth(full_truths, "bus_on_time_decline")
     values = [truth["realised"][str(year)] for year in DEFAULT.years]
     assert np.all(np.abs(np.diff(values) - truth["value"]) < 2.5)
+
+
+def test_monthly_operations_cover_every_school_month(full):
+    kpis = full["operations_kpis"]
+    monthly = kpis[kpis["month"].notna()]
+    months = synthetic.school_months(DEFAULT.years)
+    assert months[:5] == ["2021-09", "2021-10", "2021-11", "2021-12", "2022-01"] and months[-1] == "2024-06" and len(months) == 30
+    per_series = monthly.groupby(["district_id", "kpi_code"])["month"].apply(list)
+    assert len(per_series) == 3 * len(full["districts"]) and all(sorted(m) == months for m in per_series)
+    year, month = monthly["month"].str[:4].astype(int), monthly["month"].str[5:].astype(int)
+    assert (monthly["school_year"] == year + (month >= 7)).all()  # a month belongs to the school year it falls in
+    counts = monthly[monthly["unit"] == "count"]["value"]
+    assert (counts == counts.round()).all() and (counts >= 0).all()
+    assert monthly[monthly["unit"] == "percent"]["value"].between(0, 100).all()
+
+
+def test_monthly_bus_on_time_averages_to_the_yearly_figure(full):
+    kpis = full["operations_kpis"]
+    bus = kpis[kpis["kpi_code"] == "BUS_ON_TIME_PCT"]
+    yearly = bus[bus["month"].isna()].set_index(["school_year", "district_id"])["value"]
+    mean_of_months = bus[bus["month"].notna()].groupby(["school_year", "district_id"])["value"].mean()
+    pd.testing.assert_series_equal(mean_of_months.round(6), yearly.sort_index(), check_names=False)
+
+
+def test_planted_processes_name_their_signals(full_truths):
+    months = synthetic.school_months(DEFAULT.years)
+    expected = {
+        "work_orders_shift": [("beyond", "below", "2023-01", "2024-06"), ("run", "below", "2023-01", "2024-06")],
+        "substitute_fill_trend": [("trend", "rising", "2024-01", "2024-06"), ("beyond", "above", "2024-02", "2024-06")],
+        "substitute_fill_outlier": [("beyond", "below", "2023-02", "2023-02")],
+        "work_orders_stable": [],
+    }
+    for truth_id, signals in expected.items():
+        truth = _truth(full_truths, truth_id)
+        assert [tuple(s.values()) for s in truth["expected_signals"]] == signals, truth_id
+        assert list(truth["realised"]) == months and truth["baseline_months"] == months[:12]
+    shift = _truth(full_truths, "work_orders_shift")["realised"]
+    assert np.mean([shift[m] for m in months[14:]]) < 0.6 * np.mean([shift[m] for m in months[:14]])
 
 
 # ---------------------------------------------------------------------------------------------

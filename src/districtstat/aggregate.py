@@ -219,6 +219,22 @@ def finance_by_function(finance: pd.DataFrame | None, profile: pd.DataFrame) -> 
     return totals[columns]
 
 
+OPERATIONS_COLUMNS = ["school_year", "district_id", "kpi_code", "value", "unit"]
+MONTHLY_COLUMNS = ["district_id", "kpi_code", "month", "school_year", "value", "unit"]
+
+
+def operations_tables(kpis: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Whole-year KPI values (an empty month), as they always were, and monthly ones for the process charts."""
+    if kpis is None:
+        return pd.DataFrame(columns=OPERATIONS_COLUMNS), pd.DataFrame(columns=MONTHLY_COLUMNS)
+    month = kpis["month"] if "month" in kpis else pd.Series(pd.NA, index=kpis.index, dtype="str")
+    monthly = month.notna() & (month.astype("str") != "")
+    annual = kpis.loc[~monthly.to_numpy(), OPERATIONS_COLUMNS]
+    months = kpis.loc[monthly.to_numpy()].assign(month=month[monthly])[MONTHLY_COLUMNS]
+    months = months.sort_values(["district_id", "kpi_code", "month"], kind="stable").reset_index(drop=True)
+    return annual, months
+
+
 def district_indicators(districts: pd.DataFrame, profile: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
     """One wide row per district and year: profile, names and all-student results by subject."""
     overall = outcomes[(outcomes["subgroup"] == "ALL") & (outcomes["grade"] == "ALL")]
@@ -242,12 +258,14 @@ def aggregate(tables: dict[str, pd.DataFrame], intersections: list[list[str]] | 
         profile = tables["district_profile"]
         outcomes = tables["subgroup_outcomes"]
         schools = pd.DataFrame(columns=[*SCHOOL_KEYS, "enrollment", *NEED_PROGRAMS.values(), "per_pupil_spending"])  # none published
+    operations, monthly = operations_tables(tables.get("operations_kpis"))
     return {
         "districts": districts.sort_values("district_id", kind="stable").reset_index(drop=True),
         "district_profile": profile,
         "school_profile": schools,
         "subgroup_outcomes": outcomes,
         "finance_by_function": finance_by_function(tables.get("finance"), profile),
-        "operations_kpis": tables.get("operations_kpis", pd.DataFrame(columns=["school_year", "district_id", "kpi_code", "value", "unit"])),
+        "operations_kpis": operations,
+        "operations_monthly": monthly,
         "district_indicators": district_indicators(districts, profile, outcomes),
     }

@@ -145,8 +145,21 @@ class Contract(_ContractPart):
         return [field.name for field in self.fields]
 
     def is_required(self, field: Field) -> bool:
-        """Primary-key fields are required even when the contract does not say so (Table Schema)."""
-        return field.constraints.required or field.name in self.primary_key
+        """Primary-key fields are required unless the contract says `required: false` for one.
+
+        Table Schema makes every key field required; districtstat lets a contract opt one out explicitly, so a key
+        part may be empty (a monthly KPI's month is empty for a whole-year value). An empty part is then a value
+        of the key like any other: two rows that agree on every other part are still duplicates.
+        """
+        if "required" in field.constraints.model_fields_set:
+            return field.constraints.required
+        return field.name in self.primary_key
+
+    @property
+    def required_key(self) -> list[str]:
+        """The primary-key fields a row must fill in."""
+        by_name = {field.name: field for field in self.fields}
+        return [name for name in self.primary_key if name in by_name and self.is_required(by_name[name])]
 
 
 _CONTRACT_MODELS = (CodeSet, Constraints, Field, Reference, ForeignKey, RowRule, Contract)
@@ -370,7 +383,7 @@ def to_pandera(contract: Contract) -> pa.DataFrameSchema:
 
 def _schema(contract: Contract, columns: list[str], *, with_row_rules: bool) -> pa.DataFrameSchema:
     fields = [field for field in contract.fields if field.name in columns]
-    key = contract.primary_key if set(contract.primary_key) <= set(columns) else []
+    key = _checkable_key(contract, columns)
     return pa.DataFrameSchema(
         {field.name: _column(field, contract) for field in fields},
         checks=[_row_rule_check(rule) for rule in contract.row_rules] if with_row_rules else None,
@@ -380,6 +393,13 @@ def _schema(contract: Contract, columns: list[str], *, with_row_rules: bool) -> 
         title=contract.title,
         description=contract.description,
     )
+
+
+def _checkable_key(contract: Contract, columns: list[str]) -> list[str]:
+    """The key parts a file holds, when it holds every required one: an optional part left out is empty throughout."""
+    if not set(contract.required_key) <= set(columns):
+        return []
+    return [name for name in contract.primary_key if name in columns]
 
 
 def _column(field: Field, contract: Contract) -> pa.Column:
@@ -850,7 +870,7 @@ def _check_values(data_file: _DataFile) -> None:
 
 
 def _add_schema_failures(data_file: _DataFile, cases: pd.DataFrame) -> None:
-    key = data_file.contract.primary_key
+    key = _checkable_key(data_file.contract, list(data_file.raw.columns))
     duplicates = cases["check"] == "multiple_fields_uniqueness"
     if duplicates.any():
         _add_duplicate_keys(data_file, cases.loc[duplicates, "index"].dropna().unique().astype(np.int64), key)
@@ -867,9 +887,10 @@ def _add_schema_failures(data_file: _DataFile, cases: pd.DataFrame) -> None:
 
 
 def _add_duplicate_keys(data_file: _DataFile, rows: np.ndarray, key: list[str]) -> None:
-    """A key with a missing part is reported as required, not as a duplicate."""
+    """A key missing a required part is reported as required, not as a duplicate; an optional part may be empty."""
     rows = np.sort(rows)
-    complete = data_file.typed[key].iloc[rows].notna().all(axis=1).to_numpy()
+    required = [name for name in key if name in data_file.contract.required_key]
+    complete = data_file.typed[required].iloc[rows].notna().all(axis=1).to_numpy()
     rows = rows[complete]
     values = _joined(data_file, key, rows, labelled=False)
     data_file.add(rows, None, f"duplicate primary key ({', '.join(key)})", values)

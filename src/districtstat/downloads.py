@@ -40,7 +40,7 @@ ROW_UNIT = "given by each row"  # the row's Unit column, or what its row names (
 UNIT_COLUMNS = ("Unit", "unit")
 SUBJECT_COLUMNS, GROUP_COLUMNS, COMPARED_COLUMNS = ("Subject", "subject"), ("Group", "group"), ("Compared with",)
 # What a row of a table names, when it is not a district, subject or group alone.
-INDICATOR_COLUMNS = ("Indicator", "Characteristic", "Spending category", "Term", "Model", "Peer district")
+INDICATOR_COLUMNS = ("Indicator", "Characteristic", "Spending category", "Term", "Model", "Peer district", "Line or signal")
 # A column's unit from its label, as the pages write labels; the first rule that matches names it.
 UNIT_RULES = tuple(
     (re.compile(pattern, re.IGNORECASE), unit)

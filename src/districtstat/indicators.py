@@ -22,6 +22,9 @@ class Indicator:
 # The smallest move worth a word, per unit: about a tenth of a student SD on a scale score (SD ~45 points),
 # 2 percentage points of students, a day, and $200 per pupil (about 1.5% of a typical budget per pupil).
 POINTS, PERCENTAGE_POINTS, DAYS, DOLLARS, FUNCTION_DOLLARS = 4.0, 2.0, 1.0, 200.0, 50.0
+# A count of work orders grows with a district's size, so no one number is meaningful everywhere; 10 a month is about
+# a tenth of a mid-sized district's. Monthly counts are judged by their own natural process limits (`process`), not by it.
+WORK_ORDERS = 10.0
 GAP_MEANINGFUL_CHANGE = POINTS
 
 
@@ -50,6 +53,10 @@ OPERATIONAL = [
     Indicator("MEAL_PARTICIPATION_PCT", "Lunch participation", "Operations", "%", "higher", PERCENTAGE_POINTS),
     Indicator("IT_TICKET_DAYS", "Days to close a help-desk ticket", "Operations", "days", "lower", DAYS),
     Indicator("STAFF_ATTENDANCE_PCT", "Staff attendance", "Operations", "%", "higher", PERCENTAGE_POINTS),
+    Indicator("SUBSTITUTE_FILL_PCT", "Substitute requests filled", "Operations", "%", "higher", PERCENTAGE_POINTS),
+    # Neither direction is better: more work orders closed can mean a faster crew or more breakdowns reported;
+    # WORK_ORDER_DAYS carries the direction. A month's count is read for its stability, not its size.
+    Indicator("WORK_ORDERS_CLOSED", "Work orders closed", "Operations", "work orders", "neither", WORK_ORDERS),
 ]
 INDICATORS = {indicator.code: indicator for indicator in ACADEMIC + FINANCIAL + OPERATIONAL}
 

@@ -71,6 +71,7 @@ class Topic(IntEnum):
     SCORES = 6
     FINANCE = 7
     OPERATIONS = 8
+    MONTHLY_OPERATIONS = 9
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,6 +237,62 @@ KPI_UNITS = {
     "TEACHER_VACANCY_PCT": "percent",
     "WORK_ORDER_DAYS": "days",
 }
+MONTHLY_KPI_UNITS = {"BUS_ON_TIME_PCT": "percent", "SUBSTITUTE_FILL_PCT": "percent", "WORK_ORDERS_CLOSED": "count"}
+SCHOOL_MONTHS = (9, 10, 11, 12, 1, 2, 3, 4, 5, 6)  # the months a school year reports, September to June
+
+
+@dataclasses.dataclass(frozen=True)
+class MonthlyModel:
+    """Support services month by month: a district level and quiet common-cause noise (`_quiet`), unless planted.
+
+    Work orders closed ~ level + sqrt(level + (extra_cv * level)^2) * z (Poisson and a little more), level from the
+    district's size. Substitute requests filled: a level from needs, noise that shrinks with size (more requests).
+    Buses on time: the school year's figure plus monthly deviations in tenths that sum to zero, so the months
+    average exactly to the yearly value.
+    """
+
+    work_orders_per_1000_students: float = 40.0
+    work_orders_extra_cv: float = 0.05
+    fill_base: float = 90.0
+    fill_per_ecodis: float = -12.0
+    fill_level_sd: float = 2.0
+    fill_noise_per_sqrt_student: float = 60.0  # SD = this / sqrt(students), within fill_noise_range
+    fill_noise_range: tuple[float, float] = (0.6, 3.0)
+    bus_month_sd: float = 1.5
+    baseline_months: int = 12  # the months a process chart takes its limits from by default
+
+
+MONTHLY = MonthlyModel()
+
+
+@dataclasses.dataclass(frozen=True)
+class PlantedProcess:
+    """A monthly series with a planted signal (or planted to have none): which, where and how large.
+
+    `point` is the school month (0 = the first September) where the effect starts: a shift from there on, one
+    outlier month there; a trend climbs by `size` every month for the last `length` months of the data.
+    `size` is in the KPI's units, or a share of the level for a shift (−0.5 halves it).
+    """
+
+    id: str
+    district_id: str
+    kpi: str
+    kind: str  # shift, trend, outlier or stable
+    size: float = 0.0
+    point: int | None = None
+    length: int = 0
+    level: float | None = None  # the process level, when the planted story needs a particular one
+
+
+PLANTED_PROCESSES = (
+    PlantedProcess("work_orders_shift", "D13", "WORK_ORDERS_CLOSED", "shift", size=-0.5, point=14),
+    PlantedProcess("substitute_fill_trend", "D01", "SUBSTITUTE_FILL_PCT", "trend", size=4.5, length=5, level=70.0),
+    PlantedProcess("substitute_fill_outlier", "D06", "SUBSTITUTE_FILL_PCT", "outlier", size=-12.0, point=15),
+    PlantedProcess("work_orders_stable", "D08", "WORK_ORDERS_CLOSED", "stable"),
+)
+# Monthly noise is drawn again until it is quiet, so that a planted effect is its series' only signal and its edges are
+# sharp (values in SDs of the noise; see `_quiet`).
+QUIET_MAX, QUIET_SIDE, QUIET_CENTRE, QUIET_MONOTONE, QUIET_SPREAD = 2.0, 0.5, 0.25, 5, (0.85, 1.25)
 
 # --------------------------------------------------------------------------------------------
 # The districts
@@ -522,6 +579,7 @@ class DistrictData:
     student_years: StudentYears
     finance: dict[str, np.ndarray]
     operations: dict[str, np.ndarray]
+    monthly: dict[str, np.ndarray]
 
 
 def _admissions(rng: np.random.Generator, profile: DistrictProfile, enrollment: int, years: Sequence[int]):
@@ -808,6 +866,7 @@ def _simulate_district(spec: ConsortiumSpec, number: int, profile: DistrictProfi
     rows.days_present = _days_present(attendance, profile, students, rows)
     rows.chronic = rows.days_present < ATTENDANCE.chronic_threshold * rows.days_enrolled
     rows.scores = _scores(_stream(spec.seed, number, Topic.SCORES), profile, students, rows, n_schools, years)
+    operations = _operations(_stream(spec.seed, number, Topic.OPERATIONS), profile, years)
     return DistrictData(
         profile=profile,
         layout=layout,
@@ -816,8 +875,14 @@ def _simulate_district(spec: ConsortiumSpec, number: int, profile: DistrictProfi
         students=students,
         student_years=rows,
         finance=_finance(_stream(spec.seed, number, Topic.FINANCE), profile, rows, n_schools, years),
-        operations=_operations(_stream(spec.seed, number, Topic.OPERATIONS), profile, years),
+        operations=operations,
+        monthly=_monthly_operations(_stream(spec.seed, number, Topic.MONTHLY_OPERATIONS), profile, years, operations),
     )
+
+
+def school_months(years: Sequence[int]) -> list[str]:
+    """Every school month of the spring years, as YYYY-MM: September of the year before to June."""
+    return [f"{year - (month >= 7)}-{month:02d}" for year in years for month in SCHOOL_MONTHS]
 
 
 # --------------------------------------------------------------------------------------------
@@ -946,6 +1011,132 @@ def _operations(rng, profile: DistrictProfile, years: Sequence[int]) -> dict[str
     }
 
 
+def _monthly_operations(rng, profile: DistrictProfile, years: Sequence[int], annual: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Monthly values of the support-service processes, with any signal planted in this district."""
+    n = len(years) * len(SCHOOL_MONTHS)
+    planted = {plant.kpi: plant for plant in PLANTED_PROCESSES if plant.district_id == profile.district_id and _fits(plant, n)}
+    codes = sorted(MONTHLY_KPI_UNITS)
+    values = {
+        "BUS_ON_TIME_PCT": _monthly_bus(rng, annual),
+        "SUBSTITUTE_FILL_PCT": _monthly_fill(rng, profile, n, planted.get("SUBSTITUTE_FILL_PCT")),
+        "WORK_ORDERS_CLOSED": _monthly_work_orders(rng, profile, n, planted.get("WORK_ORDERS_CLOSED")),
+    }
+    return {
+        "year": np.repeat(np.asarray(years), len(SCHOOL_MONTHS) * len(codes)),
+        "month": np.repeat(np.arange(n), len(codes)),
+        "kpi": np.tile(np.arange(len(codes)), n),
+        "value": np.column_stack([values[code] for code in codes]).ravel(),
+    }
+
+
+def _fits(plant: PlantedProcess, n: int) -> bool:
+    """A plant needs its baseline year untouched and room after it: two school years of months or more."""
+    return n >= 2 * len(SCHOOL_MONTHS) and (plant.point is None or plant.point + 1 < n)
+
+
+def _monthly_bus(rng, annual: dict[str, np.ndarray]) -> np.ndarray:
+    """Each school year's ten months: its yearly figure plus deviations in tenths that sum to zero, none above 100%."""
+    bus = annual["value"][annual["kpi"] == sorted(KPI_UNITS).index("BUS_ON_TIME_PCT")]
+    noise = _quiet(rng, bus.size * len(SCHOOL_MONTHS), None).reshape(bus.size, len(SCHOOL_MONTHS))
+    months = []
+    for value, z in zip(bus, noise):
+        tenths = np.round(MONTHLY.bus_month_sd * z * 10).astype(np.int64)
+        tenths -= int(np.round(tenths.mean()))
+        tenths[-1] -= tenths.sum()
+        room = int(round((100 - value) * 10))
+        while tenths.max() > room:  # move a tenth from the highest month to the lowest, keeping the sum
+            tenths[tenths.argmax()] -= 1
+            tenths[tenths.argmin()] += 1
+        months.append(np.round(value + tenths / 10, 1))
+    return np.concatenate(months)
+
+
+def _monthly_fill(rng, profile: DistrictProfile, n: int, plant: PlantedProcess | None) -> np.ndarray:
+    level = float(np.clip(MONTHLY.fill_base + MONTHLY.fill_per_ecodis * profile.pct_ecodis + rng.normal(0, MONTHLY.fill_level_sd), 50, 97))
+    level = plant.level if plant is not None and plant.level is not None else level
+    sd = float(np.clip(MONTHLY.fill_noise_per_sqrt_student / math.sqrt(profile.students), *MONTHLY.fill_noise_range))
+    z = _quiet(rng, n, plant)
+    return np.round(np.clip(level + _effect(plant, n) + sd * z, 0, 100), 1)
+
+
+def _monthly_work_orders(rng, profile: DistrictProfile, n: int, plant: PlantedProcess | None) -> np.ndarray:
+    level = MONTHLY.work_orders_per_1000_students * profile.students / 1000
+    level = np.full(n, level) * (1 + _effect(plant, n)) if plant is not None and plant.kind == "shift" else level + _effect(plant, n)
+    sd = np.sqrt(level + np.square(MONTHLY.work_orders_extra_cv * level))
+    z = _quiet(rng, n, plant)
+    return np.maximum(np.round(level + sd * z), 0)
+
+
+def _effect(plant: PlantedProcess | None, n: int) -> np.ndarray:
+    """The planted change at each school month: a step, a climb over the last months, or one month apart."""
+    effect = np.zeros(n)
+    if plant is None or plant.kind == "stable":
+        return effect
+    if plant.kind == "shift":
+        effect[plant.point:] = plant.size
+    elif plant.kind == "outlier":
+        effect[plant.point] = plant.size
+    elif plant.kind == "trend":
+        effect[n - plant.length:] = plant.size * np.arange(1, plant.length + 1)
+    return effect
+
+
+def _quiet(rng, n: int, plant: PlantedProcess | None) -> np.ndarray:
+    """Standard normal noise, drawn again until it raises no signal of its own and leaves a planted one's edges sharp.
+
+    Every district's substitute and work-order processes are stable unless planted, so every signal their charts show
+    is one `planted_truths.json` names (iid noise alone would raise a false one in about a quarter of 30-month series);
+    buses on time move only with their yearly figures.
+
+    Quiet: no value beyond ±2 SD; no five values in a row rising or falling; no eight in a row above −0.5 SD or below
+    +0.5 SD; the baseline year's mean within ±0.25 SD and its mean moving range within 0.85 to 1.25 of what an SD gives.
+    So the limits lie 2.3 SD or more from the level, beyond every quiet value, and 4 SD or less, short of every planted one.
+    Sharp edges: the month before a shift or an outlier, and the one after an outlier, lie at least 0.5 SD on the far
+    side of the usual level, and the month before a shift does not continue its direction; a trend starts from a month
+    0.5 SD or more on the far side, not further along than the month before it.
+    """
+    for _ in range(100_000):
+        z = rng.standard_normal(n)
+        if _is_quiet(z) and _sharp_edges(z, plant, n):
+            return z
+    raise RuntimeError("no quiet noise found")  # pragma: no cover - about one draw in a few hundred passes
+
+
+def _is_quiet(z: np.ndarray) -> bool:
+    base = z[: MONTHLY.baseline_months]
+    spread = np.abs(np.diff(base)).mean() / 1.128
+    steps = np.sign(np.diff(z))
+    return bool(
+        np.abs(z).max() <= QUIET_MAX
+        and abs(base.mean()) <= QUIET_CENTRE
+        and QUIET_SPREAD[0] <= spread <= QUIET_SPREAD[1]
+        and _longest(steps > 0) < QUIET_MONOTONE - 1
+        and _longest(steps < 0) < QUIET_MONOTONE - 1
+        and _longest(z > -QUIET_SIDE) < 8
+        and _longest(z < QUIET_SIDE) < 8
+    )
+
+
+def _longest(flags: np.ndarray) -> int:
+    longest = current = 0
+    for flag in flags:
+        current = current + 1 if flag else 0
+        longest = max(longest, current)
+    return longest
+
+
+def _sharp_edges(z: np.ndarray, plant: PlantedProcess | None, n: int) -> bool:
+    if plant is None:
+        return True
+    way = 1 if plant.size > 0 else -1  # the direction of the planted change
+    if plant.kind == "outlier":
+        return bool(-way * z[plant.point - 1] >= QUIET_SIDE and -way * z[plant.point + 1] >= QUIET_SIDE)
+    if plant.kind in ("shift", "trend"):
+        edge = plant.point - 1 if plant.kind == "shift" else n - plant.length - 1  # the last month before the change
+        return bool(-way * z[edge] >= QUIET_SIDE and way * z[edge - 1] > way * z[edge])
+    return True
+
+
 # --------------------------------------------------------------------------------------------
 # Tables
 # --------------------------------------------------------------------------------------------
@@ -1008,7 +1199,7 @@ def _stacked_student_years(districts: Sequence[DistrictData], keys: Keys) -> dic
     return {key: value[order] for key, value in rows.items()}
 
 
-def _frames(districts: Sequence[DistrictData]) -> dict[str, pd.DataFrame]:
+def _frames(districts: Sequence[DistrictData], years: Sequence[int]) -> dict[str, pd.DataFrame]:
     """Stack the districts and sort every table by its primary key."""
     keys = _keys(districts)
     rows = _stacked_student_years(districts, keys)
@@ -1021,7 +1212,7 @@ def _frames(districts: Sequence[DistrictData]) -> dict[str, pd.DataFrame]:
         "attendance": _attendance_frame(rows, keys),
         "assessments": _assessment_frame(rows, keys),
         "finance": _finance_frame(districts, keys),
-        "operations_kpis": _operations_frame(districts, keys),
+        "operations_kpis": _operations_frame(districts, keys, school_months(years)),
     }
 
 
@@ -1128,18 +1319,25 @@ def _finance_frame(districts: Sequence[DistrictData], keys: Keys) -> pd.DataFram
     return finance.sort_values(order, kind="stable", na_position="first", ignore_index=True)
 
 
-def _operations_frame(districts: Sequence[DistrictData], keys: Keys) -> pd.DataFrame:
-    codes = sorted(KPI_UNITS)
-    kpi = np.concatenate([d.operations["kpi"] for d in districts])
-    district = np.concatenate([np.full(d.operations["kpi"].size, k) for k, d in enumerate(districts)])
-    operations = pd.DataFrame({
-        "school_year": np.concatenate([d.operations["year"] for d in districts]).astype(np.int64),
-        "district_id": _labels(keys.district_ids, district),
-        "kpi_code": _labels(codes, kpi),
-        "value": np.concatenate([d.operations["value"] for d in districts]),
-        "unit": _labels([KPI_UNITS[code] for code in codes], kpi),
-    })
-    return operations.sort_values(["school_year", "district_id", "kpi_code"], kind="stable", ignore_index=True)
+def _operations_frame(districts: Sequence[DistrictData], keys: Keys, months: Sequence[str]) -> pd.DataFrame:
+    """Whole-year values (an empty month) first in each school year, then its months: the file sorted by its key."""
+    pieces = []
+    for part, units in (("operations", KPI_UNITS), ("monthly", MONTHLY_KPI_UNITS)):
+        codes = sorted(units)
+        kpi = np.concatenate([getattr(d, part)["kpi"] for d in districts])
+        district = np.concatenate([np.full(getattr(d, part)["kpi"].size, k) for k, d in enumerate(districts)])
+        month = np.concatenate([d.monthly["month"] for d in districts]) if part == "monthly" else np.full(kpi.size, -1)
+        pieces.append(pd.DataFrame({
+            "school_year": np.concatenate([getattr(d, part)["year"] for d in districts]).astype(np.int64),
+            "month": _labels(months, month),
+            "district_id": _labels(keys.district_ids, district),
+            "kpi_code": _labels(codes, kpi),
+            "value": np.concatenate([getattr(d, part)["value"] for d in districts]),
+            "unit": _labels([units[code] for code in codes], kpi),
+        }))
+    operations = pd.concat(pieces, ignore_index=True)
+    order = ["school_year", "month", "district_id", "kpi_code"]
+    return operations.sort_values(order, kind="stable", na_position="first", ignore_index=True)
 
 
 def generate(spec: ConsortiumSpec = ConsortiumSpec()) -> dict[str, pd.DataFrame]:
@@ -1147,7 +1345,7 @@ def generate(spec: ConsortiumSpec = ConsortiumSpec()) -> dict[str, pd.DataFrame]
     profiles = district_profiles(spec)
     scale = effective_scale(spec, profiles)
     districts = [_simulate_district(spec, number, profile, scale) for number, profile in enumerate(profiles, start=1)]
-    return _frames(districts)
+    return _frames(districts, spec.years)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1250,6 +1448,7 @@ def planted_truths(spec: ConsortiumSpec, frames: dict[str, pd.DataFrame] | None 
                            f"ECODIS nor SWD it is close to it.",
         },
         _bus_truth(frames),
+        *_process_truths(frames, spec),
     ]
     return _round_floats({
         "spec": {**dataclasses.asdict(spec), "effective_scale": effective_scale(spec)},
@@ -1261,6 +1460,7 @@ def planted_truths(spec: ConsortiumSpec, frames: dict[str, pd.DataFrame] | None 
             "spending_lines": [list(line) for line in SPENDING_LINES],
             "tested_grades": [GRADE_CODES[g] for g in TESTED_GRADES],
             "formulas": MODEL_FORMULAS,
+            "monthly_operations": dataclasses.asdict(MONTHLY),
         },
         "districts": [_district_record(p, spending) for p in profiles.values()],
         "truths": truths,
@@ -1411,7 +1611,7 @@ def _tiny_subgroup_truth(frames) -> dict:
 
 def _bus_truth(frames) -> dict:
     kpis = frames["operations_kpis"]
-    ours = kpis[(kpis["district_id"] == BUS_DECLINE_DISTRICT) & (kpis["kpi_code"] == "BUS_ON_TIME_PCT")]
+    ours = kpis[(kpis["district_id"] == BUS_DECLINE_DISTRICT) & (kpis["kpi_code"] == "BUS_ON_TIME_PCT") & kpis["month"].isna()]
     return {
         "id": "bus_on_time_decline",
         "district_id": BUS_DECLINE_DISTRICT,
@@ -1423,9 +1623,81 @@ def _bus_truth(frames) -> dict:
     }
 
 
+PROCESS_STORIES = {
+    "shift": "{kpi} in {district} fell to {share:.0%} of its usual level from {month} on (a new work-order system that "
+             "left many jobs open): an XmR chart with limits from the first {baseline} months shows every month from then "
+             "below the lower natural process limit and below the centre line, {after} months in a row.",
+    "trend": "{kpi} in {district} climbed by {size:g} percentage points every month for the last {length} months (a new "
+             "substitute pay rate): a steady rise from {start}, the last month at its usual level, to {end}, every "
+             "climbing month above the upper natural process limit.",
+    "outlier": "{kpi} in {district} fell by {size:g} percentage points in {month} alone (an influenza outbreak): that "
+               "month lies below the lower natural process limit, and no other month is unusual.",
+    "stable": "{kpi} in {district} is a stable process: its level and common-cause noise never change, so its chart must "
+              "raise no signal at all.",
+}
+
+
+def _process_truths(frames, spec: ConsortiumSpec) -> list[dict]:
+    """Each planted monthly process, with the signals an XmR chart of it must show, exactly, by design."""
+    months = school_months(spec.years)
+    n = len(months)
+    profiles = {p.district_id: p for p in district_profiles(spec)}
+    kpis = frames["operations_kpis"]
+    truths = []
+    for plant in PLANTED_PROCESSES:
+        if plant.district_id not in profiles or not _fits(plant, n):
+            continue
+        ours = kpis[(kpis["district_id"] == plant.district_id) & (kpis["kpi_code"] == plant.kpi) & kpis["month"].notna()]
+        signals = _expected_signals(plant, months)
+        story = PROCESS_STORIES[plant.kind].format(
+            kpi=plant.kpi, district=plant.district_id, share=1 + plant.size, size=abs(plant.size), length=plant.length,
+            month=months[plant.point] if plant.point is not None else "", baseline=MONTHLY.baseline_months,
+            after=n - (plant.point or 0), start=months[n - plant.length - 1], end=months[-1])
+        truths.append({
+            "id": plant.id,
+            "district_id": plant.district_id,
+            "kpi_code": plant.kpi,
+            "parameter": "planted_processes",
+            "kind": plant.kind,
+            "value": plant.size,
+            "baseline_months": months[: MONTHLY.baseline_months],
+            "expected_signals": signals,
+            "description": story + " The rest of the series is quiet noise (see `_quiet`), so these are its only signals.",
+            "realised": {str(month): float(value) for month, value in zip(ours["month"], ours["value"])},
+        })
+    return truths
+
+
+def _expected_signals(plant: PlantedProcess, months: Sequence[str]) -> list[dict]:
+    """The signals a plant makes by design: kind, direction, first and last month, in the order `process.xmr` lists them."""
+    n = len(months)
+    way = "above" if plant.size > 0 else "below"
+
+    def signal(kind: str, direction: str, first: int, last: int) -> dict:
+        return {"kind": kind, "direction": direction, "first_month": months[first], "last_month": months[last]}
+
+    if plant.kind == "shift":
+        after = n - plant.point
+        return [signal("beyond", way, plant.point, n - 1)] + ([signal("run", way, plant.point, n - 1)] if after >= 8 else [])
+    if plant.kind == "outlier":
+        return [signal("beyond", way, plant.point, plant.point)]
+    if plant.kind == "trend":
+        start = n - plant.length - 1
+        return [signal("trend", "rising" if plant.size > 0 else "falling", start, n - 1), signal("beyond", way, start + 1, n - 1)]
+    return []
+
+
 # --------------------------------------------------------------------------------------------
 # Files
 # --------------------------------------------------------------------------------------------
+
+
+def _operations_text(operations: pd.DataFrame) -> pd.DataFrame:
+    """Counts as whole numbers, every other value to one decimal, as the yearly values have always been written."""
+    counts = operations["unit"].to_numpy() == "count"
+    value = operations["value"].to_numpy(dtype=float)
+    text = np.where(counts, np.char.mod("%.0f", value), np.char.mod(FLOAT_FORMATS["operations_kpis"], value))
+    return operations.assign(value=text)
 
 
 def write_consortium(out_dir: Path, spec: ConsortiumSpec = ConsortiumSpec()) -> Path:
@@ -1434,8 +1706,8 @@ def write_consortium(out_dir: Path, spec: ConsortiumSpec = ConsortiumSpec()) -> 
     out_dir.mkdir(parents=True, exist_ok=True)
     frames = generate(spec)
     for entity in ENTITIES:
-        frames[entity].to_csv(out_dir / f"{entity}.csv", index=False, lineterminator="\n",
-                              float_format=FLOAT_FORMATS.get(entity))
+        frame = _operations_text(frames[entity]) if entity == "operations_kpis" else frames[entity]
+        frame.to_csv(out_dir / f"{entity}.csv", index=False, lineterminator="\n", float_format=FLOAT_FORMATS.get(entity))
     truths = planted_truths(spec, frames)
     (out_dir / TRUTHS_FILE).write_text(json.dumps(truths, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return out_dir
