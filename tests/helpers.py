@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
+from districtstat.surveys import example_survey
+
 ROOT = Path(__file__).parents[1]
-TOPIC = """topics:
+# The example's survey (as params/synthetic.yml declares it), written as YAML flow: the example data answer it.
+TOPIC = f"""topics:
   - id: transportation
     title: Transportation
     indicators: [spend_transportation, BUS_ON_TIME_PCT]
     questions: ["Which routes run late?"]
+    survey: {json.dumps(example_survey())}
 """
 
 

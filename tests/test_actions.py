@@ -131,8 +131,8 @@ def site(built) -> Path:
 def test_the_scorecard_shows_the_districts_actions_beside_their_indicators_and_flags_the_overdue(site):
     page = (site / "districts" / "D03" / "scorecard.html").read_text(encoding="utf-8")
     section = page[page.index("Actions and what moved since"):]
-    assert "Riverbend City Schools has recorded 2 actions (2 in progress) as of 2024-09-30" in section
-    assert "OVERDUE: review was due 2024-03-31" in section and "A2" in section
+    assert "Riverbend City Schools has recorded 2 actions (2 in progress) as of 30 Sep 2024" in section
+    assert "OVERDUE: review was due 31 Mar 2024" in section and "A2" in section
     assert "is not proof that the action moved it" in section
     assert "Chronically absent" in section and "Buses on time" in section and "15.0% (not met)" in section
     quiet = (site / "districts" / "D04" / "scorecard.html").read_text(encoding="utf-8")
@@ -155,3 +155,26 @@ def test_the_brief_brings_the_actions_to_the_meeting_overdue_first(site):
     section = brief[brief.index("Actions and what moved since"):]
     assert section.index("OVERDUE") < section.index("Attendance letters")
     assert "not proof the action moved it" in section
+
+
+def school_months(first_year: int, count: int) -> list[str]:
+    """September to June, school year after school year."""
+    months = [f"{first_year + year + (m < 7)}-{m:02d}" for year in range(4) for m in (9, 10, 11, 12, 1, 2, 3, 4, 5, 6)]
+    return months[:count]
+
+
+def test_an_action_on_a_monthly_process_is_read_against_the_limits_from_the_months_before():
+    """Twelve months alternating 49/51 (mean moving range 2), the action, then nine months at 60: a shift."""
+    months = school_months(2022, 21)
+    values = [49.0, 51.0] * 6 + [60.0] * 9
+    start = dt.date(int(months[12][:4]), int(months[12][5:]), 1)
+    moved = actions.monthly_feedback(months, values, start, "Substitute requests filled", "higher", "%")
+    assert moved.start_value == pytest.approx(50) and moved.latest_value == pytest.approx(60) and moved.against_trend == pytest.approx(10)
+    assert moved.usual == pytest.approx(1.96 * (2 / 1.128) * math.sqrt(1 / 12 + 1 / 9))
+    assert moved.reading.startswith("a signal against the limits from the 12 months before")
+    assert moved.reading.endswith("A sign, not proof that the action moved it")
+    assert moved.before_text == "50.0% a month on average, Sep 2022–Oct 2023"
+    assert moved.latest_text == "60.0% a month on average, 9 months since"
+    steady = actions.monthly_feedback(months, [49.0, 51.0] * 10 + [49.0], start, "Substitute requests filled", "higher", "%")
+    assert steady.reading.startswith("no signal against the limits from the 12 months before")
+    assert actions.monthly_feedback(months[:5] + months[12:14], [1.0] * 7, start, "x", "higher", "%") is None, "five months before are too few for limits"

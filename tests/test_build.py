@@ -69,7 +69,7 @@ def test_release_has_home_listing_and_every_district_page(built):
     for page in ["index.html", "districts.html", "methods.html", "data-quality.html"]:
         assert (release / page).is_file(), page
     for district in districts:
-        for page in ["index", "scorecard", "outcome_gaps", "efficiency", "peers"]:
+        for page in ["index", "scorecard", "outcome_gaps", "efficiency", "peers", "operations"]:
             assert (release / "districts" / district / f"{page}.html").is_file(), (district, page)
     listing = (release / "districts.html").read_text(encoding="utf-8")
     assert 'class="form-control form-control-sm listing-filter"' in listing
@@ -79,7 +79,7 @@ def test_release_has_home_listing_and_every_district_page(built):
 def test_district_pages_show_tables_with_captions_and_charts_with_alt_text(built):
     root, _ = built
     folder = root / "site" / "r1" / "districts" / "D03"
-    for page in ["scorecard", "outcome_gaps", "efficiency", "peers"]:
+    for page in ["scorecard", "outcome_gaps", "efficiency", "peers", "operations"]:
         html = (folder / f"{page}.html").read_text(encoding="utf-8")
         images = re.findall(r'<svg [^>]*role="(?:img|group)" aria-label="([^"]+)"', html)
         assert images and all(len(alt) > 40 for alt in images), page
@@ -189,7 +189,7 @@ def test_a_rebuild_with_nothing_changed_runs_and_renders_nothing(built, tmp_path
     before = tree_digest(copy / "site")
     capsys.readouterr()
     assert main(["build", "--params", str(params), "--quiet"]) == 0
-    assert "(0 notebooks ran, 58 unchanged; site unchanged)" in capsys.readouterr().err
+    assert "(0 notebooks ran, 73 unchanged; site unchanged)" in capsys.readouterr().err
     assert tree_digest(copy / "site") == before
 
 
@@ -200,12 +200,12 @@ def test_changing_one_districts_goals_reruns_and_rerenders_only_that_district(bu
     params.write_text(params.read_text() + "districts:\n  D05:\n    goals:\n      mean_score_math: 520\n")
     project = load_project(params)
     outcome = build(project, quiet=True, workers=2)
-    assert sorted(r.task.label for r in outcome.results if r.status == "ran") == ["D05/efficiency", "D05/outcome_gaps", "D05/peers", "D05/scorecard"]
+    assert sorted(r.task.label for r in outcome.results if r.status == "ran") == ["D05/efficiency", "D05/operations", "D05/outcome_gaps", "D05/peers", "D05/scorecard"]
     after = tree_digest(copy / "site" / "r1")
     changed = sorted(name for name in after if after[name] != before.get(name))
     district_pages = [name for name in changed if name.startswith("districts/") and name.endswith(".html")]
-    assert district_pages == [f"districts/D05/{page}.html" for page in ("brief", "efficiency", "index", "outcome_gaps", "peers", "scorecard")]
-    assert outcome.reused_pages == 58 - 4 + 14 - 1 and outcome.rendered_pages < 26  # D05's four notebook pages and brief, and the small generated ones
+    assert district_pages == [f"districts/D05/{page}.html" for page in ("brief", "efficiency", "index", "operations", "outcome_gaps", "peers", "scorecard")]
+    assert outcome.reused_pages == 73 - 5 + 14 - 1 and outcome.rendered_pages < 26  # D05's five notebook pages and brief, and the small generated ones
     assert "520" in (copy / "site" / "r1" / "districts" / "D05" / "scorecard.html").read_text()
 
 
@@ -214,12 +214,12 @@ def test_only_runs_the_named_districts_and_publishes_only_when_the_rest_is_curre
     copy, params = build_copy(root, tmp_path)
     before = tree_digest(copy / "site")
     outcome = build(load_project(params), quiet=True, only=["D03"], force=True)
-    assert sorted(r.task.label for r in outcome.results) == ["D03/efficiency", "D03/outcome_gaps", "D03/peers", "D03/scorecard"]
+    assert sorted(r.task.label for r in outcome.results) == ["D03/efficiency", "D03/operations", "D03/outcome_gaps", "D03/peers", "D03/scorecard"]
     assert outcome.published and not outcome.stale
     params.write_text(params.read_text() + "districts:\n  D05:\n    goals:\n      mean_score_math: 520\n")
     capsys.readouterr()
     assert main(["build", "--params", str(params), "--quiet", "--only", "D03"]) == 0
-    assert "not published: 4 notebook(s) of other districts are out of date" in capsys.readouterr().err
+    assert "not published: 5 notebook(s) of other districts are out of date" in capsys.readouterr().err
     assert tree_digest(copy / "site") == before
     assert main(["build", "--params", str(params), "--quiet", "--only", "D99"]) == 2
     params.write_text(params.read_text() + "  D77:\n    goals:\n      mean_score_math: 520\n")
@@ -238,7 +238,7 @@ def test_a_failing_notebook_is_summarised_and_nothing_is_published(built, tmp_pa
     assert main(["build", "--params", str(params), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "FAILED district D02 · notebook broken · cell 3: ValueError: no data for D02" in err
-    assert "build stopped: 1 notebook(s) failed, 29 finished; nothing was published" in err
+    assert "build stopped: 1 notebook(s) failed, 30 finished; nothing was published" in err
     assert tree_digest(copy / "site") == before
     assert (copy / "build" / "r1" / "districts" / "D03" / "broken.ipynb").is_file()  # the other districts ran
 
@@ -252,6 +252,8 @@ def test_a_second_release_leaves_the_first_untouched(built, tmp_path):
     plans = copy / "data" / "synthetic" / "actions.csv"
     text = plans.read_text(encoding="utf-8").replace("2024-03-31,in_progress", "2024-03-31,done")
     plans.write_text(text + "D04,N1,BUS_ON_TIME_PCT,Radio dispatch on every bus,Director of transportation,2024-08-15,2025-06-30,in_progress,\n", encoding="utf-8")
+    answers = copy / "data" / "synthetic" / "surveys" / "transportation" / "D01.csv"
+    answers.write_text(answers.read_text(encoding="utf-8").replace(",yes,19.9\n", ",yes,12.5\n"), encoding="utf-8")
     assert main(["build", "--params", str(params), "--quiet"]) == 0
     assert tree_digest(copy / "site" / "r1") == first
     versions = json.loads((copy / "site" / "versions.json").read_text())["releases"]
@@ -261,9 +263,12 @@ def test_a_second_release_leaves_the_first_untouched(built, tmp_path):
     changed = (copy / "site" / "r2" / "what-changed.html").read_text(encoding="utf-8")
     assert "<code>min_n</code>: 10 → 30" in changed
     assert "no longer published" in changed, "gaps on groups of 10 to 29 students must be reported as withdrawn"
-    actions = changed[changed.index("Action plans"):]
+    actions = changed[changed.rindex("Action plans"):]
     assert "Re-route the three routes with the most late arrivals (A2)" in actions and "in progress → done" in actions
     assert "Radio dispatch on every bus (N1)" in actions and "new: in progress, started 2024-08-15" in actions
+    answered = changed[changed.rindex("Survey answers"):]
+    row = next(row for row in answered.split("<tr") if "Routes late at least once a week" in row)
+    assert "Harbor City Public Schools" in row and "19.9%" in row and "12.5%" in row and "changed" in row
     assert 'href="what-changed.html"' in (copy / "site" / "r2" / "index.html").read_text(encoding="utf-8")
     published = tree_digest(copy / "site")
     assert main(["build", "--params", str(params), "--quiet"]) == 0

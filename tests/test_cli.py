@@ -14,7 +14,7 @@ def project(tmp_path_factory):
     return root, make_project(root, students=3000)
 
 
-@pytest.mark.parametrize("command", ["example", "validate", "build", "notebooks"])
+@pytest.mark.parametrize("command", ["example", "validate", "build", "notebooks", "survey"])
 def test_every_subcommand_explains_itself(command):
     result = subprocess.run([sys.executable, "-m", "districtstat.cli", command, "--help"], capture_output=True, text=True)
     assert result.returncode == 0
@@ -24,7 +24,9 @@ def test_every_subcommand_explains_itself(command):
 def test_validate_good_data_exits_0(project, capsys):
     _, params = project
     assert main(["validate", "--params", str(params)]) == 0
-    assert "no problems in 9 files" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no problems in 10 files" in err
+    assert "survey transportation: 11 of 14 districts answered; not answered yet: D05, D09, D13" in err, "the survey answers are checked too"
 
 
 def test_validate_broken_copy_prints_file_line_column_rule_value_and_exits_1(project, capsys, monkeypatch):

@@ -72,3 +72,21 @@ def test_topics_run_once_each_and_do_not_change_what_district_pages_read(release
     assert scope_hash(other, None) == scope_hash(project, None), "the overview does not read the topics"
     renamed = project.settings.model_copy(update={"topics": [project.settings.topics[0].model_copy(update={"title": "Buses"})]})
     assert scope_hash(type(project)(project.params_file, renamed, project.root), None, "transportation") != scope_hash(project, None, "transportation")
+
+
+def test_a_survey_number_is_ranked_like_an_indicator_against_the_answers_of_its_peers(release):
+    topic = topics.topic(release, "transportation")
+    late = next(m for m in topics.survey_measures(topic) if m.question.id == "late_routes")
+    assert (late.label, late.unit, late.better, late.gid) == ("Routes late at least once a week", "%", "lower", "survey-transportation-late_routes")
+    table = topics.ranked(release, late).set_index("district_id")
+    answers = release.table("survey_answers").query("question_id == 'late_routes'").set_index("district_id")["value"]
+    assert set(table.index) == set(answers.index) and table.loc[answers.idxmin(), "rank"] == 1
+    district = table.index[2]
+    assert table.loc[district, "peer_median"] == pytest.approx(answers.reindex(release.peer_ids(district)).median()), "peers that did not answer are left out"
+    labels, formats = topics.table_labels(late), topics.table_formats(late)
+    assert (labels["value"], labels["vs_peers"], formats["value"]) == ("Answer (%)", "Difference from peers (percentage points)", "{:.1f}%")
+
+
+def test_a_topic_without_a_survey_shows_no_survey_section(release):
+    plain = release.project.settings.topics[0].model_copy(update={"survey": None})
+    assert topics.survey_measures(plain) == [] and topics.survey_sections(release, plain) == []

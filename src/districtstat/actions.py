@@ -88,6 +88,8 @@ class Feedback:
     usual: float = float("nan")  # half-width of the 95% range of movement without any action
     years_before: int = 0
     reading: str = ""
+    before_text: str = ""  # for a monthly process: the months the limits come from, in words
+    latest_text: str = ""
 
 
 def feedback(series: pd.DataFrame, start: dt.date, movement: float, better: str, unit: str) -> Feedback:
@@ -125,6 +127,46 @@ def feedback(series: pd.DataFrame, start: dt.date, movement: float, better: str,
     )
 
 
+MONTHLY_D2 = 1.128  # σ̂ = mean moving range ÷ d₂, as the natural process limits use it
+
+
+def monthly_feedback(months, values, start: dt.date, label: str, better: str, unit: str) -> Feedback | None:
+    """An action on a process measured every month: limits from the months before the action started, and whether the
+    months since raise a signal against them (`process`). None when there are too few months on either side.
+
+    The change is the mean of the months since minus the centre line before; its range is ±1.96·σ̂·√(1/n₀ + 1/n₁)
+    with σ̂ = mR̄ ÷ 1.128, which treats months as independent around their level, as the limits do."""
+    from .process import month_words, xmr
+
+    first = f"{start.year}-{start.month:02d}"
+    chart = xmr(months, values, before=first, label=label.lower(), better=better)
+    since = np.array([month >= first for month in chart.months]) if chart is not None else np.array([])
+    if chart is None or not since.any():
+        return None
+    after = chart.values[since]
+    sigma = chart.mean_moving_range / MONTHLY_D2
+    usual = Z95 * sigma * math.sqrt(1 / len(chart.baseline) + 1 / len(after))
+    change = float(after.mean() - chart.centre)
+    signals = [signal for signal in chart.signals if signal.last_month >= first]
+    count = f"the {len(chart.baseline)} months before"
+    if signals:
+        text = f"a signal against the limits from {count}: {signals[0].sentence} A sign, not proof that the action moved it"
+    else:
+        text = f"no signal against the limits from {count}: the months since vary as the process did before"
+    ends = f"{month_words(chart.baseline[0], short=True)}–{month_words(chart.baseline[-1], short=True)}"
+    return Feedback(
+        start_value=chart.centre,
+        latest_value=float(after.mean()),
+        change=change,
+        expected=0.0,
+        against_trend=change,
+        usual=usual,
+        reading=text,
+        before_text=f"{value_with_unit(chart.centre, unit)} a month on average, {ends}",
+        latest_text=f"{value_with_unit(float(after.mean()), unit)} a month on average, {len(after)} months since",
+    )
+
+
 def reading(against: float, usual: float, better: str, had_trend: bool) -> str:
     """What a change against the path before can say: nothing inside the usual movement, a sign (never proof) beyond it."""
     path = "its path before the action" if had_trend else "where it stood before the action"
@@ -144,18 +186,22 @@ def action_progress(release: Release, district_id: str | None = None) -> pd.Data
     def compute() -> pd.DataFrame:
         actions = recorded_actions(release)
         history = release.history
+        monthly = release.table("operations_monthly") if release.has_table("operations_monthly") else pd.DataFrame(columns=["district_id", "kpi_code", "month", "value"])
         today = as_of(release)
         rows = []
         movements: dict[str, float] = {}
         for action in actions.itertuples(index=False):
             code = action.indicator
-            known = history["code"].eq(code).any()
+            known = history["code"].eq(code).any() or monthly["kpi_code"].eq(code).any()
             _, label, better = describe(code) if known else ("", code, "neither")
             unit = unit_of(code) if known else ""
             if code not in movements:
                 movements[code] = yearly_movement(history, code)
             own = history[(history["district_id"] == action.district_id) & (history["code"] == code)]
-            moved = feedback(own[["school_year", "value"]], action.start_date, movements[code], better, unit) if known else Feedback(reading="no published values for this indicator")
+            months = monthly[(monthly["district_id"] == action.district_id) & (monthly["kpi_code"] == code)]
+            moved = monthly_feedback(months["month"], months["value"], action.start_date, label, better, unit) if len(months) else None
+            if moved is None:
+                moved = feedback(own[["school_year", "value"]], action.start_date, movements[code], better, unit) if known else Feedback(reading="no published values for this indicator")
             goals = release.project.district_settings(action.district_id).goals
             goal = action.target if pd.notna(action.target) else goals.get(code, np.nan)
             rows.append(
@@ -173,6 +219,10 @@ def action_progress(release: Release, district_id: str | None = None) -> pd.Data
 
 
 # ------------------------------------------------------------------ words and tables
+
+
+def day_text(day: dt.date) -> str:
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def month_text(day: dt.date) -> str:
@@ -205,20 +255,21 @@ def change_with_unit(value: float, unit: str) -> str:
 def status_text(row: pd.Series) -> str:
     started = "to start" if row["status"] == "planned" else "started"
     if row["overdue"]:
-        return f"OVERDUE: review was due {row['review_date'].isoformat()}; {STATUS_WORDS[row['status']]}, {started} {month_text(row['start_date'])}"
+        return f"OVERDUE: review was due {day_text(row['review_date'])}; {STATUS_WORDS[row['status']]}, {started} {month_text(row['start_date'])}"
     return f"{STATUS_WORDS[row['status']].capitalize()}, {started} {month_text(row['start_date'])}, review {month_text(row['review_date'])}"
 
 
 def against_text(row: pd.Series) -> str:
     """The change against the path before, with the half-width of the 95% range of usual movement."""
     if pd.isna(row["against_trend"]):
-        return "–"
+        return None
     usual = f" (usual ±{change_with_unit(row['usual'], row['unit']).lstrip('+−±')})" if np.isfinite(row["usual"]) else ""
     return change_with_unit(row["against_trend"], row["unit"]) + usual
 
 
-def measured(values, units, years) -> list[str]:
-    return [f"{value_with_unit(v, u)} in {school_year_text(y)}" if y is not None and pd.notna(y) else "–" for v, u, y in zip(values, units, years)]
+def measured(values, units, years, texts) -> list[str]:
+    """A value in its school year, or a monthly process's level in words."""
+    return [text or (f"{value_with_unit(v, u)} in {school_year_text(y)}" if y is not None and pd.notna(y) else None) for v, u, y, text in zip(values, units, years, texts)]
 
 
 def progress_frame(progress: pd.DataFrame, with_district: bool) -> pd.DataFrame:
@@ -227,9 +278,9 @@ def progress_frame(progress: pd.DataFrame, with_district: bool) -> pd.DataFrame:
             "indicator": progress["label"],
             "action": progress["what"] + " (" + progress["action_id"] + "; " + progress["owner_role"] + ")",
             "status": [status_text(row) for _, row in progress.iterrows()],
-            "at_start": measured(progress["start_value"], progress["unit"], progress["start_year"]),
-            "now": measured(progress["latest_value"], progress["unit"], progress["latest_year"]),
-            "change": [change_with_unit(v, u) or "–" for v, u in zip(progress["change"], progress["unit"])],
+            "at_start": measured(progress["start_value"], progress["unit"], progress["start_year"], progress["before_text"]),
+            "now": measured(progress["latest_value"], progress["unit"], progress["latest_year"], progress["latest_text"]),
+            "change": [change_with_unit(v, u) or None for v, u in zip(progress["change"], progress["unit"])],
             "against_trend": [against_text(row) for _, row in progress.iterrows()],
             "reading": progress["reading"],
             "goal": [value_with_unit(g, u) + (f" ({s})" if s else "") if pd.notna(g) else "none set" for g, u, s in zip(progress["goal"], progress["unit"], progress["goal_status"])],
@@ -258,7 +309,8 @@ def district_actions_table(release: Release, district_id: str) -> ProtectedTable
     """The district's actions beside the indicators they target. The values are the scorecard's own published
     ones (`release.history` already withholds what no page may show), so the table adds no student figure."""
     progress = action_progress(release, district_id)
-    return protect(progress_frame(progress, with_district=False), counts={}, min_n=release.min_n)
+    years = [release.latest_year] * len(progress)  # the latest value each row shows, and the status on the release date
+    return protect(progress_frame(progress, with_district=False), counts={}, min_n=release.min_n).of_school_year(years)
 
 
 HOW_TO_READ = (
@@ -285,7 +337,7 @@ def district_actions_lead(release: Release, district_id: str) -> str:
     overdue = progress[progress["overdue"]]
     counts = progress["status"].map(STATUS_WORDS).value_counts()
     states = ", ".join(f"{count} {word}" for word, count in counts.items())
-    lines = [f"{name} has recorded {len(progress)} action{'s' if len(progress) != 1 else ''} ({states}) as of {as_of(release).isoformat()}."]
+    lines = [f"{name} has recorded {len(progress)} action{'s' if len(progress) != 1 else ''} ({states}) as of {day_text(as_of(release))}."]
     if len(overdue):
         lines.append(f"{len(overdue)} {'is' if len(overdue) == 1 else 'are'} past {'its' if len(overdue) == 1 else 'their'} review date without being marked done or stopped: " + ", ".join(overdue["action_id"]) + ".")
     return " ".join(lines) + "\n\n" + CAUTION
@@ -308,8 +360,10 @@ def indicator_actions_table(release: Release, code: str) -> ProtectedTable:
     """Every district's actions on one indicator: who else acted on the same problem, and what moved."""
     progress = consortium_actions(release)
     progress = progress[progress["indicator"] == code].sort_values(["start_date", "district_name"], kind="stable").reset_index(drop=True)
-    frame = progress_frame(progress, with_district=True).drop(columns="indicator")
-    return protect(frame, counts={}, min_n=release.min_n).naming_districts(list(progress["district_id"]))
+    # No goal column: goals set in params belong to each district's own pages, which rerun when they change.
+    frame = progress_frame(progress, with_district=True).drop(columns=["indicator", "goal"])
+    years = [release.latest_year] * len(progress)
+    return protect(frame, counts={}, min_n=release.min_n).naming_districts(list(progress["district_id"])).of_school_year(years)
 
 
 def consortium_actions_lead(release: Release) -> str:
@@ -323,21 +377,19 @@ def consortium_actions_lead(release: Release) -> str:
     overdue = int(progress["overdue"].sum())
     return (
         f"{len(progress)} actions by {progress['district_id'].nunique()} districts on {progress['indicator'].nunique()} indicators, "
-        f"as of {as_of(release).isoformat()}; {overdue} {'is' if overdue == 1 else 'are'} past {'its' if overdue == 1 else 'their'} review date. "
-        "Each indicator's table lists every district acting on it, so a district can see who else took on the same problem and "
-        "what their indicator did since.\n\n" + CAUTION
+        f"as of {day_text(as_of(release))}; {overdue} {'is' if overdue == 1 else 'are'} past {'its' if overdue == 1 else 'their'} review date.\n\n" + CAUTION
     )
 
 
 # ------------------------------------------------------------------ published list and what changed
 
-PUBLISHED_COLUMNS = ["district_id", "district_name", "action_id", "indicator", "label", "what", "owner_role", "start_date", "review_date", "status", "overdue"]
+PUBLISHED_COLUMNS = ["district_id", "district_name", "school_year", "action_id", "indicator", "label", "what", "owner_role", "start_date", "review_date", "status", "overdue"]
 
 
 def published_actions(release: Release) -> pd.DataFrame:
     """The actions as the release publishes them (`downloads/actions.csv`), read back by the next release."""
     progress = consortium_actions(release)
-    frame = progress.reindex(columns=PUBLISHED_COLUMNS)
+    frame = progress.assign(school_year=release.latest_year).reindex(columns=PUBLISHED_COLUMNS)
     for column in ("start_date", "review_date"):
         frame[column] = frame[column].map(lambda day: day.isoformat() if isinstance(day, dt.date) else day)
     return frame.sort_values(["district_id", "action_id"], kind="stable").reset_index(drop=True)

@@ -272,6 +272,12 @@ def efficiency_statement(efficiency: Page) -> list[list[dict]]:
 ACTIONS_SHOWN = 3
 
 
+def action_line(cells: dict, labels: dict) -> str:
+    reading = cells[labels["reading"]]
+    moved = f"Before {cells[labels['at_start']]}, latest {cells[labels['now']]}; {reading}" if cells[labels["at_start"]] != "–" else reading[:1].upper() + reading[1:]
+    return f"**{cells[labels['indicator']]}**: {cells[labels['action']]}. {cells[labels['status']]}. {moved}."
+
+
 def district_actions(scorecard: Page) -> tuple[list[list[dict]], str]:
     """The scorecard's actions as the page shows them, overdue ones first, at most three (the page has the rest)."""
     from .actions import ACTION_LABELS, district_caption
@@ -282,13 +288,7 @@ def district_actions(scorecard: Page) -> tuple[list[list[dict]], str]:
     if found is None:
         return [], ""
     rows = sorted(found["cells"], key=lambda cells: not cells[labels["status"]].startswith("OVERDUE"))
-    bullets = [
-        runs(
-            f"**{cells[labels['indicator']]}**: {cells[labels['action']]}. {cells[labels['status']]}. "
-            f"Before {cells[labels['at_start']]}, latest {cells[labels['now']]}; {cells[labels['reading']]}."
-        )
-        for cells in rows[:ACTIONS_SHOWN]
-    ]
+    bullets = [runs(action_line(cells, labels)) for cells in rows[:ACTIONS_SHOWN]]
     more = len(rows) - ACTIONS_SHOWN
     return bullets, (f"…and {more} more on the scorecard. " if more > 0 else "") + "An indicator moving after an action is not proof the action moved it."
 

@@ -52,24 +52,67 @@ def _print_report(report, console: Console) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .contracts import load_contracts, validate_dataset
-    from .pipeline import ensure_data
+    from .pipeline import ensure_data, validate
 
     console = _console()
+    project = None
     if args.data:
         data_dir = Path(args.data)
         contracts = Path(args.contracts) if args.contracts else find_root(Path.cwd()) / "data_contracts"
         if not data_dir.is_dir():
             console.print(f"districtstat validate: {data_dir}: no such folder")
             return USAGE
+        report = validate_dataset(data_dir, load_contracts(contracts), display_root=Path.cwd())
     else:
         project = load_project(args.params or default_params())
         ensure_data(project)
-        data_dir, contracts = project.data_dir, project.contracts_dir
-    report = validate_dataset(data_dir, load_contracts(contracts), display_root=Path.cwd())
+        report = validate(project, display_root=Path.cwd())  # with the topics' survey answers
     _print_report(report, console)
     if report.ok:
         console.print(f"valid: {sum(info['rows'] for info in report.files.values()):,} rows in {len(report.files)} files")
+        if project is not None:
+            _print_survey_status(project, report, console)
     return OK if report.ok else DATA_FAILED
+
+
+def _print_survey_status(project, report, console: Console) -> None:
+    """Per topic with a survey: how many districts answered, and which have not yet."""
+    from .surveys import summary
+
+    districts = report.tables.get("districts")
+    ids = [] if districts is None else districts["district_id"].dropna().astype(str)
+    for topic_id, entry in summary(project, report.tables["survey_answers"], ids).items():
+        total = len(entry["answered"]) + len(entry["not_answered"])
+        waiting = f"; not answered yet: {', '.join(entry['not_answered'])}" if entry["not_answered"] else ""
+        console.print(f"survey {topic_id}: {len(entry['answered'])} of {total} districts answered{waiting}", markup=False)
+
+
+def cmd_survey(args: argparse.Namespace) -> int:
+    from .pipeline import ensure_data
+    from .surveys import TEMPLATES_FOLDER, answers_folder, write_templates
+
+    project = load_project(args.params or default_params())
+    topics = {topic.id: topic for topic in project.settings.topics}
+    if args.topic not in topics:
+        raise UsageError(f"no topic {args.topic!r} in {project.relative(project.params_file)}; its topics are: {', '.join(topics) or 'none'}")
+    topic = topics[args.topic]
+    if topic.survey is None:
+        raise UsageError(f"topic {topic.id!r} declares no survey: add `survey: {{questions: [...]}}` under it in {project.relative(project.params_file)}")
+    ensure_data(project)
+    folder = answers_folder(project, topic.id)
+    out = Path(args.out) if args.out else folder / TEMPLATES_FOLDER
+    written = write_templates(project, topic, out, args.district)
+    districts = sorted({path.stem for path in written})
+    console = _console()
+    console.print(f"wrote {len(districts)} fill-in files for {topic.title!r} ({len(topic.survey.questions)} questions), each as CSV and XLSX, to {os.path.relpath(out)}/", markup=False)
+    console.print(
+        "Send each district its file. It fills in the answer column only (the other columns say what each question allows), "
+        f"then returns it named by its district id, as {districts[0]}.csv or {districts[0]}.xlsx.\n"
+        f"Put the returned files in {os.path.relpath(folder)}/ (one per district) and run `districtstat validate`: every answer "
+        "is checked against the survey and each problem named by file, line and question; districts without a file are listed as not answered yet.",
+        markup=False,
+    )
+    return OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -261,6 +304,19 @@ def parser() -> argparse.ArgumentParser:
     releases = commands.add_parser("releases", help="list the published releases", description="List the releases published in site/, newest last.")
     releases.add_argument("--params", help="the params file naming the site folder (default params/synthetic.yml)")
     releases.set_defaults(func=cmd_releases)
+
+    survey = commands.add_parser(
+        "survey",
+        help="write a topic survey's fill-in files",
+        description="Write one fill-in file per district (CSV and XLSX) for a topic's survey, with each question, its type and "
+        "its allowed answers; the districts return them, filled in, to DATA/surveys/TOPIC/.",
+    )
+    survey.add_argument("action", choices=["template"], help="template: write the fill-in files")
+    survey.add_argument("topic", help="the topic's id in params (its survey: questions)")
+    survey.add_argument("--params", help="the params file (default params/synthetic.yml)")
+    survey.add_argument("--out", help="folder to write into (default DATA/surveys/TOPIC/templates/)")
+    survey.add_argument("--district", nargs="+", metavar="ID", help="only these districts (default: every district of the consortium)")
+    survey.set_defaults(func=cmd_survey)
 
     notebooks = commands.add_parser(
         "notebooks",

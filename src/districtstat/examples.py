@@ -35,4 +35,8 @@ def write_example(name: str, out_dir: Path, *, students: int | None = None, seed
         from .actions import write_example_actions
 
         write_example_actions(written)
+    if spec.n_districts >= 14:  # the example survey's answers name districts up to D13
+        from .surveys import write_example_answers
+
+        write_example_answers(written)
     return written

@@ -20,6 +20,8 @@ from .files import write_atomic
 from .disclosure import STUDENT_COUNTS_FILE, read_student_counts
 from .models import fit_models
 from .provenance import file_sha256, hash_files, hash_json, package_fingerprint
+from .surveys import answer_files, check_surveys, mark_kept_hidden
+from .surveys import summary as survey_summary
 from .versions import previous_release
 
 DATA_SUFFIXES = (".csv", ".parquet")
@@ -60,9 +62,10 @@ def data_files(project: Project) -> list[Path]:
 
 
 def fingerprint(project: Project) -> Fingerprint:
+    """What the tables are made from; the data hash covers the topics' survey answers too."""
     contracts = sorted(project.contracts_dir.glob("*.yaml"))
     return Fingerprint(
-        data=hash_files(data_files(project), project.data_dir),
+        data=hash_files([*data_files(project), *answer_files(project)], project.data_dir),
         contracts=hash_files(contracts, project.contracts_dir),
         params=hash_json(project.settings.model_dump(mode="json")),
         previous_counts=file_sha256(previous) if (previous := previous_counts_file(project)) else None,
@@ -76,9 +79,13 @@ def previous_counts_file(project: Project) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def validate(project: Project) -> ValidationReport:
+def validate(project: Project, display_root: Path | None = None) -> ValidationReport:
+    """Every input against its contract, the topics' survey answers included (their table is `survey_answers`).
+
+    Files are named relative to `display_root` (default: the project root)."""
     contracts = load_contracts(project.contracts_dir)
-    return validate_dataset(project.data_dir, contracts, display_root=project.root)
+    root = display_root or project.root
+    return check_surveys(project, validate_dataset(project.data_dir, contracts, display_root=root), display_root=root)
 
 
 PERIOD_COLUMNS = ("school_year", "fiscal_year")
@@ -115,6 +122,14 @@ def quality_record(project: Project, report: ValidationReport) -> dict:
             period_column=column,
             latest_period=latest,
         )
+    districts = report.tables.get("districts")
+    answers = report.tables.get("survey_answers", pd.DataFrame(columns=["topic_id", "district_id"]))
+    surveys = survey_summary(project, answers, [] if districts is None else districts["district_id"].dropna().astype(str))
+    for entry in surveys.values():
+        folder = f"{entry['folder']}/"
+        entry["problem_lines"] = [line for line in grouped if line.startswith(folder)][:PROBLEM_LINES]
+    if surveys:
+        record["surveys"] = surveys
     return record
 
 
@@ -148,7 +163,10 @@ def prepare(project: Project) -> dict:
     if "actions" in report.tables:  # district records, passed on as validated: the scorecards follow them
         tables["actions"] = report.tables["actions"]
     previous = previous_counts_file(project)
-    tables.update(fit_models(project.settings, tables, read_student_counts(previous) if previous else None))
+    previous_counts = read_student_counts(previous) if previous else None
+    latest_year = int(tables["district_indicators"]["school_year"].max())
+    tables["survey_answers"] = mark_kept_hidden(report.tables["survey_answers"], project.settings, latest_year, previous_counts, project.settings.min_n)
+    tables.update(fit_models(project.settings, tables, previous_counts))
     staging = project.build_dir / "tables.partial"
     shutil.rmtree(staging, ignore_errors=True)
     write_tables(tables, staging)

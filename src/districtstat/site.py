@@ -23,7 +23,7 @@ import nbformat
 import pandas as pd
 import yaml
 
-from . import actions, audit, brief, changes, disclosure, downloads, methods, versions
+from . import actions, audit, brief, changes, disclosure, downloads, methods, surveys, versions
 from . import publish as publishing
 from .aggregate import latest_rows
 from .config import Project
@@ -49,7 +49,7 @@ DISTRICT_HREF = re.compile(r'href="' + DISTRICT_LINK + r'([^"]*)"')
 # The executed notebooks the release's pages were made from, by path under `build/<release>/districts/`:
 # what `verify` re-executes must be these, not a later build's that was never published.
 NOTEBOOKS_FILE = "downloads/notebooks.json"
-PAGE_TITLES = {"scorecard": "scorecard", "outcome_gaps": "outcome gaps by student group", "efficiency": "spending and results", "peers": "peer districts"}
+PAGE_TITLES = {"scorecard": "scorecard", "outcome_gaps": "outcome gaps by student group", "efficiency": "spending and results", "peers": "peer districts", "operations": "support services month by month"}
 
 
 def page_title(notebook: str) -> str:
@@ -350,6 +350,14 @@ ACTIONS_ABOUT = {
 }
 
 
+SURVEY_ANSWERS_ABOUT = {
+    "caption": "Every survey answer of the topics of the quarter",
+    "how_to_read": "One row per district and question it answered, as the topic pages show the answer (a number with its unit, "
+    "* where a count of students is hidden, empty where left blank): what the districts reported, not checked against other data. "
+    "The next release's What changed page compares with it.",
+}
+
+
 def write_changes(writer: ProjectWriter, project: Project, provenance: Provenance, previous: str | None, names: dict[str, str], footer: str) -> list[downloads.PublishedTable]:
     """This release's key figures and parameters as downloads, and, after the first release, what changed since the last."""
     after = key_figures(project)
@@ -357,17 +365,29 @@ def write_changes(writer: ProjectWriter, project: Project, provenance: Provenanc
     figures = changes.write_key_figures(after)
     writer.text(changes.KEY_FIGURES_FILE, figures)
     writer.text(changes.PARAMETERS_FILE, changes.write_parameters(record))
-    recorded = actions.published_actions(Release(project)).to_csv(index=False, lineterminator="\n")
+    release = Release(project)
+    recorded = actions.published_actions(release).to_csv(index=False, lineterminator="\n")
     writer.text(changes.ACTIONS_FILE, recorded)
+    asked = bool(surveys.surveyed(project.settings))
+    answered = surveys.published_answers(release)
+    answered.insert(3, "school_year", str(release.latest_year))
+    answers = answered.to_csv(index=False, lineterminator="\n")
+    if asked:
+        writer.text(changes.SURVEY_ANSWERS_FILE, answers)
     if previous is not None:
         before = changes.read_published(project.site_dir / previous / changes.ACTIONS_FILE)
         moved = actions.action_changes(before, changes.published_text(recorded)) if before is not None else None
         routines = [changes.action_section(moved, previous, set(names))]
+        if asked:
+            earlier = changes.read_published(project.site_dir / previous / changes.SURVEY_ANSWERS_FILE)
+            changed = surveys.answer_changes(earlier, changes.published_text(answers)) if earlier is not None else None
+            routines.append(changes.answer_section(changed, previous, set(names)))
         page = changes.what_changed_since(project.site_dir / previous, project.release, after, record, names, routines)
         writer.text(WHAT_CHANGED, page + footer)
     published = [downloads.published_table(PurePosixPath(path), PurePosixPath("downloads.qmd"), text, about) for path, text, about in [
         (changes.KEY_FIGURES_FILE, figures, KEY_FIGURES_ABOUT),
         (changes.ACTIONS_FILE, recorded, ACTIONS_ABOUT),
+        *([(changes.SURVEY_ANSWERS_FILE, answers, SURVEY_ANSWERS_ABOUT)] if asked else []),
     ]]
     return published
 
