@@ -150,6 +150,18 @@ def test_the_actions_page_lists_every_action_by_indicator_with_the_district_link
     assert 'href="actions.html"' in (site / "index.html").read_text(encoding="utf-8"), "the navbar links the actions page"
 
 
+def test_an_action_on_a_monthly_process_shows_the_signal_after_it_started_and_no_more(built):
+    from districtstat.report import open_release
+
+    _, params = built
+    progress = actions.action_progress(open_release(params)).set_index(["district_id", "action_id"])
+    substitutes = progress.loc[("D01", "S1")]
+    assert substitutes["reading"].startswith("a signal against the limits from the 24 months before: From January 2024 to June 2024, substitute requests filled rose every month")
+    assert substitutes["reading"].endswith("A sign, not proof that the action moved it")
+    assert substitutes["before_text"].endswith("a month on average, Sep 2021–Dec 2023") and substitutes["latest_text"].endswith("6 months since")
+    assert substitutes["against_trend"] > substitutes["usual"] > 0
+
+
 def test_the_brief_brings_the_actions_to_the_meeting_overdue_first(site):
     brief = (site / "districts" / "D03" / "brief.html").read_text(encoding="utf-8")
     section = brief[brief.index("Actions and what moved since"):]

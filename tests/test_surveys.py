@@ -391,3 +391,11 @@ def test_the_topic_page_compiles_the_answers_beside_the_shared_data(built):
     published = surveys.published_answers(Release(load_project(params)))
     assert len(published) == 55 and list(published.columns) == ["topic_id", "district_id", "district_name", "question_id", "question", "answer_shown"]
     assert published.set_index(["district_id", "question_id"]).loc[("D02", "what_helped"), "answer_shown"] == ""
+
+
+def test_the_data_quality_page_lists_who_answered_each_survey(built):
+    root, _ = built
+    page = (root / "site" / "r1" / "data-quality.html").read_text(encoding="utf-8")
+    section = page[page.rindex("Survey answers"):]
+    row = next(row for row in section.split("<tr") if "transportation" in row)
+    assert ">11<" in row and "D05, D09, D13" in row

@@ -32,8 +32,8 @@ MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 CAUTION = (
     "An indicator that moved after an action started is not proof that the action moved it: other things changed "
     "too, and the students are not the same from one year to the next. The range beside each change is how far the "
-    "indicator moves in a year without anyone acting, measured on every district of the consortium; a change inside "
-    "it is no sign of anything yet."
+    "indicator moves without anyone acting: from year to year across the consortium's districts, or from month to "
+    "month in the district's own process before the action. A change inside it is no sign of anything yet."
 )
 
 
@@ -317,7 +317,9 @@ HOW_TO_READ = (
     "Before the action: the value in the last school year completed before the action started. Against the path "
     "before: the change since, minus the change the district's yearly trend before the action would have brought "
     "(none when only one year came before); ± is 95% of how far this indicator moves in as many years across the "
-    "consortium's districts. Units are the indicator's: % of students, scale points, days or dollars per pupil."
+    "consortium's districts. For a process measured every month, before and latest are monthly averages and the "
+    "months since are read against the natural process limits of the months before (see each district's support "
+    "services page). Units are the indicator's: % of students, scale points, days, dollars per pupil or work orders."
 )
 
 
@@ -427,6 +429,7 @@ def _described(row: dict, suffix: str) -> dict:
 # ------------------------------------------------------------------ the example consortium's actions
 
 EXAMPLE_ACTIONS = [
+    ("D01", "S1", "SUBSTITUTE_FILL_PCT", "Raise the substitute day rate and call a same-day list from 6 a.m.", "Director of human resources", "2024-01-08", "2024-12-31", "in_progress", "95"),
     ("D02", "T1", "BUS_ON_TIME_PCT", "Move the first bell 15 minutes later on the four longest routes", "Director of transportation", "2024-10-01", "2025-06-30", "planned", ""),
     ("D03", "A1", "pct_chronic_absent", "Attendance letters in the first two weeks and home visits after the fifth absence", "Director of student services", "2023-08-21", "2025-06-30", "in_progress", "15"),
     ("D03", "A2", "BUS_ON_TIME_PCT", "Re-route the three routes with the most late arrivals", "Director of transportation", "2023-09-05", "2024-03-31", "in_progress", ""),
@@ -439,7 +442,8 @@ EXAMPLE_ACTIONS = [
 
 
 def write_example_actions(out_dir) -> None:
-    """The example consortium's `actions.csv`: eight actions of seven districts, one past its review date."""
+    """The example consortium's `actions.csv`: nine actions of eight districts, one past its review date, one on a
+    monthly process (D01's substitute fill rate, whose planted rise starts the month the action does)."""
     frame = pd.DataFrame(EXAMPLE_ACTIONS, columns=COLUMNS)
     frame.to_csv(out_dir / "actions.csv", index=False, lineterminator="\n")
 

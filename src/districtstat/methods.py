@@ -257,6 +257,25 @@ Is the district meeting its own goals, and is each indicator moving the right wa
         "**overdue** when it is planned or in progress and its review date is before the release date.")}"""
 
 
+def routines_section(settings: Settings) -> str:
+    surveyed = [topic.title for topic in settings.topics if topic.survey is not None]
+    asked = f"This release asks a survey on {', '.join(surveyed)}." if surveyed else "No topic of this release asks a survey."
+    return f"""## Processes month by month and topic surveys
+
+{method("Natural process limits (XmR chart)", "centre = mean of the baseline months;   mR̄ = mean of |xᵢ − xᵢ₋₁| over the baseline;   limits = centre ± 2.66 × mR̄;   range limit = 3.268 × mR̄",
+        "For support services reported every month (buses on time, substitute requests filled, work orders closed). The baseline is "
+        "the first 12 months, or the months before an action started when the page reads an action. A limit beyond a natural bound "
+        "(0, or 100 for a percentage) is set at the bound. Three patterns are signals: a month beyond a limit; eight or more months in a "
+        "row on one side of the centre line; six or more months in a row each higher (or each lower) than the one before. Anything "
+        "else is the process's routine variation, and no single month inside the limits is worth reacting to. A signal says that "
+        "something changed, not what.")}
+{method("Survey answers", "",
+        f"{asked} Each district answers in its own file, checked against a contract generated from the questions (type, range, codes, "
+        "required) like every input. Answers are what the districts reported, not checked against other data. A numeric answer that "
+        "counts students is a student count under the same disclosure rules as every other: hidden when it, or the district's other "
+        "students, would be fewer than `min_n`, or when an earlier release hid it.")}"""
+
+
 def meaningful_changes() -> str:
     """Each unit's smallest meaningful change, read from the indicators themselves."""
     from .indicators import GAP_MEANINGFUL_CHANGE, INDICATORS
@@ -510,6 +529,7 @@ disclosure control are published.
             spending_section(settings),
             peers_section(settings.peers, fixed_peers),
             scorecard_section(settings),
+            routines_section(settings),
             privacy_section(settings),
             parameters_section(project, provenance),
             glossary_section(),
@@ -564,6 +584,20 @@ def problem_lines(report: dict) -> list[str]:
     return lines + [Failure(**problem).format() for problem in report.get("dataset", [])]
 
 
+def survey_quality(surveys: dict) -> str:
+    """Each topic survey's answer files: who answered, who has not, and the problems found in them."""
+    if not surveys:
+        return ""
+    rows = [
+        [topic, f"`{entry['folder']}`", str(len(entry["answered"])), ", ".join(entry["not_answered"]) or NONE, str(len(entry["problem_lines"]))]
+        for topic, entry in sorted(surveys.items())
+    ]
+    table = markdown_table(["Topic", "Answer files", "Districts that answered", "Not answered yet", "Problems"], rows, "Survey answers of each topic, checked against the contract generated from its questions")
+    lines = [line for entry in surveys.values() for line in entry["problem_lines"]]
+    listed = "\n" + "\n".join(f"- `{line}`" for line in lines) + "\n" if lines else ""
+    return f"\n## Survey answers\n\nEach district's answers to a topic survey are checked like every input file, one file per district.\n\n{table}{listed}"
+
+
 def data_quality_page(project: Project) -> str:
     path = project.build_dir / "data_quality.json"
     head = front_matter({"title": "Data quality"})
@@ -575,6 +609,7 @@ def data_quality_page(project: Project) -> str:
     table = markdown_table(header, rows, "Validation of each input file against its data contract")
     lines = problem_lines(report)
     found = "\n## Problems found\n\nUp to five lines per file, each naming the file, line, column, rule and value to fix.\n\n" + "\n".join(f"- `{line}`" for line in lines) + "\n" if lines else ""
+    found += survey_quality(report.get("surveys") or {})
     return f"""{head}
 {quality_summary(report)}
 

@@ -343,7 +343,7 @@ def choice_counts(release: Release, topic: Topic) -> str:
         if given.isna().any():
             counts.append((BLANK, int(given.isna().sum())))
         shown = "; ".join(f"{option}: {count} district{'' if count == 1 else 's'}" for option, count in counts)
-        lines.append(f"- **{question.name}** {shown}.")
+        lines.append(f"- **{question.name}** — {shown}.")
     return "\n".join(lines)
 
 
