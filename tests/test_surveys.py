@@ -399,3 +399,10 @@ def test_the_data_quality_page_lists_who_answered_each_survey(built):
     section = page[page.rindex("Survey answers"):]
     row = next(row for row in section.split("<tr") if "transportation" in row)
     assert ">11<" in row and "D05, D09, D13" in row
+
+
+def test_two_releases_without_answers_have_no_answer_changes():
+    nothing = pd.DataFrame(columns=surveys.PUBLISHED_COLUMNS)
+    moves = surveys.answer_changes(nothing, nothing)
+    assert moves.empty and {"district_id", "question", "before", "after", "change"} <= set(moves.columns)
+

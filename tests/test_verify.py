@@ -47,7 +47,7 @@ def test_a_fresh_release_reproduces_and_verifying_writes_nothing(built, capsys):
     capsys.readouterr()
     assert main(["verify", "--params", str(params), "--release", "r1", "--quiet", "--workers", "2"]) == 0
     err = capsys.readouterr().err
-    assert "verified: 58 notebooks reproduce release r1" in err
+    assert "verified: 73 notebooks reproduce release r1" in err
     assert "outputs may differ" not in err and "DIFFERS" not in err
     assert {folder: tree_digest(root / folder) for folder in before} == before
     assert scratch_folders() == scratch_before
@@ -94,7 +94,7 @@ def test_a_published_figure_that_the_code_does_not_give_is_named_with_its_cell(b
     assert f"DIFFERS release r1 · district D03 · notebook efficiency · {chart}: text/html\n" in err
     assert f"\n    -{altered}\n    +{mark}\n" in err  # a chart's changed mark, shown as the one line of SVG that differs
     assert "notebook outcome_gaps" not in err and "notebook peers" not in err
-    assert "release r1 does not reproduce: 2 of 4 notebooks differ" in err
+    assert "release r1 does not reproduce: 2 of 5 notebooks differ" in err
     assert tree_digest(copy / "build") == tampered
 
 
@@ -148,7 +148,7 @@ def test_changed_settings_are_named_per_notebook_before_anything_runs(built, tmp
     assert main(["verify", "--params", str(params), "--release", "r1", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "INPUT DIFFERS settings hash: release r1 recorded" in err
-    assert "(recorded by 4 notebook(s): D05/scorecard, D05/outcome_gaps, D05/efficiency, D05/peers)" in err
+    assert "(recorded by 5 notebook(s): D05/scorecard, D05/outcome_gaps, D05/efficiency, D05/peers…)" in err
     assert "tables hash" not in err
 
 

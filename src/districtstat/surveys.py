@@ -589,7 +589,7 @@ def answer_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     before, after = (frame[PUBLISHED_COLUMNS].astype(str) for frame in (before, after))
     asked = set(zip(before["topic_id"], before["question_id"])) & set(zip(after["topic_id"], after["question_id"]))
     merged = before.merge(after, on=keys, how="outer", suffixes=("_before", "_after"), indicator=True)
-    merged = merged[[pair in asked for pair in zip(merged["topic_id"], merged["question_id"])]]
+    merged = merged.loc[np.array([pair in asked for pair in zip(merged["topic_id"], merged["question_id"])], dtype=bool)]  # a list could be empty: then it would pick columns
     was, now = merged["answer_shown_before"].fillna(""), merged["answer_shown_after"].fillna("")
     change = np.select([(was == "") & (now != ""), (was != "") & (now == ""), was != now], ["new answer", "no longer published", "changed"], default="")
     secret = (was == SUPPRESSED) | (now == SUPPRESSED)
