@@ -423,7 +423,8 @@ def _truth(value) -> bool:
 
 
 def _described(row: dict, suffix: str) -> dict:
-    return {name: row.get(name + suffix) for name in ("district_id", "district_name", "action_id", "label", "what")} | {"district_id": row["district_id"], "action_id": row["action_id"]}
+    """An action's description from one side of the merge; its key has no suffix."""
+    return {"district_id": row["district_id"], "action_id": row["action_id"]} | {name: row.get(name + suffix) for name in ("district_name", "label", "what")}
 
 
 # ------------------------------------------------------------------ the example consortium's actions

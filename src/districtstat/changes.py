@@ -418,34 +418,45 @@ def published_text(csv: str) -> pd.DataFrame:
     return pd.read_csv(io.StringIO(csv), dtype=str, keep_default_na=False)
 
 
+def routine_section(title: str, unpublished: str, unchanged: str, lead: str, header: list[str], rows: list[list[str]], caption: str, moves: pd.DataFrame | None) -> str:
+    """One routine's changes since the previous release: why none can be listed, that none happened, or the table."""
+    if moves is None:
+        return f"## {title}\n\n{unpublished}\n"
+    if moves.empty:
+        return f"## {title}\n\n{unchanged}\n"
+    return f"## {title}\n\n{lead}\n\n" + markdown_table(header, rows, caption)
+
+
 def action_section(moves: pd.DataFrame | None, previous: str, homes: set[str]) -> str:
     """Actions started, finished, stopped, newly overdue or withdrawn since the previous release."""
-    heading = "## Action plans\n\n"
-    if moves is None:
-        return heading + f"Release {previous} did not publish its action plans, so changes in them cannot be listed.\n"
-    if moves.empty:
-        return heading + f"No action was added, finished, stopped or became overdue since release {previous}.\n"
-    rows = [
-        [district_link(row["district_id"], row["district_name"], homes), f"{row['what']} ({row['action_id']})", str(row["label"]), str(row["change"])]
-        for row in moves.to_dict("records")
-    ]
-    table = markdown_table(["District", "Action (id)", "Indicator it targets", "What changed"], rows, f"Actions that changed since release {previous}")
-    return heading + f"{len(moves)} change{'s' if len(moves) != 1 else ''} in the districts' action plans; the [actions page](actions.ipynb) follows each one.\n\n" + table
+    records = [] if moves is None else moves.to_dict("records")
+    rows = [[district_link(row["district_id"], row["district_name"], homes), f"{row['what']} ({row['action_id']})", str(row["label"]), str(row["change"])] for row in records]
+    return routine_section(
+        "Action plans",
+        f"Release {previous} did not publish its action plans, so changes in them cannot be listed.",
+        f"No action was added, finished, stopped or became overdue since release {previous}.",
+        f"{len(rows)} change{'s' if len(rows) != 1 else ''} in the districts' action plans; the [actions page](actions.ipynb) follows each one.",
+        ["District", "Action (id)", "Indicator it targets", "What changed"],
+        rows,
+        f"Actions that changed since release {previous}",
+        moves,
+    )
 
 
 def answer_section(moves: pd.DataFrame | None, previous: str, homes: set[str]) -> str:
     """Survey answers new, changed or withdrawn since the previous release, as each release published them."""
-    heading = "## Survey answers\n\n"
-    if moves is None:
-        return heading + f"Release {previous} did not publish survey answers, so changes in them cannot be listed.\n"
-    if moves.empty:
-        return heading + f"No published survey answer changed since release {previous}.\n"
-    rows = [
-        [district_link(row["district_id"], row["district_name"], homes), str(row["question"]), str(row.get("before", "")) or "–", str(row.get("after", "")) or "–", str(row.get("change", ""))]
-        for row in moves.to_dict("records")
-    ]
-    table = markdown_table(["District", "Question", "Before", "After", "Change"], rows, f"Survey answers that changed since release {previous}")
-    return heading + "Answers are what each district reported for its topic of the quarter, as the topic pages published them; they are not checked against other data.\n\n" + table
+    records = [] if moves is None else moves.to_dict("records")
+    rows = [[district_link(row["district_id"], row["district_name"], homes), str(row["question"]), str(row["before"]) or "–", str(row["after"]) or "–", str(row["change"])] for row in records]
+    return routine_section(
+        "Survey answers",
+        f"Release {previous} did not publish survey answers, so changes in them cannot be listed.",
+        f"No published survey answer changed since release {previous}.",
+        "Answers are what each district reported for its topic of the quarter, as the topic pages published them; they are not checked against other data.",
+        ["District", "Question", "Before", "After", "Change"],
+        rows,
+        f"Survey answers that changed since release {previous}",
+        moves,
+    )
 
 
 def district_link(district_id: str, name: str, homes: set[str]) -> str:
