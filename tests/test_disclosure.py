@@ -39,14 +39,16 @@ def test_suppressed_cells_are_never_zero_or_blank_in_csv():
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 from districtstat.disclosure import (  # noqa: E402
-    BOTTOM_CODE,
-    TOP_CODE,
     Relation,
     attacker_bounds,
     complement_pairs,
     count_key,
     exposed_cells,
+    changed_by_few,
     coded_share,
+    percent_interval,
+    rounded_percent,
+    shown_percent,
     small_hidden_groups,
     subgroup_relations,
     withhold_student_figures,
@@ -117,14 +119,39 @@ def test_a_crossing_that_leaves_a_few_students_of_its_group_outside_is_hidden():
     assert group_suppression(counts) == {"EL_X_ECODIS"}
 
 
-def test_a_share_that_would_give_away_a_small_group_is_withheld():
+def test_a_share_is_rounded_by_group_size_so_that_it_gives_away_no_count():
     table = pd.DataFrame({"district": ["Eastport", "Big", "Coded", "Exact", "Tiny"], "enrollment": [29, 400, 200, 100, 6], "pct_el": [13.79, 2.0, 97.0, 40.0, 50.0]})
     protected = protect(table, counts={"enrollment": ["pct_el"]}, shares={"pct_el": "enrollment"})
-    assert protected.display_frame()["pct_el"].tolist() == [SUPPRESSED, BOTTOM_CODE, TOP_CODE, 40.0, SUPPRESSED]
-    assert protected.to_csv().splitlines()[1] == f"Eastport,29,{SUPPRESSED}", "13.8% of 29 students is 4 English learners"
-    assert "Hidden to protect" in protected.footnote and "at most 5%" in protected.footnote
-    assert [coded_share(p, 29, 10) for p in (34.48, 65.52, 0.0, 100.0)] == [None, None, BOTTOM_CODE, TOP_CODE]  # 10 and 19 students
-    assert coded_share(68.97, 29, 10) == SUPPRESSED, "69% of 29 leaves 9 students outside the group"
+    assert protected.display_frame()["pct_el"].tolist() == ["<40", 2.0, 95.0, 40.0, SUPPRESSED]
+    assert protected.to_csv().splitlines()[1] == "Eastport,29,<40", "13.8% of 29 students is 4 English learners: only 'under 40%' is said"
+    assert "Hidden to protect" in protected.footnote and "rounded by group size" in protected.footnote and "near 0 or 100" in protected.footnote
+    assert [coded_share(p, 29, 10) for p in (34.48, 65.52, 0.0, 100.0)] == [None, None, "<40", ">60"]
+    assert rounded_percent(51.72, 29, 10) == 60.0, "29 students: steps of 20 points"
+
+
+def test_percentages_from_the_attackers_list_no_longer_give_counts():
+    """The issue's cells: 100% of 250, 94.1% of 17, 90% of 10, 5.4% of 37 and exact district shares."""
+    assert shown_percent(100.0, 250, 10) == (None, ">96"), "all 250 proficient is never published as 100"
+    assert shown_percent(94.1176, 17, 10) == (None, ">50")
+    assert shown_percent(90.0, 10, 10) == (None, SUPPRESSED)
+    assert shown_percent(5.4054, 37, 10) == (None, "<20")
+    assert shown_percent(15.990, 838, 10) == shown_percent(16.160, 817, 10) == (16.0, None), "two withdrawn students no longer show"
+
+
+@pytest.mark.parametrize("n", [10, 13, 15, 17, 20, 29, 37, 50, 99, 100, 199, 250, 499, 500, 838, 5000])
+def test_no_percentage_pins_the_students_in_or_outside_its_category(n):
+    """Every value a percentage of n students can be published as leaves at least min_n / 2 possible students in the
+    category, includes 0 or reaches min_n (inside and outside), and is a true statement about the value."""
+    for value in np.linspace(0, 100, 2001):
+        rounded, code = shown_percent(value, n, 10)
+        if code == SUPPRESSED:
+            continue
+        shown = rounded if code is None else code
+        low, high = percent_interval(shown, n, 10)
+        assert low - 1e-9 <= value * n / 100 <= high + 1e-9, (value, n, shown)
+        assert high - low >= 5 - 1e-9 or low == 0 or high == n, (value, n, shown)
+        for a, b in ((low, high), (n - high, n - low)):
+            assert not (a > 1e-9 and b < 10 - 1e-9), (value, n, shown, a, b)
 
 
 def test_district_figures_too_few_to_publish_exactly_leave_the_history_every_page_reads():
@@ -138,7 +165,8 @@ def test_district_figures_too_few_to_publish_exactly_leave_the_history_every_pag
     )
     enrollment = pd.DataFrame({"district_id": ["D1", "D2"], "school_year": [2024, 2024], "enrollment": [29, 400]})
     kept = withhold_student_figures(history, enrollment, 10)
-    assert list(zip(kept["district_id"], kept["code"])) == [("D1", "BUS_ON_TIME_PCT"), ("D2", "pct_chronic_absent"), ("D2", "pct_proficient_math"), ("D2", "mean_score_math")]
+    assert list(zip(kept["district_id"], kept["code"])) == [("D1", "BUS_ON_TIME_PCT"), ("D2", "pct_chronic_absent"), ("D2", "mean_score_math")], "100% of 400 is coded >98"
+    assert kept["value"].tolist() == [100.0, 14.0, 500.0], "13.5% of 400 students is published as 14%; a bus figure is not a share of students"
     tested = pd.DataFrame({"district_id": ["D2", "D2"], "school_year": [2024, 2024], "subject": ["MATH", "ELA"], "n": [8, 300]})
     kept = withhold_student_figures(history, enrollment, 10, tested)
     assert list(zip(kept["district_id"], kept["code"])) == [("D1", "BUS_ON_TIME_PCT"), ("D2", "pct_chronic_absent")], "D2 tested 8 students in math"
@@ -193,6 +221,32 @@ def test_suppression_of_the_whole_release_keeps_what_the_previous_release_hid_an
     assert set(outcomes.loc[hidden, "subgroup"]) == {"SWD", "NOT_SWD"}
 
 
+def test_a_set_of_hidden_groups_that_lost_one_student_between_releases_is_hidden_further():
+    """The attacker's D10: every shown count moved by 0 or at least 10 (all 453→432, White 396→386, Hispanic 29→19,
+    two or more 13→13), so the hidden race groups together lost exactly one student."""
+    before = {"ALL": 453.0, "RACE_WH": 396.0, "RACE_HI": 29.0, "RACE_TW": 13.0}
+    now = {"ALL": 432.0, "RACE_WH": 386.0, "RACE_HI": 19.0, "RACE_TW": 13.0, "RACE_AS": 8.0, "RACE_BL": 6.0}
+    relations = subgroup_relations(now)
+    naive = {cell: value for cell, value in now.items() if cell in before}
+    assert changed_by_few(naive, before, relations, 10)[0].cells == ("RACE_AS", "RACE_BL"), "the single-release suppression leaves one student exposed"
+    hidden = suppress(now, relations, min_n=10, margin=5, before=before)
+    assert {"RACE_AS", "RACE_BL"} < hidden and len(hidden) > 2
+    shown = {cell: value for cell, value in now.items() if cell not in hidden}
+    assert changed_by_few(shown, before, relations, 10) == []
+    assert changed_by_few(before, before, relations, 10) == [], "the same counts twice tell nothing"
+
+
+def test_a_group_hidden_in_one_subject_is_hidden_in_the_other():
+    counts = {"ALL": 200, "RACE_AS": 12, "RACE_HI": 60, "RACE_WH": 128}
+    math = outcomes_frame(counts)
+    ela = outcomes_frame({**counts, "RACE_AS": 8, "RACE_WH": 132}).assign(subject="ELA")
+    outcomes = pd.concat([math, ela], ignore_index=True)
+    hidden = suppress_subgroups(outcomes, min_n=10, margin=5)
+    by_subject = {subject: set(outcomes.loc[hidden & (outcomes["subject"] == subject), "subgroup"]) for subject in ("ELA", "MATH")}
+    assert "RACE_AS" in by_subject["MATH"], "12 Asian students tested in math, 8 in ELA: the ELA count would follow from math's"
+    assert by_subject["ELA"] == by_subject["MATH"]
+
+
 def test_the_audit_combines_two_releases_of_the_same_students():
     from districtstat.audit import moved_by_few, recoverable
 
@@ -208,12 +262,11 @@ def test_the_audit_combines_two_releases_of_the_same_students():
     assert moved_by_few({key("ALL"): 103.0}, {key("ALL"): 100.0}, 10) == [f"{key('ALL')}: 100 in the previous release and 103 now, so the two differ by 3 students"]
 
 
-def test_percentages_of_small_groups_are_top_and_bottom_coded():
-    table = pd.DataFrame({"group": ["A", "B", "C", "D"], "n": [40, 40, 40, 400], "pct": [2.5, 97.5, 50.0, 2.0]})
+def test_percentages_of_students_in_a_table_are_rounded_and_coded_at_every_size():
+    table = pd.DataFrame({"group": ["A", "B", "C", "D", "E"], "n": [40, 40, 40, 400, 2500], "pct": [2.5, 97.5, 50.0, 2.0, 100.0]})
     protected = protect(table, counts={"n": ["pct"]}, percents={"pct": "n"})
-    assert protected.display_frame()["pct"].tolist() == [BOTTOM_CODE, TOP_CODE, 50.0, 2.0]
-    assert "at most 5% or at least 95%" in protected.footnote
-    assert protected.to_csv().splitlines()[1] == f"A,40,{BOTTOM_CODE}"
+    assert protected.display_frame()["pct"].tolist() == ["<20", ">80", 60.0, 2.0, ">99"]
+    assert protected.to_csv().splitlines()[1] == "A,40,<20"
 
 
 # ------------------------------------------------------------------ property tests: random tables

@@ -25,8 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .disclosure import STUDENT_COUNTS_FILE, SUPPRESSED, TOLERANCE, Contradiction, attacker_bounds, exposed_cells, read_student_counts, small_hidden_groups, subgroup_relations
+from .disclosure import STUDENT_COUNTS_FILE, SUPPRESSED, TOLERANCE, Contradiction, attacker_bounds, changed_by_few, exposed_cells, percent_interval, percent_step, read_student_counts, small_hidden_groups, subgroup_relations
 from .files import read_json, write_json_atomic
+
+
 
 # An id is found as a whole token, and as a word inside one (`report_ST0001`), never as part of a longer word.
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
@@ -91,6 +93,34 @@ def counts_by_key(cells: list[PublishedCount]) -> tuple[dict[str, float | None],
     return dict(sorted(values.items())), problems
 
 
+def percentages_giving_counts(folder: Path, tables, min_n: int) -> list[str]:
+    """Published percentages of students, read back from the CSV files beside the count they are of, that tell how
+    many students are in their category or outside it: not rounded to their group size's step, or pinned to 1 to
+    `min_n` − 1 students."""
+    problems = []
+    for table in tables:
+        if not table.percents:
+            continue
+        rows = list(csv.DictReader(io.StringIO((folder / table.path).read_text(encoding="utf-8"))))
+        for column, count in table.percents.items():
+            for number, row in enumerate(rows, start=2):
+                text, n_text = row.get(column, ""), row.get(count, "")
+                if text in ("", SUPPRESSED) or n_text in ("", SUPPRESSED):
+                    continue
+                n = float(n_text)
+                step = percent_step(n, min_n)
+                shown = text if text[:1] in "<>" else float(text)
+                where = f"{table.path}, line {number}, column “{column}”: {text}% of {n:g} students"
+                if step is None or (isinstance(shown, float) and abs(shown / step - round(shown / step)) > TOLERANCE):
+                    problems.append(f"{where} is not rounded to a step of its group size")
+                    continue
+                low, high = percent_interval(shown, n, min_n)
+                for what, (a, b) in (("in", (low, high)), ("outside", (n - high, n - low))):
+                    if TOLERANCE < a and b < min_n - TOLERANCE:
+                        problems.append(f"{where} puts {a:g} to {b:g} students {what} its category")
+    return problems
+
+
 def small_counts(cells: list[PublishedCount], min_n: int) -> list[str]:
     return [cell.where() for cell in cells if cell.value is not None and 0 < cell.value < min_n]
 
@@ -135,7 +165,7 @@ def recoverable(
     before = tested_systems(previous or {})
     for system, cells in sorted(tested_systems(published).items()):
         hidden = {group for group, value in cells.items() if value is None}
-        if not hidden:
+        if not hidden and system not in before:
             continue
         shown = {group: value for group, value in cells.items() if value is not None}
         earlier = {g: v for g, v in before.get(system, {}).items() if v is not None}
@@ -154,6 +184,12 @@ def recoverable(
             continue
         suffix = " together with the previous release" if combined is not None else ""
         found += [("/".join(["tested", *system, e.cell]), e.describe() + suffix) for e in exposures]
+        if system in before:
+            then = {group: value for group, value in before[system].items() if value is not None}
+            try:
+                found += [("/".join(["tested", *system, m.cells[0]]), m.describe()) for m in changed_by_few(shown, then, relations, min_n)]
+            except Contradiction as error:
+                found.append(("/".join(["tested", *system]), str(error)))
         for relation, most in small:
             hidden_parts = [part for part in relation.parts if part in hidden]
             if hidden_parts:
@@ -308,6 +344,7 @@ def audit_release(
     findings = {
         "a hidden count can be worked out": exposed,
         f"a count under {min_n} students is shown": small_counts(cells, min_n),
+        "a percentage gives a count of students": percentages_giving_counts(rendered, tables, min_n),
         "differencing with the previous release": moved_by_few(values, previous, min_n) if previous else [],
         "student-level data": scan_site(rendered, *student_identifiers(data_dir), pdfs),
         "inconsistent": inconsistent,

@@ -15,6 +15,7 @@ each count cell, so the publish step can audit the release as an attacker would 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,9 +24,6 @@ import pandas as pd
 from scipy.optimize import linprog
 
 SUPPRESSED = "*"
-BOTTOM_CODE, TOP_CODE = "≤5", "≥95"
-CODED = (BOTTOM_CODE, TOP_CODE)
-CODING_SHARE = 0.05
 TOLERANCE = 1e-6
 SYSTEM_KEYS = ["school_year", "district_id", "subject", "grade"]
 PUBLISHED_GRADE = "ALL"
@@ -146,6 +144,80 @@ def exposed_cells(shown: Mapping[str, float], hidden: Iterable[str], relations: 
     return sorted(found, key=lambda e: (e.high - e.low, e.cell))
 
 
+@dataclass(frozen=True)
+class Movement:
+    """Students an attacker can tell joined or left a set of groups between two releases: 1 to `min_n` − 1 of them."""
+
+    cells: tuple[str, ...]
+    low: float
+    high: float
+
+    def describe(self) -> str:
+        return f"{' + '.join(self.cells)} changed by between {self.low:+g} and {self.high:+g} students since the previous release"
+
+
+def _pair_system(now: Mapping[str, float], before: Mapping[str, float], relations: Sequence[Relation]):
+    """Both releases' equations side by side: each cell not shown in a release is an unknown count ≥ 0 of that
+    release, and every relation holds in each release."""
+    cells = sorted({cell for relation in relations for cell in relation.cells})
+    unknown = [(side, cell) for side, shown in (("now", now), ("before", before)) for cell in cells if cell not in shown]
+    column = {name: i for i, name in enumerate(unknown)}
+    rows, rhs = [], []
+    for side, shown in (("now", now), ("before", before)):
+        for relation in relations:
+            row, known = np.zeros(len(unknown)), 0.0
+            for cell, sign in [(relation.total, -1.0), *((part, 1.0) for part in relation.parts)]:
+                if cell in shown:
+                    known += sign * float(shown[cell])
+                else:
+                    row[column[(side, cell)]] += sign
+            if row.any():
+                rows.append(row)
+                rhs.append(-known)
+            elif abs(known) > TOLERANCE:
+                raise Contradiction(f"the {side} release's counts contradict how they add up ({relation.total})")
+    return column, rows, rhs
+
+
+def changed_by_few(now: Mapping[str, float], before: Mapping[str, float], relations: Sequence[Relation], min_n: int) -> list[Movement]:
+    """Sets of groups whose change between two releases an attacker can pin to 1 to `min_n` − 1 students (joined or
+    left): each group alone, and the groups of each relation not shown in both releases taken together (all
+    students minus the groups shown both times). A change that may be zero tells nothing certain; one of at least
+    `min_n` students is a group like any published one.
+
+    `now` and `before` are the counts each release shows of the same district, year and subject."""
+    if now == before:
+        return []  # what the previous release's hidden counts were is still possible now: every change may be zero
+    cells = sorted({cell for relation in relations for cell in relation.cells})
+    targets = {(cell,) for cell in cells if not (cell in now and cell in before)}
+    for relation in relations:
+        unseen = tuple(part for part in relation.parts if not (part in now and part in before))
+        if len(unseen) > 1:
+            targets.add(unseen)
+    if not targets:
+        return []
+    column, rows, rhs = _pair_system(now, before, relations)
+    found = []
+    for target in sorted(targets):
+        objective, constant = np.zeros(len(column)), 0.0
+        for cell in target:
+            for side, shown, sign in (("now", now, 1.0), ("before", before, -1.0)):
+                if cell in shown:
+                    constant += sign * float(shown[cell])
+                else:
+                    objective[column[(side, cell)]] += sign
+        if rows and objective.any():
+            high = constant + _most(objective, rows, rhs, f"the change of {' + '.join(target)}")
+            low = constant - _most(-objective, rows, rhs, f"the change of {' + '.join(target)}")
+        elif objective.any():
+            continue  # unbounded both ways
+        else:
+            low = high = constant
+        if (TOLERANCE < low and high < min_n - TOLERANCE) or (-min_n + TOLERANCE < low and high < -TOLERANCE):
+            found.append(Movement(target, low, high))
+    return found
+
+
 # ------------------------------------------------------------------ suppression
 
 
@@ -158,9 +230,11 @@ def suppress(
     pairs: Mapping[str, str] | None = None,
     keep_hidden: Iterable[str] = (),
     last_resort: Iterable[str] = ("ALL",),
+    before: Mapping[str, float] | None = None,
 ) -> set[str]:
-    """The counts to hide in one set of related counts: primary cells, then complements until none is exposed and
-    the groups hidden in each relation add up to none or at least `min_n` students.
+    """The counts to hide in one set of related counts: primary cells, then complements until none is exposed, the
+    groups hidden in each relation add up to none or at least `min_n` students, and, against the counts the previous
+    release showed of the same students (`before`), no set of groups moved by 1 to `min_n` − 1 (`changed_by_few`).
 
     A zero is never hidden (no student to protect) and never chosen as a complement (hiding it protects nothing).
     Complements are the smallest shown count in a relation with the exposed cell, so as little as possible is lost;
@@ -178,6 +252,9 @@ def suppress(
             to_widen = [r for r in relations if exposed & set(r.cells)]
         else:
             to_widen = [relation for relation, _ in small_hidden_groups(shown, relations, min_n)]
+            if not to_widen and before:
+                moved = {cell for movement in changed_by_few(shown, before, relations, min_n) for cell in movement.cells}
+                to_widen = [r for r in relations if moved & set(r.cells)]
             if not to_widen:
                 return hidden
         candidates = {other for r in to_widen for other in r.cells if other in shown and other in positive}
@@ -279,18 +356,43 @@ def suppress_subgroups(
     at publish."""
     previous = previous or {}
     hidden = pd.Series(False, index=outcomes.index)
-    for keys, system in outcomes.groupby(SYSTEM_KEYS, sort=True, observed=True):
-        year, district, subject, grade = keys
-        if grade != PUBLISHED_GRADE:
-            n = system["n"].astype(float)
-            hidden.loc[system.index] = ((n > 0) & (n < min_n)).to_numpy()
-            continue
-        counts = {code: float(n) for code, n in zip(system["subgroup"], system["n"].astype(float)) if pd.notna(n)}
-        names = {code: count_key("tested", district, year, subject, grade, code) for code in counts}
-        keep = {code for code, key in names.items() if kept_hidden(counts[code], previous, key, min_n)}
-        chosen = suppress(counts, subgroup_relations(counts), min_n=min_n, margin=margin, pairs=complement_pairs(counts), keep_hidden=keep)
-        hidden.loc[system.index[system["subgroup"].isin(chosen)]] = True
+    published = outcomes["grade"] == PUBLISHED_GRADE
+    n = outcomes["n"].astype(float)
+    hidden.loc[~published] = ((n > 0) & (n < min_n))[~published]
+    for (year, district), systems in outcomes[published].groupby(["school_year", "district_id"], sort=True, observed=True):
+        for rows in suppress_subjects(systems, year, district, min_n, margin, previous):
+            hidden.loc[rows] = True
     return hidden
+
+
+def suppress_subjects(systems: pd.DataFrame, year, district, min_n: int, margin: float, previous: Mapping[str, float | None]) -> list[pd.Index]:
+    """One district's and year's suppression in every subject at once: a group hidden in one subject is hidden in
+    the others, since the same students take both tests (ELA and math counts of a group differ by 0 to 2 students in
+    most groups, so one shown would all but give the other away)."""
+    by_subject = {}
+    for subject, system in systems.groupby("subject", sort=True, observed=True):
+        counts = {code: float(n) for code, n in zip(system["subgroup"], system["n"].astype(float)) if pd.notna(n)}
+        names = {code: count_key("tested", district, year, subject, PUBLISHED_GRADE, code) for code in counts}
+        keep = {code for code, key in names.items() if kept_hidden(counts[code], previous, key, min_n)}
+        by_subject[subject] = (system, counts, keep, previous_shown(previous, names))
+    hidden_groups: set[str] = set()
+    while True:
+        chosen = {
+            subject: suppress(counts, subgroup_relations(counts), min_n=min_n, margin=margin, pairs=complement_pairs(counts), keep_hidden=keep | hidden_groups, before=before)
+            for subject, (system, counts, keep, before) in by_subject.items()
+        }
+        everywhere = set().union(*chosen.values()) if chosen else set()
+        if all(chosen[subject] >= {code for code in everywhere if counts.get(code, 0) > 0} for subject, (_, counts, _, _) in by_subject.items()):
+            break
+        hidden_groups |= everywhere
+    return [system.index[system["subgroup"].isin(chosen[subject])] for subject, (system, *_) in by_subject.items()]
+
+
+def previous_shown(previous: Mapping[str, float | None], names: Mapping[str, str]) -> dict[str, float] | None:
+    """The counts the previous release showed of one district, year and subject, by group (None when it published
+    none of them): what an attacker differences this release's counts against."""
+    shown = {code: float(previous[key]) for code, key in names.items() if previous.get(key) is not None}
+    return shown or None
 
 
 def kept_hidden(value: float, previous: Mapping[str, float | None], key: str, min_n: int) -> bool:
@@ -332,35 +434,79 @@ def student_counts_csv(counts: Mapping[str, float | None], names: Mapping[str, s
 # ------------------------------------------------------------------ published tables
 
 
-def coded_percent(value: float, n: float, min_n: int) -> str | None:
-    """`≤5` or `≥95` for an extreme percentage of a group too small for 5% of it to reach `min_n` students."""
-    if pd.isna(value) or pd.isna(n) or n * CODING_SHARE >= min_n:
-        return None
-    if value <= 100 * CODING_SHARE:
-        return BOTTOM_CODE
-    if value >= 100 * (1 - CODING_SHARE):
-        return TOP_CODE
-    return None
+# A percentage of n students is a count of students in a category (pct × n) and of those outside it. It is rounded to
+# the smallest of these steps that leaves at least `min_n` / 2 possible students either way, so that neither count is
+# ever known exactly, and two releases' roundings of the same students still leave `min_n` possible values between them.
+PERCENT_STEPS = (1, 2, 5, 10, 20, 25, 50)
+PERCENT_NOTE = "percentages rounded by group size"
 
 
-def shared_students(value: float, n: float) -> tuple[int, int]:
-    """The students a share of `n` students describes, and the rest: 13.8% of 29 students is 4 students and 25."""
-    inside = int(round(value / 100 * n))
-    return inside, int(round(n)) - inside
+def percent_step(n: float, min_n: int) -> int | None:
+    """The rounding step of a percentage of `n` students: at least `min_n` / 2 students wide (None: no step is)."""
+    return next((step for step in PERCENT_STEPS if step * n >= 50 * min_n), None)
 
 
-def coded_share(value: float, n: float, min_n: int) -> str | None:
-    """How a share of students in a group (% English learners of a district) is published: None when exactly,
-    else `≤5`, `≥95` or the hidden symbol.
+def coding_cut(n: float, step: int, min_n: int) -> int:
+    """The smallest multiple of `step` whose rounding interval reaches `min_n` students: below it, a rounded
+    percentage would say that 1 to `min_n` − 1 students are in the category (above 100 − it, outside it)."""
+    cut = step
+    while (cut + step / 2) * n < 100 * min_n:
+        cut += step
+    return cut
 
-    A share times the students it is a share of is the group's count, so the share obeys the count's rule: when the
-    group or the rest of the students are 1 to `min_n` − 1, the exact share is withheld, coded when extreme and
-    hidden otherwise. Extreme shares of small groups are coded as for any percentage (`coded_percent`)."""
+
+def shown_percent(value: float, n: float, min_n: int) -> tuple[float | None, str | None]:
+    """How a percentage of `n` students is published: (the rounded value, None), (None, `<c` or `>100−c`) at the
+    ends, or (None, the hidden symbol) when no rounding protects the group (fewer than about 15 students).
+
+    The rule is NCES's (SLDS Technical Brief 3): the smaller the group, the coarser the percentage and the wider the
+    coded ends, so that no percentage gives the number of students in a category, or outside it, as 1 to `min_n` − 1;
+    the steps are set for a release that also publishes the counts. Every group size is coded at its ends: 100% of
+    250 students is `>96`, never 100."""
     if pd.isna(value) or pd.isna(n):
-        return None
-    if any(0 < students < min_n for students in shared_students(float(value), float(n))):
-        return BOTTOM_CODE if value <= 100 * CODING_SHARE else TOP_CODE if value >= 100 * (1 - CODING_SHARE) else SUPPRESSED
-    return coded_percent(value, n, min_n)
+        return None, None
+    if n < min_n or (step := percent_step(n, min_n)) is None:
+        return None, SUPPRESSED
+    cut = coding_cut(n, step, min_n)
+    if cut > 50:
+        return None, SUPPRESSED
+    rounded = step * math.floor(float(value) / step + 0.5)
+    if rounded < cut:
+        return None, f"<{cut}"
+    if rounded > 100 - cut:
+        return None, f">{100 - cut}"
+    return float(rounded), None
+
+
+def percent_interval(shown: float | str, n: float, min_n: int) -> tuple[float, float]:
+    """What a published percentage of `n` students says about the count in its category: the attacker's reading."""
+    step = percent_step(n, min_n)
+    if isinstance(shown, str):
+        cut = float(shown[1:])
+        low, high = (0.0, cut) if shown.startswith("<") else (cut, 100.0)
+    else:
+        low, high = shown - step / 2, shown + step / 2
+    return max(low, 0.0) * n / 100, min(high, 100.0) * n / 100
+
+
+CODED = tuple(f"<{cut}" for cut in range(1, 100)) + tuple(f">{cut}" for cut in range(1, 100))  # every end code (`<20`, `>80`)
+BOTTOM_CODE, TOP_CODE = "<", ">"
+
+
+def is_coded(text: object) -> bool:
+    return isinstance(text, str) and text in CODED
+
+
+def coded_percent(value: float, n: float, min_n: int) -> str | None:
+    """The code or symbol a percentage of `n` students is published as; None when it is published as a number."""
+    return shown_percent(value, n, min_n)[1]
+
+
+def rounded_percent(value: float, n: float, min_n: int) -> float | None:
+    return shown_percent(value, n, min_n)[0]
+
+
+coded_share = coded_percent  # a share of students in a group is a percentage of the district's students
 
 
 # District figures that count students: a share of students in a group, a rate of students' results, and the means
@@ -372,16 +518,20 @@ TESTED_SUBJECT = {"mean_score_ela": "ELA", "mean_score_math": "MATH", "pct_profi
 
 
 def published_figure(code: str, value: float, students: float, min_n: int) -> str | None:
-    """How a district's figure resting on `students` is published: None when exactly, else its code or the symbol."""
+    """How a district's figure resting on `students` is published: None when as a number (a rate or share rounded by
+    `shown_percent`), else its code or the symbol."""
     if code not in STUDENT_FIGURES:
         return None
     if pd.notna(students) and 0 < students < min_n:
         return SUPPRESSED
-    if code in STUDENT_GROUP_SHARES:
-        return coded_share(value, students, min_n)
-    if code in STUDENT_RATES:
+    if code in (*STUDENT_GROUP_SHARES, *STUDENT_RATES):
         return coded_percent(value, students, min_n)
     return None
+
+
+def per_pupil(code: str) -> bool:
+    """A figure divided by the district's students: with the total it gives the enrollment, so it goes where it goes."""
+    return code == "per_pupil_spending" or code.startswith("spend_")
 
 
 def students_behind(history: pd.DataFrame, enrollment: pd.DataFrame, tested: pd.DataFrame | None = None) -> np.ndarray:
@@ -405,22 +555,36 @@ def withhold_student_figures(
     hidden_enrollment: pd.DataFrame | None = None,
     residual_outcome: str | None = None,
 ) -> pd.DataFrame:
-    """The figures history without the values no page may show exactly (`published_figure`), decided once so
-    that ranks, peer medians, charts, scorecards and key figures all leave them out alike.
+    """The figures history as published: rates and shares rounded (`shown_percent`), without the values no page may
+    show as a number (`published_figure`), decided once so that ranks, peer medians, charts, scorecards and key
+    figures all leave them out alike.
 
     `history` is long (district_id, school_year, code, value); `enrollment` gives each district's students by year
-    and `tested` (district_id, school_year, subject, n) the students tested; the shares of a district whose
-    enrollment is hidden (`hidden_enrollment`: district_id, school_year) are withheld too, and so is the efficiency
-    residual where its outcome (`residual_outcome`) is: outcome = prediction + residual."""
+    and `tested` (district_id, school_year, subject, n, and `hidden` where the release hides that count) the students
+    tested. Every figure resting on a hidden count goes with it: a subject's mean and rate with its hidden tested
+    count; the shares, per-pupil figures and efficiency residual of a district whose enrollment is hidden
+    (`hidden_enrollment`: district_id, school_year); and the efficiency residual where its outcome (`residual_outcome`) is withheld:
+    outcome = prediction + residual."""
     students = students_behind(history, enrollment, tested)
     codes = history["code"].to_numpy()
     at = pd.Series(list(zip(history["district_id"], history["school_year"])), index=history.index)
     withheld = np.array([published_figure(code, value, count, min_n) is not None for code, value, count in zip(codes, history["value"], students)], dtype=bool)
     if hidden_enrollment is not None:
-        withheld |= np.isin(codes, STUDENT_GROUP_SHARES) & at.isin(set(zip(hidden_enrollment["district_id"], hidden_enrollment["school_year"]))).to_numpy()
+        # the efficiency residual too: the model's published coefficients and controls would give the enrollment back
+        resting = np.isin(codes, [*STUDENT_GROUP_SHARES, "efficiency_residual"]) | np.array([per_pupil(code) for code in codes], dtype=bool)
+        withheld |= resting & at.isin(set(zip(hidden_enrollment["district_id"], hidden_enrollment["school_year"]))).to_numpy()
+    if tested is not None and "hidden" in tested and tested["hidden"].any():
+        gone = set(zip(*(tested.loc[tested["hidden"].astype(bool), column] for column in ("district_id", "school_year", "subject"))))
+        subject = history["code"].map(TESTED_SUBJECT)
+        withheld |= pd.Series(list(zip(history["district_id"], history["school_year"], subject)), index=history.index).isin(gone).to_numpy()
     if residual_outcome is not None:
         withheld |= (codes == "efficiency_residual") & at.isin(set(at[withheld & (codes == residual_outcome)])).to_numpy()
-    return history[~withheld].reset_index(drop=True)
+    published = history[~withheld].reset_index(drop=True)
+    percent = published["code"].isin([*STUDENT_GROUP_SHARES, *STUDENT_RATES]).to_numpy()
+    if percent.any():
+        rounded = [value if pd.isna(count) else rounded_percent(value, count, min_n) for value, count in zip(published.loc[percent, "value"], students[~withheld][percent])]
+        published.loc[percent, "value"] = [value if value is not None else np.nan for value in rounded]
+    return published.dropna(subset=["value"]).reset_index(drop=True)
 
 
 @dataclass
@@ -442,6 +606,10 @@ class ProtectedTable:
     rests_on: dict[str, str] = field(default_factory=dict)
     # The school year (spring year) of the table's figures, one or one per row; None for a table laid out by year.
     school_year: object = None
+    # Whether percentages of students were rounded by group size (`shown_percent`): the footnote says so.
+    rounded_percents: bool = False
+    # Each column of percentages of students whose count is a column of the table: the audit reads them together.
+    percent_of: dict[str, str] = field(default_factory=dict)
 
     def naming_districts(self, district_ids, column: str = "district_name") -> ProtectedTable:
         self.districts, self.district_column = [str(d) for d in district_ids], column
@@ -464,12 +632,11 @@ class ProtectedTable:
     def footnote(self) -> str:
         notes = []
         if self.n_suppressed:
-            notes.append(
-                f"{SUPPRESSED} Hidden to protect student privacy: a figure resting on fewer than {self.min_n} students, "
-                "or one from which such a figure could be worked out."
-            )
+            notes.append(hidden_note(self.min_n))
+        if self.rounded_percents:
+            notes.append("Percentages of students are rounded by group size: to whole points in groups of 500 or more, to 2, 5, 10, 20, 25 or 50 points in smaller groups (see Methods).")
         if self.n_coded:
-            notes.append(f"{BOTTOM_CODE} and {TOP_CODE}: a percentage of a small group, shown only as at most 5% or at least 95%, since its exact value would tell about a few students.")
+            notes.append(f"{BOTTOM_CODE} and {TOP_CODE}: a percentage near 0 or 100, shown only as below or above a bound, since its exact value would tell about a few students.")
         return " ".join(notes)
 
     def display_frame(self) -> pd.DataFrame:
@@ -543,9 +710,9 @@ def protect(
     implicitly); a table of district-level aggregates with no student counts passes `counts={}`, which says so.
     `hidden` marks, per count column, the counts complementary suppression hid (`suppress_subgroups`); `keys`
     names each count cell; `percents` maps a percentage-of-students column to the count it is a share of (a
-    column, or one count per row, NaN where a row is not a share of students), for top and bottom coding; `shares`
-    does the same for shares of students in a group (% English learners), which also hide a share that would give
-    away a group of fewer than `min_n` students (`coded_share`)."""
+    column, or one count per row, NaN where a row is not a share of students) and `shares` does the same for shares of
+    students in a group (% English learners): both are rounded by group size and coded at their ends
+    (`shown_percent`), so that none gives away a count of students."""
     if counts is None:
         raise ValueError("protect() needs `counts`: which columns count students, and which figures rest on them")
     frame = table.reset_index(drop=True)
@@ -560,17 +727,22 @@ def protect(
     coded = None
     if percents or shares:
         coded = pd.DataFrame(None, index=frame.index, columns=frame.columns, dtype=object)
-        for rule, columns in ((coded_percent, percents or {}), (coded_share, shares or {})):
-            for column, of in columns.items():
-                students = frame[of] if isinstance(of, str) else of
-                codes = [rule(float(v), float(n), min_n) if pd.notna(v) and pd.notna(n) else None for v, n in zip(frame[column], students)]
-                withheld = np.array([code == SUPPRESSED for code in codes], dtype=bool)
-                suppressed[column] |= withheld
-                coded[column] = [None if code == SUPPRESSED else code for code in codes]
+        for column, of in {**(percents or {}), **(shares or {})}.items():
+            students = frame[of] if isinstance(of, str) else of
+            shown = [shown_percent(float(v), float(n), min_n) if pd.notna(v) and pd.notna(n) else (v, None) for v, n in zip(frame[column], students)]
+            suppressed[column] |= np.array([code == SUPPRESSED for _, code in shown], dtype=bool)
+            coded[column] = [None if code == SUPPRESSED else code for _, code in shown]
+            frame[column] = [np.nan if value is None else value for value, _ in shown]
         coded = coded.where(~suppressed)
     named = {column: [None if k is None or (isinstance(k, float) and pd.isna(k)) else str(k) for k in values] for column, values in (keys or {}).items()}
     rests_on = {column: count_col for count_col, dependent in reversed(list(counts.items())) for column in (count_col, *dependent)}
-    return ProtectedTable(frame=frame, suppressed=suppressed, min_n=min_n, count_cols=list(counts), coded=coded, keys=named, rests_on=rests_on)
+    return ProtectedTable(frame=frame, suppressed=suppressed, min_n=min_n, count_cols=list(counts), coded=coded, keys=named, rests_on=rests_on, rounded_percents=bool(percents or shares),
+        percent_of={column: of for column, of in {**(percents or {}), **(shares or {})}.items() if isinstance(of, str)},
+    )
+
+
+def hidden_note(min_n: int) -> str:
+    return f"{SUPPRESSED} Hidden to protect student privacy: a figure resting on fewer than {min_n} students, or one from which such a figure could be worked out."
 
 
 def is_figure(value: object) -> bool:
