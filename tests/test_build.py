@@ -76,6 +76,23 @@ def test_release_has_home_listing_and_every_district_page(built):
     assert all(f'href="districts/{d}/index.html"' in listing for d in districts)
 
 
+def test_the_published_data_quality_page_gives_no_files_row_count(built):
+    """Rows of enrollments.csv and assessments.csv are students; two releases' counts would give a hidden district's
+    change in enrollment. Neither the page nor the site's search index carries them (data_quality.json is not published)."""
+    root, params = built
+    record = json.loads((load_project(params).build_dir / "data_quality.json").read_text())
+    counts = [entry["rows"] for entry in record["files"].values() if (entry.get("rows") or 0) >= 100]
+    counts.append(sum(entry.get("rows") or 0 for entry in record["files"].values()))
+    site = root / "site" / "r1"
+    assert not list(site.rglob("data_quality.json"))
+    page = text_of(site / "data-quality.html")
+    index = " ".join(entry["text"] for entry in json.loads((site / "search.json").read_text()) if entry["href"].startswith("data-quality.html"))
+    assert "passed their data contracts" in page
+    for number in counts:
+        for written in (f"{number}", f"{number:,}"):
+            assert not re.search(rf"(?<![\w,.]){re.escape(written)}(?![\w,])", page + " " + index), written
+
+
 def test_district_pages_show_tables_with_captions_and_charts_with_alt_text(built):
     root, _ = built
     folder = root / "site" / "r1" / "districts" / "D03"
@@ -398,11 +415,16 @@ def test_no_published_share_of_a_districts_students_gives_away_a_small_group(bui
                 continue
             students = float(row["Students"].replace(",", ""))
             for column in (c for c in SHARE_HEADERS if c in row):
-                if row[column] in ("*", "≤5", "≥95"):
+                if row[column] == "*" or row[column][:1] in "<>":
                     withheld += 1
                     continue
-                inside = round(float(row[column]) / 100 * students)
-                assert not (0 < inside < min_n or 0 < students - inside < min_n), (path.name, row["Students"], column, row[column])
+                # read as an attacker who knows the Methods page's rule: the step leaves min_n / 2 students either way
+                step = next(s for s in (1, 2, 5, 10, 20, 25, 50) if s * students >= 50 * min_n)
+                value = float(row[column])
+                assert value % step == 0, (path.name, row["Students"], column, row[column])
+                low, high = (value - step / 2) / 100 * students, (value + step / 2) / 100 * students
+                for a, b in ((low, high), (students - high, students - low)):
+                    assert not (0 < a and b < min_n), (path.name, row["Students"], column, row[column])
                 worked_out += 1
     assert worked_out > 50 and withheld > 0, (worked_out, withheld)
 

@@ -227,3 +227,39 @@ def test_a_transform_undefined_for_a_value_or_an_unknown_column_is_a_params_erro
     with pytest.raises(ParamsError, match=r"no column grade_span == K-8 \(column grade_span\) in the district profile"):
         district_peers(settings({"numeric": ["pct_el"], "indicators": ["grade_span == K-8"]}), latest)
     assert len(district_peers(settings({"numeric": ["sqrt(enrollment)", "pct_el"]}), latest)) == 3 * 2
+
+
+def test_a_hidden_peer_average_or_difference_hides_the_notable_flag_too():
+    """A flag of "≥ 1 SD" beside a hidden peer average or difference says roughly what is hidden: the flag goes with
+    them, and stays where both are shown."""
+    from types import SimpleNamespace
+
+    from districtstat import views
+    from districtstat.disclosure import SUPPRESSED
+
+    latest = pd.DataFrame(
+        {
+            "district_id": ["A", "B", "C", "D", "E", "F"],
+            "enrollment": [9000.0, 1100.0, 1300.0, 1500.0, 1700.0, 1900.0],
+            "median_household_income": [90000.0, 50000.0, 52000.0, 54000.0, 56000.0, 58000.0],
+        }
+    )
+    size_hidden = {"B"}  # a peer whose enrollment every page hides
+    release = SimpleNamespace(
+        latest_indicators=latest,
+        project=SimpleNamespace(settings=SimpleNamespace(peers=SimpleNamespace(numeric=["enrollment", "median_household_income"]))),
+        peer_ids=lambda district: ["B", "C"],
+        enrollment_hidden=lambda ids: np.array([d in size_hidden for d in ids], dtype=bool),
+        withheld_figures=lambda ids, code: np.array([code == "enrollment" and d in size_hidden for d in ids], dtype=bool),
+        min_n=10,
+        latest_year=2024,
+    )
+    assert set(why_peers(latest, "A", ["B", "C"], ["enrollment", "median_household_income"])["flag"]) == {"≥ 1 SD"}
+    shown = views.why_these_peers(release, "A").display_frame().set_index("feature")
+    size, income = shown.loc["Enrollment"], shown.loc["Median household income"]
+    assert (size["peer_average"], size["difference_sd"], size["flag"]) == (SUPPRESSED, SUPPRESSED, SUPPRESSED)
+    assert income["flag"] == "≥ 1 SD" and SUPPRESSED not in (income["peer_average"], income["difference_sd"])
+    size_hidden.clear()
+    size_hidden.add("A")  # only the district's own size hidden: its value, difference and flag go, the peers' average stays
+    own = views.why_these_peers(release, "A").display_frame().set_index("feature").loc["Enrollment"]
+    assert (own["district"], own["difference_sd"], own["flag"]) == (SUPPRESSED, SUPPRESSED, SUPPRESSED) and own["peer_average"] != SUPPRESSED

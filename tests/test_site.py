@@ -63,7 +63,7 @@ def test_a_districts_home_hides_everything_under_min_n_and_codes_extreme_shares_
     small = row.copy()
     small["enrollment"], small["pct_el"], small["pct_ecodis"] = 150.0, 2.0, 40.0
     page = district_page(small, ["scorecard"], [], False, min_n=10)
-    assert "| English learners | ≤5% |" in page and "| Economically disadvantaged | 40.0% |" in page and "150 students" in page
+    assert "| English learners | <5% |" in page and "| Economically disadvantaged | 40% |" in page and "150 students" in page, "150 students: steps of 5 points, below 5% coded"
 
 
 def test_a_districts_home_withholds_a_share_that_would_give_away_a_few_students():
@@ -71,9 +71,9 @@ def test_a_districts_home_withholds_a_share_that_would_give_away_a_few_students(
 
     row = pd.Series({"district_id": "D98", "district_name": "Eastport", "region": "North", "locale": "Rural", "enrollment": 29.0, "pct_ecodis": 34.48, "pct_el": 13.79, "pct_swd": 0.0, "per_pupil_spending": 21000.0})
     page = district_page(row, ["scorecard"], [], False, min_n=10)
-    assert "| Students | 29 |" in page and "| English learners | * |" in page and "13.8%" not in page
-    assert "| Economically disadvantaged | 34.5% |" in page, "10 students in the group and 19 outside: exact"
-    assert "| Students with disabilities | ≤5% |" in page and "Hidden to protect student privacy" in page
+    assert "| Students | 29 |" in page and "| English learners | <40% |" in page and "13.8%" not in page, "4 English learners: only 'under 40%' is said"
+    assert "| Economically disadvantaged | 40% |" in page and "34.5%" not in page, "29 students: steps of 20 points"
+    assert "| Students with disabilities | <40% |" in page and "near 0 or 100" in page and "rounded by group size" in page
 
 
 def test_the_privacy_footnote_of_a_districts_home_opens_with_the_symbol_not_a_bullet():

@@ -90,3 +90,56 @@ def test_a_survey_number_is_ranked_like_an_indicator_against_the_answers_of_its_
 def test_a_topic_without_a_survey_shows_no_survey_section(release):
     plain = release.project.settings.topics[0].model_copy(update={"survey": None})
     assert topics.survey_measures(plain) == [] and topics.survey_sections(release, plain) == []
+
+
+def test_a_value_the_table_hides_is_neither_plotted_nor_named_nor_ranked_around(release, monkeypatch):
+    """The attack on the example: a topic chart's alt text read "from Riverbend City Schools at $344" while the
+    district's figures were hidden elsewhere. Once its enrollment is hidden, the table shows `*` for its value, and the
+    chart, its marks and its alt text leave the district out; ranks and peers' medians are of the values shown."""
+    import numpy as np
+
+    from districtstat.charts import svg_markup
+    from districtstat.disclosure import SUPPRESSED
+
+    code = "spend_transportation"
+    chosen = topics.measure(code)
+    before = topics.ranked(Release(release.project), code)
+    lowest = before.sort_values(["value", "district_id"]).iloc[0]
+    fig, alt = topics.topic_chart(Release(release.project), code)
+    assert f"from {lowest['district_name']} at {topics.shown_value(chosen, lowest['value'])}" in alt, "the district the attack names"
+    monkeypatch.setattr(Release, "enrollment_hidden", lambda self, ids: np.array([d == lowest["district_id"] for d in ids], dtype=bool))
+    hidden = Release(release.project)
+    table = topics.topic_table(hidden, code)
+    row = table.districts.index(lowest["district_id"])
+    assert table.display_frame().loc[row, "value"] == SUPPRESSED and row == len(table.districts) - 1, "its row comes last, telling no order"
+    fig, alt = topics.topic_chart(hidden, code)
+    markup = svg_markup(fig, alt)
+    assert lowest["district_name"] not in alt and topics.shown_value(chosen, lowest["value"]) not in alt
+    assert f'id="topic-{code}-{lowest["district_id"]}"' not in markup and lowest["district_name"] not in markup
+    assert alt.startswith(f"Dot chart of {len(before) - 1} districts")
+    shown = topics.ranked(hidden, code).set_index("district_id")
+    shown = shown[~shown["hidden"]]
+    assert sorted(shown["rank"]) == list(range(1, len(shown) + 1)), "no gap in the ranks where the hidden value was"
+    for district in shown.index:
+        assert shown.loc[district, "peer_median"] == pytest.approx(shown["value"].reindex(hidden.peer_ids(district)).median(), nan_ok=True)
+
+
+def test_the_chart_plots_only_the_values_its_table_shows(release, monkeypatch):
+    """Whatever hides a value in the table (today the enrollment, a survey count; tomorrow another rule), the chart reads
+    the table: the district whose value is `*` there has no mark, no title and no place in the alt text."""
+    from districtstat.charts import svg_markup
+
+    code = "BUS_ON_TIME_PCT"
+    table_of = topics.topic_table
+
+    def hiding_the_highest(release, chosen):
+        table = table_of(release, chosen)
+        table.suppressed.loc[table.frame["value"].idxmax(), "value"] = True
+        return table
+
+    highest = topics.ranked(release, code).sort_values(["value", "district_id"]).iloc[-1]
+    monkeypatch.setattr(topics, "topic_table", hiding_the_highest)
+    fig, alt = topics.topic_chart(release, code)
+    markup = svg_markup(fig, alt)
+    assert highest["district_name"] not in alt and highest["district_name"] not in markup and f'id="topic-{code}-{highest["district_id"]}"' not in markup
+    assert alt.startswith(f"Dot chart of {len(topics.ranked(release, code)) - 1} districts"), alt

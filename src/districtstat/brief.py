@@ -27,7 +27,7 @@ import pandas as pd
 from . import views
 from .aggregate import latest_rows
 from .config import Project
-from .disclosure import CODED, SUPPRESSED
+from .disclosure import BOTTOM_CODE, SUPPRESSED, TOP_CODE, hidden_note, is_coded
 from .files import read_json, write_json_atomic
 from .indicators import INDICATORS
 from .pages import front_matter
@@ -161,17 +161,27 @@ def runs(markdown: str) -> list[dict]:
     return [{"text": part, "strong": index % 2 == 1} for index, part in enumerate(parts) if part]
 
 
-def withheld_notes(note: str, texts) -> list[str]:
-    """The parts of a table's privacy footnote that explain a symbol among `texts`: the hidden figure's, the coded
-    percentage's, or both."""
-    texts = list(texts)
-    coded = note.find(f"{CODED[0]} and {CODED[1]}")
-    parts = [note[:coded].strip(), note[coded:].strip()] if coded > 0 else [note]
-    hidden, coded_shown = SUPPRESSED in texts, any(text.startswith(CODED) for text in texts)
-    return [part for part in parts if part and (hidden if part.startswith(SUPPRESSED) else coded_shown if part.startswith(CODED) else hidden or coded_shown)]
+ROUNDED_NOTE = "Percentages of students are rounded"
 
 
-def at_a_glance(overview: Page | None, district_id: str) -> tuple[list[dict], list[dict], list[str]]:
+def withheld_notes(note: str, texts, min_n: int | None = None) -> list[str]:
+    """The parts of a table's privacy footnote that explain what `texts` show: the hidden figure's symbol, rounded
+    percentages, coded percentages; with `min_n`, the symbol's note even where the table hid nothing else."""
+    texts = [str(text) for text in texts]
+    starts = sorted(at for at in (note.find(SUPPRESSED + " "), note.find(ROUNDED_NOTE), note.find(f"{BOTTOM_CODE} and {TOP_CODE}:")) if at >= 0)
+    parts = [note[a:b].strip() for a, b in zip(starts, [*starts[1:], len(note)])] or [note]
+    wanted = {
+        SUPPRESSED: SUPPRESSED in texts,
+        ROUNDED_NOTE: any(text.endswith("%") for text in texts),
+        BOTTOM_CODE: any(is_coded(text.removesuffix("%")) for text in texts),
+    }
+    kept = [part for part in parts if part and next((shown for start, shown in wanted.items() if part.startswith(start)), True)]
+    if min_n is not None and wanted[SUPPRESSED] and not any(part.startswith(SUPPRESSED) for part in kept):
+        kept.insert(0, hidden_note(min_n))
+    return kept
+
+
+def at_a_glance(overview: Page | None, district_id: str, min_n: int | None = None) -> tuple[list[dict], list[dict], list[str]]:
     """The district's size, needs and spending as the overview's table of every district shows them; the count among
     them (its students) with the key the audit knows it by; and the table's footnote when one is withheld."""
     students = views.CONSORTIUM_LABELS["enrollment"]
@@ -189,7 +199,7 @@ def at_a_glance(overview: Page | None, district_id: str) -> tuple[list[dict], li
         items.append({"value": text + "%" if column in SHARES and text not in ("–", SUPPRESSED) else text, "label": label})
     shown = row[students]
     counts = [{"key": keys[at], "value": None if shown == SUPPRESSED else float(shown.replace(",", "")), "column": students}]
-    return items, counts, withheld_notes(table["note"], [item["value"] for item in items])
+    return items, counts, withheld_notes(table["note"], [item["value"] for item in items], min_n)
 
 
 def scorecard_rows(scorecard: Page) -> tuple[list[str], list[dict], list[str]]:
@@ -310,7 +320,7 @@ def brief(project: Project, district_id: str, name: str, overview: Page | None, 
 
     pages = project.settings.district_notebooks
     read = {notebook: Page.read(page_path(project, notebook, district_id)) for notebook in pages}
-    glance, counts, glance_notes = at_a_glance(overview, district_id)
+    glance, counts, glance_notes = at_a_glance(overview, district_id, project.settings.min_n)
     years, rows, notes = scorecard_rows(read["scorecard"]) if read.get("scorecard") else ([], [], [])
     latest = years[-1] if years else ""
     summary = re.sub(r"^\*\*[^*]*\*\*\s*", "", read["scorecard"].texts[0]) if read.get("scorecard") and read["scorecard"].texts else ""

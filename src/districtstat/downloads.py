@@ -85,6 +85,7 @@ class PublishedTable:
     counts: dict[str, list[str | None]] | None = None
     rests_on: dict[str, str] | None = None
     sources: str | None = None  # the long file: a hash of the tables it was read from
+    percents: dict[str, str] | None = None  # each column of percentages of students, and the column of the count it is of
 
     def resource(self, used: set[str]) -> dict:
         """Its entry in `datapackage.json` (Frictionless Tabular Data Resource)."""
@@ -203,6 +204,7 @@ def published_table(path: PurePosixPath, page: PurePosixPath, text: str, about: 
         bytes=len(data),
         counts=about.get("counts"),
         rests_on=about.get("rests_on"),
+        percents=about.get("percents"),
     )
 
 
@@ -238,8 +240,8 @@ def datapackage(title: str, release: str, release_date: str | None, tables: list
         "version": release,
         **({"created": release_date} if release_date else {}),
         "description": "Every table published on the districtstat report site of this release, after disclosure control. "
-        f"A cell shown as {SUPPRESSED} was hidden to protect student privacy; {' and '.join(CODED)} are percentages of a small group "
-        "shown only as at most 5% or at least 95% (read as missing by software). "
+        f"A cell shown as {SUPPRESSED} was hidden to protect student privacy; a percentage of students is rounded by group size, and one "
+        "shown as <c or >c (such as <10 or >90) is near 0 or 100 and shown only as below or above that bound (read as missing by software). "
         f"Each file carries its keys: district_id and district_name where it is about districts, and school_year ({SCHOOL_YEAR}) "
         "where its figures are of one school year (a table laid out with a column per school year keeps that layout). "
         "Every value is rounded as its page shows it, without $, % or thousands separators; each number's unit is in its "
@@ -267,7 +269,7 @@ FIGURE_FIELDS = [
     {"name": "indicator", "type": "string", "description": "What the figure's row names: an indicator, spending category, model term, model, characteristic or peer district."},
     {"name": "measure", "type": "string", "description": "The column of the table the figure is in, as its CSV names it; value for a column of one school year; an interval gives two rows, its low and high ends."},
     {"name": "value", "type": "number", "unit": ROW_UNIT, "description": "The figure, rounded as its page shows it; blank where the page shows it only as shown_as."},
-    {"name": "shown_as", "type": "string", "description": f"{SUPPRESSED} where the page hides the figure to protect student privacy; {' or '.join(CODED)} where it shows a small group's percentage only coded; blank where value is exact."},
+    {"name": "shown_as", "type": "string", "description": f"{SUPPRESSED} where the page hides the figure to protect student privacy; <c or >c (such as <10) where it shows a percentage near 0 or 100 only as below or above a bound; blank where value is a number."},
     {"name": "unit", "type": "string", "description": "The unit of value."},
     {"name": "n", "type": "integer", "unit": "students", "description": "The students the figure rests on, as its table counts them and where its table shows that count; blank otherwise."},
     {"name": "page", "type": "string", "description": "The page of the site that shows the figure."},

@@ -84,10 +84,11 @@ def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> p
 
 def publishable(gaps: pd.DataFrame, min_n: int) -> pd.DataFrame:
     """Gaps whose two groups both reach `min_n` and are not hidden by complementary suppression (`hidden_*`,
-    see `disclosure.suppress_subgroups`): the only ones a page may show or build on."""
+    see `disclosure.suppress_subgroups`) nor withheld as a revision of a few students (`figures_withheld_*`, see
+    `revisions`): the only ones a page may show or build on."""
     known = gaps.dropna(subset=["gap"])
     shown = (known["n_focal"] >= min_n) & (known["n_comparison"] >= min_n)
-    for side in ("hidden_focal", "hidden_comparison"):
+    for side in ("hidden_focal", "hidden_comparison", "figures_withheld_focal", "figures_withheld_comparison"):
         if side in known:
             shown &= ~known[side].fillna(True).astype(bool)
     return known[shown]

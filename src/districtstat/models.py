@@ -7,6 +7,7 @@ import pandas as pd
 from .aggregate import latest_rows
 from .config import ParamsError, Settings
 from .disclosure import hidden_enrollments, suppress_subgroups
+from .revisions import revised_by_few
 from .efficiency import compare_models, fit_efficiency, school_allocation
 from .gaps import gap_trends, outcome_gaps
 from .peers import find_peers
@@ -70,15 +71,17 @@ def efficiency_tables(settings: Settings, latest: pd.DataFrame, subgroup_outcome
     }
 
 
-def fit_models(settings: Settings, tables: dict[str, pd.DataFrame], previous_counts: dict[str, float | None] | None = None) -> dict[str, pd.DataFrame]:
+def fit_models(settings: Settings, tables: dict[str, pd.DataFrame], previous_counts: dict[str, float | None] | None = None, previous_means=None) -> dict[str, pd.DataFrame]:
     """Gaps, efficiency, peers and allocation; and which student-group counts and district enrollments every page
-    hides (`hidden`, `enrollment_hidden`), decided once for the whole release so that no page and no pair of pages
+    hides (`hidden`, `enrollment_hidden`) and whose revised figures it withholds (`figures_withheld`, see
+    `revisions`), decided once for the whole release so that no page and no pair of pages
     can reveal what another hides."""
     indicators = tables["district_indicators"]
     latest = latest_rows(indicators).reset_index(drop=True)
     peers = district_peers(settings, latest)
     outcomes = tables["subgroup_outcomes"].drop(columns="hidden", errors="ignore")
     outcomes["hidden"] = suppress_subgroups(outcomes, min_n=settings.min_n, margin=settings.margin, previous=previous_counts)
+    outcomes["figures_withheld"] = revised_by_few(outcomes, previous_means or {}, settings.min_n)
     indicators = indicators.assign(enrollment_hidden=hidden_enrollments(indicators, previous_counts, settings.min_n))
     gaps = outcome_gaps(outcomes, confidence=settings.gaps.confidence)
     return {

@@ -18,8 +18,10 @@ from .contracts import ValidationReport, load_contracts, validate_dataset
 from .examples import EXAMPLES, write_example
 from .files import write_atomic
 from .disclosure import STUDENT_COUNTS_FILE, read_student_counts
+from .downloads import FIGURES_FILE
 from .models import fit_models
 from .provenance import file_sha256, hash_files, hash_json, package_fingerprint
+from .revisions import published_means
 from .surveys import answer_files, check_surveys, mark_kept_hidden
 from .surveys import summary as survey_summary
 from .versions import previous_release
@@ -41,10 +43,11 @@ class Fingerprint:
     contracts: str
     params: str
     previous_counts: str | None = None
+    previous_figures: str | None = None
 
     @property
     def key(self) -> str:
-        inputs = {"data": self.data, "contracts": self.contracts, "params": self.params, "previous_counts": self.previous_counts}
+        inputs = {"data": self.data, "contracts": self.contracts, "params": self.params, "previous_counts": self.previous_counts, "previous_figures": self.previous_figures}
         return hash_json(inputs | {"code": package_fingerprint()})
 
 
@@ -69,14 +72,24 @@ def fingerprint(project: Project) -> Fingerprint:
         contracts=hash_files(contracts, project.contracts_dir),
         params=hash_json(project.settings.model_dump(mode="json")),
         previous_counts=file_sha256(previous) if (previous := previous_counts_file(project)) else None,
+        previous_figures=file_sha256(figures) if (figures := previous_figures_file(project)) else None,
     )
 
 
 def previous_counts_file(project: Project) -> Path | None:
     """The student counts the previous release published: suppression keeps what it hid hidden (see `disclosure`)."""
+    return previous_file(project, STUDENT_COUNTS_FILE)
+
+
+def previous_file(project: Project, name: str) -> Path | None:
     previous = previous_release(project.site_dir, project.release)
-    path = project.site_dir / previous / STUDENT_COUNTS_FILE if previous else None
+    path = project.site_dir / previous / name if previous else None
     return path if path is not None and path.is_file() else None
+
+
+def previous_figures_file(project: Project) -> Path | None:
+    """Every figure the previous release published: a revised score is judged against it (see `revisions`)."""
+    return previous_file(project, FIGURES_FILE)
 
 
 def validate(project: Project, display_root: Path | None = None) -> ValidationReport:
@@ -166,7 +179,8 @@ def prepare(project: Project) -> dict:
     previous_counts = read_student_counts(previous) if previous else None
     latest_year = int(tables["district_indicators"]["school_year"].max())
     tables["survey_answers"] = mark_kept_hidden(report.tables["survey_answers"], project.settings, latest_year, previous_counts, project.settings.min_n)
-    tables.update(fit_models(project.settings, tables, previous_counts))
+    previous_means = published_means(previous_figures_file(project), tables["subgroup_outcomes"]["subgroup"].unique())
+    tables.update(fit_models(project.settings, tables, previous_counts, previous_means))
     staging = project.build_dir / "tables.partial"
     shutil.rmtree(staging, ignore_errors=True)
     write_tables(tables, staging)

@@ -19,7 +19,7 @@ from IPython.display import display
 from .aggregate import latest_rows
 from .charts import DISTRICT_LINK, SMALLEST_TEXT, svg_markup
 from .config import Project, load_project
-from .disclosure import STUDENT_FIGURES, ProtectedTable, published_figure, withhold_student_figures
+from .disclosure import STUDENT_FIGURES, ProtectedTable, per_pupil, published_figure, withhold_student_figures
 
 
 class Release:
@@ -69,7 +69,12 @@ class Release:
             return None
         outcomes = self.table("subgroup_outcomes")
         tested = outcomes[(outcomes["subgroup"] == "ALL") & (outcomes["grade"] == "ALL")]
-        return tested[["district_id", "school_year", "subject", "n"]].dropna(subset=["n"])
+        columns = ["district_id", "school_year", "subject", "n", *(["hidden"] if "hidden" in tested else [])]
+        tested = tested[columns].dropna(subset=["n"])
+        if "figures_withheld" in outcomes and "hidden" in tested:  # a revision withheld: the district's mean and rate go too
+            withheld = outcomes.loc[tested.index, "figures_withheld"].astype(bool)
+            tested = tested.assign(hidden=tested["hidden"].astype(bool) | withheld)
+        return tested
 
     def enrollment_hidden(self, district_ids) -> np.ndarray:
         """Which of these districts' latest enrollments every page hides for the previous release's sake."""
@@ -86,6 +91,8 @@ class Release:
 
         ids = pd.Index(district_ids)
         if code in ("enrollment", "log_enrollment"):
+            return self.enrollment_hidden(ids)
+        if per_pupil(code):  # total spending ÷ spending per pupil would give a hidden enrollment back
             return self.enrollment_hidden(ids)
         if code not in STUDENT_FIGURES:
             return np.zeros(len(ids), dtype=bool)
@@ -275,6 +282,8 @@ def table_download(table: ProtectedTable, caption: str, how_to_read: str, labels
     if table.count_cols:
         about["counts"] = table.published_keys(labels)
         about["rests_on"] = {labels.get(column, column): labels.get(count, count) for column, count in table.rests_on.items()}
+    if table.percent_of:
+        about["percents"] = {labels.get(column, column): labels.get(count, count) for column, count in table.percent_of.items()}
     about["numeric"] = [labels.get(c, c) for c in table.frame.columns if pd.api.types.is_numeric_dtype(table.frame[c]) and not pd.api.types.is_bool_dtype(table.frame[c])]
     return table.to_csv(labels, shown), about
 

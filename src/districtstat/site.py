@@ -169,6 +169,8 @@ def district_page(district: pd.Series, notebooks: list[str], topics: list, has_c
     )
     figures = protect(glance, counts={"students": ["Value", "share"]}, min_n=min_n, hidden={"students": [hidden] * len(glance)}, shares={"share": "students"})
     shown = figures.display_frame()
+    rounded = figures.frame["share"].notna().to_numpy() & ~figures.suppressed["share"].to_numpy()
+    shown.loc[rounded, "Value"] = [f"{value:.0f}%" for value in figures.frame.loc[rounded, "share"]]
     withheld = shown["share"].isin([disclosure.SUPPRESSED, *disclosure.CODED])
     shown.loc[withheld, "Value"] = [f"{code}%" if code in disclosure.CODED else code for code in shown.loc[withheld, "share"]]
     rows = "\n".join(f"| {row['Figure']} | {row['Value']} |" for _, row in shown.iterrows())

@@ -22,7 +22,7 @@ from .config import Question, Topic
 from .disclosure import ProtectedTable, count_key, protect
 from .indicators import INDICATORS, rank_best_first
 from .report import Release
-from .views import UNIT_WORDS, interval_text, model_can_rank
+from .views import UNIT_WORDS, interval_text, model_can_rank, percent_text
 
 TOPIC_LABELS = {"district_name": "District", "region": "Region", "enrollment": "Students", "value": "Value", "rank": "Rank (1 = best)", "peer_median": "Peer median", "vs_peers": "Difference from peers"}
 
@@ -97,8 +97,9 @@ def measure_values(release: Release, chosen: Measure) -> pd.DataFrame:
 def ranked(release: Release, code: str | Measure) -> pd.DataFrame:
     """Every publishable district on one indicator or survey number: value, rank (1 = best, or highest when neither
     direction is better) and the median of its peers. Districts under `min_n` students are left out before ranking, so
-    neither a gap in the ranks nor a peer median can tell anything about them; so are survey counts of students a page
-    may not show, which come last, marked `hidden`. The efficiency residual carries its prediction interval, and is
+    neither a gap in the ranks nor a peer median can tell anything about them; so is every value the topic's table
+    hides (an indicator of a district whose enrollment is hidden, a survey count of students a page may not show):
+    those come last, without a value, marked `hidden`. The efficiency residual carries its prediction interval, and is
     ranked (on its size-adjusted value) only when the model can rank districts."""
     chosen = measure(code)
 
@@ -108,7 +109,9 @@ def ranked(release: Release, code: str | Measure) -> pd.DataFrame:
         if table.empty:
             return table
         secret = table.pop("hidden").to_numpy(dtype=bool) if "hidden" in table else np.zeros(len(table), dtype=bool)
-        withheld, table = table[secret], table[~secret].reset_index(drop=True)
+        if chosen.question is None:  # `topic_table` hides an indicator with the enrollment: its rank and peers' medians would give it back
+            secret |= release.enrollment_hidden(table["district_id"])
+        withheld, table = table[secret].assign(value=np.nan), table[~secret].reset_index(drop=True)
         basis = table["value"]
         if chosen.key == "efficiency_residual":
             efficiency = release.table("efficiency").set_index("district_id")
@@ -119,8 +122,6 @@ def ranked(release: Release, code: str | Measure) -> pd.DataFrame:
         table["peer_median"] = [by_district.reindex(release.peer_ids(d)).median() for d in table["district_id"]]
         table["vs_peers"] = table["value"] - table["peer_median"]
         table = table.sort_values(["value", "district_id"] if table["rank"].isna().all() else ["rank", "district_id"], ascending=True, kind="stable").reset_index(drop=True)
-        if chosen.question is None:
-            return table
         table["hidden"] = False
         return pd.concat([table, withheld.sort_values("district_id").assign(hidden=True)], ignore_index=True) if len(withheld) else table
 
@@ -183,28 +184,41 @@ def value_format(code: str | Measure) -> str:
     chosen = measure(code)
     if chosen.question is not None:
         return surveys.number_format(chosen.question)
-    return {"$": "${:,.0f}", "%": "{:.1f}%", "days": "{:.1f} days"}.get(chosen.unit, "{:,.1f}")
+    return {"$": "${:,.0f}", "%": percent_text, "days": "{:.1f} days"}.get(chosen.unit, "{:,.1f}")
 
 
 def shown_value(chosen: Measure, value: float) -> str:
     """A value as a chart's mark names it: an answer with its unit (1,250 students), an indicator as its table shows it."""
-    return surveys.with_unit(chosen.question, value) if chosen.question is not None else value_format(chosen).format(value)
+    if chosen.question is not None:
+        return surveys.with_unit(chosen.question, value)
+    shown = value_format(chosen)
+    return shown(value) if callable(shown) else shown.format(value)
 
 
 def table_formats(code: str | Measure) -> dict[str, str]:
     chosen = measure(code)
     shown = value_format(chosen)
     difference = "{:+,.0f}" if chosen.unit == "$" or chosen.counts_students else "{:+,.1f}"
-    return {"enrollment": "{:,.0f}", "value": shown, "peer_median": shown, "vs_peers": difference, "rank": "{:.0f}", "share": "{:.1f}%"}
+    return {"enrollment": "{:,.0f}", "value": shown, "peer_median": shown, "vs_peers": difference, "rank": "{:.0f}", "share": "{:.0f}%"}
+
+
+def shown_in_table(release: Release, chosen: Measure) -> list[str]:
+    """The districts whose value the topic's table shows as a number: the only values its chart may plot or name."""
+    table = topic_table(release, chosen)
+    shown = ~table.suppressed["value"] & table.frame["value"].notna()
+    if table.coded is not None:
+        shown &= table.coded["value"].isna()
+    return [district for district, kept in zip(table.districts or [], shown) if kept]
 
 
 def topic_chart(release: Release, code: str | Measure):
-    """Every district in order of its value, the consortium median as a line; each point findable by name. A survey
-    count of students a page may not show is left out of the chart and of the median."""
+    """Every district in order of its value, the consortium median as a line; each point findable by name. A value
+    the table hides (a survey count of students, a district whose enrollment is hidden) is left out of the chart, of
+    its median and of its alt text, which would otherwise name it beside the district."""
     chosen = measure(code)
     table = ranked(release, chosen)
-    if "hidden" in table:
-        table = table[~table["hidden"].astype(bool)]
+    if not table.empty:
+        table = table[table["district_id"].isin(shown_in_table(release, chosen))]
     if table.empty:
         return None, f"{chosen.label} is not reported in this dataset." if chosen.question is None else "No district has answered this question yet."
     ordered = table.sort_values(["value", "district_id"], kind="stable").reset_index(drop=True)
@@ -228,8 +242,7 @@ def topic_chart(release: Release, code: str | Measure):
     elif chosen.counts_students:
         ax.yaxis.set_major_formatter(lambda y, _: f"{y:,.0f}")
     low, high = ordered.iloc[0], ordered.iloc[-1]
-    fmt = value_format(chosen) if chosen.question is None else None
-    written = (lambda value: fmt.format(value)) if fmt else (lambda value: shown_value(chosen, value))
+    written = lambda value: shown_value(chosen, value)  # noqa: E731
     alt = (
         f"Dot chart of {len(ordered)} districts ordered by {chosen.label.lower()}, from {low['district_name']} at "
         f"{written(low['value'])} to {high['district_name']} at {written(high['value'])}; the median is {written(median)}."

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
 from .charts import ACCENT, CONTEXT, HIGHLIGHT, SMALLEST_TEXT, district_points, figure, grid_figure, matplotlib_colour
-from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, coded_percent, count_key, protect
+from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, count_key, protect, rounded_percent
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
 from .indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness, kpi_table
@@ -32,8 +32,13 @@ def value_text(value: float, unit: str) -> str:
     if unit == "$":
         return f"{'−' if value < 0 else ''}${abs(value):,.0f}"
     if unit == "%":
-        return f"{value:.1f}%"
+        return percent_text(value)
     return f"{value:,.1f}"
+
+
+def percent_text(value: float) -> str:
+    """A percentage as rounded: whole points for a rate or share of students (`disclosure.shown_percent`), else one decimal."""
+    return f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%"
 
 
 def change_text(value: float, unit: str) -> str:
@@ -125,7 +130,8 @@ CONSORTIUM_LABELS = {
     "against_prediction": "Against prediction",
 }
 MONEY = "${:,.0f}"
-CONSORTIUM_FORMATS = {"per_pupil_spending": MONEY, "residual": "{:+.1f}", "enrollment": "{:,.0f}"}
+SHARE_FORMATS = {code: "{:.0f}" for code in STUDENT_GROUP_SHARES}  # rounded by group size to whole points or coarser
+CONSORTIUM_FORMATS = {"per_pupil_spending": MONEY, "residual": "{:+.1f}", "enrollment": "{:,.0f}", **SHARE_FORMATS}
 
 
 def natural_key(name: str) -> tuple:
@@ -162,10 +168,11 @@ def spending_outcome_chart(release: Release):
     across = "per_pupil_spending" if spending_reported(release) else "pct_ecodis"
     latest = latest[latest["district_id"].isin(release.publishable_districts)].dropna(subset=[outcome, across])
     ids = latest["district_id"].tolist()
-    latest = latest[~(release.withheld_figures(ids, outcome) | release.withheld_figures(ids, across))]
+    latest = latest[~(release.withheld_figures(ids, outcome) | release.withheld_figures(ids, across) | release.enrollment_hidden(ids))]  # as the overview table hides them
+    for code in {outcome, across} & {*STUDENT_GROUP_SHARES, *STUDENT_RATES}:  # plotted as published: rounded by group size
+        latest = latest.assign(**{code: [rounded_percent(v, n, release.min_n) for v, n in zip(latest[code], latest["enrollment"])]}).dropna(subset=[code])
     fig, ax = figure()
     sizes = np.clip(latest["enrollment"].astype(float) / 80, 20, 400)
-    sizes = sizes.where(~release.enrollment_hidden(latest["district_id"].tolist()), sizes.median())  # a circle's size would give it back
     outcome_label = INDICATORS[outcome].label if outcome in INDICATORS else outcome
     across_text = (lambda v: f"${v:,.0f} per pupil") if across == "per_pupil_spending" else (lambda v: f"{v:.0f}% economically disadvantaged")
     titles = [f"{row['district_name']}: {across_text(row[across])}, {outcome_label.lower()} {row[outcome]:.1f} points" for _, row in latest.iterrows()]
@@ -214,6 +221,10 @@ def district_gaps(release: Release, district_id: str) -> pd.DataFrame:
 def gap_table(release: Release, district_id: str) -> ProtectedTable:
     gaps = district_gaps(release, district_id).sort_values(["subject", "group", "compared_with"], kind="stable")
     gaps = gaps.assign(gap_ci=[f"{low:+.1f} to {high:+.1f}" for low, high in zip(gaps["gap_ci_low"], gaps["gap_ci_high"])])
+    # A gap in % proficient is the difference of the two percentages as published (rounded by group size), never of
+    # the exact ones: the exact difference would undo both roundings.
+    focal, comparison = ([rounded_percent(p, n, release.min_n) for p, n in zip(gaps[f"pct_proficient_{side}"], gaps[f"n_{side}"])] for side in ("focal", "comparison"))
+    gaps = gaps.assign(gap_pct_proficient=[np.nan if a is None or b is None else a - b for a, b in zip(focal, comparison)])
     columns = ["subject", "group", "compared_with", "n_focal", "n_comparison", "gap", "gap_ci", "hedges_g", "gap_pct_proficient"]
     dependent = ["gap", "gap_ci", "hedges_g", "gap_pct_proficient"]
     # Each count is hidden as the release hides it everywhere (a group's complement with it); a gap hides when either is.
@@ -221,12 +232,10 @@ def gap_table(release: Release, district_id: str) -> ProtectedTable:
     hidden = {side: gaps[f"hidden_{side[2:]}"].astype(bool).to_numpy() for side in counts}
     keys = {side: [count_key("tested", district_id, release.latest_year, subject, "ALL", code) for subject, code in zip(gaps["subject"], gaps[side[2:]])] for side in counts}
     table = protect(gaps[columns], counts=counts, min_n=release.min_n, hidden=hidden, keys=keys)
-    # A gap in % proficient would undo the coding of either group's percentage.
-    coded = [
-        coded_percent(p1, n1, release.min_n) is not None or coded_percent(p2, n2, release.min_n) is not None
-        for p1, n1, p2, n2 in zip(gaps["pct_proficient_focal"], gaps["n_focal"], gaps["pct_proficient_comparison"], gaps["n_comparison"])
-    ]
-    table.suppressed["gap_pct_proficient"] |= np.array(coded, dtype=bool)
+    table.suppressed["gap_pct_proficient"] |= gaps["gap_pct_proficient"].isna().to_numpy()  # either side coded
+    for side in ("focal", "comparison"):
+        if f"figures_withheld_{side}" in gaps:
+            table.suppressed.loc[gaps[f"figures_withheld_{side}"].fillna(False).astype(bool).to_numpy(), dependent] = True
     return table.of_school_year(release.latest_year)
 
 
@@ -241,8 +250,8 @@ GAP_LABELS = {
     "hedges_g": "Gap in SD units",
     "gap_pct_proficient": "Gap in % proficient (percentage points)",
 }
-GAP_FORMATS = {"gap": "{:+.1f}", "hedges_g": "{:+.2f}", "gap_pct_proficient": "{:+.1f}", "n_focal": "{:,.0f}", "n_comparison": "{:,.0f}"}
-RESULT_FORMATS = {"n": "{:,.0f}", "mean_score": "{:,.1f}", "sd_score": "{:,.1f}", "pct_proficient": "{:.1f}%"}
+GAP_FORMATS = {"gap": "{:+.1f}", "hedges_g": "{:+.2f}", "gap_pct_proficient": "{:+.0f}", "n_focal": "{:,.0f}", "n_comparison": "{:,.0f}"}
+RESULT_FORMATS = {"n": "{:,.0f}", "mean_score": "{:,.1f}", "sd_score": "{:,.1f}", "pct_proficient": "{:.0f}%"}
 
 
 def gap_lead(release: Release, district_id: str) -> str:
@@ -357,14 +366,18 @@ def subgroup_results(release: Release, district_id: str) -> ProtectedTable:
     rows = rows.sort_values(["subject", "group"], kind="stable")
     table = rows[["subject", "group", "n", "mean_score", "sd_score", "pct_proficient"]]
     keys = [count_key("tested", district_id, release.latest_year, subject, "ALL", code) for subject, code in zip(rows["subject"], rows["subgroup"])]
-    return protect(
+    protected = protect(
         table,
         counts={"n": ["mean_score", "sd_score", "pct_proficient"]},
         min_n=release.min_n,
         hidden={"n": rows["hidden"].astype(bool).to_numpy()},
         keys={"n": keys},
         percents={"pct_proficient": "n"},
-    ).of_school_year(release.latest_year)
+    )
+    if "figures_withheld" in rows:  # a revision of a few students' records (`revisions`): the counts stay
+        protected.suppressed.loc[rows["figures_withheld"].astype(bool).to_numpy(), ["mean_score", "sd_score", "pct_proficient"]] = True
+        protected.coded = None if protected.coded is None else protected.coded.where(~protected.suppressed)
+    return protected.of_school_year(release.latest_year)
 
 
 RESULT_LABELS = {"subject": "Subject", "group": "Group", "n": "Students tested", "mean_score": "Mean score (points)", "sd_score": "SD (points)", "pct_proficient": "% proficient"}
@@ -552,12 +565,16 @@ MODEL_FORMATS = {"n": "{:,.0f}", "r2": "{:.2f}", "adj_r2": "{:.2f}", "cv_r2": "{
 def spending_by_function(release: Release, district_id: str) -> ProtectedTable:
     finance = release.table("finance_by_function")
     latest = latest_rows(finance)
-    median = latest.groupby("category")["per_pupil"].median().rename("consortium_median")
+    reported = latest[~release.enrollment_hidden(latest["district_id"])]  # a hidden enrollment's per-pupil figures stay out of the median too
+    median = reported.groupby("category")["per_pupil"].median().rename("consortium_median")
     own = latest[latest["district_id"] == district_id].set_index("category")[["per_pupil", "share"]]
     table = own.join(median, how="outer").reindex([c for c in SPENDING_CATEGORIES if c in own.index or c in median.index])
     table.insert(0, "category", [SPENDING_CATEGORIES[c] for c in table.index])
     table["difference"] = table["per_pupil"] - table["consortium_median"]
-    return protect(table.reset_index(drop=True), counts={}, min_n=release.min_n).of_school_year(latest["school_year"].max())
+    protected = protect(table.reset_index(drop=True), counts={}, min_n=release.min_n)
+    if release.enrollment_hidden([district_id]).any():  # total spending ÷ spending per pupil would give the hidden enrollment
+        protected.suppressed.loc[protected.frame["per_pupil"].notna(), ["per_pupil", "difference"]] = True
+    return protected.of_school_year(latest["school_year"].max())
 
 
 FUNCTION_LABELS = {
@@ -591,7 +608,7 @@ def peer_table(release: Release, district_id: str) -> ProtectedTable:
 
 
 PEER_LABELS = {"rank": "Rank", "peer_name": "Peer district", "distance": "Distance (SD units)", "enrollment": "Students", "pct_ecodis": "% econ. disadv.", "pct_el": "% English learners", "pct_swd": "% with disabilities", "locale": "Locale"}
-PEER_FORMATS = {"distance": "{:.2f}", "enrollment": "{:,.0f}"}
+PEER_FORMATS = {"distance": "{:.2f}", "enrollment": "{:,.0f}", **SHARE_FORMATS}
 
 
 def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
@@ -611,6 +628,7 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     protected.suppressed["peer_average"] |= np.array([bool(release.withheld_figures(peers, code).any()) for code in codes], dtype=bool)  # with the other peers' figures shown, the average gives a hidden one back
     withheld = protected.coded["district"].notna().to_numpy() | protected.suppressed["district"].to_numpy() | protected.suppressed["peer_average"].to_numpy()
     protected.suppressed["difference_sd"] |= withheld  # it would give the value back
+    protected.suppressed["flag"] |= protected.suppressed["difference_sd"]  # "≥ 1 SD" (or blank) bounds the hidden difference
     return protected.of_school_year(release.latest_year)
 
 
@@ -687,7 +705,8 @@ def allocation_chart(release: Release, district_id: str):
     """School spending per pupil against school need, schools under the privacy threshold left out."""
     schools = release.table("school_profile")
     chosen = schools[(schools["district_id"] == district_id) & (schools["school_year"] == release.latest_year) & (schools["enrollment"] >= release.min_n)]
-    chosen = chosen.dropna(subset=["pct_ecodis", "per_pupil_spending"])
+    shown = [rounded_percent(v, n, release.min_n) for v, n in zip(chosen["pct_ecodis"], chosen["enrollment"])]  # a school's size is public elsewhere
+    chosen = chosen.assign(pct_ecodis=[np.nan if v is None else v for v in shown]).dropna(subset=["pct_ecodis", "per_pupil_spending"])
     if chosen.empty:
         return None, "no school-level spending is reported for this district."
     fig, ax = figure(7.5, 3.8)
