@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from .aggregate import CHRONIC_ABSENCE_THRESHOLD, FUNCTION_CATEGORY, PROFICIENT_LEVEL, SPENDING_CATEGORIES, subgroup_label
 from .config import EfficiencyModel, PeerModel, Project, Settings
 from .contracts import Failure
-from .disclosure import SUPPRESSED
+from .disclosure import SUPPRESSED, coding_cut, percent_step
 from .efficiency import column_label, plain_term
 from .indicators import INDICATORS
 from .pages import front_matter, markdown_table
@@ -288,6 +288,25 @@ def meaningful_changes() -> str:
     return "; ".join(parts) + f"; {GAP_MEANINGFUL_CHANGE:g} scale points for a gap"
 
 
+def rounding_table(min_n: int, largest: int = 1000) -> str:
+    """The percentage steps and end codes by group size, as `disclosure.shown_percent` applies them."""
+    rows, start, last = [], None, ()
+    for n in range(min_n, largest + 1):
+        step = percent_step(n, min_n)
+        rule = None if step is None or coding_cut(n, step, min_n) > 50 else (step, coding_cut(n, step, min_n))
+        if rule != last:
+            if start is not None:  # the first size opens the first row
+                rows.append((start, n - 1, last))
+            start, last = n, rule
+    rows.append((start, None, last))
+    body = [
+        [f"{low:,}–{high:,}" if high is not None else f"{low:,} or more", "not shown" if rule is None else f"{rule[0]} point{'s' if rule[0] > 1 else ''}", "" if rule is None else f"<{rule[1]} and >{100 - rule[1]}"]
+        for low, high, rule in rows
+        if high is None or rule is not None or low == min_n
+    ]
+    return markdown_table(["Group size (students)", "Percentage rounded to", "Shown only as"], body, "How a percentage of students is published, by the size of its group")
+
+
 def privacy_section(settings: Settings) -> str:
     return f"""## Privacy
 
@@ -307,22 +326,43 @@ out from what is published.
         f"{settings.min_n} students together (or none): otherwise all students minus the shown groups would be a small group "
         "whose mean anyone could work out. One decision per district, year and subject serves every page, so no two pages "
         "together reveal more than either.")}
-{method("Shares of students", f"a share p of a district's n students is shown when p × n and (100% − p) × n are each 0 or at least {settings.min_n} students",
-        "13.8% of 29 students is 4 English learners, so such a share is hidden, or shown as ≤5 or ≥95 when it is that "
-        "extreme. This applies to the shares of economically disadvantaged students, English learners, students with "
-        "disabilities and chronically absent students wherever they appear: tables, rankings, charts and key figures.")}
-{method("Top and bottom coding", f"a percentage of a group of n < {settings.min_n} ÷ 5% = {settings.min_n * 20} students is shown as ≤5 or ≥95 when it is that extreme",
-        "2% of 40 students is one student. A gap in % proficient that would undo the coding is hidden.")}
-{method("Releases side by side", f"a count hidden in the previous release stays hidden; a count that moved by fewer than {settings.min_n} students since is hidden",
-        "Otherwise subtracting one release from the other would tell what a few students did. This holds for districts' "
-        "enrollments too, and a hidden enrollment takes the shares of its students in each group with it. Each release "
-        "publishes every count it shows in `downloads/student_counts.csv`, which the next release reads.")}
+{method("Percentages of students", "a percentage p of n students is rounded to the step s(n) and shown as <c or >100 − c near its ends",
+        "A percentage of a group times its count is a number of students (15.99% of 838 is 134 chronically absent "
+        "students), so no percentage of students is published exactly: the proficiency rates of each group, the shares of "
+        "economically disadvantaged students, English learners, students with disabilities and chronically absent students, "
+        "wherever they appear (tables, rankings, charts, key figures, downloads). The step is the smallest of 1, 2, 5, 10, "
+        f"20, 25 and 50 points whose width is at least {settings.min_n / 2:g} students ({settings.min_n} ÷ 2) of the group; near 0 or "
+        "100 a percentage is shown only as below or above a bound c, the smallest multiple of the step whose rounding could "
+        f"hold {settings.min_n} students; a group too small for any step, or whose bound would pass 50%, shows no percentage. This follows the "
+        "reporting practice NCES recommends for aggregate reports (SLDS Technical Brief 3, NCES 2011-603): less detail for "
+        "smaller groups and coding at the ends that grows as the group shrinks, with steps wider than its own because "
+        "districtstat also publishes the counts. So no percentage says that 1 to "
+        f"{settings.min_n - 1} students are in a category or outside it, and two releases' roundings of the same group leave "
+        f"at least {settings.min_n} possible values for any change between them. A gap in % proficient is the difference of "
+        "the two rounded percentages.")}
+{rounding_table(settings.min_n)}
+{method("Subjects together", "a group hidden in one subject is hidden in the other",
+        "The same students take both tests, so a group's ELA and math counts differ by a student or two: one shown would all "
+        "but give the other away.")}
+{method("Releases side by side", f"no sum of groups may move by 1 to {settings.min_n - 1} students between releases",
+        "Each release publishes every count it shows in `downloads/student_counts.csv`, which the next release reads. A count "
+        f"hidden in the previous release stays hidden, a count that moved by fewer than {settings.min_n} students is hidden, "
+        "and a second linear program, with both releases' counts as unknowns, bounds how much each group and each set of groups "
+        "not shown in both releases (all students minus the groups shown twice) changed: where a change is certainly between 1 "
+        f"and {settings.min_n - 1} students, more counts are hidden. Every figure resting on a hidden count goes with it: a "
+        "district's mean score and % proficient with its count of students tested, its shares of students and its spending per "
+        "pupil with its enrollment (total spending ÷ spending per pupil would give it), everywhere.")}
+{method("Revised scores", f"where a group's score sum (mean × n) certainly changed while its count moved by fewer than {settings.min_n}, every figure of that district, year and subject is withheld",
+        "A corrected score leaves every count as it was but moves the mean of each group the student belongs to, giving the "
+        "student's profile and new score. The score sum is read as the attacker reads it, from the means as rounded on the "
+        "previous release's pages (`downloads/published_figures.csv`) and this release's. The counts stay published.")}
 {method("Audit at publish", "read back every published table and download; bound every hidden count; compare with the previous release",
         "Before a release is published, its CSV downloads (the same cells as its pages) are read back. The build stops, "
         "naming the file, row, column and count, if any count under the threshold is shown, if a count is shown in one "
         "place and hidden in another, if a hidden count can be narrowed to a range of fewer than "
         f"{settings.margin} students, alone or with the previous release, if hidden groups add up to fewer than "
-        f"{settings.min_n}, or if any student id, name or birth date appears "
+        f"{settings.min_n}, if a set of groups moved by 1 to {settings.min_n - 1} students since the previous release, if a "
+        "published percentage is not rounded to its group's step or pins a few students, or if any student id, name or birth date appears "
         f"anywhere in the release. Gap trends use only years in which both groups are shown, and school charts leave out "
         f"schools under {settings.min_n} students.")}"""
 
@@ -553,11 +593,11 @@ def input_name(entity: str, entry: dict) -> str:
 
 
 def quality_row(entity: str, entry: dict) -> list[str]:
-    rows = entry.get("rows")
+    """A file's name, problems, latest period and hash, never its rows: the rows of enrollments or assessments are
+    students, and one release's count minus another's would give a hidden district's change in students."""
     problems = entry.get("problems", entry.get("failures"))
     return [
         input_name(entity, entry),
-        f"{rows:,}" if rows is not None else NONE,
         f"{problems:,}" if problems is not None else NONE,
         period(entry.get("period_column"), entry.get("latest_period")),
         f"`{entry['content_hash']}`" if entry.get("content_hash") else NONE,
@@ -565,14 +605,13 @@ def quality_row(entity: str, entry: dict) -> list[str]:
 
 
 def quality_summary(report: dict) -> str:
-    """One sentence a board member can repeat: did the data pass, how much was there, how recent is it."""
+    """One sentence a board member can repeat: did the data pass, and how recent is it (no total of rows: see `quality_row`)."""
     files = report["files"]
-    rows = sum(entry.get("rows") or 0 for entry in files.values())
     failing = sorted(input_name(entity, entry) for entity, entry in files.items() if entry.get("problems", entry.get("failures")))
     school_years = [entry["latest_period"] for entry in files.values() if entry.get("period_column") == "school_year" and entry.get("latest_period")]
     recent = f" The most recent school year in the data is {period('school_year', max(school_years))}." if school_years else ""
     if report.get("ok"):
-        return f"All {len(files)} input files ({rows:,} rows) passed their data contracts.{recent}"
+        return f"All {len(files)} input files passed their data contracts.{recent}"
     problems = report.get("problems", sum(entry.get("failures", 0) for entry in files.values()))
     where = [f"{len(failing)} of {len(files)} input files ({', '.join(failing)})"] if failing else []
     where += ["the dataset folder"] if report.get("dataset") else []
@@ -604,7 +643,7 @@ def data_quality_page(project: Project) -> str:
     if not path.is_file():
         return f"{head}\nNo validation record exists for release {project.release}.\n"
     report = json.loads(path.read_text(encoding="utf-8"))
-    header = ["Input", "Rows", "Problems", "Latest period covered", "Content hash"]
+    header = ["Input", "Problems", "Latest period covered", "Content hash"]
     rows = [quality_row(entity, entry) for entity, entry in sorted(report["files"].items())]
     table = markdown_table(header, rows, "Validation of each input file against its data contract")
     lines = problem_lines(report)
@@ -617,6 +656,7 @@ def data_quality_page(project: Project) -> str:
 
 Every input file is checked against its data contract (the columns, types, allowed codes and keys it must
 have) before any figure is computed. The latest period is the last school or fiscal year the file covers;
-the content hash identifies the exact file checked.
+the content hash identifies the exact file checked. Files' row counts are not shown: rows of students, compared
+between releases, would tell how many students a district gained or lost where its pages hide that.
 
 {table}{found}"""
