@@ -305,5 +305,42 @@ def test_no_group_shows_that_its_scores_changed_while_its_students_did_not(relea
             if low > 0 or high < 0:
                 found.append((key, low, high))
     assert found == []
-    assert not any(key[:3] == ("D07", YEAR, "MATH") for key in second), "the corrected district's math figures of 2024 are withheld in the second release"
-    assert any(key[:3] == ("D07", YEAR, "MATH") for key in first)
+    # a 42-point correction moves the mean of a group under 200 students by more than 0.2 points, beyond rounding
+    small = [key for key, (_, n) in first.items() if key[:3] == ("D07", YEAR, "MATH") and key[3] in student_groups(releases) and n < 200]
+    assert small, "the corrected student belongs to a small group whose math mean was published"
+    assert not any(key[:3] == ("D07", YEAR, "MATH") for key in second), "so the second release withholds the district's revised math figures"
+
+
+def student_groups(releases) -> set[str]:
+    """The groups, as the pages name them, of the student whose score was corrected."""
+    from districtstat.aggregate import subgroup_label
+
+    data, student = releases["data"], releases["corrected"]
+    record = rows(data / "students.csv").set_index("student_id").loc[student]
+    programs = rows(data / "program_participation.csv")
+    codes = {"ALL", f"RACE_{record['race_ethnicity']}", f"SEX_{record['sex']}"}
+    codes |= set(programs.loc[(programs["school_year"] == YEAR) & (programs["student_id"] == student), "program_code"])
+    return {subgroup_label(code) for code in codes}
+
+
+def test_no_chart_label_or_page_names_a_figure_of_a_hidden_enrollment(releases):
+    """Charts' titles and alt texts name districts beside their values ("from Riverbend City Schools at $344"): none
+    may name a spending or share of a district whose enrollment the release hides, nor the enrollment itself."""
+    import re
+
+    second = releases["second"]
+    counts = rows(second / "downloads" / "student_counts.csv")
+    hidden = counts[(counts["measure"] == "enrolled") & (counts["school_year"] == YEAR) & (counts["students"] == "*")]
+    enrolled = rows(releases["data"] / "enrollments.csv")
+    assert len(hidden) >= 2
+    found = []
+    for district, name in zip(hidden["district_id"], hidden["district_name"]):
+        truth = int(((enrolled["school_year"] == YEAR) & (enrolled["district_id"] == district)).sum())
+        named = re.compile(rf"{re.escape(name)}(:| at) (\$[\d,]+|[\d.]+% )")
+        for page in sorted(second.rglob("*")):
+            if page.suffix in (".html", ".svg", ".json", ".csv"):
+                text = page.read_text(encoding="utf-8", errors="replace")
+                found += [(page.name, match.group(0)) for match in named.finditer(text)]
+                if f"{truth:,} students" in text or f"{truth:,} enrolled" in text:
+                    found.append((page.name, f"{truth:,} students"))
+    assert found == []
