@@ -135,3 +135,33 @@ def test_missing_values_of_a_parquet_students_file_are_not_identifiers(tmp_path)
     pd.DataFrame({"student_id": ["ST1", None], "birth_date": [None, "2010-01-02"], "first_name": ["Ada", None], "last_name": ["Ng", "Li"]}).to_parquet(tmp_path / "students.parquet")
     tokens, names = student_identifiers(tmp_path)
     assert tokens == {"ST1", "2010-01-02"} and names == {"ada ng"}
+
+
+def test_a_published_percentage_that_is_not_rounded_or_pins_a_few_students_stops_the_audit(tmp_path):
+    from pathlib import PurePosixPath
+
+    from districtstat.audit import percentages_giving_counts
+    from districtstat.downloads import published_table
+
+    text = "Group,Students tested,% proficient\nA,838,16\nB,838,15.99\nC,100,5\nD,100,<10\nE,*,*\n"
+    path = PurePosixPath("downloads/results.csv")
+    (tmp_path / path).parent.mkdir(parents=True)
+    (tmp_path / path).write_text(text, encoding="utf-8")
+    table = published_table(path, PurePosixPath("results.ipynb"), text, {"caption": "Results", "percents": {"% proficient": "Students tested"}})
+    problems = percentages_giving_counts(tmp_path, [table], 10)
+    assert len(problems) == 2, problems
+    assert "line 3" in problems[0] and "15.99% of 838 students is not rounded" in problems[0], "15.99% of 838 is 134 students exactly"
+    assert "line 4" in problems[1] and "5% of 100 students puts 2.5 to 7.5 students in its category" in problems[1]
+
+
+def test_the_audit_finds_a_set_of_hidden_groups_that_lost_one_student_since_the_previous_release():
+    from districtstat.audit import recoverable
+    from districtstat.disclosure import count_key
+
+    key = lambda group: count_key("tested", "D10", 2024, "MATH", "ALL", group)  # noqa: E731
+    truth = {("D10", "2024", "MATH", "ALL"): {"ALL": 432.0, "RACE_WH": 386.0, "RACE_HI": 19.0, "RACE_TW": 13.0, "RACE_AS": 8.0, "RACE_BL": 6.0}}
+    before = {key("ALL"): 453.0, key("RACE_WH"): 396.0, key("RACE_HI"): 29.0, key("RACE_TW"): 13.0, key("RACE_AS"): None, key("RACE_BL"): None}
+    now = {key("ALL"): 432.0, key("RACE_WH"): 386.0, key("RACE_HI"): 19.0, key("RACE_TW"): 13.0, key("RACE_AS"): None, key("RACE_BL"): None}
+    found = recoverable(now, truth, 5, previous=before, min_n=10)
+    assert any("RACE_AS + RACE_BL changed by between -1 and -1" in how for _, how in found), found
+    assert recoverable(before, {("D10", "2024", "MATH", "ALL"): {"ALL": 453.0, "RACE_WH": 396.0, "RACE_HI": 29.0, "RACE_TW": 13.0, "RACE_AS": 9.0, "RACE_BL": 6.0}}, 5, previous=before, min_n=10) == []

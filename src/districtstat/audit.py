@@ -1,12 +1,15 @@
 """The audit at publish: read what the release would publish, as an attacker would, before anything is published.
 
-Three checks, each failing the build with the file, table, cell and value named:
+Four checks, each failing the build with the file, table, cell and value named:
 
 - every published student count, read back from the CSV downloads (the same cells the pages show), is 0 or at
   least `min_n`, and a count published twice is published the same way twice;
 - no hidden count can be worked out: for each district, year and subject, the attacker's linear program bounds
   every hidden count from all the counts the release shows and how groups add up; with the previous release's
-  counts too, when it reported the same students (differencing);
+  counts too, when it reported the same students (differencing), and no group or set of groups moved by a certain
+  1 to `min_n` − 1 students since the previous release (`disclosure.changed_by_few`);
+- every published percentage of students, read beside its count, is rounded to its group size's step and places
+  no 1 to `min_n` − 1 students inside its category or outside it (`disclosure.shown_percent`);
 - no student identifier, name or birth date, and no row-level field, anywhere in the release, PDFs read as text.
 
 Counts a page shows outside its tables (a district brief's) join the published counts, so each must be shown as
@@ -27,8 +30,6 @@ import pandas as pd
 
 from .disclosure import STUDENT_COUNTS_FILE, SUPPRESSED, TOLERANCE, Contradiction, attacker_bounds, changed_by_few, exposed_cells, percent_interval, percent_step, read_student_counts, small_hidden_groups, subgroup_relations
 from .files import read_json, write_json_atomic
-
-
 
 # An id is found as a whole token, and as a word inside one (`report_ST0001`), never as part of a longer word.
 TOKEN = re.compile(r"[A-Za-z0-9_-]+")
