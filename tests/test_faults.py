@@ -404,7 +404,16 @@ def test_a_site_folder_that_cannot_be_replaced_stops_the_build_and_publishes_not
     assert not (workspace(params) / publishing.NEXT).exists(), "what was staged is cleared"
 
 
-def test_ctrl_c_before_the_swap_publishes_nothing(built, tmp_path, monkeypatch, capsys):
+@pytest.fixture
+def ctrl_c_as_a_terminal_sends_it():
+    """SIGINT with Python's default handler, as an interactive build receives Ctrl-C, whatever an earlier test of this
+    session left installed (a SIGINT ignored in the test process would make these tests pass through unnoticed)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_before_the_swap_publishes_nothing(built, tmp_path, monkeypatch, capsys, ctrl_c_as_a_terminal_sends_it):
     params = changed_copy(built, tmp_path / "copy")
     root = tmp_path / "copy"
     before = before_fault(root)
@@ -420,7 +429,7 @@ def test_ctrl_c_before_the_swap_publishes_nothing(built, tmp_path, monkeypatch, 
     assert_unchanged(root, before)
 
 
-def test_ctrl_c_once_the_site_folder_is_swapped_finishes_publishing_and_says_so(built, tmp_path, monkeypatch, capsys):
+def test_ctrl_c_once_the_site_folder_is_swapped_finishes_publishing_and_says_so(built, tmp_path, monkeypatch, capsys, ctrl_c_as_a_terminal_sends_it):
     params = changed_copy(built, tmp_path / "copy")
     root = tmp_path / "copy"
     record = root / "build" / "r1" / "published.json"
