@@ -24,6 +24,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -62,13 +63,24 @@ class PublishedCount:
         return f"{self.table}, row {self.row}, column “{self.column}” ({shown}{f', {self.key}' if self.key else ''})"
 
 
+@lru_cache(maxsize=4096)
+def _parsed_rows(content: bytes) -> tuple[dict, ...]:
+    return tuple(csv.DictReader(io.StringIO(content.decode("utf-8"))))
+
+
+def published_rows(folder: Path, table) -> tuple[dict, ...]:
+    """A published table's rows as its CSV under `folder` holds them now, parsed once per content (the counts and
+    the percentages checks read the same files)."""
+    return _parsed_rows((folder / table.path).read_bytes())
+
+
 def read_counts(folder: Path, tables) -> list[PublishedCount]:
     """Every count cell of the given published tables, read back from their CSV files under `folder`."""
     found = []
     for table in tables:
         if not table.counts:
             continue
-        rows = list(csv.DictReader(io.StringIO((folder / table.path).read_text(encoding="utf-8"))))
+        rows = published_rows(folder, table)
         for column, keys in table.counts.items():
             for number, (row, key) in enumerate(zip(rows, keys), start=1):
                 text = row[column]
@@ -102,7 +114,7 @@ def percentages_giving_counts(folder: Path, tables, min_n: int) -> list[str]:
     for table in tables:
         if not table.percents:
             continue
-        rows = list(csv.DictReader(io.StringIO((folder / table.path).read_text(encoding="utf-8"))))
+        rows = published_rows(folder, table)
         for column, count in table.percents.items():
             for number, row in enumerate(rows, start=2):
                 text, n_text = row.get(column, ""), row.get(count, "")
