@@ -27,7 +27,7 @@ import pandas as pd
 from . import views
 from .aggregate import latest_rows
 from .config import Project
-from .disclosure import BOTTOM_CODE, SUPPRESSED, TOP_CODE, hidden_note, is_coded
+from .disclosure import BOTTOM_CODE, ROUNDED_NOTE, SUPPRESSED, TOP_CODE, hidden_note, is_coded
 from .files import read_json, write_json_atomic
 from .indicators import INDICATORS
 from .pages import front_matter
@@ -159,9 +159,6 @@ def runs(markdown: str) -> list[dict]:
     """A page's sentence as runs of plain and strong text: the only markup the views write inside a sentence."""
     parts = markdown.split("**")
     return [{"text": part, "strong": index % 2 == 1} for index, part in enumerate(parts) if part]
-
-
-ROUNDED_NOTE = "Percentages of students are rounded"
 
 
 def withheld_notes(note: str, texts, min_n: int | None = None) -> list[str]:

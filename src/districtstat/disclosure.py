@@ -438,7 +438,7 @@ def student_counts_csv(counts: Mapping[str, float | None], names: Mapping[str, s
 # the smallest of these steps that leaves at least `min_n` / 2 possible students either way, so that neither count is
 # ever known exactly, and two releases' roundings of the same students still leave `min_n` possible values between them.
 PERCENT_STEPS = (1, 2, 5, 10, 20, 25, 50)
-PERCENT_NOTE = "percentages rounded by group size"
+ROUNDED_NOTE = "Percentages of students are rounded by group size: to whole points in groups of 500 or more, to 2, 5, 10, 20, 25 or 50 points in smaller groups (see Methods)."
 
 
 def percent_step(n: float, min_n: int) -> int | None:
@@ -634,7 +634,7 @@ class ProtectedTable:
         if self.n_suppressed:
             notes.append(hidden_note(self.min_n))
         if self.rounded_percents:
-            notes.append("Percentages of students are rounded by group size: to whole points in groups of 500 or more, to 2, 5, 10, 20, 25 or 50 points in smaller groups (see Methods).")
+            notes.append(ROUNDED_NOTE)
         if self.n_coded:
             notes.append(f"{BOTTOM_CODE} and {TOP_CODE}: a percentage near 0 or 100, shown only as below or above a bound, since its exact value would tell about a few students.")
         return " ".join(notes)

@@ -21,7 +21,6 @@ from .aggregate import subgroup_label
 
 MEAN_MEASURE = "Mean score (points)"  # the results table's column, as the long file of figures names it
 MEAN_DECIMALS = 1
-SYSTEM = ["district_id", "school_year", "subject"]
 
 Published = dict[tuple[str, int, str, str], tuple[float, float]]
 
