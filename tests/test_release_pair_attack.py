@@ -344,3 +344,20 @@ def test_no_chart_label_or_page_names_a_figure_of_a_hidden_enrollment(releases):
                 if f"{truth:,} students" in text or f"{truth:,} enrolled" in text:
                     found.append((page.name, f"{truth:,} students"))
     assert found == []
+
+
+def test_a_district_whose_latest_figures_are_withheld_keeps_the_year_on_its_scorecard_marked_hidden(releases):
+    """D05's chronic absence in 2023–24 rests on a count two students moved: the reader sees `*` in that year, not a
+    scorecard that quietly ends a year early and ranks it on the year before."""
+    def outcomes(site: Path) -> pd.DataFrame:
+        files = sorted((site / "downloads" / "districts" / "D05" / "scorecard").glob("student-outcomes-*.csv"))
+        return rows(files[0]).set_index("Indicator")
+
+    before, after = outcomes(releases["first"]), outcomes(releases["second"])
+    assert list(after.columns) == list(before.columns)
+    assert before.loc["Chronically absent", "2023–24"] not in ("", "*")
+    assert after.loc["Chronically absent", "2023–24"] == "*"
+    assert after.loc["Chronically absent", "Peer percentile (0–100)"] == ""
+    assert after.loc["Chronically absent", "2022–23"] == before.loc["Chronically absent", "2022–23"]
+    page = (releases["second"] / "districts" / "D05" / "scorecard.html").read_text()
+    assert "are not shown (*)" in page

@@ -110,3 +110,15 @@ def test_school_allocation_detects_progressive_and_too_few_schools():
     assert allocation.loc["P", "pattern"] == "progressive"
     assert allocation.loc["P", "slope"] == pytest.approx(40, abs=6)
     assert allocation.loc["T", "pattern"] == "too few schools"
+
+
+def test_a_withheld_latest_figure_keeps_its_year_without_value_standing_or_goal_status(history):
+    goals = {"pct_chronic_absent": 25}
+    card = scorecard(history, "A", ["B", "C", "D"], goals, latest_year=2024, withheld={"pct_chronic_absent"}).set_index("code")
+    absent = card.loc["pct_chronic_absent"]
+    # not the 2022 value reported as the latest, nor a percentile of an earlier year
+    assert absent["year"] == 2024 and absent["withheld"]
+    assert np.isnan(absent["value"]) and np.isnan(absent["peer_percentile"]) and absent["status"] == ""
+    assert absent["goal"] == 25
+    shown = card.loc["mean_score_math"]
+    assert not shown["withheld"] and shown["value"] == 500 and shown["peer_percentile"] == pytest.approx(200 / 3)

@@ -51,6 +51,26 @@ class Release:
     def history(self) -> pd.DataFrame:
         """Every indicator and equity gap of every district by year: what scorecards and peer rankings read, without
         the shares and rates of students too few to publish exactly."""
+        return self.figures[1]
+
+    @cached_property
+    def withheld_history(self) -> pd.DataFrame:
+        """The (district_id, school_year, code) of every figure the data holds but no page may show: a table marks
+        these `*` rather than leave the reader to guess whether the figure was never measured."""
+        measured, published = self.figures
+        keys = ["district_id", "school_year", "code"]
+        measured = measured.dropna(subset=["value"])[keys].drop_duplicates()
+        shown = published[keys].drop_duplicates().assign(shown=True)
+        both = measured.merge(shown, on=keys, how="left")
+        return both[both["shown"].isna()][keys].sort_values(keys, kind="stable").reset_index(drop=True)
+
+    def withheld_codes(self, district_id: str, year: int) -> set[str]:
+        withheld = self.withheld_history
+        return set(withheld.loc[(withheld["district_id"] == district_id) & (withheld["school_year"] == year), "code"])
+
+    @cached_property
+    def figures(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(measured, published): every indicator and gap the tables hold, and the same as pages may show them."""
         from .indicators import indicator_history
         from .scorecard import gap_history
 
@@ -59,8 +79,10 @@ class Release:
         indicators = indicator_history(profile, self.table("operations_kpis"), self.table("finance_by_function"), efficiency)
         hidden = profile[profile["enrollment_hidden"].astype(bool)] if "enrollment_hidden" in profile else None
         outcome = self.project.settings.efficiency.outcome if self.project.settings.efficiency else None
-        indicators = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n, self.tested_students, hidden, outcome)
-        return pd.concat([indicators, gap_history(self.table("gaps"), self.min_n)], ignore_index=True)
+        shown = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n, self.tested_students, hidden, outcome)
+        gaps = self.table("gaps")
+        measured = pd.concat([indicators, gap_history(gaps, min_n=0, publishable_only=False)], ignore_index=True)
+        return measured, pd.concat([shown, gap_history(gaps, self.min_n)], ignore_index=True)
 
     @cached_property
     def tested_students(self) -> pd.DataFrame | None:

@@ -18,9 +18,10 @@ EQUITY_GROUPS = ["ECODIS", "EL", "SWD", "CHRONIC_ABSENT"]
 AREAS = ["Student outcomes", "Equity", "Finance", "Operations"]
 
 
-def gap_history(gaps: pd.DataFrame, min_n: int, groups: list[str] = EQUITY_GROUPS) -> pd.DataFrame:
-    """Each district's gap to the other students for the equity groups, by year; gaps resting on small groups dropped."""
-    chosen = publishable(gaps, min_n)
+def gap_history(gaps: pd.DataFrame, min_n: int, groups: list[str] = EQUITY_GROUPS, publishable_only: bool = True) -> pd.DataFrame:
+    """Each district's gap to the other students for the equity groups, by year; gaps resting on small or withheld
+    groups dropped, unless `publishable_only` is off (what the data holds, to tell withheld from never measured)."""
+    chosen = publishable(gaps, min_n) if publishable_only else gaps.dropna(subset=["gap"])
     chosen = chosen[(chosen["grade"] == "ALL") & (chosen["comparison_kind"] == "complement") & chosen["focal"].isin(groups)]
     return pd.DataFrame(
         {
@@ -66,9 +67,17 @@ def trend_of(code: str, years, values) -> Trend | None:
     return trend(years, values, describe(code)[2], meaningful_change(code))
 
 
-def scorecard(history: pd.DataFrame, district_id: str, peer_ids: list[str], goals: dict[str, float]) -> pd.DataFrame:
+SCORECARD_COLUMNS = ["area", "indicator", "code", "unit", "year", "value", "change", "since", "trend", "peer_percentile", "goal", "status", "n", "withheld"]
+
+
+def scorecard(
+    history: pd.DataFrame, district_id: str, peer_ids: list[str], goals: dict[str, float], latest_year: int | None = None, withheld: set[str] = frozenset()
+) -> pd.DataFrame:
     """One row per indicator for one district: latest value, change along the trend line, trend, peer percentile,
-    goal and status."""
+    goal and status.
+
+    `withheld` names the indicators whose value in the release's `latest_year` no page may show: their row keeps
+    that year, with no value, standing or goal status, rather than quietly reporting an earlier year as the latest."""
     rows = []
     own_rows = history[history["district_id"] == district_id]
     peer_rows = history[history["district_id"].isin(peer_ids)]
@@ -76,33 +85,24 @@ def scorecard(history: pd.DataFrame, district_id: str, peer_ids: list[str], goal
     for code, own in own_rows.groupby("code", sort=False):
         own = own.sort_values("school_year")
         area, label, better = describe(code)
-        latest_year = int(own["school_year"].iloc[-1])
-        value = float(own["value"].iloc[-1])
         moved = trend_of(code, own["school_year"], own["value"])
+        target = goals.get(code)
+        row = {"area": area, "indicator": label, "code": code, "unit": unit_of(code)}
+        row |= {"change": moved.change if moved else np.nan, "since": moved.first_year if moved else np.nan, "trend": moved.word if moved else ""}
+        row |= {"goal": target if target is not None else np.nan}
+        if code in withheld and latest_year is not None:
+            rows.append(row | {"year": int(latest_year), "value": np.nan, "peer_percentile": np.nan, "status": "", "n": np.nan, "withheld": True})
+            continue
+        latest = int(own["school_year"].iloc[-1])
+        value = float(own["value"].iloc[-1])
         series = peers_by_code.get(code, peer_rows.iloc[0:0])
-        peers = series[series["school_year"] == latest_year].set_index("district_id")["value"]
+        peers = series[series["school_year"] == latest].set_index("district_id")["value"]
         scores = goodness(pd.concat([peers, pd.Series({district_id: value})]), better)
         ranked = len(peers) and better != "neither" and peer_ranked(code)
         percentile = float((scores.drop(district_id) < scores[district_id]).mean() * 100) if ranked else np.nan
-        target = goals.get(code)
-        rows.append(
-            {
-                "area": area,
-                "indicator": label,
-                "code": code,
-                "unit": unit_of(code),
-                "year": latest_year,
-                "value": value,
-                "change": moved.change if moved else np.nan,
-                "since": moved.first_year if moved else np.nan,
-                "trend": moved.word if moved else "",
-                "peer_percentile": percentile,
-                "goal": target if target is not None else np.nan,
-                "status": goal_status(value, target, better),
-                "n": float(own["n"].iloc[-1]) if "n" in own and pd.notna(own["n"].iloc[-1]) else np.nan,
-            }
-        )
-    card = pd.DataFrame(rows)
+        n = float(own["n"].iloc[-1]) if "n" in own and pd.notna(own["n"].iloc[-1]) else np.nan
+        rows.append(row | {"year": latest, "value": value, "peer_percentile": percentile, "status": goal_status(value, target, better), "n": n, "withheld": False})
+    card = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
     if card.empty:
         return card
     card["area"] = pd.Categorical(card["area"], categories=AREAS, ordered=True)

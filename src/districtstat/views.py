@@ -7,6 +7,7 @@ plain-language Markdown. Wording is for a board member, not a statistician.
 from __future__ import annotations
 
 import re
+import textwrap
 
 import numpy as np
 import pandas as pd
@@ -730,7 +731,8 @@ def district_scorecard(release: Release, district_id: str) -> pd.DataFrame:
 
     def compute() -> pd.DataFrame:
         goals = release.project.district_settings(district_id).goals
-        return scorecard(release.history, district_id, release.peer_ids(district_id), goals)
+        withheld = release.withheld_codes(district_id, release.latest_year)
+        return scorecard(release.history, district_id, release.peer_ids(district_id), goals, release.latest_year, withheld)
 
     return release.remember(("scorecard", district_id), compute).copy()
 
@@ -749,21 +751,38 @@ def district_series(release: Release, district_id: str) -> pd.DataFrame:
 
 
 def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedTable:
-    """One row per indicator of the area: its value in every school year, the trend, the peer percentile and the goal."""
+    """One row per indicator of the area: its value in every school year, the trend, the peer percentile and the goal.
+
+    A figure the data holds but no page may show is `*` in its year, not a blank that would read as never measured."""
     card = district_scorecard(release, district_id)
     card = card[card["area"] == area].reset_index(drop=True)
     series = district_series(release, district_id)
     series = series[series["code"].isin(card["code"])].assign(year=lambda f: f["school_year"].map(school_year))
     years = [school_year(y) for y in sorted(release.history["school_year"].unique())]
     by_year = series.pivot_table(index="code", columns="year", values="value", aggfunc="first").reindex(index=card["code"], columns=years)
+    gone = release.withheld_history
+    gone = gone[(gone["district_id"] == district_id) & gone["code"].isin(card["code"])].assign(year=lambda f: f["school_year"].map(school_year))
+    withheld = pd.DataFrame(False, index=card["code"], columns=years)
+    for code, year in zip(gone["code"], gone["year"]):
+        if year in withheld.columns:
+            withheld.loc[code, year] = True
     table = pd.concat([card[["indicator"]].assign(unit=card["unit"].map(UNIT_WORDS)), by_year.reset_index(drop=True)], axis=1)
     table = table.assign(change=card["change"], trend=card["trend"], peer_percentile=card["peer_percentile"], goal=card["goal"], status=card["status"], n=card["n"])
-    table = table.dropna(axis=1, how="all")
+    kept = [c for c in table.columns if table[c].notna().any() or (c in withheld.columns and withheld[c].any())]
+    table = table[kept]
     latest = school_year(release.latest_year)
     dependent = [c for c in (latest, "change", "peer_percentile") if c in table.columns]
-    keys = [gap_group_key(district_id, code, year) for code, year in zip(card["code"], card["year"])]
+    # a withheld latest figure takes its group's count with it; the count's own table publishes it under its key
+    keys = [None if gone else gap_group_key(district_id, code, year) for code, year, gone in zip(card["code"], card["year"], card["withheld"])]
     counts = {"n": dependent} if "n" in table.columns else {}
     protected = protect(table, counts=counts, min_n=release.min_n, keys={"n": keys} if counts else None)
+    if "n" in protected.frame.columns:
+        withheld[latest] = withheld.get(latest, False) | card["withheld"].astype(bool).to_numpy()
+        withheld["n"] = card["withheld"].astype(bool).to_numpy()
+    for column in withheld.columns.intersection(protected.frame.columns):
+        marked = withheld[column].to_numpy()
+        protected.frame.loc[marked, column] = np.nan
+        protected.suppressed.loc[marked, column] = True
     return protected
 
 
@@ -813,6 +832,17 @@ def scorecard_lead(release: Release, district_id: str) -> str:
         lines.append(
             f"Against its peers it does best on {in_sentence(best['indicator'])} (better than {best['peer_percentile']:.0f}% of them) "
             f"and least well on {in_sentence(worst['indicator'])} (better than {worst['peer_percentile']:.0f}%)."
+        )
+    withheld = card[card["withheld"].astype(bool)]
+    if len(withheld):
+        if len(withheld) <= 3:
+            which = ", ".join(withheld["indicator"].map(in_sentence))
+        else:
+            by_area = withheld.groupby("area", observed=True, sort=True).size()
+            which = ", ".join(f"{count} in {str(area).lower()}" for area, count in by_area.items())
+        lines.append(
+            f"{len(withheld)} of its {school_year(release.latest_year)} figures ({which}) are not shown (*): "
+            "they rest on counts of students the release hides, so they have no goal status or peer standing this year."
         )
     moved = card[card["trend"] != ""]
     if len(moved):
@@ -868,7 +898,7 @@ def series_chart(release: Release, district_id: str, area: str):
     codes = list(card["code"])
     columns = min(3, len(codes))
     rows = -(-len(codes) // columns)
-    height = 2.1 * rows + 0.5
+    height = 2.3 * rows + 0.6
     fig, axes = grid_figure(rows, columns, 7.5, height)
     for unused in axes.flat[len(codes):]:
         unused.set_visible(False)
@@ -890,19 +920,23 @@ def series_chart(release: Release, district_id: str, area: str):
         if len(shown) and shown.max() - shown.min() < floor:
             middle = (shown.max() + shown.min()) / 2
             ax.set_ylim(middle - floor / 2, middle + floor / 2)
-        ax.set_title(row["indicator"], fontsize=SMALLEST_TEXT + 1)
+        if row["withheld"]:  # the year has its place; the star says the figure exists and is hidden
+            ax.text(release.latest_year, 0.5, "*", transform=ax.get_xaxis_transform(), ha="center", va="center", fontsize=14, color="#333333")
+        ax.set_title(textwrap.fill(row["indicator"], 30), fontsize=SMALLEST_TEXT + 1)
         ax.set_ylabel(UNIT_WORDS[row["unit"]], fontsize=SMALLEST_TEXT)
         ax.set_xticks(years, [school_year(y) for y in years], fontsize=SMALLEST_TEXT)
         ax.tick_params(axis="y", labelsize=SMALLEST_TEXT)
         ax.set_xlim(min(years) - 0.3, max(years) + 0.3)
         points = ", ".join(f"{value_text(v, row['unit'])} in {school_year(y)}" for y, v in zip(own["school_year"], own["value"]))
+        if row["withheld"]:
+            points += f", not shown in {school_year(release.latest_year)} to protect students' privacy"
         described.append(f"{row['indicator']}: {points}" + (f" ({row['trend']})" if row["trend"] else ""))
     legend = {}
     for ax in axes.flat[: len(codes)]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(label, handle)
     fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=3, fontsize=SMALLEST_TEXT, frameon=False, bbox_to_anchor=(0.5, -0.02))
-    fig.subplots_adjust(left=0.09, right=0.98, top=1 - 0.35 / height, bottom=0.75 / height, wspace=0.42, hspace=0.55)
+    fig.subplots_adjust(left=0.09, right=0.98, top=1 - 0.5 / height, bottom=0.75 / height, wspace=0.42, hspace=0.75)
     alt = f"Small line charts of {len(codes)} {area.lower()} indicators for {release.district_name(district_id)} over {len(years)} school years, with the peers' median: " + "; ".join(described) + "."
     return fig, alt
 
@@ -919,6 +953,8 @@ def scorecard_chart(release: Release, district_id: str):
     ax.axvline(50, color="black", linewidth=0.8, linestyle="--")
     ax.set_xlim(-5, 105)
     ax.set_xlabel("Percent of peers this district does better than (50 = middle of its peers)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 1.2 / max(3, 0.32 * len(card) + 1)), ncol=4, fontsize=8, frameon=False)
+    height = max(3, 0.32 * len(card) + 1)
+    fig.subplots_adjust(bottom=1.0 / height)
+    fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0), ncol=4, fontsize=8, frameon=False)
     alt = f"Dot chart of {release.district_name(district_id)}'s standing among its peers on {len(card)} indicators in four areas; dots right of the dashed middle line are better than most peers."
     return fig, alt
