@@ -499,6 +499,29 @@ def test_profile_shares_are_withheld_district_by_district_and_the_need_chart_kee
     assert alt.startswith(f"Scatter plot of {len(plotted)} districts, economically disadvantaged"), alt
 
 
+def test_a_rate_outcome_is_plotted_as_published_rounded_by_the_students_tested_not_the_enrollment(built):
+    """A model whose outcome is % proficient: each circle sits at the value every page shows, rounded by the count of
+    students tested in the subject, and its tooltip says %, not points."""
+    from districtstat import views
+    from districtstat.report import Release
+
+    _, params = built
+    project = load_project(params)
+    rate_model = project.settings.efficiency.model_copy(update={"outcome": "pct_proficient_math"})
+    project.settings = project.settings.model_copy(update={"efficiency": rate_model})
+    release = Release(project)
+    fig, alt = views.spending_outcome_chart(release)
+    history = release.history
+    published = history[(history["code"] == "pct_proficient_math") & (history["school_year"] == release.latest_year)].set_index("district_id")["value"]
+    from districtstat.charts import MARKS_ATTRIBUTE
+
+    scatter = next(c for c in fig.axes[0].collections if c.get_gid() == "overview")
+    (marks,) = getattr(fig, MARKS_ATTRIBUTE)
+    plotted = dict(zip(marks.district_ids, scatter.get_offsets()[:, 1]))
+    assert len(plotted) >= 5 and all(published[district] == y for district, y in plotted.items()), (plotted, published)
+    assert alt.endswith("%.") and "points" not in alt
+
+
 def test_a_peer_whose_size_is_hidden_takes_the_peer_average_of_sizes_with_it(built, monkeypatch):
     from districtstat import views
     from districtstat.report import Release

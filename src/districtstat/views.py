@@ -18,7 +18,7 @@ from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, cou
 from .efficiency import PROFILE_LABELS, in_sentence, plain_term
 from .gaps import publishable
 from .indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness, kpi_table
-from .scorecard import meaningful_change, peer_ranked, scorecard, yearly_series
+from .scorecard import meaningful_change, peer_ranked, scorecard, unit_of, yearly_series
 from .peers import base_column, peer_standing, why_peers
 from .report import ByRow, Release
 
@@ -170,18 +170,25 @@ def spending_outcome_chart(release: Release):
     latest = latest[latest["district_id"].isin(release.publishable_districts)].dropna(subset=[outcome, across])
     ids = latest["district_id"].tolist()
     latest = latest[~(release.withheld_figures(ids, outcome) | release.withheld_figures(ids, across) | release.enrollment_hidden(ids))]  # as the overview table hides them
-    for code in {outcome, across} & {*STUDENT_GROUP_SHARES, *STUDENT_RATES}:  # plotted as published: rounded by group size
-        latest = latest.assign(**{code: [rounded_percent(v, n, release.min_n) for v, n in zip(latest[code], latest["enrollment"])]}).dropna(subset=[code])
+    for code in sorted({outcome, across} & {*STUDENT_GROUP_SHARES, *STUDENT_RATES}):  # plotted as published: rounded by group size
+        if code in INDICATORS:  # a rate of students tested, rounded by their count as every page rounds it
+            published = release.history[(release.history["code"] == code) & (release.history["school_year"] == release.latest_year)]
+            shown = latest["district_id"].map(published.set_index("district_id")["value"])
+        else:
+            shown = [rounded_percent(v, n, release.min_n) for v, n in zip(latest[code], latest["enrollment"])]
+        latest = latest.assign(**{code: shown}).dropna(subset=[code])
     fig, ax = figure()
     sizes = np.clip(latest["enrollment"].astype(float) / 80, 20, 400)
     outcome_label = INDICATORS[outcome].label if outcome in INDICATORS else outcome
     across_text = (lambda v: f"${v:,.0f} per pupil") if across == "per_pupil_spending" else (lambda v: f"{v:.0f}% economically disadvantaged")
-    titles = [f"{row['district_name']}: {across_text(row[across])}, {outcome_label.lower()} {row[outcome]:.1f} points" for _, row in latest.iterrows()]
+    outcome_unit = unit_of(outcome) if outcome in INDICATORS else "points"
+    outcome_text = (lambda v: value_text(v, "%")) if outcome_unit == "%" else (lambda v: f"{value_text(v, outcome_unit)} {UNIT_WORDS.get(outcome_unit, outcome_unit)}")
+    titles = [f"{row['district_name']}: {across_text(row[across])}, {outcome_label.lower()} {outcome_text(row[outcome])}" for _, row in latest.iterrows()]
     district_points(ax, latest, across, outcome, "overview", titles=titles, sizes=sizes)
     if len(latest) <= 40:
         for _, row in latest.iterrows():
             ax.annotate(row["district_name"], (row[across], row[outcome]), fontsize=SMALLEST_TEXT, xytext=(4, 3), textcoords="offset points")
-    ax.set_ylabel(f"{INDICATORS[outcome].label} (points)" if outcome in INDICATORS else outcome)
+    ax.set_ylabel(f"{INDICATORS[outcome].label} ({UNIT_WORDS.get(outcome_unit, outcome_unit)})" if outcome in INDICATORS else outcome)
     if across == "per_pupil_spending":
         ax.set_xlabel("Current spending per pupil ($)")
         ax.xaxis.set_major_formatter(lambda x, _: f"${x:,.0f}")
@@ -190,7 +197,7 @@ def spending_outcome_chart(release: Release):
         ax.set_xlabel("Students economically disadvantaged (%)")
         span = f"economically disadvantaged students from {latest[across].min():.0f}% to {latest[across].max():.0f}%"
     best = latest.loc[latest[outcome].idxmax()]
-    alt = f"Scatter plot of {len(latest)} districts, {span}, against {ax.get_ylabel().lower()}; the highest result is {best['district_name']} at {best[outcome]:.1f} points."
+    alt = f"Scatter plot of {len(latest)} districts, {span}, against {ax.get_ylabel().lower()}; the highest result is {best['district_name']} at {outcome_text(best[outcome])}."
     return fig, alt
 
 
