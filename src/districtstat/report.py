@@ -228,10 +228,13 @@ def table_html(table: ProtectedTable, caption: str, how_to_read: str, labels: di
     head = "".join(f'<th scope="col">{html.escape(labels.get(c, c))}</th>' for c in shown.columns)
     rows = []
     districts = table.districts if table.districts is not None and table.district_column in shown.columns else [None] * len(shown)
-    for (_, row), district in zip(shown.iterrows(), districts, strict=True):
+    coded = table.coded.reindex(columns=shown.columns) if table.coded is not None else None
+    for (index, row), district in zip(shown.iterrows(), districts, strict=True):
         cells = []
         for c in shown.columns:
             text = _cell(row[c], c, formats, row)
+            if coded is not None and isinstance(coded.at[index, c], str) and _cell(50.0, c, formats, row).endswith("%"):
+                text += "%"  # "<20%" beside "60%": a coded percentage keeps its column's unit
             if district is not None and c == table.district_column:
                 text = f'<a href="{DISTRICT_LINK}{html.escape(district)}">{text}</a>'
             cells.append(f"<th scope=\"row\">{text}</th>" if c == shown.columns[0] else f"<td>{text}</td>")
