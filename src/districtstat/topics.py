@@ -217,8 +217,12 @@ def topic_chart(release: Release, code: str | Measure):
     its median and of its alt text, which would otherwise name it beside the district."""
     chosen = measure(code)
     table = ranked(release, chosen)
+    reported = len(table)
     if not table.empty:
         table = table[table["district_id"].isin(shown_in_table(release, chosen))]
+    withheld = release.withheld_history
+    withheld = set(withheld.loc[(withheld["code"] == chosen.key) & (withheld["school_year"] == release.latest_year), "district_id"])
+    left_out = reported - len(table) + len((withheld & release.publishable_districts) - set(ranked(release, chosen).get("district_id", [])))
     if table.empty:
         return None, f"{chosen.label} is not reported in this dataset." if chosen.question is None else "No district has answered this question yet."
     ordered = table.sort_values(["value", "district_id"], kind="stable").reset_index(drop=True)
@@ -234,7 +238,8 @@ def topic_chart(release: Release, code: str | Measure):
         ax.axhline(0, color="black", linewidth=0.8)
     titles = [f"{row['district_name']}: {shown_value(chosen, row['value'])}" + (f" points (95% prediction interval {row['interval']})" if "interval" in row else "") for _, row in ordered.iterrows()]
     district_points(ax, ordered, "position", "value", f"topic-{chosen.gid}", titles=titles)
-    ax.set_xlabel(f"Districts, from lowest to highest ({len(ordered)})")
+    hidden_words = f"; {left_out} more {'is' if left_out == 1 else 'are'} hidden to protect students' privacy" if left_out else ""
+    ax.set_xlabel(f"Districts, from lowest to highest ({len(ordered)}{hidden_words})")
     ax.set_ylabel(f"{chosen.label} ({unit_words(chosen)})")
     ax.set_xticks([])
     if chosen.unit == "$":
@@ -245,7 +250,7 @@ def topic_chart(release: Release, code: str | Measure):
     written = lambda value: shown_value(chosen, value)  # noqa: E731
     alt = (
         f"Dot chart of {len(ordered)} districts ordered by {chosen.label.lower()}, from {low['district_name']} at "
-        f"{written(low['value'])} to {high['district_name']} at {written(high['value'])}; the median is {written(median)}."
+        f"{written(low['value'])} to {high['district_name']} at {written(high['value'])}; the median is {written(median)}{hidden_words}."
     )
     return fig, alt
 
