@@ -189,11 +189,9 @@ def test_the_long_file_has_one_row_per_figure_cell_with_its_keys_unit_and_n(tmp_
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    """The small consortium built once: the published release's folder and its project."""
-    root = tmp_path_factory.mktemp("downloads")
-    params = make_project(root)
-    assert main(["build", "--params", str(params), "--quiet", "--workers", "2"]) == 0
+def release(built):
+    """The suite's consortium as built once (read only here): the published release's folder and its project."""
+    root, params = built
     return root / "site" / "r1", load_project(params)
 
 

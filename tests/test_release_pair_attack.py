@@ -361,3 +361,22 @@ def test_a_district_whose_latest_figures_are_withheld_keeps_the_year_on_its_scor
     assert after.loc["Chronically absent", "2022–23"] == before.loc["Chronically absent", "2022–23"]
     page = (releases["second"] / "districts" / "D05" / "scorecard.html").read_text()
     assert "are not shown (*)" in page
+
+
+def test_the_counts_three_withdrawn_students_moved_are_hidden_with_the_figures_resting_on_them(releases):
+    """Three D03 students gone: r2 shows no D03 count they moved (tested, enrolled), and no share or mean resting on
+    them; every count both releases show is equal or differs by at least `min_n`."""
+    from districtstat.disclosure import STUDENT_COUNTS_FILE, count_key, read_student_counts
+
+    first = read_student_counts(releases["first"] / STUDENT_COUNTS_FILE)
+    second = read_student_counts(releases["second"] / STUDENT_COUNTS_FILE)
+    both = [key for key in first if key in second and first[key] is not None and second[key] is not None]
+    assert both and all(first[key] == second[key] or abs(first[key] - second[key]) >= MIN_N for key in both)
+    moved = f"tested/D03/{YEAR}/MATH/ALL/ALL"
+    assert first[moved] is not None and second[moved] is None
+    size = count_key("enrolled", "D03", int(YEAR))
+    assert first[size] is not None and second[size] is None, "enrollment moved by three: hidden, with the shares of its groups"
+    consortium = rows(releases["second"] / "downloads" / "index" / "districts-of-the-consortium-latest-school-year.csv")
+    hidden = consortium[consortium["Students"] == "*"]
+    assert set(hidden["district_id"]) == {"D03", "D05"}, "D03 lost three students and D05 two; the other district 21"
+    assert (hidden["% English learners"] == "*").all() and (hidden["Mean math score (points)"] == "*").all()

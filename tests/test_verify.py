@@ -21,12 +21,12 @@ from helpers import make_project, tree_digest
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A project built once as release r1; tests that change it work on copies."""
-    root = tmp_path_factory.mktemp("consortium")
-    params = make_project(root)
-    assert main(["build", "--params", str(params), "--quiet", "--workers", "2"]) == 0
-    return root, params
+def built(built, tmp_path_factory):
+    """The suite's release r1, copied: verifying runs the notebooks again in it; tests that change it copy it again."""
+    source, params = built
+    root = tmp_path_factory.mktemp("verify") / "consortium"
+    shutil.copytree(source, root, symlinks=True)
+    return root, root / params.relative_to(source)
 
 
 def copy_of(built, tmp_path) -> tuple[Path, Path]:
