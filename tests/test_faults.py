@@ -57,6 +57,28 @@ def changed_copy(built: Path, folder: Path) -> Path:
     return params
 
 
+@pytest.fixture(scope="module")
+def executed(built, tmp_path_factory):
+    """The changed project as a build that ran its notebooks and rendered its pages, then stopped before publishing,
+    leaves it: a publishing fault's build goes straight to publishing, as a rebuild after such a stop does."""
+    scratch = tmp_path_factory.mktemp("executed")
+    assert main(["build", "--params", str(changed_copy(built, scratch / "ran")), "--quiet", "--workers", "2"]) == 0
+    prepared = scratch / "prepared"
+    params = changed_copy(built, prepared)
+    release = load_project(params).build_dir
+    kept = {name: (release / name).read_bytes() for name in ("published.json", render.KEYS_FILE)}  # what r1's site holds
+    shutil.rmtree(prepared / "build")
+    shutil.copytree(scratch / "ran" / "build", prepared / "build", symlinks=True)
+    for name, content in kept.items():
+        (release / name).write_bytes(content)
+    return prepared
+
+
+def executed_copy(executed: Path, folder: Path) -> Path:
+    shutil.copytree(executed, folder, symlinks=True)
+    return folder / "params" / "test.yml"
+
+
 def site_state(site: Path) -> tuple[dict[str, str], list[str]]:
     """Every file's bytes, and every path, folders included: a leftover empty folder is a difference too."""
     return tree_digest(site), sorted(path.relative_to(site).as_posix() for path in site.rglob("*"))
@@ -149,8 +171,8 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("fault", FAULTS)
-def test_a_fault_while_publishing_leaves_the_site_as_it_was(built, tmp_path, monkeypatch, capsys, fault):
-    params = changed_copy(built, tmp_path / "copy")
+def test_a_fault_while_publishing_leaves_the_site_as_it_was(executed, tmp_path, monkeypatch, capsys, fault):
+    params = executed_copy(executed, tmp_path / "copy")
     root = tmp_path / "copy"
     before = before_fault(root)
     module, name, number, error = FAULTS[fault]
@@ -388,8 +410,8 @@ def test_a_build_puts_back_the_site_folder_a_stop_between_two_renames_left_aside
     assert seen == [before] and not aside.exists()
 
 
-def test_a_site_folder_that_cannot_be_replaced_stops_the_build_and_publishes_nothing(built, tmp_path, monkeypatch, capsys):
-    params = changed_copy(built, tmp_path / "copy")
+def test_a_site_folder_that_cannot_be_replaced_stops_the_build_and_publishes_nothing(executed, tmp_path, monkeypatch, capsys):
+    params = executed_copy(executed, tmp_path / "copy")
     root = tmp_path / "copy"
     before = before_fault(root)
 
@@ -414,8 +436,8 @@ def ctrl_c_as_a_terminal_sends_it():
     signal.signal(signal.SIGINT, previous)
 
 
-def test_ctrl_c_before_the_swap_publishes_nothing(built, tmp_path, monkeypatch, capsys, ctrl_c_as_a_terminal_sends_it):
-    params = changed_copy(built, tmp_path / "copy")
+def test_ctrl_c_before_the_swap_publishes_nothing(executed, tmp_path, monkeypatch, capsys, ctrl_c_as_a_terminal_sends_it):
+    params = executed_copy(executed, tmp_path / "copy")
     root = tmp_path / "copy"
     before = before_fault(root)
     assemble = publishing.assemble
