@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def charts(consortium, district_id: str) -> dict:
-    from districtstat import topics, views
+    from districtstat.analyses import topics
+    from districtstat import views
 
     areas = ["Student outcomes", "Equity", "Finance", "Operations"]
     drawn = {
@@ -45,7 +46,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    from districtstat import charts as chart_output
+    from districtstat.site import charts as chart_output
     from districtstat import report
 
     consortium = report.open_release(args.params)

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MEASURE = r"""
 import json, resource, sys, time
 from pathlib import Path
-from districtstat.aggregate import aggregate
-from districtstat.contracts import load_contracts, validate_dataset
+from districtstat.data.aggregate import aggregate
+from districtstat.data.contracts import load_contracts, validate_dataset
 data, contracts = Path(sys.argv[1]), Path(sys.argv[2])
 started = time.perf_counter()
 report = validate_dataset(data, load_contracts(contracts), display_root=data)

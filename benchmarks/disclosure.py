@@ -33,9 +33,10 @@ def main() -> int:
 
     import pandas as pd
 
-    from districtstat import audit, pipeline
+    from districtstat.privacy import audit
+    from districtstat import pipeline
     from districtstat.config import load_project
-    from districtstat.disclosure import PUBLISHED_GRADE, count_key, suppress_subgroups
+    from districtstat.privacy.disclosure import PUBLISHED_GRADE, count_key, suppress_subgroups
 
     project = load_project(args.params)
     pipeline.prepare(project)
@@ -79,8 +80,8 @@ def second_release(outcomes, first, min_n: int, margin: int, repeats: int, truth
     """The next release against this one: the same counts, and a tenth of district-year-subjects revised by a student."""
     import numpy as np
 
-    from districtstat import audit
-    from districtstat.disclosure import count_key, suppress_subgroups
+    from districtstat.privacy import audit
+    from districtstat.privacy.disclosure import count_key, suppress_subgroups
 
     revised = outcomes.copy()
     systems = revised.groupby(["school_year", "district_id", "subject"]).ngroups
@@ -110,7 +111,7 @@ def reader_loss(outcomes, min_n: int) -> None:
     """What rounding percentages by group size costs a reader, beside the previous rule, on every published % proficient."""
     import numpy as np
 
-    from districtstat.disclosure import shown_percent
+    from districtstat.privacy.disclosure import shown_percent
 
     shown = outcomes[(outcomes["grade"] == "ALL") & ~outcomes["hidden"].astype(bool) & outcomes["pct_proficient"].notna()]
     if shown.empty:

@@ -27,7 +27,8 @@ def main() -> int:
     parser.add_argument("--districts", type=int, default=14, help="how many districts' notebooks to run (the first N)")
     args = parser.parse_args()
 
-    from districtstat import dispatch, pipeline, runner, warm
+    from districtstat.execution import dispatch, runner, warm
+    from districtstat import pipeline
     from districtstat.build import reported_districts
     from districtstat.config import load_project
 

@@ -38,7 +38,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    from districtstat.publish import publish_release
+    from districtstat.site.publish import publish_release
 
     with tempfile.TemporaryDirectory(prefix="districtstat-publish-") as scratch:
         root = Path(scratch)

@@ -7,7 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
-from districtstat.surveys import example_survey
+from districtstat.data.surveys import example_survey
 
 ROOT = Path(__file__).parents[1]
 # The example's survey (as params/synthetic.yml declares it), written as YAML flow: the example data answer it.
@@ -33,7 +33,7 @@ def make_project(root: Path, release: str = "r1", students: int = 6000, extra_pa
         encoding="utf-8",
     )
     if not (root / "data" / "synthetic").is_dir():
-        from districtstat.examples import write_example
+        from districtstat.data.examples import write_example
 
         write_example("synthetic", root / "data" / "synthetic", students=students)
     return params

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from districtstat.serve import QuietHandler, site_server, site_url
+from districtstat.site.serve import QuietHandler, site_server, site_url
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 NO_CHROMIUM = "no Chromium on this machine: install Debian's chromium package (`apt-get install chromium`) to run the browser tests"

@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from districtstat import runner
+from districtstat.execution import runner
 from districtstat.build import build
 from districtstat.cli import main
 from districtstat.config import load_project
 from districtstat.pipeline import read_manifest
-from districtstat.runner import Task
+from districtstat.execution.runner import Task
 from helpers import break_first_student, make_project, tree_digest
 from test_runner import FIXTURES
 
@@ -345,8 +345,8 @@ def test_every_published_table_and_download_shows_no_small_count_and_hides_nothi
 
     import pandas as pd
 
-    from districtstat.aggregate import subgroup_label
-    from districtstat.disclosure import subgroup_relations
+    from districtstat.data.aggregate import subgroup_label
+    from districtstat.privacy.disclosure import subgroup_relations
     from test_disclosure import integer_attack
 
     root, params = built
@@ -454,7 +454,7 @@ def test_a_page_that_leaves_a_hidden_count_recoverable_stops_the_build_naming_ta
 def test_profile_shares_are_withheld_district_by_district_and_the_need_chart_keeps_the_rest(built, monkeypatch):
     """Without spending the overview plots need (the STAR example): shares not in the figures history are judged one by one."""
     from districtstat import views
-    from districtstat.disclosure import coded_share
+    from districtstat.privacy.disclosure import coded_share
     from districtstat.report import Release
 
     _, params = built
@@ -484,7 +484,7 @@ def test_a_rate_outcome_is_plotted_as_published_rounded_by_the_students_tested_n
     fig, alt = views.spending_outcome_chart(release)
     history = release.history
     published = history[(history["code"] == "pct_proficient_math") & (history["school_year"] == release.latest_year)].set_index("district_id")["value"]
-    from districtstat.charts import MARKS_ATTRIBUTE
+    from districtstat.site.charts import MARKS_ATTRIBUTE
 
     scatter = next(c for c in fig.axes[0].collections if c.get_gid() == "overview")
     (marks,) = getattr(fig, MARKS_ATTRIBUTE)
@@ -569,7 +569,7 @@ def test_the_gap_series_shows_exactly_the_publishable_gap_of_each_group_and_year
     """Each cell of the every-year gap table is the gap of its own group and year, or the symbol where the release
     hides that gap: never another row's value, never a hidden gap."""
     from districtstat import views
-    from districtstat.gaps import publishable
+    from districtstat.analyses.gaps import publishable
     from districtstat.report import Release
 
     _, params = built

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from districtstat import pipeline, render, versions
-from districtstat import publish as publishing
+from districtstat import pipeline
+from districtstat.site import render, versions
+from districtstat.site import publish as publishing
 from districtstat.build import BuildFailed, build
 from districtstat.cli import main
 from districtstat.config import load_project
-from helpers import break_first_student, make_project, tree_digest
+from helpers import break_first_student, tree_digest
 from test_runner import FIXTURES
 
 NESTED_SITES = 6

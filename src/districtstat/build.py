@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import audit, brief, dispatch, pipeline, render, runner, site
-from .aggregate import latest_rows
-from .config import Project, UsageError
-from .disclosure import read_student_counts
-from .files import read_json, write_json_atomic
-from .provenance import Provenance
+from districtstat.privacy import audit
+from districtstat.site import brief, render, project as site
+from districtstat.execution import dispatch, runner
+from districtstat import pipeline
+from districtstat.data.aggregate import latest_rows
+from districtstat.config import Project, UsageError
+from districtstat.privacy.disclosure import read_student_counts
+from districtstat.files import read_json, write_json_atomic
+from districtstat.provenance import Provenance
 
 
 class BuildFailed(RuntimeError):

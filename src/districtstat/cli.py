@@ -15,10 +15,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from .config import ParamsError, UsageError, find_root, load_project
-from .contracts import ContractError
-from .render import RENDERERS
-from .runner import EXECUTORS
+from districtstat.config import ParamsError, UsageError, find_root, load_project
+from districtstat.data.contracts import ContractError
+from districtstat.site.render import RENDERERS
+from districtstat.execution.runner import EXECUTORS
 
 DEFAULT_PARAMS = Path("params") / "synthetic.yml"
 OK, DATA_FAILED, USAGE, STOPPED = 0, 1, 2, 130
@@ -34,7 +34,7 @@ def default_params() -> Path:
 
 
 def cmd_example(args: argparse.Namespace) -> int:
-    from .examples import EXAMPLES, write_example
+    from districtstat.data.examples import EXAMPLES, write_example
 
     if args.name not in EXAMPLES:
         _console().print(f"districtstat example: no example {args.name!r}; choose one of: {', '.join(sorted(EXAMPLES))}")
@@ -51,8 +51,8 @@ def _print_report(report, console: Console) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .contracts import load_contracts, validate_dataset
-    from .pipeline import ensure_data, validate
+    from districtstat.data.contracts import load_contracts, validate_dataset
+    from districtstat.pipeline import ensure_data, validate
 
     console = _console()
     project = None
@@ -77,7 +77,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _print_survey_status(project, report, console: Console) -> None:
     """Per topic with a survey: how many districts answered, and which have not yet."""
-    from .surveys import summary
+    from districtstat.data.surveys import summary
 
     districts = report.tables.get("districts")
     ids = [] if districts is None else districts["district_id"].dropna().astype(str)
@@ -88,8 +88,8 @@ def _print_survey_status(project, report, console: Console) -> None:
 
 
 def cmd_survey(args: argparse.Namespace) -> int:
-    from .pipeline import ensure_data
-    from .surveys import TEMPLATES_FOLDER, answers_folder, write_templates
+    from districtstat.pipeline import ensure_data
+    from districtstat.data.surveys import TEMPLATES_FOLDER, answers_folder, write_templates
 
     project = load_project(args.params or default_params())
     topics = {topic.id: topic for topic in project.settings.topics}
@@ -116,11 +116,11 @@ def cmd_survey(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .audit import DisclosureAuditError
-    from .build import BuildFailed, build
-    from .pipeline import DataInvalid
-    from .publish import PublishError, StoppedAfterPublishing
-    from .render import RenderError
+    from districtstat.privacy.audit import DisclosureAuditError
+    from districtstat.build import BuildFailed, build
+    from districtstat.pipeline import DataInvalid
+    from districtstat.site.publish import PublishError, StoppedAfterPublishing
+    from districtstat.site.render import RenderError
 
     console = _console()
     project = load_project(args.params or default_params(), args.release)
@@ -176,8 +176,8 @@ def print_failures(error, console: Console) -> None:
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
-    from .pipeline import prepare
-    from .runner import refresh_committed
+    from districtstat.pipeline import prepare
+    from districtstat.execution.runner import refresh_committed
 
     project = load_project(args.params or default_params())
     prepare(project)
@@ -189,7 +189,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 def cmd_releases(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from .versions import published_releases
+    from districtstat.site.versions import published_releases
 
     project = load_project(args.params or default_params())
     releases = published_releases(project.site_dir)
@@ -205,8 +205,8 @@ def cmd_releases(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .pipeline import DataInvalid
-    from .verify import shown, verify
+    from districtstat.pipeline import DataInvalid
+    from districtstat.execution.verify import shown, verify
 
     console = _console()
     project = load_project(args.params or default_params(), args.release)
@@ -249,7 +249,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .serve import serve_site, site_url
+    from districtstat.site.serve import serve_site, site_url
 
     project = load_project(args.params or default_params())
     shown = project.relative(project.site_dir)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 RELEASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -120,7 +120,7 @@ class DistrictSettings(Strict):
     @field_validator("goals")
     @classmethod
     def _goal_keys_are_indicators_or_gaps(cls, goals: dict[str, float]) -> dict[str, float]:
-        from .indicators import INDICATORS
+        from districtstat.analyses.indicators import INDICATORS
 
         rankable = sorted(code for code, indicator in INDICATORS.items() if indicator.better != "neither")
         for key in goals:
@@ -271,7 +271,7 @@ class Topic(Strict):
     @field_validator("indicators")
     @classmethod
     def _indicators_are_known(cls, codes: list[str]) -> list[str]:
-        from .indicators import INDICATORS
+        from districtstat.analyses.indicators import INDICATORS
 
         unknown = [code for code in codes if code not in INDICATORS]
         if unknown:

@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from .aggregate import aggregate
-from .config import Project
-from .contracts import ValidationReport, load_contracts, validate_dataset
-from .examples import EXAMPLES, write_example
-from .files import write_atomic
-from .disclosure import STUDENT_COUNTS_FILE, read_student_counts
-from .downloads import FIGURES_FILE
-from .models import fit_models
-from .provenance import file_sha256, hash_files, hash_json, package_fingerprint
-from .revisions import published_means
-from .surveys import answer_files, check_surveys, mark_kept_hidden
-from .surveys import summary as survey_summary
-from .versions import previous_release
+from districtstat.data.aggregate import aggregate
+from districtstat.config import Project
+from districtstat.data.contracts import ValidationReport, load_contracts, validate_dataset
+from districtstat.data.examples import EXAMPLES, write_example
+from districtstat.files import write_atomic
+from districtstat.privacy.disclosure import STUDENT_COUNTS_FILE, read_student_counts
+from districtstat.site.downloads import FIGURES_FILE
+from districtstat.analyses.models import fit_models
+from districtstat.provenance import file_sha256, hash_files, hash_json, package_fingerprint
+from districtstat.privacy.revisions import published_means
+from districtstat.data.surveys import answer_files, check_surveys, mark_kept_hidden
+from districtstat.data.surveys import summary as survey_summary
+from districtstat.site.versions import previous_release
 
 DATA_SUFFIXES = (".csv", ".parquet")
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__
+from districtstat import __version__
 
 PACKAGES = ["districtstat", "pandas", "numpy", "pandera", "statsmodels", "scikit-learn", "scipy", "matplotlib", "seaborn", "papermill", "nbclient", "pyarrow", "smalldocs"]
 
@@ -43,7 +43,12 @@ def hash_files(paths: list[Path], root: Path) -> str:
 
 
 # Modules that run a build or write example data but compute nothing a table or notebook shows.
-NOT_ANALYSIS = {"cli.py", "files.py", "build.py", "runner.py", "dispatch.py", "warm.py", "forkserver.py", "render.py", "site.py", "audit.py", "examples.py", "synthetic.py", "real_data.py", "serve.py", "versions.py", "methods.py", "downloads.py", "pages.py", "brief.py"}
+NOT_ANALYSIS = {
+    "cli.py", "files.py", "build.py",
+    "execution/runner.py", "execution/dispatch.py", "execution/warm.py", "execution/forkserver.py",
+    "site/render.py", "site/project.py", "site/serve.py", "site/versions.py", "site/methods.py", "site/downloads.py", "site/pages.py", "site/brief.py",
+    "privacy/audit.py", "data/examples.py", "data/synthetic.py", "data/real_data.py",
+}
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +58,7 @@ def package_fingerprint() -> str:
     Changes to the build machinery alone (rendering, the command line) leave them valid.
     """
     package = Path(__file__).parent
-    files = [p for p in package.glob("*.py") if p.name not in NOT_ANALYSIS]
+    files = [p for p in package.rglob("*.py") if p.relative_to(package).as_posix() not in NOT_ANALYSIS]
     return hash_json({"source": hash_files(files, package), "libraries": package_versions()})
 
 

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from .aggregate import latest_rows
-from .charts import DISTRICT_LINK, SMALLEST_TEXT, svg_markup
-from .config import Project, load_project
-from .disclosure import STUDENT_FIGURES, ProtectedTable, per_pupil, published_figure, withhold_student_figures
+from districtstat.data.aggregate import latest_rows
+from districtstat.site.charts import DISTRICT_LINK, SMALLEST_TEXT, svg_markup
+from districtstat.config import Project, load_project
+from districtstat.privacy.disclosure import STUDENT_FIGURES, ProtectedTable, per_pupil, published_figure, withhold_student_figures
 
 
 class Release:
@@ -71,8 +71,8 @@ class Release:
     @cached_property
     def figures(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(measured, published): every indicator and gap the tables hold, and the same as pages may show them."""
-        from .indicators import indicator_history
-        from .scorecard import gap_history
+        from districtstat.analyses.indicators import indicator_history
+        from districtstat.analyses.scorecard import gap_history
 
         efficiency = self.table("efficiency") if self.has_table("efficiency") else None
         profile = self.table("district_indicators")
@@ -109,7 +109,7 @@ class Release:
     def withheld_figures(self, district_ids, code: str) -> np.ndarray:
         """Which of these districts' latest values of `code` no page may show exactly: an indicator left out of
         `history`, a profile share that `published_figure` withholds, or a size or share whose enrollment is hidden."""
-        from .indicators import INDICATORS
+        from districtstat.analyses.indicators import INDICATORS
 
         ids = pd.Index(district_ids)
         if code in ("enrollment", "log_enrollment"):
@@ -296,7 +296,7 @@ def table_download(table: ProtectedTable, caption: str, how_to_read: str, labels
     """The table's CSV, each figure to the digit its page cell shows (the cell's text without its signs, so the two
     cannot disagree), and what the site needs to describe it: caption, count keys, the count each figure rests on,
     and which columns hold numbers."""
-    from .downloads import shown_number  # downloads reads what this module displays
+    from districtstat.site.downloads import shown_number  # downloads reads what this module displays
 
     def shown(value, column: str, row) -> object:
         text = html.unescape(_cell(value, column, formats, row))

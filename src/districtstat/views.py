@@ -12,15 +12,15 @@ import textwrap
 import numpy as np
 import pandas as pd
 
-from .aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
-from .charts import ACCENT, CONTEXT, HIGHLIGHT, SMALLEST_TEXT, district_points, figure, grid_figure, matplotlib_colour
-from .disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, count_key, protect, rounded_percent
-from .efficiency import PROFILE_LABELS, in_sentence, plain_term
-from .gaps import publishable
-from .indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness, kpi_table
-from .scorecard import meaningful_change, peer_ranked, scorecard, unit_of, yearly_series
-from .peers import base_column, peer_standing, why_peers
-from .report import ByRow, Release
+from districtstat.data.aggregate import SPENDING_CATEGORIES, latest_rows, subgroup_label
+from districtstat.site.charts import ACCENT, CONTEXT, HIGHLIGHT, SMALLEST_TEXT, district_points, figure, grid_figure, matplotlib_colour
+from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, count_key, protect, rounded_percent
+from districtstat.analyses.efficiency import PROFILE_LABELS, in_sentence, plain_term
+from districtstat.analyses.gaps import publishable
+from districtstat.analyses.indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness, kpi_table
+from districtstat.analyses.scorecard import meaningful_change, peer_ranked, scorecard, unit_of, yearly_series
+from districtstat.analyses.peers import base_column, peer_standing, why_peers
+from districtstat.report import ByRow, Release
 
 SUBJECT_LABELS = {"ELA": "English language arts", "MATH": "Math"}
 
@@ -874,7 +874,7 @@ AREA_NOTES = {
 
 def show_scorecard_area(release: Release, district_id: str, area: str) -> None:
     """One area of the scorecard: its indicators over every school year as small charts, then the table of every year."""
-    from .report import show_chart, show_table
+    from districtstat.report import show_chart, show_table
 
     fig, alt = series_chart(release, district_id, area)
     show_chart(

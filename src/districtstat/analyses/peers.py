@@ -1,0 +1,190 @@
+"""Peer districts, chosen on demographics and size and never on outcomes."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.spatial.distance import cdist
+
+from districtstat.analyses.indicators import INDICATORS, rank_best_first
+
+
+TRANSFORMED = re.compile(r"^(log|log10|log2|sqrt)\((\w+)\)$")
+EQUALS = re.compile(r"^(\w+)\s*==\s*(.+?)\s*$")
+TRANSFORMS = {"log": np.log, "log10": np.log10, "log2": np.log2, "sqrt": np.sqrt}
+
+
+class FeatureError(KeyError):
+    """A declared peer feature the district profile cannot supply, said in the words of the params (a KeyError, as a
+    missing column is, so that callers catching one catch both)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def base_column(feature: str) -> str:
+    """The data column a feature is made from: 'log(enrollment)' and 'grade_span == K-8' name their column."""
+    if match := TRANSFORMED.match(feature):
+        return match[2]
+    if match := EQUALS.match(feature):
+        return match[1]
+    return feature
+
+
+def check_columns(table: pd.DataFrame, features: list[str]) -> None:
+    """Every feature's column is in the profile; a misspelt one is named as the params wrote it."""
+    unknown = [feature for feature in features if base_column(feature) not in table.columns]
+    if unknown:
+        named = [feature if base_column(feature) == feature else f"{feature} (column {base_column(feature)})" for feature in unknown]
+        raise FeatureError(f"peers: no column {', '.join(named)} in the district profile")
+
+
+def numeric_values(table: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """Numeric features as declared: a column, or a transform of one (`log(enrollment)`), named as written.
+    A transform undefined for a known value (log of 0) is an error, not a silent infinity in every distance."""
+    check_columns(table, features)
+    columns = {}
+    for feature in features:
+        match = TRANSFORMED.match(feature)
+        values = table[base_column(feature)].astype(float)
+        if match:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                transformed = TRANSFORMS[match[1]](values)
+            undefined = values.notna() & ~np.isfinite(transformed)
+            if undefined.any():
+                shown = ", ".join(f"{district} ({value:g})" for district, value in values[undefined].items())
+                raise FeatureError(f"peers: {feature} is undefined for {shown}; choose a transform defined for every value")
+            values = transformed
+        columns[feature] = values
+    return pd.DataFrame(columns, index=table.index)
+
+
+def is_zero_one(values: pd.Series) -> bool:
+    """Already a 0/1 indicator (booleans, or numbers that are only 0 and 1): one column, not two. Text such as
+    "yes"/"no" is a category."""
+    known = values.dropna()
+    if pd.api.types.is_bool_dtype(known):
+        return True
+    numbers = pd.api.types.is_numeric_dtype(known) or all(isinstance(value, (bool, int, float, np.bool_, np.number)) for value in known)
+    return numbers and set(known.astype(float)) <= {0.0, 1.0}
+
+
+def indicator_columns(table: pd.DataFrame, feature: str) -> pd.DataFrame:
+    """One categorical feature as unscaled 0/1 columns, NaN where the district's value is unknown: a feature already
+    0/1, or `column == value` (value compared as text), is one column named as written; a category with m levels is
+    m columns."""
+    column = table[base_column(feature)]
+    known = column.notna()
+    if match := EQUALS.match(feature):
+        value = match[2].strip("'\"")
+        return pd.DataFrame({feature: (column.astype(str) == value).astype(float).where(known)}, index=table.index)
+    if is_zero_one(column):
+        return pd.DataFrame({feature: column[known].astype(float).reindex(table.index)}, index=table.index)
+    levels = pd.get_dummies(column.astype("string"), prefix=feature, dtype=float)
+    return levels.where(known, np.nan, axis=0)
+
+
+def fill_missing(
+    values: pd.DataFrame, pieces: dict[str, pd.DataFrame], missing: Literal["zero", "mean", "exclude"]
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """The params' missing-value rule: `zero` counts a missing value as 0; `mean` gives it the consortium average
+    (a 0/1 indicator the share of districts with 1); `exclude` leaves the district out. An unknown category is no
+    indicator at all, not a category of its own."""
+    if missing == "exclude":
+        keep = values.notna().all(axis=1)
+        for piece in pieces.values():
+            keep &= piece.notna().all(axis=1)
+        return values[keep], {feature: piece[keep] for feature, piece in pieces.items()}
+    if missing == "mean":
+        values = values.fillna(values.mean())
+        pieces = {feature: piece.fillna(piece.mean()) if list(piece.columns) == [feature] else piece for feature, piece in pieces.items()}
+    return values.fillna(0.0), {feature: piece.fillna(0.0) for feature, piece in pieces.items()}
+
+
+def peer_features(
+    table: pd.DataFrame,
+    id_col: str,
+    numeric: list[str],
+    indicators: list[str],
+    missing: Literal["zero", "mean", "exclude"],
+    weights: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Numeric features z-scored with the sample SD; categorical ones as unscaled 0/1 indicators; a weight w makes a
+    feature's squared difference count w times (its columns are scaled by √w)."""
+    frame = table.set_index(id_col)
+    check_columns(frame, [*numeric, *indicators])
+    values = numeric_values(frame, numeric)
+    values, pieces = fill_missing(values, {feature: indicator_columns(frame, feature) for feature in indicators}, missing)
+    spread = values.std(ddof=1)
+    values = values.loc[:, spread > 0]  # a feature every district shares cannot tell districts apart
+    columns = {feature: [feature] for feature in values.columns} | {feature: list(piece.columns) for feature, piece in pieces.items()}
+    features = (values - values.mean()) / spread[values.columns]
+    if pieces:
+        features = features.join(pd.concat(pieces.values(), axis=1))
+    for feature, weight in (weights or {}).items():
+        owned = columns.get(feature, [])
+        features[owned] = features[owned] * np.sqrt(weight)
+    return features
+
+
+def find_peers(
+    table: pd.DataFrame,
+    id_col: str = "district_id",
+    numeric: list[str] | None = None,
+    indicators: list[str] | None = None,
+    k: int = 5,
+    missing: Literal["zero", "mean", "exclude"] = "zero",
+    weights: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """The k nearest districts by Euclidean distance, excluding the district itself, ties broken by id."""
+    features = peer_features(table, id_col, list(numeric or []), list(indicators or []), missing, weights).sort_index()
+    ids = features.index.to_numpy()
+    distances = cdist(features.to_numpy(), features.to_numpy())
+    rows = []
+    for i, district in enumerate(ids):
+        others = np.array([j for j in range(len(ids)) if j != i], dtype=int)
+        tied = np.round(distances[i, others], 9)  # equal up to rounding is a tie, broken by id
+        order = np.lexsort((ids[others], tied))[:k]
+        for rank, j in enumerate(others[order], start=1):
+            rows.append((district, rank, ids[j], float(distances[i, j])))
+    return pd.DataFrame(rows, columns=["district", "rank", "peer", "distance"])
+
+
+def why_peers(table: pd.DataFrame, district: str, peer_ids: list[str], features: list[str], id_col: str = "district_id") -> pd.DataFrame:
+    """The district's profile beside its peers' average, the difference in SD units, flagged at 0.5 and 1 SD."""
+    frame = numeric_values(table.set_index(id_col), features)
+    sd = frame.std(ddof=1)
+    own = frame.loc[district]
+    peer_mean = frame.loc[peer_ids].mean()
+    difference = (own - peer_mean) / sd
+    flags = np.where(difference.abs() >= 1, "≥ 1 SD", np.where(difference.abs() >= 0.5, "≥ 0.5 SD", ""))
+    return pd.DataFrame({"feature": features, "district": own.to_numpy(), "peer_average": peer_mean.to_numpy(), "difference_sd": difference.to_numpy(), "flag": flags})
+
+
+def peer_standing(kpis: pd.DataFrame, district: str, peer_ids: list[str]) -> pd.DataFrame:
+    """The district's value, the peer median and its rank among itself and its peers (1 = best) for each KPI."""
+    group = kpis.loc[[district, *peer_ids]]
+    rows = []
+    for code in kpis.columns:
+        indicator = INDICATORS.get(code)
+        values = group[code].dropna()
+        if district not in values.index or indicator is None:
+            continue
+        ranked = indicator.better != "neither" and indicator.peer_ranked
+        rank = int(rank_best_first(values, indicator.better)[district]) if ranked else None
+        rows.append(
+            {
+                "indicator": indicator.label,
+                "code": code,
+                "area": indicator.area,
+                "district": float(values[district]),
+                "peer_median": float(values.drop(district).median()) if len(values) > 1 else np.nan,
+                "rank": rank,
+                "of": len(values),
+                "better": indicator.better,
+            }
+        )
+    return pd.DataFrame(rows)

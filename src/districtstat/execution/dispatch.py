@@ -1,0 +1,81 @@
+"""Where notebook tasks run: threads of a local Dask cluster by default, or any Dask cluster by address.
+
+The local cluster runs its workers as threads of this process: each task's work happens in its own kernel
+process anyway, and threads share one fork server (see `warm`). With `--scheduler ADDRESS` the same
+function, `runner.run_job`, runs on the cluster's workers; they need districtstat installed and the
+project folder at the same path (a shared file system), and each starts its own fork server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from districtstat.execution.runner import Job, RunSpec, TaskResult, run_job
+
+
+def progress_bar(quiet: bool) -> Progress:
+    columns = [
+        TextColumn("notebooks"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[summary]}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    ]
+    return Progress(*columns, disable=quiet, transient=False)
+
+
+def summary(results: list[TaskResult]) -> str:
+    counts = Counter(result.status for result in results)
+    return " · ".join(f"{counts[status]} {status}" for status in ("ran", "skipped", "failed"))
+
+
+def run_jobs(
+    spec: RunSpec,
+    jobs: list[Job],
+    settled: list[TaskResult],
+    workers: int | None = None,
+    scheduler: str | None = None,
+    quiet: bool = False,
+) -> list[TaskResult]:
+    """Run the jobs on Dask, with a progress bar counting them with the tasks already settled (skipped or failed)."""
+    results = list(settled)
+    with progress_bar(quiet) as progress:
+        bar = progress.add_task("run", total=len(jobs) + len(settled), completed=len(settled), summary=summary(results))
+        if jobs:
+            for result in _on_dask(spec, jobs, workers, scheduler):
+                results.append(result)
+                progress.update(bar, advance=1, summary=summary(results))
+    return results
+
+
+def _on_dask(spec: RunSpec, jobs: list[Job], workers: int | None, scheduler: str | None):
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        threads = workers or os.cpu_count() or 1
+        cluster = LocalCluster(n_workers=1, threads_per_worker=threads, processes=False, dashboard_address=None)
+    client = Client(cluster if cluster is not None else scheduler, set_as_default=False)
+    futures = {}
+    try:
+        for job in jobs:
+            future = client.submit(run_job, spec, job, key=f"notebook-{job.task.label}-{job.key[:16]}", pure=False, retries=0)
+            futures[future] = job
+        for future in as_completed(futures, loop=client.loop):
+            job = futures[future]
+            if future.status == "finished":
+                yield future.result()
+            else:  # the worker died or the task was lost: this task failed, the others go on
+                yield TaskResult(job.task, "failed", f"the Dask worker failed: {future.exception()!r}")
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

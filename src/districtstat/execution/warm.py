@@ -1,0 +1,304 @@
+"""Warm kernels: each notebook gets a fresh kernel process, forked from a parent that has imported everything.
+
+A plain papermill run starts a new Python, which spends seconds importing pandas, seaborn, statsmodels and
+scikit-learn before the first cell runs. Here a fork server (`districtstat.forkserver`) does those imports
+once; a jupyter_client kernel provisioner asks it to fork each kernel. The kernel is still a real, separate
+ipykernel process, started from the same command line and environment, so a notebook cannot see another's
+state and its outputs are those of a plain run.
+
+papermill finds the engine through the `papermill.engine` entry point: `papermill --engine districtstat-warm`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import functools
+import json
+import os
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from queue import Empty
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Type
+
+
+class ForkServerError(RuntimeError):
+    """The fork server would not start or could not fork a kernel."""
+
+
+class ForkServer:
+    """The client side of one fork server process."""
+
+    def __init__(self, start_timeout: float = 120.0):
+        self.folder = tempfile.mkdtemp(prefix="districtstat-fork-")
+        self.address = os.path.join(self.folder, "server.sock")
+        with open(os.path.join(self.folder, "server.log"), "wb") as log:  # the child keeps its own copy
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "districtstat.execution.forkserver", self.address],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=os.environ.copy(),
+            )
+        self._wait_ready(start_timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        ready: list[bytes] = []
+        reader = threading.Thread(target=lambda: ready.append(self.process.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not ready or ready[0].strip() != b"ready":
+            self.close()
+            raise ForkServerError(f"the kernel fork server did not start within {timeout:.0f} s")
+
+    def request(self, fds: tuple[int, ...] = (), **message) -> dict:
+        if self.process.poll() is not None:
+            raise ForkServerError(f"the kernel fork server has exited (status {self.process.returncode})")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.connect(self.address)
+            socket.send_fds(connection, [json.dumps(message).encode()], list(fds))
+            with connection.makefile("rb") as stream:
+                reply = json.loads(stream.readline() or b"{}")
+        if "error" in reply or not reply:
+            raise ForkServerError(reply.get("error", "the kernel fork server gave no answer"))
+        return reply
+
+    def fork(self, argv: list[str], env: dict[str, str], cwd: str, timeout: float = 60.0) -> int:
+        """Fork a kernel and return its pid once its sockets are bound."""
+        read_end, write_end = os.pipe()
+        try:
+            try:
+                pid = int(self.request(fds=(write_end,), op="fork", argv=argv, env=env, cwd=cwd)["pid"])
+            finally:
+                os.close(write_end)
+            if not select.select([read_end], [], [], timeout)[0] or os.read(read_end, 1) != b"1":
+                ForkedKernel(pid).kill()
+                raise ForkServerError(f"the forked kernel was not ready within {timeout:.0f} s or exited first")
+            return pid
+        finally:
+            os.close(read_end)
+
+    def preload(self, params_file: str | Path, release: str | None) -> None:
+        self.request(op="preload", params_file=str(params_file), release=release)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_server: ForkServer | None = None
+_server_lock = threading.Lock()
+
+
+def fork_server() -> ForkServer:
+    """This process's fork server, started on first use and stopped when the process exits."""
+    global _server
+    with _server_lock:
+        if _server is not None and _server.process.poll() is not None:
+            _server.close()
+            _server = None
+        if _server is None:
+            _server = ForkServer()
+        return _server
+
+
+_preloaded_for: tuple | None = None
+
+
+def ensure_preloaded(project) -> None:
+    """Have this process's fork server hold the project's tables, once per version of the tables and params."""
+    global _preloaded_for
+    manifest = project.tables_dir / "manifest.json"
+    wanted = (str(project.params_file), project.release, project.params_file.stat().st_mtime_ns, manifest.stat().st_mtime_ns if manifest.is_file() else None)
+    server = fork_server()
+    with _server_lock:
+        if _preloaded_for != (id(server), *wanted):
+            server.preload(project.params_file, project.release)
+            _preloaded_for = (id(server), *wanted)
+
+
+@atexit.register
+def stop_fork_server() -> None:
+    global _server
+    with _server_lock:
+        if _server is not None:
+            _server.close()
+            _server = None
+
+
+class ForkedKernel:
+    """The `Popen`-like handle the provisioner keeps for a kernel the fork server started."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        """None while the kernel runs; the fork server reaps it, so its exit status is not known and reads 0."""
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def terminate(self) -> None:
+        self.send_signal(15)
+
+    def kill(self) -> None:
+        self.send_signal(9)
+
+
+class ForkProvisioner(LocalProvisioner):
+    """A local provisioner whose kernels are forked by the fork server instead of started by `Popen`."""
+
+    async def launch_kernel(self, cmd: list[str], **kwargs) -> dict:
+        server = fork_server()
+        argv = kernel_arguments(cmd)
+        env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        pid = await asyncio.to_thread(server.fork, argv, env, cwd)
+        self.process = ForkedKernel(pid)
+        self.pid = self.pgid = pid
+        self.cwd = cwd
+        return self.connection_info
+
+    async def poll(self) -> int | None:
+        return self.process.poll() if self.process else 0
+
+    async def wait(self) -> int | None:
+        if not self.process:
+            return 0
+        while await self.poll() is None:
+            await asyncio.sleep(0.02)
+        code, self.process = self.process.returncode, None
+        return code
+
+
+def kernel_arguments(cmd: list[str]) -> list[str]:
+    """The ipykernel arguments of a kernel command line such as `python -m ipykernel_launcher -f FILE`."""
+    if "-m" in cmd and cmd[cmd.index("-m") + 1] in ("ipykernel_launcher", "ipykernel"):
+        return cmd[cmd.index("-m") + 2 :]
+    raise ForkServerError(f"warm kernels run ipykernel only; this kernel starts with {' '.join(cmd[:3])}")
+
+
+class WarmKernelClient(AsyncKernelClient):
+    """Knows when the kernel is ready instead of waiting for IOPub to fall quiet.
+
+    jupyter_client asks for the kernel's info, then waits until IOPub has been silent for 0.2 s: a small
+    cost after a plain kernel's seconds of imports, but most of a warm kernel's start. This client waits for
+    the IOPub welcome (the subscription is live), asks for the kernel's info and reads IOPub up to the idle
+    status of that request, which is the last message it causes.
+    """
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else 60.0)
+        if not await self._iopub_until(lambda message: message["msg_type"] == "iopub_welcome", min(deadline, time.monotonic() + 1.0)):
+            return await super()._async_wait_for_ready(timeout)  # a kernel that sends no welcome
+        request = self.kernel_info()
+        try:
+            reply = await self._async_recv_reply(request, timeout=max(0.0, deadline - time.monotonic()))
+        except TimeoutError as error:
+            raise RuntimeError(f"Kernel didn't respond in {timeout} seconds") from error
+        self._handle_kernel_info_reply(reply)
+
+        def idle_after_request(message: dict) -> bool:
+            return message["msg_type"] == "status" and message["parent_header"].get("msg_id") == request and message["content"]["execution_state"] == "idle"
+
+        await self._iopub_until(idle_after_request, deadline)
+
+    wait_for_ready = _async_wait_for_ready
+
+    async def _iopub_until(self, wanted, deadline: float) -> bool:
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                if wanted(await self.iopub_channel.get_msg(timeout=left)):
+                    return True
+            except Empty:
+                break
+        return False
+
+
+class WarmKernelManager(AsyncKernelManager):
+    """A kernel manager that forks its kernel from the fork server."""
+
+    client_factory = Type(klass=AsyncKernelClient, default_value=WarmKernelClient)
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        """Poll a stopping kernel every 5 ms, not 100: a killed fork is gone within a few."""
+        await super()._async_wait(pollinterval=0.005)
+
+    async def _async_pre_start_kernel(self, **kw):
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
+
+
+@functools.cache
+def nbclient_engine() -> type:
+    """papermill's nbclient engine with warm kernels.
+
+    Built on first use: papermill loads its engine entry points while it is itself being imported, so this
+    module must not import papermill at the top.
+    """
+    from papermill.engines import NBClientEngine
+
+    class WarmNBClientEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+            kwargs.setdefault("kernel_manager_class", WarmKernelManager)
+            kwargs.setdefault("shutdown_kernel", "immediate")  # every output has arrived; the process is done
+            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+
+    return WarmNBClientEngine
+
+
+class WarmEngine:
+    """The `districtstat-warm` papermill engine: nbclient, with kernels forked warm."""
+
+    @classmethod
+    def execute_notebook(cls, *args, **kwargs):
+        return nbclient_engine().execute_notebook(*args, **kwargs)
+
+    @classmethod
+    def nb_kernel_name(cls, *args, **kwargs):
+        return nbclient_engine().nb_kernel_name(*args, **kwargs)
+
+    @classmethod
+    def nb_language(cls, *args, **kwargs):
+        return nbclient_engine().nb_language(*args, **kwargs)

@@ -1,0 +1,124 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from districtstat.analyses.efficiency import school_allocation
+from districtstat.analyses.scorecard import gap_history, goal_status, scorecard, yearly_series
+
+
+def history_rows(code, values_by_district):
+    return [
+        {"district_id": d, "school_year": year, "code": code, "value": v}
+        for d, by_year in values_by_district.items()
+        for year, v in by_year.items()
+    ]
+
+
+@pytest.fixture
+def history():
+    rows = history_rows("mean_score_math", {"A": {2022: 490, 2024: 500}, "B": {2024: 495}, "C": {2024: 510}, "D": {2024: 480}})
+    rows += history_rows("pct_chronic_absent", {"A": {2022: 20, 2024: 22}, "B": {2024: 25}, "C": {2024: 10}, "D": {2024: 30}})
+    rows += history_rows("gap.EL.MATH", {"A": {2022: -30, 2024: -20}, "B": {2024: -10}, "C": {2024: -40}, "D": {2024: -25}})
+    rows += history_rows("per_pupil_spending", {"A": {2024: 15000}, "B": {2024: 12000}})
+    return pd.DataFrame(rows)
+
+
+def test_scorecard_values_trends_and_peer_percentiles(history):
+    card = scorecard(history, "A", ["B", "C", "D"], goals={"mean_score_math": 505, "pct_chronic_absent": 25, "gap.EL.MATH": -25}).set_index("code")
+    math = card.loc["mean_score_math"]
+    assert (math["value"], math["change"], math["trend"]) == (500, 10, "improving")
+    assert math["peer_percentile"] == pytest.approx(200 / 3)  # better than B and D, not C
+    assert math["status"] == "not met"
+    absent = card.loc["pct_chronic_absent"]
+    assert absent["trend"] == "worsening"  # lower is better and it rose
+    assert absent["peer_percentile"] == pytest.approx(200 / 3)  # 22 beats 25 and 30
+    assert absent["status"] == "met"
+    gap = card.loc["gap.EL.MATH"]
+    assert (gap["area"], gap["trend"], gap["status"]) == ("Equity", "closing", "met")
+    assert gap["peer_percentile"] == pytest.approx(200 / 3)  # |-20| beats |-40| and |-25|
+    assert np.isnan(card.loc["per_pupil_spending", "peer_percentile"])
+    assert list(card["area"].unique()) == ["Student outcomes", "Equity", "Finance"]
+
+
+def test_goal_status():
+    assert goal_status(-14.0, -15.0, "closer_to_zero") == "met"
+    assert goal_status(-16.0, -15.0, "closer_to_zero") == "not met"
+    assert goal_status(5.0, None, "higher") == ""
+
+
+def test_the_middle_year_counts_and_a_single_year_has_no_trend(history):
+    rows = pd.DataFrame(
+        [{"district_id": "A", "school_year": year, "code": "mean_score_math", "value": v} for year, v in [(2022, 490), (2023, 470), (2024, 490), (2025, 470)]]
+    )
+    card = scorecard(rows, "A", [], goals={}).set_index("code")
+    # first 490, latest 470: the line through all four years falls by 12 points, not the 20 first-to-latest would say
+    assert card.loc["mean_score_math", "change"] == pytest.approx(-12)
+    assert card.loc["mean_score_math", "trend"] == "worsening"
+    one_year = scorecard(history, "B", ["A"], goals={}).set_index("code")
+    assert one_year.loc["mean_score_math", "trend"] == "" and np.isnan(one_year.loc["mean_score_math", "change"])
+
+
+def test_yearly_series_gives_every_year_and_the_peers_median(history):
+    extra = pd.DataFrame(
+        [{"district_id": d, "school_year": 2022, "code": "mean_score_math", "value": v} for d, v in [("B", 480.0), ("C", 500.0), ("D", 470.0)]]
+    )
+    series = yearly_series(pd.concat([history, extra]), "A", ["B", "C", "D"]).set_index(["code", "school_year"])
+    assert series.loc[("mean_score_math", 2022), "value"] == 490
+    assert series.loc[("mean_score_math", 2022), "peer_median"] == 480  # median of 480, 500, 470
+    assert series.loc[("mean_score_math", 2024), "peer_median"] == 495  # median of 495, 510, 480
+    assert series.loc[("per_pupil_spending", 2024), "peers_reporting"] == 1
+
+
+def test_the_efficiency_residual_is_never_ranked_among_peers():
+    rows = pd.DataFrame([{"district_id": d, "school_year": 2024, "code": "efficiency_residual", "value": v} for d, v in [("A", 5.0), ("B", -3.0), ("C", 1.0)]])
+    card = scorecard(rows, "A", ["B", "C"], goals={}).set_index("code")
+    assert np.isnan(card.loc["efficiency_residual", "peer_percentile"])
+
+
+def test_gap_history_drops_small_groups():
+    gaps = pd.DataFrame(
+        {
+            "district_id": ["A", "A"],
+            "school_year": [2024, 2024],
+            "subject": ["MATH", "MATH"],
+            "grade": ["ALL", "ALL"],
+            "focal": ["EL", "SWD"],
+            "comparison": ["NOT_EL", "NOT_SWD"],
+            "comparison_kind": ["complement", "complement"],
+            "n_focal": [40, 6],
+            "n_comparison": [400, 434],
+            "gap": [-20.0, -35.0],
+        }
+    )
+    assert gap_history(gaps, min_n=10)["code"].tolist() == ["gap.EL.MATH"]
+
+
+def test_school_allocation_detects_progressive_and_too_few_schools():
+    rng = np.random.default_rng(3)
+    need = np.linspace(10, 90, 12)
+    schools = pd.DataFrame(
+        {
+            "school_year": 2024,
+            "district_id": ["P"] * 12 + ["T"] * 2,
+            "school_id": [f"s{i}" for i in range(14)],
+            "enrollment": [300] * 14,
+            "pct_ecodis": list(need) + [20.0, 80.0],
+            "per_pupil_spending": list(9000 + 40 * need + rng.normal(0, 100, 12)) + [9000.0, 9100.0],
+        }
+    )
+    allocation = school_allocation(schools).set_index("district_id")
+    assert allocation.loc["P", "pattern"] == "progressive"
+    assert allocation.loc["P", "slope"] == pytest.approx(40, abs=6)
+    assert allocation.loc["T", "pattern"] == "too few schools"
+
+
+def test_a_withheld_latest_figure_keeps_its_year_without_value_standing_or_goal_status(history):
+    goals = {"pct_chronic_absent": 25}
+    card = scorecard(history, "A", ["B", "C", "D"], goals, latest_year=2024, withheld={"pct_chronic_absent"}).set_index("code")
+    absent = card.loc["pct_chronic_absent"]
+    # not the 2022 value reported as the latest, nor a percentile of an earlier year
+    assert absent["year"] == 2024 and absent["withheld"]
+    assert np.isnan(absent["value"]) and np.isnan(absent["peer_percentile"]) and absent["status"] == ""
+    assert absent["goal"] == 25
+    shown = card.loc["mean_score_math"]
+    assert not shown["withheld"] and shown["value"] == 500 and shown["peer_percentile"] == pytest.approx(200 / 3)

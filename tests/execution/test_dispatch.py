@@ -1,0 +1,31 @@
+"""Tasks on Dask: the local in-process cluster by default, or any cluster given by its scheduler's address."""
+
+import os
+
+import psutil
+
+from districtstat.execution import dispatch
+from districtstat.execution.runner import KeyIndex, Task, run_spec, triage
+from test_runner import make_project
+from test_warm import kernel_line
+
+
+def test_tasks_go_to_the_dask_cluster_at_the_given_address(tmp_path):
+    from distributed import LocalCluster
+
+    project = make_project(tmp_path, ["fresh_kernel", "broken"])
+    tasks = [Task("fresh_kernel", d) for d in ("D01", "D02", "D03")] + [Task("broken", d) for d in ("D01", "D02")]
+    spec = run_spec(project, "t", executor="warm")
+    jobs, settled = triage(project, tasks, "t", KeyIndex(project.executed_dir))
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None) as cluster:
+        results = {r.task: r for r in dispatch.run_jobs(spec, jobs, settled, scheduler=cluster.scheduler_address, quiet=True)}
+        fork_servers = {kernel_line(project, task)[1] for task in tasks[:3]}
+        workers = {psutil.Process(server).ppid() for server in fork_servers}
+    assert [results[t].status for t in tasks] == ["ran", "ran", "ran", "ran", "failed"]
+    assert "ValueError: no data for D02" in results[tasks[-1]].error
+    assert len(fork_servers) == 1 and os.getpid() not in workers  # the worker process forked the kernels, not this one
+
+
+def test_the_summary_counts_every_status():
+    results = [dispatch.TaskResult(Task("a", d), status) for d, status in (("1", "ran"), ("2", "skipped"), ("3", "ran"), ("4", "failed"))]
+    assert dispatch.summary(results) == "2 ran · 1 skipped · 1 failed"

@@ -1,0 +1,52 @@
+"""Charts as inline SVG: every district mark a titled link, byte-stable, with text kept as text."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from districtstat.site import charts
+
+DISTRICTS = pd.DataFrame(
+    {"district_id": ["D01", "D02", "D03"], "district_name": ["Harbor City", "Oak & Elm", "Prairie View"], "spending": [15.0, 16.5, 18.0], "score": [480.0, 500.0, 510.0]}
+)
+
+
+def drawn(n: int = 3, **options) -> str:
+    frame = pd.concat([DISTRICTS] * (n // 3 + 1), ignore_index=True).head(n)
+    frame["district_id"] = [f"D{i:03d}" for i in range(n)]
+    fig, ax = charts.figure()
+    charts.district_points(ax, frame, "spending", "score", "overview", titles=[f"{name}: {score:.1f} points" for name, score in zip(frame["district_name"], frame["score"])], **options)
+    return charts.svg_markup(fig, "Scatter of three districts")
+
+
+@pytest.mark.parametrize("n", [3, 150])  # few marks are drawn as paths, many as one shape reused
+def test_every_district_mark_is_a_link_with_its_title(n):
+    markup = drawn(n)
+    links = re.findall(r'<a href="district:(D\d+)" id="overview-(D\d+)" class="district-mark"><title>([^<]+)</title>\s*<(path|use)\b', markup)
+    assert [link[0] for link in links] == [f"D{i:03d}" for i in range(n)]
+    assert all(a == b for a, b, *_ in links)
+    assert links[1][2] == "Oak &amp; Elm: 500.0 points"
+
+
+def test_a_chart_with_links_is_a_named_group_and_one_without_an_image():
+    assert drawn().startswith('<svg role="group" aria-label="Scatter of three districts"')
+    fig, ax = charts.figure()
+    ax.plot([1, 2], [3, 4])
+    assert charts.svg_markup(fig, "A line").startswith('<svg role="img" aria-label="A line"')
+
+
+def test_the_same_chart_gives_the_same_bytes_and_keeps_its_text_as_text():
+    first, second = drawn(), drawn(sizes=None)
+    assert first == second
+    assert re.search(r"<text [^>]*>15\.0</text>", first)  # a tick label a screen reader and a phone can read
+
+
+def test_fewer_marks_than_districts_is_an_error_not_a_wrong_title():
+    fig, ax = charts.figure()
+    charts.district_points(ax, DISTRICTS, "spending", "score", "overview")
+    fig.districtstat_marks[0] = charts.DistrictMarks("overview", ("D01", "D02", "D03", "D04"), ("a", "b", "c", "d"))
+    with pytest.raises(ValueError):
+        charts.svg_markup(fig, "alt")
