@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
+from districtstat.config import load_project
 from districtstat.data.surveys import example_survey
 
 ROOT = Path(__file__).parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "notebooks"
 # The example's survey (as params/synthetic.yml declares it), written as YAML flow: the example data answer it.
 TOPIC = f"""topics:
   - id: transportation
@@ -51,3 +54,62 @@ def break_first_student(students: Path) -> None:
     fields[2] = "ZZ"
     lines[1] = ",".join(fields)
     students.write_text("\n".join(lines) + "\n")
+
+
+def make_notebook_project(tmp_path: Path, notebooks: list[str], release: str = "r1", districts: str = ""):
+    """A bare project whose notebooks are the named fixture notebooks: what the runner and kernel tests run."""
+    shutil.copy(ROOT / "_quarto.yml", tmp_path / "_quarto.yml")
+    (tmp_path / "params").mkdir(exist_ok=True)
+    (tmp_path / "params" / "p.yml").write_text(f"title: T\ndataset: custom\ndata_dir: data\nrelease: {release}\n{districts}")
+    (tmp_path / "notebooks").mkdir(exist_ok=True)
+    for name in notebooks:
+        shutil.copy(FIXTURES / f"{name}.ipynb", tmp_path / "notebooks" / f"{name}.ipynb")
+    return load_project(tmp_path / "params" / "p.yml")
+
+
+def kernel_line(project, task):
+    import nbformat
+
+    notebook = nbformat.read(project.executed_dir / task.output_name, as_version=4)
+    text = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
+    _, pid, _, parent = text.split()[:4]
+    return int(pid), int(parent)
+
+
+class Tables(HTMLParser):
+    """Collects the header and body cells of every table on a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables, self._cell, self._in, self._tag = [], None, None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"headers": [], "rows": [], "caption": ""})
+        elif tag == "tr" and self.tables:
+            self.tables[-1]["rows"].append([])
+        elif tag in ("td", "th", "caption"):
+            row_header = tag == "th" and dict(attrs).get("scope") == "row"  # a row's first cell, a body cell like any other
+            self._in, self._cell = ("td" if row_header else tag), ""
+            self._tag = tag
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell += data
+
+    def handle_endtag(self, tag):
+        if self._in is not None and tag == self._tag and self.tables:
+            table = self.tables[-1]
+            if self._in == "caption":
+                table["caption"] = self._cell.strip()
+            elif self._in == "th":
+                table["headers"].append(self._cell.strip())
+            else:
+                table["rows"][-1].append(self._cell.strip())
+            self._cell = self._in = None
+
+
+def page_tables(path):
+    parser = Tables()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser.tables

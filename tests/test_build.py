@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 import shutil
-from html.parser import HTMLParser
 
 import numpy as np
 import pandas as pd
@@ -18,47 +17,7 @@ from districtstat.cli import main
 from districtstat.config import load_project
 from districtstat.pipeline import read_manifest
 from districtstat.execution.runner import Task
-from helpers import break_first_student, make_project, tree_digest
-from test_runner import FIXTURES
-
-
-class Tables(HTMLParser):
-    """Collects the header and body cells of every table on a page."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables, self._cell, self._in, self._tag = [], None, None, None
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append({"headers": [], "rows": [], "caption": ""})
-        elif tag == "tr" and self.tables:
-            self.tables[-1]["rows"].append([])
-        elif tag in ("td", "th", "caption"):
-            row_header = tag == "th" and dict(attrs).get("scope") == "row"  # a row's first cell, a body cell like any other
-            self._in, self._cell = ("td" if row_header else tag), ""
-            self._tag = tag
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell += data
-
-    def handle_endtag(self, tag):
-        if self._in is not None and tag == self._tag and self.tables:
-            table = self.tables[-1]
-            if self._in == "caption":
-                table["caption"] = self._cell.strip()
-            elif self._in == "th":
-                table["headers"].append(self._cell.strip())
-            else:
-                table["rows"][-1].append(self._cell.strip())
-            self._cell = self._in = None
-
-
-def page_tables(path):
-    parser = Tables()
-    parser.feed(path.read_text(encoding="utf-8"))
-    return parser.tables
+from helpers import FIXTURES, break_first_student, make_project, page_tables, tree_digest
 
 
 def test_release_has_home_listing_and_every_district_page(built):

@@ -24,8 +24,7 @@ from districtstat.site import publish as publishing
 from districtstat.build import BuildFailed, build
 from districtstat.cli import main
 from districtstat.config import load_project
-from helpers import break_first_student, tree_digest
-from test_runner import FIXTURES
+from helpers import FIXTURES, break_first_student, tree_digest
 
 NESTED_SITES = 6
 CHANGED_GOALS = "districts:\n  D05:\n    goals:\n      mean_score_math: 520\n"

@@ -13,7 +13,7 @@ import pytest
 from districtstat.data import aggregate
 from districtstat.analyses import support_services
 from districtstat.analyses.process import NO_SIGNAL, xmr
-from test_build import page_tables
+from helpers import page_tables
 
 
 def test_monthly_rows_go_to_their_own_table_and_yearly_ones_stay_as_they_were():

@@ -6,8 +6,7 @@ import psutil
 
 from districtstat.execution import dispatch
 from districtstat.execution.runner import KeyIndex, Task, run_spec, triage
-from test_runner import make_project
-from test_warm import kernel_line
+from helpers import kernel_line, make_notebook_project as make_project
 
 
 def test_tasks_go_to_the_dask_cluster_at_the_given_address(tmp_path):

@@ -1,25 +1,11 @@
-import shutil
-from pathlib import Path
-
 import nbformat
 import pytest
 
 from districtstat.execution import runner
 from districtstat.config import load_project
 from districtstat.execution.runner import KeyIndex, ParameterMismatch, Task, check_parameters, clean, execute, run_spec, task_key, triage
+from helpers import FIXTURES, make_notebook_project as make_project
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
-ROOT = Path(__file__).parents[2]
-
-
-def make_project(tmp_path: Path, notebooks: list[str], release: str = "r1", districts: str = ""):
-    shutil.copy(ROOT / "_quarto.yml", tmp_path / "_quarto.yml")
-    (tmp_path / "params").mkdir(exist_ok=True)
-    (tmp_path / "params" / "p.yml").write_text(f"title: T\ndataset: custom\ndata_dir: data\nrelease: {release}\n{districts}")
-    (tmp_path / "notebooks").mkdir(exist_ok=True)
-    for name in notebooks:
-        shutil.copy(FIXTURES / f"{name}.ipynb", tmp_path / "notebooks" / f"{name}.ipynb")
-    return load_project(tmp_path / "params" / "p.yml")
 
 
 def run(project, tasks, tables_hash="t1", executor="plain", force=False):

@@ -9,16 +9,7 @@ import pytest
 
 from districtstat.execution import warm
 from districtstat.execution.runner import Job, Task, run_job, run_spec, task_key
-from test_runner import make_project
-
-
-def kernel_line(project, task):
-    import nbformat
-
-    notebook = nbformat.read(project.executed_dir / task.output_name, as_version=4)
-    text = "".join(o.get("text", "") for c in notebook.cells for o in c.get("outputs", []))
-    _, pid, _, parent = text.split()[:4]
-    return int(pid), int(parent)
+from helpers import kernel_line, make_notebook_project as make_project
 
 
 def test_papermill_finds_the_warm_engine_through_its_entry_point():
