@@ -217,12 +217,12 @@ def topic_chart(release: Release, code: str | Measure):
     its median and of its alt text, which would otherwise name it beside the district."""
     chosen = measure(code)
     table = ranked(release, chosen)
-    reported = len(table)
+    reported = set(table.get("district_id", []))
     if not table.empty:
         table = table[table["district_id"].isin(shown_in_table(release, chosen))]
     withheld = release.withheld_history
     withheld = set(withheld.loc[(withheld["code"] == chosen.key) & (withheld["school_year"] == release.latest_year), "district_id"])
-    left_out = reported - len(table) + len((withheld & release.publishable_districts) - set(ranked(release, chosen).get("district_id", [])))
+    left_out = len(reported) - len(table) + len((withheld & release.publishable_districts) - reported)
     if table.empty:
         return None, f"{chosen.label} is not reported in this dataset." if chosen.question is None else "No district has answered this question yet."
     ordered = table.sort_values(["value", "district_id"], kind="stable").reset_index(drop=True)
