@@ -21,9 +21,16 @@ class BuildFailed(RuntimeError):
     """Some notebooks failed; the release was not published."""
 
     def __init__(self, failures: list[runner.TaskResult], results: list[runner.TaskResult]):
-        super().__init__(f"{len(failures)} notebook(s) failed")
+        super().__init__(f"{len(failures)} notebook(s) failed: " + "; ".join(describe_failure(result) for result in failures))
         self.failures = failures
         self.results = results
+
+
+def describe_failure(result: runner.TaskResult) -> str:
+    """Which notebook failed, in which cell, and the last line of its error: enough to find it in a CI log."""
+    where = f" (cell {result.cell})" if result.cell is not None else ""
+    lines = [line for line in result.error.strip().splitlines() if line.strip()]
+    return f"{result.task.label}{where}: {lines[-1] if lines else 'no error text'}"
 
 
 @dataclass
