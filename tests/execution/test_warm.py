@@ -59,3 +59,28 @@ def test_a_kernel_command_other_than_ipykernel_is_refused():
     with pytest.raises(warm.ForkServerError, match="ipykernel only"):
         warm.kernel_arguments(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"])
     assert warm.kernel_arguments([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
+
+
+def test_a_warm_kernel_talks_over_unix_sockets_of_its_own_so_parallel_builds_cannot_take_its_ports():
+    import asyncio
+    import glob
+
+    async def start_run_stop() -> tuple[str, list[str], str]:
+        manager = warm.WarmKernelManager(kernel_name="python3")
+        await manager.start_kernel()
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            sockets = sorted(glob.glob(manager.ip + "-*"))
+            reply = await client.execute_interactive("print(6 * 7)", output_hook=lambda message: outputs.append(message), timeout=60)
+            return manager.transport, sockets, reply["content"]["status"]
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    outputs: list[dict] = []
+    transport, sockets, status = asyncio.run(start_run_stop())
+    assert transport == "ipc" and status == "ok"
+    assert len(sockets) == 5 and all(path.startswith(warm.fork_server().folder) for path in sockets)  # shell, iopub, stdin, control, heartbeat
+    assert any(message["content"].get("text") == "42\n" for message in outputs)

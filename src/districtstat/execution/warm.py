@@ -258,6 +258,17 @@ class WarmKernelManager(AsyncKernelManager):
 
     client_factory = Type(klass=AsyncKernelClient, default_value=WarmKernelClient)
 
+    def use_unix_sockets(self) -> None:
+        """Talk to the kernel over Unix sockets named for it, not TCP ports.
+
+        A TCP port is chosen by binding port 0 and letting it go; the kernel binds it later, and in between
+        another process starting a kernel (a parallel build, another test worker) can take it, so the kernel
+        dies with "Address already in use". A socket file in the fork server's own folder, named by the
+        kernel's id, cannot be taken by anyone else.
+        """
+        self.transport = "ipc"
+        self.ip = os.path.join(fork_server().folder, self.kernel_id)
+
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         """Poll a stopping kernel every 5 ms, not 100: a killed fork is gone within a few."""
         await super()._async_wait(pollinterval=0.005)
@@ -265,6 +276,7 @@ class WarmKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         if self.provisioner is None:
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.use_unix_sockets()
             self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
 
