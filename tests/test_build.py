@@ -179,9 +179,13 @@ def test_changing_one_districts_goals_reruns_and_rerenders_only_that_district(bu
     root, _ = built
     copy, params = build_copy(root, tmp_path)
     before = tree_digest(copy / "site" / "r1")
+    params_before = json.loads((copy / "site" / "versions.json").read_text())["releases"][0]["params_hash"]
     params.write_text(params.read_text() + "districts:\n  D05:\n    goals:\n      mean_score_math: 520\n")
     project = load_project(params)
+    tables = {path.name: path.stat().st_mtime_ns for path in project.tables_dir.iterdir()}
     outcome = build(project, quiet=True, workers=2)
+    assert {path.name: path.stat().st_mtime_ns for path in project.tables_dir.iterdir()} == tables, "a goal reruns no data stage"
+    assert json.loads((copy / "site" / "versions.json").read_text())["releases"][0]["params_hash"] != params_before, "the provenance names every setting"
     assert sorted(r.task.label for r in outcome.results if r.status == "ran") == ["D05/efficiency", "D05/operations", "D05/outcome_gaps", "D05/peers", "D05/scorecard"]
     after = tree_digest(copy / "site" / "r1")
     changed = sorted(name for name in after if after[name] != before.get(name))

@@ -108,7 +108,7 @@ def build(
         stale, _ = runner.triage(project, rest, manifest["tables_hash"], index)
         if stale:
             return BuildOutcome(project.release, None, results, stale=[job.task for job in stale])
-    provenance = Provenance(project.release, manifest["data_hash"], spec.code_commit, manifest["params_hash"])
+    provenance = Provenance(project.release, manifest["data_hash"], spec.code_commit, pipeline.params_hash(project))
     generated = site.write_project(project, tasks, provenance)
     signature = site.project_signature(project, chosen)
     published_record = project.build_dir / "published.json"

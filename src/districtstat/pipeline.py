@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from districtstat.data.aggregate import aggregate
-from districtstat.config import Project
+from districtstat.config import Project, Settings
 from districtstat.data.contracts import ValidationReport, load_contracts, validate_dataset
 from districtstat.data.examples import EXAMPLES, write_example
 from districtstat.files import write_atomic
@@ -64,13 +64,36 @@ def data_files(project: Project) -> list[Path]:
     return sorted(p for p in project.data_dir.iterdir() if p.suffix in DATA_SUFFIXES)
 
 
+# What only the pages read: the site's title and date, and which notebooks make its pages.
+PAGE_SETTINGS = ("title", "release_date", "overview_notebook", "topic_notebook", "actions_notebook", "district_notebooks")
+
+
+def data_stage_settings(settings: Settings) -> Settings:
+    """The settings the data stage is given: every district's goals and the page settings left out.
+
+    Goals are the scorecard's, read by the notebooks; a board that sets a goal, or a release that adds a page,
+    reruns the notebooks concerned, not the validation, aggregation and models of every district. The stage
+    never sees these settings (they read as their defaults), so its tables cannot depend on them, and its
+    fingerprint leaves them out too.
+    """
+    without_goals = {district: overrides.model_copy(update={"goals": {}}) for district, overrides in settings.districts.items()}
+    districts = {district: overrides for district, overrides in without_goals.items() if overrides != type(overrides)()}
+    defaults = {name: Settings.model_fields[name].get_default(call_default_factory=True) for name in PAGE_SETTINGS}
+    return settings.model_copy(update={"districts": districts, **defaults, "title": ""})
+
+
+def params_hash(project: Project) -> str:
+    """Every setting of the release, goals included: what the site's provenance names."""
+    return hash_json(project.settings.model_dump(mode="json"))
+
+
 def fingerprint(project: Project) -> Fingerprint:
     """What the tables are made from; the data hash covers the topics' survey answers too."""
     contracts = sorted(project.contracts_dir.glob("*.yaml"))
     return Fingerprint(
         data=hash_files([*data_files(project), *answer_files(project)], project.data_dir),
         contracts=hash_files(contracts, project.contracts_dir),
-        params=hash_json(project.settings.model_dump(mode="json")),
+        params=hash_json(data_stage_settings(project.settings).model_dump(mode="json")),
         previous_counts=file_sha256(previous) if (previous := previous_counts_file(project)) else None,
         previous_figures=file_sha256(figures) if (figures := previous_figures_file(project)) else None,
     )
@@ -172,15 +195,16 @@ def prepare(project: Project) -> dict:
     write_atomic(project.build_dir / "data_quality.json", json.dumps(quality_record(project, report), indent=2, sort_keys=True) + "\n")
     if not report.ok:
         raise DataInvalid(report)
-    tables = aggregate(report.tables, intersections=project.settings.gaps.intersections)
+    settings = data_stage_settings(project.settings)
+    tables = aggregate(report.tables, intersections=settings.gaps.intersections)
     if "actions" in report.tables:  # district records, passed on as validated: the scorecards follow them
         tables["actions"] = report.tables["actions"]
     previous = previous_counts_file(project)
     previous_counts = read_student_counts(previous) if previous else None
     latest_year = int(tables["district_indicators"]["school_year"].max())
-    tables["survey_answers"] = mark_kept_hidden(report.tables["survey_answers"], project.settings, latest_year, previous_counts, project.settings.min_n)
+    tables["survey_answers"] = mark_kept_hidden(report.tables["survey_answers"], settings, latest_year, previous_counts, settings.min_n)
     previous_means = published_means(previous_figures_file(project), tables["subgroup_outcomes"]["subgroup"].unique())
-    tables.update(fit_models(project.settings, tables, previous_counts, previous_means))
+    tables.update(fit_models(settings, tables, previous_counts, previous_means))
     staging = project.build_dir / "tables.partial"
     shutil.rmtree(staging, ignore_errors=True)
     write_tables(tables, staging)
@@ -188,7 +212,6 @@ def prepare(project: Project) -> dict:
         "key": prints.key,
         "data_hash": prints.data,
         "contracts_hash": prints.contracts,
-        "params_hash": prints.params,
         "data_dir": project.relative(project.data_dir),
         "latest_year": int(tables["district_indicators"]["school_year"].max()),
         "tables": sorted(tables),
