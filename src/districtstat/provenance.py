@@ -42,13 +42,18 @@ def hash_files(paths: list[Path], root: Path) -> str:
     return digest.hexdigest()
 
 
-# Modules that run a build or write example data but compute nothing a table or notebook shows.
+# Modules (or whole subpackages, named `folder/`) that run a build or write example data but compute nothing a
+# table or notebook shows.
 NOT_ANALYSIS = {
     "cli.py", "files.py", "build.py",
     "execution/runner.py", "execution/dispatch.py", "execution/warm.py", "execution/forkserver.py",
     "site/render.py", "site/project.py", "site/serve.py", "site/versions.py", "site/methods.py", "site/downloads.py", "site/pages.py", "site/brief.py",
-    "privacy/audit.py", "data/examples.py", "data/synthetic.py", "data/real_data.py",
+    "privacy/audit.py", "data/examples.py", "data/synthetic.py", "data/synthetic/", "data/real_data.py", "site/methods/", "site/brief/", "site/project/",
 }
+
+
+def is_build_machinery(module: str) -> bool:
+    return module in NOT_ANALYSIS or any(module.startswith(entry) for entry in NOT_ANALYSIS if entry.endswith("/"))
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +63,7 @@ def package_fingerprint() -> str:
     Changes to the build machinery alone (rendering, the command line) leave them valid.
     """
     package = Path(__file__).parent
-    files = [p for p in package.rglob("*.py") if p.relative_to(package).as_posix() not in NOT_ANALYSIS]
+    files = [p for p in package.rglob("*.py") if not is_build_machinery(p.relative_to(package).as_posix())]
     return hash_json({"source": hash_files(files, package), "libraries": package_versions()})
 
 

@@ -47,7 +47,7 @@ class Rendered:
 def renderer_fingerprint() -> str:
     """The code that turns executed notebooks into pages and downloads: smalldocs, and districtstat's side of it."""
     package = Path(__file__).parents[1]
-    sources = ("site/render.py", "site/project.py", "site/downloads.py", "site/pages.py", "site/versions.py", "templates/styles.css", "templates/release-switcher.js", "templates/district-finder.js", "templates/reading-aids.js")
+    sources = ("site/render.py", "site/project/__init__.py", "site/project/district_pages.py", "site/project/downloads_page.py", "site/project/generate.py", "site/project/navigation.py", "site/project/notebook_pages.py", "site/project/publication.py", "site/project/what_changed.py", "site/project/writer.py", "site/downloads.py", "site/pages.py", "site/versions.py", "templates/styles.css", "templates/release-switcher.js", "templates/district-finder.js", "templates/reading-aids.js")
     return hash_json({"smalldocs": metadata.version("smalldocs"), "code": [hash_bytes((package / name).read_bytes()) for name in sources]})
 
 

@@ -1,42 +1,18 @@
-"""A district's brief: one printable page, as HTML and as a PDF, to bring to a board or StatNet meeting.
-
-The brief is an extract of the district's pages: its sentences and cells are read from the outputs of the executed
-notebooks the pages are made of (the views' tables after disclosure control, in the pages' own format), so a
-figure reads here exactly as there and a figure the pages hide cannot appear here. Reading them costs tens of
-milliseconds a district; computing the views again would cost ten times that (a scorecard's worth of pandas).
-
-A brief is one dict of text; the page's HTML is written from it and the PDF laid out from it by Typst (the `typst`
-package), which reads it as data, never as markup. Typst uses the fonts matplotlib ships and ignores the system's,
-so the same brief gives the same bytes on any machine.
-"""
+"""What a brief says about one district: its figures at a glance, key figures, goals, largest gaps, spending
+statement, actions and peers, chosen from its executed pages as they show them, with the footnotes they need."""
 
 from __future__ import annotations
 
-import dataclasses
-import html
-import json
 import re
-from collections.abc import Callable, Iterator
-from functools import cache
-from html.parser import HTMLParser
-from importlib import metadata, resources
-from pathlib import Path
-
-import pandas as pd
 
 from districtstat import views
-from districtstat.data.aggregate import latest_rows
 from districtstat.config import Project
 from districtstat.privacy.disclosure import BOTTOM_CODE, ROUNDED_NOTE, SUPPRESSED, TOP_CODE, hidden_note, is_coded
-from districtstat.files import read_json, write_json_atomic
 from districtstat.analyses.indicators import INDICATORS
-from districtstat.site.pages import front_matter
-from districtstat.provenance import Provenance, hash_bytes, hash_json
-from districtstat.execution.runner import Task, scope_hash
+from districtstat.provenance import Provenance
 from districtstat.analyses.scorecard import AREAS
+from districtstat.site.brief.reading import Page, page_path
 
-PAGE, PDF = "brief.qmd", "brief.pdf"
-CACHE = "briefs.json"
 YEAR = re.compile(r"\d{4}–\d{2}")
 # The latest years of the key figures; the scorecard has every year. More would not fit across a letter page.
 YEARS_SHOWN = 5
@@ -50,109 +26,6 @@ SENTENCE_END = re.compile(r"(?<=[.:])\s+(?=[A-Z*“])")
 # The page's R² beside its words: the words say it for a reader without statistics.
 R_SQUARED = re.compile(r"\s*\((?:cross-validated )?R² [^)]*\)")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
-
-
-@cache
-def template(name: str) -> str:
-    return resources.files("districtstat").joinpath(f"templates/{name}").read_text(encoding="utf-8")
-
-
-# ------------------------------------------------------------------ reading the executed pages
-
-
-class PageTables(HTMLParser):
-    """The tables of a page output: caption, header cells, each row's cells and the privacy footnote, as text."""
-
-    def __init__(self):
-        super().__init__()
-        self.tables: list[dict] = []
-        self.text: str | None = None
-        self.kind = ""
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "table":
-            self.tables.append({"caption": "", "header": [], "rows": [], "note": ""})
-        elif not self.tables:
-            return
-        elif tag == "tr":
-            self.tables[-1]["rows"].append([])
-        elif tag in ("caption", "th", "td") or (tag == "p" and "suppression-note" in (attributes.get("class") or "").split()):
-            self.text = ""
-            self.kind = "header" if tag == "th" and attributes.get("scope") == "col" else tag
-
-    def handle_data(self, data):
-        if self.text is not None:
-            self.text += data
-
-    def handle_endtag(self, tag):
-        if self.text is None or tag != ("th" if self.kind == "header" else self.kind):
-            return
-        table, text, self.text = self.tables[-1], self.text.strip(), None
-        if tag == "caption":
-            table["caption"] = text
-        elif tag == "p":
-            table["note"] = text
-        elif self.kind == "header":
-            table["header"].append(text)
-        else:
-            table["rows"][-1].append(text)
-
-    def close(self):
-        super().close()
-        for table in self.tables:
-            table["rows"] = [row for row in table["rows"] if row]
-
-
-class Page:
-    """What an executed notebook shows: its plain-language texts, and its tables, each read from its markup only when
-    asked for (a page's other tables cost more to read than the brief's)."""
-
-    def __init__(self, texts: list[str], outputs: list[tuple[dict, str]]):
-        self.texts, self.outputs = texts, outputs
-        self.parsed: dict[int, list[dict]] = {}
-
-    @classmethod
-    def read(cls, path: Path) -> Page | None:
-        if not path.is_file():
-            return None
-        texts, outputs = [], []
-        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            for output in cell.get("outputs", []):
-                data = output.get("data", {})
-                if "text/markdown" in data:
-                    texts.append(joined(data["text/markdown"]))
-                about = output.get("metadata", {}).get("districtstat", {}).get("table")
-                if about is not None and "text/html" in data:
-                    outputs.append((about, joined(data["text/html"])))
-        return cls(texts, outputs)
-
-    def tables(self, wanted: Callable[[dict], bool] = lambda about: True) -> Iterator[dict]:
-        """The tables whose description (caption, count keys) `wanted` accepts, in page order: caption, header, rows,
-        each row's cells by header, and the privacy footnote."""
-        for index, (about, markup) in enumerate(self.outputs):
-            if not wanted(about):
-                continue
-            if index not in self.parsed:
-                parser = PageTables()
-                parser.feed(markup)
-                parser.close()
-                self.parsed[index] = [table | {"about": about, "cells": [dict(zip(table["header"], row)) for row in table["rows"]]} for table in parser.tables]
-            yield from self.parsed[index]
-
-    def table_with(self, label: str) -> dict | None:
-        return next((table for table in self.tables() if label in table["header"]), None)
-
-
-def joined(value) -> str:
-    return value if isinstance(value, str) else "".join(value)
-
-
-def page_path(project: Project, notebook: str, district_id: str | None = None) -> Path:
-    return project.executed_dir / Task(notebook, district_id).output_name
-
-
-# ------------------------------------------------------------------ what the brief says
 
 
 def runs(markdown: str) -> list[dict]:
@@ -353,135 +226,3 @@ def brief(project: Project, district_id: str, name: str, overview: Page | None, 
         "provenance": provenance.line(),
         "counts": counts,
     }
-
-
-# ------------------------------------------------------------------ the page and the PDF
-
-
-def runs_html(parts: list[dict]) -> str:
-    return "".join(f"<strong>{html.escape(p['text'])}</strong>" if p["strong"] else html.escape(p["text"]) for p in parts)
-
-
-def table_html(table: dict, caption: str) -> str:
-    """A table as the site lays one out, so it scrolls on a phone under its first column as theirs do."""
-    head = "".join(f'<th scope="col">{html.escape(cell)}</th>' for cell in table["header"])
-    body = "".join(
-        "<tr>" + "".join(f'<th scope="row">{html.escape(cell)}</th>' if i == 0 else f"<td>{html.escape(cell)}</td>" for i, cell in enumerate(row)) + "</tr>" for row in table["rows"]
-    )
-    return (
-        f'<div class="districtstat-table" tabindex="0" role="region" aria-label="{html.escape(caption)}"><table class="table table-sm">'
-        f"<caption>{html.escape(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
-    )
-
-
-def brief_page(data: dict) -> str:
-    """The brief as a page of the site: the site around it on screen, the brief alone in print."""
-    front = {"title": data["district"], "subtitle": data["subtitle"], "toc": False, "include-in-header": [{"text": f"<style>\n{template('brief.css')}</style>"}]}
-    glance = "".join(f'<li><span class="brief-value">{html.escape(g["value"])}</span> {html.escape(g["label"])}</li>' for g in data["glance"])
-    parts = [
-        f'<p class="brief-release">{html.escape(data["release"])}<span class="brief-pdf-link"> · <a href="{PDF}">Download this brief as a PDF</a> (one letter page)</span></p>',
-        f'<ul class="brief-glance">{glance}</ul>',
-        f"<p>{runs_html(data['summary'])}</p>",
-    ]
-    if data["figures"]["rows"]:
-        figures = data["figures"]
-        parts += [f"<h2>{html.escape(figures['title'])}</h2>", table_html(figures, figures["caption"]), f'<p class="table-note">{html.escape(figures["note"])}</p>']
-    for section in data["sections"]:
-        parts.append(f"<h2>{html.escape(section['title'])}</h2>")
-        parts += [f"<p>{runs_html(p)}</p>" for p in section["paragraphs"]]
-        if section["bullets"]:
-            parts.append("<ul>" + "".join(f"<li>{runs_html(b)}</li>" for b in section["bullets"]) + "</ul>")
-    parts.append(f"<h2>{html.escape(data['goals']['title'])}</h2>")
-    parts.append(table_html(data["goals"], data["goals"]["caption"]) if data["goals"]["rows"] else f"<p>{html.escape(data['goals']['none'])}</p>")
-    parts += [f'<p class="table-note suppression-note">{html.escape(note)}</p>' for note in data["notes"]]
-    links = " · ".join(f'<a href="{html.escape(p["href"])}">{html.escape(p["text"])}</a>' for p in data["pages"])
-    parts.append(f'<p class="brief-pages">{html.escape(data["pages_intro"])} {links}</p>')
-    parts.append(f'<p class="provenance">{html.escape(data["provenance"])}</p>')
-    return front_matter(front) + '\n```{=html}\n<div class="district-brief">\n' + "\n".join(parts) + "\n</div>\n```\n"
-
-
-@cache
-def fonts() -> str:
-    """matplotlib's fonts folder: every installation of one matplotlib version ships the same DejaVu Sans."""
-    import matplotlib
-
-    return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf")
-
-
-@cache
-def typesetter():
-    """One Typst compiler for every brief of a build, reading the template from the package."""
-    import typst
-
-    with resources.as_file(resources.files("districtstat").joinpath("templates/brief.typ")) as path:
-        return typst.Compiler(str(path), font_paths=[fonts()], ignore_system_fonts=True)
-
-
-def brief_pdf(data: dict) -> bytes:
-    shown = {key: value for key, value in data.items() if key != "counts"}
-    return typesetter().compile(sys_inputs={"brief": json.dumps(shown, ensure_ascii=False, sort_keys=True)})
-
-
-@cache
-def code_version() -> str:
-    """What a brief's text and bytes depend on besides its pages: this module, its templates, Typst and the fonts."""
-    sources = [Path(__file__).read_bytes(), *(template(name).encode() for name in ("brief.typ", "brief.css"))]
-    return hash_json({"code": hash_bytes(*sources), "typst": metadata.version("typst"), "fonts": metadata.version("matplotlib")})
-
-
-# ------------------------------------------------------------------ in the generated project
-
-
-def source_key(project: Project, district_id: str, overview: Path, provenance: Provenance) -> str:
-    """A brief's key: its executed pages (as the project writer knows them, by size and time), its settings and provenance."""
-    paths = [overview, *(page_path(project, notebook, district_id) for notebook in project.settings.district_notebooks)]
-    stats = [[path.name, path.stat().st_size, path.stat().st_mtime_ns] if path.is_file() else [path.name] for path in paths]
-    settings = [project.settings.title, project.release, published_on(project), scope_hash(project, district_id)]
-    return hash_json({"pages": stats, "settings": settings, "provenance": dataclasses.asdict(provenance), "code": code_version()})
-
-
-def district_names(project: Project) -> dict[str, str]:
-    """Each district's name in the latest year, as its home page is titled."""
-    indicators = pd.read_parquet(project.tables_dir / "district_indicators.parquet", columns=["district_id", "school_year", "district_name"])
-    return latest_rows(indicators).set_index("district_id")["district_name"].astype(str).to_dict()
-
-
-def district_briefs(project: Project, districts: list[str], provenance: Provenance) -> dict[str, dict]:
-    """Each district's brief, read again from its pages only when they, its settings or this code changed."""
-    cache_file = project.build_dir / CACHE
-    old = read_json(cache_file)
-    overview_path = page_path(project, project.settings.overview_notebook)
-    overview = names = None
-    made = {}
-    for district_id in districts:
-        scoped = dataclasses.replace(provenance, params_hash=scope_hash(project, district_id))
-        key = source_key(project, district_id, overview_path, scoped)
-        if old.get(district_id, {}).get("key") == key:
-            made[district_id] = old[district_id]
-            continue
-        if names is None:
-            overview, names = Page.read(overview_path), district_names(project)
-        made[district_id] = {"key": key, "brief": brief(project, district_id, names[district_id], overview, scoped)}
-    if made != old:
-        write_json_atomic(cache_file, made, indent=None)
-    return {district_id: entry["brief"] for district_id, entry in made.items()}
-
-
-def write_briefs(writer, project: Project, districts: list[str], provenance: Provenance) -> None:
-    """Write each district's brief page and PDF into the generated project; a PDF whose brief is unchanged is not
-    laid out again."""
-    for district_id, data in district_briefs(project, districts, provenance).items():
-        writer.text(f"districts/{district_id}/{PAGE}", brief_page(data))
-        writer.binary(f"districts/{district_id}/{PDF}", hash_json({"brief": data, "code": code_version()}), lambda data=data: brief_pdf(data))
-
-
-def shown_counts(project: Project) -> list:
-    """The student counts the briefs show, as the audit reads a published table's: each must be shown as the pages show it."""
-    from districtstat.privacy.audit import PublishedCount
-
-    briefs = read_json(project.build_dir / CACHE)
-    return [
-        PublishedCount(count["key"], count["value"], f"districts/{district_id}/{PDF}", 1, count["column"])
-        for district_id, entry in sorted(briefs.items())
-        for count in entry["brief"]["counts"]
-    ]
