@@ -8,6 +8,8 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
+
 from districtstat.config import load_project
 from districtstat.data.surveys import example_survey
 
@@ -113,3 +115,40 @@ def page_tables(path):
     parser = Tables()
     parser.feed(path.read_text(encoding="utf-8"))
     return parser.tables
+
+
+def integer_attack(counts: dict, hidden: set, equations: list[tuple[str, tuple[str, ...]]]) -> dict:
+    """An attacker written apart from `disclosure`: for each hidden count, and for the hidden parts of each equation
+    taken together, the least and most students they can hold in whole numbers, given every shown count.
+
+    Integer programs (scipy's `milp`), so a rounding the linear relaxation misses would show here."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    unknown = sorted(hidden)
+    if not unknown:
+        return {}
+    index = {cell: i for i, cell in enumerate(unknown)}
+    rows, rhs = [], []
+    for total, parts in equations:
+        row, known = np.zeros(len(unknown)), 0.0
+        for cell, sign in [(total, -1.0), *((part, 1.0) for part in parts)]:
+            if cell in index:
+                row[index[cell]] += sign
+            else:
+                known += sign * counts[cell]
+        rows.append(row)
+        rhs.append(-known)
+    constraint = LinearConstraint(np.array(rows), rhs, rhs)
+    integral, bounds = np.ones(len(unknown)), Bounds(0, np.inf)
+    targets = {cell: np.eye(len(unknown))[index[cell]] for cell in unknown}
+    for total, parts in equations:
+        together = [part for part in parts if part in index]
+        if together:
+            targets[(total, tuple(together))] = sum(np.eye(len(unknown))[index[part]] for part in together)
+    found = {}
+    for target, objective in targets.items():
+        low = milp(objective, constraints=constraint, integrality=integral, bounds=bounds)
+        high = milp(-objective, constraints=constraint, integrality=integral, bounds=bounds)
+        assert low.status == 0, (target, low.message)  # the true counts are a solution
+        found[target] = (round(low.fun), round(-high.fun) if high.status == 0 else np.inf)  # else unbounded
+    return found

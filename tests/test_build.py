@@ -310,7 +310,7 @@ def test_every_published_table_and_download_shows_no_small_count_and_hides_nothi
 
     from districtstat.data.aggregate import subgroup_label
     from districtstat.privacy.disclosure import subgroup_relations
-    from test_disclosure import integer_attack
+    from helpers import integer_attack
 
     root, params = built
     release = root / "site" / "r1"
@@ -426,7 +426,7 @@ def test_profile_shares_are_withheld_district_by_district_and_the_need_chart_kee
     ids = latest["district_id"].tolist()
     expected = [coded_share(p, n, release.min_n) is not None for p, n in zip(latest["pct_ecodis"], latest["enrollment"])]
     assert release.withheld_figures(ids, "pct_ecodis").tolist() == expected and not all(expected)
-    monkeypatch.setattr(views, "spending_reported", lambda release: False)
+    monkeypatch.setattr(views.overview, "spending_reported", lambda release: False)
     fig, alt = views.spending_outcome_chart(release)
     outcome = release.project.settings.efficiency.outcome
     plotted = [d for d, coded in zip(ids, expected) if d in release.publishable_districts and not coded and not release.withheld_figures([d], outcome)[0]]

@@ -1,0 +1,112 @@
+"""What several pages share: values and changes in words with their units, signed numbers, school years, the keys of
+published enrollment counts, whether the efficiency model may rank, and the box that finds a district on a chart."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, count_key
+from districtstat.report import ByRow, Release
+
+
+UNIT_WORDS = {"points": "points", "%": "%", "$": "$ per pupil", "days": "days"}
+
+
+def value_text(value: float, unit: str) -> str:
+    """A value with its unit where the unit has a sign of its own ($, %)."""
+    if unit == "$":
+        return f"{'−' if value < 0 else ''}${abs(value):,.0f}"
+    if unit == "%":
+        return percent_text(value)
+    return f"{value:,.1f}"
+
+
+def percent_text(value: float) -> str:
+    """A percentage as rounded: whole points for a rate or share of students (`disclosure.shown_percent`), else one decimal."""
+    return f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%"
+
+
+def change_text(value: float, unit: str) -> str:
+    """A change with its unit: dollars, percentage points for a percentage, points or days."""
+    if unit == "$":
+        return signed_dollars(value)
+    if unit == "%":
+        return f"{signed_points(value)} pct. pts"
+    return signed_points(value)
+
+
+UNIT_CODES = {words: code for code, words in UNIT_WORDS.items()}
+BY_UNIT = ByRow(lambda value, row: value_text(float(value), UNIT_CODES[row["unit"]]))
+CHANGE_BY_UNIT = ByRow(lambda value, row: change_text(float(value), UNIT_CODES[row["unit"]]))
+
+
+def signed_points(value: float) -> str:
+    return f"{'−' if value < 0 else '+'}{abs(value):.1f}"
+
+
+def interval_text(low: float, high: float) -> str:
+    return f"{signed_points(low)} to {signed_points(high)}"
+
+
+def signed_dollars(value: float) -> str:
+    return f"{'−' if value < 0 else '+'}${abs(value):,.0f}"
+
+
+def signed_ratio(value: float) -> str:
+    """An R² as printed, with a true minus sign when it is negative."""
+    return f"{value:.2f}".replace("-", "−")
+
+
+def ordinal(value: float) -> str:
+    number = int(round(value))
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def school_year(spring_year: int) -> str:
+    return f"{int(spring_year) - 1}–{str(int(spring_year))[-2:]}"
+
+
+def points(value: float) -> str:
+    rounded = abs(round(float(value)))
+    return f"{rounded:.0f} point" + ("" if rounded == 1 else "s")
+
+
+def natural_key(name: str) -> tuple:
+    """Sort 'system 2' before 'system 10'."""
+    return tuple(int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(name)))
+
+
+def enrolled_keys(release: Release, district_ids) -> list[str]:
+    """The keys of district enrollment counts in the latest year, which several pages publish."""
+    return [count_key("enrolled", district, release.latest_year) for district in district_ids]
+
+
+def group_shares(table: pd.DataFrame) -> dict[str, str]:
+    """The shares of a district's students in each need group: withheld when they give away a small group."""
+    return {column: "enrollment" for column in STUDENT_GROUP_SHARES if column in table.columns}
+
+
+MONEY = "${:,.0f}"
+SHARE_FORMATS = {code: "{:.0f}" for code in STUDENT_GROUP_SHARES}  # rounded by group size to whole points or coarser
+
+
+def efficiency_fit(release: Release) -> pd.Series:
+    return release.table("efficiency_fit").iloc[0]
+
+
+def model_can_rank(release: Release) -> bool:
+    """Whether this release's efficiency model predicts districts it was not fitted on well enough to rank them."""
+    return release.has_table("efficiency_fit") and bool(efficiency_fit(release)["can_rank"])
+
+
+def findable_districts(release: Release) -> dict[str, dict]:
+    """Each district's name and peers, for the box that finds a district on a chart of every district."""
+
+    def compute() -> dict[str, dict]:
+        names = release.latest_indicators.set_index("district_id")["district_name"].astype(str)
+        return {district: {"name": name, "peers": release.peer_ids(district)} for district, name in names.items()}
+
+    return release.remember(("findable",), compute)

@@ -1,0 +1,253 @@
+"""The scorecard page: every indicator of each area over every school year beside the peers' median and the goal,
+as small charts and tables, the district's standing among its peers, and the lead sentence."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import numpy as np
+import pandas as pd
+
+from districtstat.site.charts import ACCENT, HIGHLIGHT, SMALLEST_TEXT, figure, grid_figure
+from districtstat.privacy.disclosure import ProtectedTable, count_key, protect
+from districtstat.analyses.efficiency import in_sentence
+from districtstat.analyses.scorecard import meaningful_change, peer_ranked, scorecard, yearly_series
+from districtstat.report import Release
+from districtstat.views.common import BY_UNIT, CHANGE_BY_UNIT, UNIT_WORDS, school_year, value_text
+
+
+def district_scorecard(release: Release, district_id: str) -> pd.DataFrame:
+    """The district's scorecard, computed once per release and district: four tables and a chart read it."""
+
+    def compute() -> pd.DataFrame:
+        goals = release.project.district_settings(district_id).goals
+        withheld = release.withheld_codes(district_id, release.latest_year)
+        return scorecard(release.history, district_id, release.peer_ids(district_id), goals, release.latest_year, withheld)
+
+    return release.remember(("scorecard", district_id), compute).copy()
+
+
+def year_columns(frame: pd.DataFrame) -> list[str]:
+    return [column for column in frame.columns if re.fullmatch(r"\d{4}–\d{2}", str(column))]
+
+
+def district_series(release: Release, district_id: str) -> pd.DataFrame:
+    """Every indicator and gap of the district in every year beside its peers' median, once per release and district."""
+
+    def compute() -> pd.DataFrame:
+        return yearly_series(release.history, district_id, release.peer_ids(district_id))
+
+    return release.remember(("series", district_id), compute).copy()
+
+
+def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedTable:
+    """One row per indicator of the area: its value in every school year, the trend, the peer percentile and the goal.
+
+    A figure the data holds but no page may show is `*` in its year, not a blank that would read as never measured."""
+    card = district_scorecard(release, district_id)
+    card = card[card["area"] == area].reset_index(drop=True)
+    series = district_series(release, district_id)
+    series = series[series["code"].isin(card["code"])].assign(year=lambda f: f["school_year"].map(school_year))
+    years = [school_year(y) for y in sorted(release.history["school_year"].unique())]
+    by_year = series.pivot_table(index="code", columns="year", values="value", aggfunc="first").reindex(index=card["code"], columns=years)
+    gone = release.withheld_history
+    gone = gone[(gone["district_id"] == district_id) & gone["code"].isin(card["code"])].assign(year=lambda f: f["school_year"].map(school_year))
+    withheld = pd.DataFrame(False, index=card["code"], columns=years)
+    for code, year in zip(gone["code"], gone["year"]):
+        if year in withheld.columns:
+            withheld.loc[code, year] = True
+    table = pd.concat([card[["indicator"]].assign(unit=card["unit"].map(UNIT_WORDS)), by_year.reset_index(drop=True)], axis=1)
+    table = table.assign(change=card["change"], trend=card["trend"], peer_percentile=card["peer_percentile"], goal=card["goal"], status=card["status"], n=card["n"])
+    kept = [c for c in table.columns if table[c].notna().any() or (c in withheld.columns and withheld[c].any())]
+    table = table[kept]
+    latest = school_year(release.latest_year)
+    dependent = [c for c in (latest, "change", "peer_percentile") if c in table.columns]
+    # a withheld latest figure takes its group's count with it; the count's own table publishes it under its key
+    keys = [None if gone else gap_group_key(district_id, code, year) for code, year, gone in zip(card["code"], card["year"], card["withheld"])]
+    counts = {"n": dependent} if "n" in table.columns else {}
+    protected = protect(table, counts=counts, min_n=release.min_n, keys={"n": keys} if counts else None)
+    if "n" in protected.frame.columns:
+        withheld[latest] = withheld.get(latest, False) | card["withheld"].astype(bool).to_numpy()
+        withheld["n"] = card["withheld"].astype(bool).to_numpy()
+    for column in withheld.columns.intersection(protected.frame.columns):
+        marked = withheld[column].to_numpy()
+        protected.frame.loc[marked, column] = np.nan
+        protected.suppressed.loc[marked, column] = True
+    return protected
+
+
+def gap_group_key(district_id: str, code: str, year: int) -> str | None:
+    """The count behind an equity gap of the scorecard (`gap.EL.MATH`): its group's students tested that year."""
+    if not code.startswith("gap."):
+        return None
+    _, group, subject = code.split(".")
+    return count_key("tested", district_id, year, subject, "ALL", group)
+
+
+def scorecard_labels(table: ProtectedTable) -> dict[str, str]:
+    return SCORECARD_LABELS | {year: year for year in year_columns(table.frame)}
+
+
+def scorecard_formats(table: ProtectedTable) -> dict:
+    return {year: BY_UNIT for year in year_columns(table.frame)} | {"change": CHANGE_BY_UNIT, "goal": BY_UNIT} | SCORECARD_FORMATS
+
+
+SCORECARD_LABELS = {
+    "indicator": "Indicator",
+    "unit": "Unit",
+    "change": "Change (trend line)",
+    "trend": "Trend",
+    "peer_percentile": "Peer percentile (0–100)",
+    "goal": "Goal",
+    "status": "Goal status",
+    "n": "Students in group",
+}
+SCORECARD_FORMATS = {"peer_percentile": "{:.0f}", "n": "{:,.0f}"}
+
+
+def scorecard_lead(release: Release, district_id: str) -> str:
+    card = district_scorecard(release, district_id)
+    with_goals = card[card["status"] != ""]
+    ranked = card.dropna(subset=["peer_percentile"])
+    lines = [f"**{release.district_name(district_id)}, {school_year(release.latest_year)}.**"]
+    if len(with_goals):
+        met = with_goals[with_goals["status"] == "met"]
+        lines.append(f"It meets {len(met)} of its {len(with_goals)} goals" + (f" ({', '.join(met['indicator'].map(in_sentence))})." if len(met) else "."))
+    else:
+        lines.append("No goals are set for this district in this release.")
+    if len(ranked) and ranked["peer_percentile"].nunique() == 1:
+        lines.append(f"It does better than {ranked['peer_percentile'].iloc[0]:.0f}% of its peers on every ranked indicator.")
+    elif len(ranked):
+        best, worst = ranked.loc[ranked["peer_percentile"].idxmax()], ranked.loc[ranked["peer_percentile"].idxmin()]
+        lines.append(
+            f"Against its peers it does best on {in_sentence(best['indicator'])} (better than {best['peer_percentile']:.0f}% of them) "
+            f"and least well on {in_sentence(worst['indicator'])} (better than {worst['peer_percentile']:.0f}%)."
+        )
+    withheld = card[card["withheld"].astype(bool)]
+    if len(withheld):
+        if len(withheld) <= 3:
+            which = ", ".join(withheld["indicator"].map(in_sentence))
+        else:
+            by_area = withheld.groupby("area", observed=True, sort=True).size()
+            which = ", ".join(f"{count} in {str(area).lower()}" for area, count in by_area.items())
+        lines.append(
+            f"{len(withheld)} of its {school_year(release.latest_year)} figures ({which}) are not shown (*): "
+            "they rest on counts of students the release hides, so they have no goal status or peer standing this year."
+        )
+    moved = card[card["trend"] != ""]
+    if len(moved):
+        first = school_year(int(moved["since"].min()))
+        better = moved["trend"].isin(["improving", "closing"]).sum()
+        worse = moved["trend"].isin(["worsening", "widening"]).sum()
+        steady = (moved["trend"] == "steady").sum()
+        lines.append(
+            f"Since {first}, {better} indicators improved and {worse} worsened by at least their smallest meaningful change; "
+            f"{steady} held steady (see Methods for each indicator's threshold)."
+        )
+    return " ".join(lines)
+
+
+AREA_NOTES = {
+    "Student outcomes": "A change over two or three years may be normal variation: the trend word needs a move of at least 4 points on a scale score and 2 percentage points on a percentage.",
+    "Equity": "Each gap is the group's mean score minus the other students', in points; closing means it moved toward zero by at least 4 points. Groups under the privacy threshold are left out. A gap can close because the other students fell back.",
+    "Finance": "Spending is not ranked: more is neither better nor worse by itself. Points above or below prediction is the efficiency residual: it describes and does not explain, it is never ranked among peers, and the spending and results page says whether its interval sets the district apart.",
+    "Operations": "For days and vacancies lower is better; the peer percentile already takes that into account. Districts may count these operational figures in slightly different ways.",
+}
+
+
+def show_scorecard_area(release: Release, district_id: str, area: str) -> None:
+    """One area of the scorecard: its indicators over every school year as small charts, then the table of every year."""
+    from districtstat.report import show_chart, show_table
+
+    fig, alt = series_chart(release, district_id, area)
+    show_chart(
+        fig,
+        alt,
+        caption=f"{area}, every school year",
+        how_to_read="The blue line is this district, the grey dashed line the median of its peers that year, the dotted orange line its goal where one is set. " + AREA_NOTES[area],
+    )
+    table = scorecard_table(release, district_id, area)
+    show_table(
+        table,
+        caption=f"{area}: every school year, trend, standing among peers and goals",
+        how_to_read="Change is measured along the straight line through every year shown; the trend word says whether that change reaches the indicator's smallest meaningful change (Methods lists each). Peer percentile is the share of peer districts this district does better than, in the latest year. "
+        + AREA_NOTES[area],
+        labels=scorecard_labels(table),
+        formats=scorecard_formats(table),
+    )
+
+
+def series_chart(release: Release, district_id: str, area: str):
+    """Small multiples: each indicator of the area over every school year, the peers' median and the goal line."""
+    card = district_scorecard(release, district_id)
+    card = card[card["area"] == area]
+    series = district_series(release, district_id)
+    series = series[series["code"].isin(card["code"])]
+    if series.empty:
+        return None, f"no {area.lower()} indicator is reported for this district."
+    codes = list(card["code"])
+    columns = min(3, len(codes))
+    rows = -(-len(codes) // columns)
+    height = 2.3 * rows + 0.6
+    fig, axes = grid_figure(rows, columns, 7.5, height)
+    for unused in axes.flat[len(codes):]:
+        unused.set_visible(False)
+    years = sorted(release.history["school_year"].unique())
+    goals = release.project.district_settings(district_id).goals
+    described = []
+    for index, code in enumerate(codes, start=1):
+        ax = axes.flat[index - 1]
+        own = series[series["code"] == code]
+        row = card[card["code"] == code].iloc[0]
+        ax.plot(own["school_year"], own["value"], "o-", color=HIGHLIGHT, linewidth=1.8, markersize=4, label="This district")
+        median = own.dropna(subset=["peer_median"]) if peer_ranked(code) else own.iloc[0:0]  # no peer line where no peer comparison is made
+        if len(median):
+            ax.plot(median["school_year"], median["peer_median"], "s--", color="#555555", linewidth=1, markersize=3, label="Peer median")
+        if code in goals:
+            ax.axhline(goals[code], color=ACCENT, linewidth=1.2, linestyle=":", label="Goal")
+        shown = pd.concat([own["value"], median["peer_median"], pd.Series([goals[code]] if code in goals else [], dtype=float)]).dropna()
+        floor = 3 * meaningful_change(code)  # a move too small to earn a trend word must also look small
+        if len(shown) and shown.max() - shown.min() < floor:
+            middle = (shown.max() + shown.min()) / 2
+            ax.set_ylim(middle - floor / 2, middle + floor / 2)
+        if row["withheld"]:  # the year has its place; the star says the figure exists and is hidden
+            ax.text(release.latest_year, 0.5, "*", transform=ax.get_xaxis_transform(), ha="center", va="center", fontsize=14, color="#333333")
+        # At its default height, given: matplotlib then skips moving titles clear of top tick labels (there are none),
+        # a fifth of the chart's drawing time.
+        ax.set_title(textwrap.fill(row["indicator"], 30), fontsize=SMALLEST_TEXT + 1, y=1.0)
+        ax.set_ylabel(UNIT_WORDS[row["unit"]], fontsize=SMALLEST_TEXT)
+        ax.set_xticks(years, [school_year(y) for y in years], fontsize=SMALLEST_TEXT)
+        ax.tick_params(axis="y", labelsize=SMALLEST_TEXT)
+        ax.set_xlim(min(years) - 0.3, max(years) + 0.3)
+        points = ", ".join(f"{value_text(v, row['unit'])} in {school_year(y)}" for y, v in zip(own["school_year"], own["value"]))
+        if row["withheld"]:
+            points += f", not shown in {school_year(release.latest_year)} to protect students' privacy"
+        described.append(f"{row['indicator']}: {points}" + (f" ({row['trend']})" if row["trend"] else ""))
+    legend = {}
+    for ax in axes.flat[: len(codes)]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=3, fontsize=SMALLEST_TEXT, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.subplots_adjust(left=0.09, right=0.98, top=1 - 0.5 / height, bottom=0.75 / height, wspace=0.42, hspace=0.75)
+    alt = f"Small line charts of {len(codes)} {area.lower()} indicators for {release.district_name(district_id)} over {len(years)} school years, with the peers' median: " + "; ".join(described) + "."
+    return fig, alt
+
+
+def scorecard_chart(release: Release, district_id: str):
+    """Dot chart: the district's percentile among its peers on every ranked indicator, by area."""
+    card = district_scorecard(release, district_id).dropna(subset=["peer_percentile"])
+    if card.empty:
+        return None, "no indicator can be ranked against peers in this dataset."
+    fig, ax = figure(7.5, max(3, 0.32 * len(card) + 1))
+    colours = {area: colour for area, colour in zip(["Student outcomes", "Equity", "Finance", "Operations"], [HIGHLIGHT, ACCENT, "#029e73", "#cc78bc"])}
+    for area, rows in card.groupby("area", observed=True, sort=False):
+        ax.scatter(rows["peer_percentile"], rows["indicator"], color=colours[area], s=60, edgecolor="black", linewidth=0.4, label=area, zorder=3)
+    ax.axvline(50, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xlim(-5, 105)
+    ax.set_xlabel("Percent of peers this district does better than (50 = middle of its peers)")
+    height = max(3, 0.32 * len(card) + 1)
+    fig.subplots_adjust(bottom=1.0 / height)
+    fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0), ncol=4, fontsize=8, frameon=False)
+    alt = f"Dot chart of {release.district_name(district_id)}'s standing among its peers on {len(card)} indicators in four areas; dots right of the dashed middle line are better than most peers."
+    return fig, alt
