@@ -58,17 +58,29 @@ def changed_copy(built: Path, folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def executed(built, tmp_path_factory):
+def completed(built, tmp_path_factory) -> tuple[Path, float]:
+    """The changed project built to the end in a process of its own, as the kill test starts builds, and how long
+    that took: the site a completed build publishes, and the clock the kill test spreads its kills over."""
+    root = tmp_path_factory.mktemp("completed") / "ran"
+    changed_copy(built, root)
+    log = root.parent / "build.log"
+    started = time.monotonic()
+    assert start_build(root, log).wait() == 0, log.read_text()
+    return root, time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def executed(built, completed, tmp_path_factory):
     """The changed project as a build that ran its notebooks and rendered its pages, then stopped before publishing,
     leaves it: a publishing fault's build goes straight to publishing, as a rebuild after such a stop does."""
     scratch = tmp_path_factory.mktemp("executed")
-    assert main(["build", "--params", str(changed_copy(built, scratch / "ran")), "--quiet", "--workers", "2"]) == 0
+    ran, _ = completed
     prepared = scratch / "prepared"
     params = changed_copy(built, prepared)
     release = load_project(params).build_dir
     kept = {name: (release / name).read_bytes() for name in ("published.json", render.KEYS_FILE)}  # what r1's site holds
     shutil.rmtree(prepared / "build")
-    shutil.copytree(scratch / "ran" / "build", prepared / "build", symlinks=True)
+    shutil.copytree(ran / "build", prepared / "build", symlinks=True)
     for name, content in kept.items():
         (release / name).write_bytes(content)
     return prepared
@@ -238,15 +250,12 @@ def kill(process: subprocess.Popen) -> None:
             pass
 
 
-def test_a_killed_build_leaves_the_site_as_it_was_or_as_published(built, tmp_path):
+def test_a_killed_build_leaves_the_site_as_it_was_or_as_published(built, completed, tmp_path):
     """SIGKILL at moments spread over a build, and once as soon as publishing has begun: every time the site is
     exactly the old one or exactly the one a completed build publishes, and the next build cleans up."""
     log = tmp_path / "builds.log"
-    changed_copy(built, tmp_path / "completed")
-    started = time.monotonic()
-    assert start_build(tmp_path / "completed", log).wait() == 0, log.read_text()
-    duration = time.monotonic() - started
-    before, after = site_state(built / "site"), site_state(tmp_path / "completed" / "site")
+    ran, duration = completed
+    before, after = site_state(built / "site"), site_state(ran / "site")
     assert before != after
 
     outcomes = {}
