@@ -65,7 +65,7 @@ def data_files(project: Project) -> list[Path]:
 
 
 # What only the pages read: the site's title and date, and which notebooks make its pages.
-PAGE_SETTINGS = ("title", "release_date", "overview_notebook", "topic_notebook", "actions_notebook", "district_notebooks")
+PAGE_SETTINGS = ("title", "release_date", "overview_notebook", "topic_notebook", "actions_notebook", "district_notebooks", "consortium_notebooks")
 
 
 def data_stage_settings(settings: Settings) -> Settings:
