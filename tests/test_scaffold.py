@@ -113,13 +113,19 @@ def test_the_aggregate_templates_filled_with_a_few_small_districts_validate_and_
     assert capsys.readouterr().err.splitlines()[-1] == "valid: 9 rows in 3 files"
     lines = (data / "subgroup_outcomes.csv").read_text(encoding="utf-8").splitlines()
     bad = len(lines) + 1  # the line it is written on, below the header, the # lines and the rows
-    (data / "subgroup_outcomes.csv").write_text("\n".join([*lines, "2024,D9,SCIENCE,ALL,ALL,30,,,"]) + "\n", encoding="utf-8")
+    (data / "subgroup_outcomes.csv").write_text("\n".join([*lines, "2024,D9,MATH,ALL,ALL,-3,,,"]) + "\n", encoding="utf-8")
     assert main(["validate", "--params", "params/tiny.yml"]) == 1
     assert capsys.readouterr().err.splitlines() == [
         f"data/tiny/subgroup_outcomes.csv:{bad}: district_id: foreign key -> districts.district_id (D9)",
-        f"data/tiny/subgroup_outcomes.csv:{bad}: subject: not one of ELA, MATH (SCIENCE)",
+        f"data/tiny/subgroup_outcomes.csv:{bad}: n: minimum 0 (-3)",
         "2 problems in 1 file",
     ]
+
+
+def test_the_aggregate_kind_has_the_files_of_the_public_aggregate_example():
+    from districtstat.data.real_data import california_tables
+
+    assert sorted(california_tables()) == sorted(KINDS["aggregate"])
 
 
 def test_a_consortium_is_written_the_same_byte_for_byte_every_time(tmp_path):
