@@ -14,7 +14,7 @@ def project(tmp_path_factory):
     return root, make_project(root, students=3000)
 
 
-@pytest.mark.parametrize("command", ["example", "validate", "build", "notebooks", "survey"])
+@pytest.mark.parametrize("command", ["example", "validate", "build", "notebooks", "survey", "new"])
 def test_every_subcommand_explains_itself(command):
     result = subprocess.run([sys.executable, "-m", "districtstat.cli", command, "--help"], capture_output=True, text=True)
     assert result.returncode == 0

@@ -296,6 +296,7 @@ class Settings(Strict):
     topic_notebook: str = "topic"
     actions_notebook: str = Field("actions", description="the consortium's page of every district's actions, by indicator")
     district_notebooks: list[str] = Field(default_factory=lambda: ["scorecard", "outcome_gaps", "efficiency", "peers", "operations"])
+    consortium_notebooks: list[str] = Field(default_factory=list, description="more consortium pages, each a notebook run once for the whole consortium")
     efficiency: EfficiencyModel | None = Field(default_factory=EfficiencyModel, description="null when the data have no spending")
     peers: PeerModel = Field(default_factory=PeerModel)
     gaps: GapSettings = Field(default_factory=GapSettings)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from districtstat.data.aggregate import aggregate
-from districtstat.config import Project, Settings
+from districtstat.config import Project, Settings, UsageError
 from districtstat.data.contracts import ValidationReport, load_contracts, validate_dataset
 from districtstat.data.examples import EXAMPLES, write_example
 from districtstat.files import write_atomic
@@ -65,7 +65,7 @@ def data_files(project: Project) -> list[Path]:
 
 
 # What only the pages read: the site's title and date, and which notebooks make its pages.
-PAGE_SETTINGS = ("title", "release_date", "overview_notebook", "topic_notebook", "actions_notebook", "district_notebooks")
+PAGE_SETTINGS = ("title", "release_date", "overview_notebook", "topic_notebook", "actions_notebook", "district_notebooks", "consortium_notebooks")
 
 
 def data_stage_settings(settings: Settings) -> Settings:
@@ -197,6 +197,12 @@ def prepare(project: Project) -> dict:
         raise DataInvalid(report)
     settings = data_stage_settings(project.settings)
     tables = aggregate(report.tables, intersections=settings.gaps.intersections)
+    if tables["district_indicators"].empty:  # valid files without rows, such as templates not filled in yet
+        empty = [entry["file"] for entry in report.files.values() if entry["rows"] == 0]
+        raise UsageError(
+            f"no district has any figure to report: {', '.join(empty) or 'the data'} {'has' if len(empty) == 1 else 'have'} no rows yet. "
+            "Fill in one row per line below each header (the # lines may stay), check with `districtstat validate`, then build"
+        )
     if "actions" in report.tables:  # district records, passed on as validated: the scorecards follow them
         tables["actions"] = report.tables["actions"]
     previous = previous_counts_file(project)

@@ -49,6 +49,7 @@ NOT_ANALYSIS = {
     "execution/runner.py", "execution/dispatch.py", "execution/warm.py", "execution/forkserver.py",
     "site/render.py", "site/serve.py", "site/versions.py", "site/downloads.py", "site/pages.py",
     "privacy/audit.py", "data/examples.py", "data/synthetic/", "data/real_data.py", "site/methods/", "site/brief/", "site/project/",
+    "scaffold/",
 }
 
 

@@ -370,6 +370,61 @@ def test_line_numbers_count_breaks_inside_quoted_values(dataset, contracts):
     ]
 
 
+def test_comment_lines_are_skipped_and_every_error_keeps_the_files_own_line_number(dataset, contracts):
+    """Lines starting with # (the fill-in templates' notes) are no rows; a problem below them is named by the line the
+    steward sees in an editor, a problem in the header by the header's own line."""
+    path = dataset / "schools.csv"
+    path.write_text(
+        "# Schools: one row per school.\n"
+        "school_id,district_id,school_name,school_level\n"
+        "# school_level: one of elementary, middle, high, other\n"
+        "#\n"
+        "S001,D001,Riverside Elementary,elementary\n"
+        "# a note between rows\n"
+        "S002,D001,Riverside Middle,junior\n"
+        "S003,D002\n"
+        "S004,D009,Hillcrest School,elementary\n"
+    )
+    assert check(dataset, contracts) == ["data/schools.csv:8: wrong number of fields, expected 4 (found 2)", "1 problem in 1 file"]
+    set_line(path, 8, "S003,D002,Hillcrest School,elementary")
+    assert check(dataset, contracts) == [
+        "data/schools.csv:7: school_level: not one of elementary, middle, high, other (junior)",
+        "data/schools.csv:9: district_id: foreign key -> districts.district_id (D009)",
+        "2 problems in 1 file",
+    ]
+    assert read_raw(path).index.tolist() == [5, 7, 8, 9]
+    path.write_text("# Schools\nschool_id,district_id,school_name\n# no level\n")
+    assert [line for line in check(dataset, contracts) if line.startswith("data/schools")] == ["data/schools.csv:2: school_level: missing required column"]
+
+
+def test_only_a_hash_at_the_start_of_a_line_outside_quotes_makes_a_comment(dataset, contracts):
+    path = dataset / "schools.csv"
+    path.write_text(
+        "school_id,district_id,school_name,school_level\n"
+        'S001,D001,"Riverside Elementary\n# North Campus",elementary\n'
+        "S002,D001,#2 Middle,middle\n"
+        "S003,D002,Hillcrest School,elementary\n"
+        " #S4,D002,Hillcrest Annex,elementary\n"
+        '"#S5",D002,Hillcrest Annex,elementary\n'
+        "S006,D002,Hillcrest High,senior\n"
+    )
+    assert check(dataset, contracts) == [
+        "data/schools.csv:6: school_id: pattern ^[A-Za-z0-9_-]{1,24}$ ( #S4)",
+        "data/schools.csv:7: school_id: pattern ^[A-Za-z0-9_-]{1,24}$ (#S5)",
+        "data/schools.csv:8: school_level: not one of elementary, middle, high, other (senior)",
+        "3 problems in 1 file",
+    ]
+    assert read_raw(path)["school_name"].tolist()[:2] == ["Riverside Elementary\n# North Campus", "#2 Middle"]
+
+
+def test_a_header_with_comments_and_no_rows_is_an_empty_valid_file_as_a_header_alone_is(dataset, contracts):
+    (dataset / "program_participation.csv").write_text("school_year,student_id,program_code\n# program_code: EL, SWD, ...\n# 2024,S1,EL\n")
+    report = validate_dataset(dataset, contracts)
+    assert report.ok and report.files["program_participation"]["rows"] == 0
+    (dataset / "students.csv").write_text("# student_id,sex,race_ethnicity,birth_date\n")
+    assert check(dataset, contracts) == ["data/students.csv: no header row, only # comment lines", "1 problem in 1 file"]
+
+
 def test_parquet_rows_are_numbered_from_one(dataset, contracts):
     students = pd.read_csv(VALID / "students.csv", dtype=str, keep_default_na=False)
     students.loc[2, "race_ethnicity"] = "XX"

@@ -84,6 +84,7 @@ def plan(project: Project, districts: list[str]) -> list[Task]:
     tasks = [Task(settings.overview_notebook)]
     tasks += [Task(settings.topic_notebook, topic=topic.id) for topic in settings.topics]
     tasks += [Task(settings.actions_notebook)]
+    tasks += [Task(notebook) for notebook in settings.consortium_notebooks]
     tasks += [Task(notebook, district) for district in districts for notebook in settings.district_notebooks]
     return tasks
 

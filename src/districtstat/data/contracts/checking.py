@@ -113,6 +113,8 @@ def _check_file(path: Path, entity: str, contract: Contract, shown: str) -> _Dat
     except DataFileError as exc:
         data_file.add_failures(exc.failures)
         return data_file
+    if header_line is not None:
+        data_file.header_line = data_file.raw.attrs.get("header_line", header_line)  # below any comment lines above it
     _check_columns(data_file)
     data_file.typed, data_file.unparsed = _typed(data_file.raw, contract)
     _check_types(data_file)

@@ -1,10 +1,18 @@
 """Reading a data file: every value of a CSV or Parquet file as text, indexed by the file's own line number (index
-name ``line``; for Parquet, the row number from 1), or a DataFileError saying why the file is not a table at all."""
+name ``line``; for Parquet, the row number from 1), or a DataFileError saying why the file is not a table at all.
+
+A CSV line whose first character is ``#`` is a comment and is skipped, wherever it is (the fill-in templates that
+`districtstat new consortium` writes explain every column that way). Only ``#`` at the very start of a line counts: a
+value starting with ``#`` in a later column, or after a space, is data, and so is a line inside a quoted value that
+runs over several lines. A data row whose first value starts with ``#`` must therefore quote it (``"#12",...``).
+Every line number, in the index and in every failure, stays the line of the file as the steward opens it.
+"""
 
 from __future__ import annotations
 
 import codecs
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -51,22 +59,66 @@ def _read_csv(data: bytes, shown: str) -> pd.DataFrame:
     if not data or data.isspace():
         raise _unreadable(shown, "file is empty")
     _require_utf8(data, shown)
+    data, comments = _without_comments(data)
+    if not data or data.isspace():
+        raise _unreadable(shown, "no header row, only # comment lines")
+    header_line = int(_file_lines(np.array([1]), comments)[0])
     names = _header(data)
-    _require_usable_header(names, shown)
+    _require_usable_header(names, shown, header_line)
     table, bad_rows = _parse_csv(data, names, shown)
     text = table.to_pandas()
     newlines = _embedded_newlines(text) if b'"' in data else np.zeros(len(text), dtype=np.int64)
     lines, bad_lines = _physical_lines(newlines, bad_rows)
     if bad_rows:
+        file_lines = _file_lines(np.array([line or 0 for line in bad_lines], dtype=np.int64), comments)
         raise DataFileError(
             [
-                Failure(shown, line, None, _field_count_rule(row), _found(row))
-                for line, row in zip(bad_lines, bad_rows)
+                Failure(shown, None if line is None else int(file_line), None, _field_count_rule(row), _found(row))
+                for line, file_line, row in zip(bad_lines, file_lines, bad_rows)
             ]
         )
-    text.index = _line_index(lines)
+    text.index = _line_index(_file_lines(lines, comments))
     blank = (text == "").all(axis=1)
-    return text[~blank] if blank.any() else text
+    text = text[~blank] if blank.any() else text
+    text.attrs["header_line"] = header_line  # 1 unless comment lines come before the header
+    return text
+
+
+def _without_comments(data: bytes) -> tuple[bytes, np.ndarray]:
+    """The file without its comment lines, and the line number (from 1) of each one removed.
+
+    A line is a comment when its first byte is ``#`` and it does not continue a quoted value: the quotes before it
+    (comments' own left out) must be even in number. Files without a ``#`` at the start of a line, as data exports
+    are, cost one search."""
+    if not data.startswith(b"#") and b"\n#" not in data:
+        return data, np.zeros(0, dtype=np.int64)
+    kept, lines = [], []
+    position, line, quoted = 0, 1, False
+    for match in re.finditer(rb"^#", data, flags=re.MULTILINE):
+        start = match.start()
+        quoted ^= data.count(b'"', position, start) % 2 == 1
+        line += data.count(b"\n", position, start)
+        kept.append(data[position:start])
+        position = start
+        if quoted:
+            continue
+        end = data.find(b"\n", start)
+        end = len(data) if end < 0 else end + 1
+        lines.append(line)
+        line += 1
+        position = end
+    kept.append(data[position:])
+    return b"".join(kept), np.array(lines, dtype=np.int64)
+
+
+def _file_lines(lines: np.ndarray, comments: np.ndarray) -> np.ndarray:
+    """Line numbers counted without the comment lines, as lines of the file: each comment at or before a line pushes it
+    down one."""
+    if not len(comments):
+        return lines
+    # the comment lines each line of the file without them has passed: the i-th comment falls before that file's
+    # line (comments[i] - i) and every later one
+    return lines + np.searchsorted(comments - np.arange(len(comments)), lines, side="right")
 
 
 def _field_count_rule(row: Any) -> str:
@@ -94,19 +146,19 @@ def _header(data: bytes) -> list[str]:
     return next(csv.reader([first]), [])
 
 
-def _require_usable_header(names: list[str], shown: str) -> None:
+def _require_usable_header(names: list[str], shown: str, line: int = 1) -> None:
     """Stop at a header that would make every later message wrong: wrong delimiter, unnamed, twice."""
     if len(names) == 1:
         found = max(";\t|", key=names[0].count)
         if found in names[0]:
-            raise _unreadable(shown, f"wrong delimiter: found {found!r}, expected ','", line=1)
+            raise _unreadable(shown, f"wrong delimiter: found {found!r}, expected ','", line=line)
     failures = [
-        Failure(shown, 1, None, "column without a name", f"column {number}")
+        Failure(shown, line, None, "column without a name", f"column {number}")
         for number, name in enumerate(names, start=1)
         if not name.strip()
     ]
     repeated = sorted({name for name in names if name.strip() and names.count(name) > 1})
-    failures += [Failure(shown, 1, name, "duplicate column", None) for name in repeated]
+    failures += [Failure(shown, line, name, "duplicate column", None) for name in repeated]
     if failures:
         raise DataFileError(failures)
 

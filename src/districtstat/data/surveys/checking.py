@@ -168,8 +168,9 @@ def check_answer_file(path: Path, shown: str, topic: Topic) -> tuple[list[pd.Dat
         raw = read_answers(path, shown)
     except DataFileError as error:
         return [failure_frame(error.failures)], []
-    failures = [Failure(shown, 1, name, "missing required column", None) for name in REQUIRED_COLUMNS if name not in raw.columns]
-    failures += [Failure(shown, 1, name, "unknown column", None) for name in raw.columns if name not in TEMPLATE_COLUMNS]
+    header = raw.attrs.get("header_line", 1)  # a CSV may have # comment lines above its header
+    failures = [Failure(shown, header, name, "missing required column", None) for name in REQUIRED_COLUMNS if name not in raw.columns]
+    failures += [Failure(shown, header, name, "unknown column", None) for name in raw.columns if name not in TEMPLATE_COLUMNS]
     if any(name not in raw.columns for name in REQUIRED_COLUMNS):
         return [failure_frame(failures)], []
     questions = {q.id: q for q in topic.survey.questions}

@@ -53,6 +53,9 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
     brief.write_briefs(writer, project, sorted(homes), provenance)
     actions = Task(project.settings.actions_notebook)
     sources[actions.output_name] = writer.notebook(ACTIONS_PAGE, executed / actions.output_name, "Action plans across the consortium")
+    for notebook in project.settings.consortium_notebooks:
+        task = Task(notebook)
+        sources[task.output_name] = writer.notebook(task.output_name, executed / task.output_name, page_title(notebook).capitalize())
     for topic in project.settings.topics:
         task = Task(project.settings.topic_notebook, topic=topic.id)
         sources[task.output_name] = writer.notebook(task.output_name, executed / task.output_name, f"Topic of the quarter: {topic.title}")

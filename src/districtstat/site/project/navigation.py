@@ -33,6 +33,7 @@ def quarto_config(project: Project, previous: str | None) -> str:
     if project.settings.topics:
         generated.append({"text": "Topics", "menu": [{"href": f"topics/{t.id}.ipynb", "text": t.title} for t in project.settings.topics]})
     generated.append({"href": ACTIONS_PAGE, "text": "Actions"})
+    generated += [{"href": f"{notebook}.ipynb", "text": page_title(notebook).capitalize()} for notebook in project.settings.consortium_notebooks]
     if previous is not None:
         generated.append({"href": WHAT_CHANGED, "text": "What changed"})
     left = website.setdefault("navbar", {}).setdefault("left", [])
