@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 RELEASE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -103,7 +103,7 @@ class GapSettings(Strict):
     confidence: float = Field(0.95, gt=0, lt=1)
 
 
-GOAL_KEY = re.compile(r"^(gap\.[A-Z0-9_]+\.(ELA|MATH)|[A-Za-z0-9_]+)$")
+GOAL_KEY = re.compile(r"^(gap\.[A-Z0-9_]+\.[A-Z][A-Z0-9_]*|[A-Za-z0-9_]+)$")
 
 
 class DistrictSettings(Strict):
@@ -121,10 +121,12 @@ class DistrictSettings(Strict):
     @classmethod
     def _goal_keys_are_indicators_or_gaps(cls, goals: dict[str, float]) -> dict[str, float]:
         from districtstat.analyses.indicators import INDICATORS
+        from districtstat.data.subjects import subject_of_indicator
 
         rankable = sorted(code for code, indicator in INDICATORS.items() if indicator.better != "neither")
         for key in goals:
-            if not GOAL_KEY.match(key) or (not key.startswith("gap.") and key not in rankable):
+            known = key.startswith("gap.") or key in rankable or subject_of_indicator(key) is not None  # subjects: checked by Settings
+            if not GOAL_KEY.match(key) or not known:
                 raise ValueError(f"goal {key!r} is neither an indicator with a better direction ({', '.join(rankable)}) nor gap.GROUP.SUBJECT such as gap.EL.MATH")
         return goals
 
@@ -272,11 +274,47 @@ class Topic(Strict):
     @classmethod
     def _indicators_are_known(cls, codes: list[str]) -> list[str]:
         from districtstat.analyses.indicators import INDICATORS
+        from districtstat.data.subjects import subject_of_indicator
 
-        unknown = [code for code in codes if code not in INDICATORS]
+        unknown = [code for code in codes if code not in INDICATORS and subject_of_indicator(code) is None]  # subjects: checked by Settings
         if unknown:
             raise ValueError(f"unknown indicator(s) {', '.join(unknown)}; choose from {', '.join(INDICATORS)}")
         return codes
+
+
+class Subject(Strict):
+    """A tested subject as the consortium's files code it, with the words its pages use.
+
+    A composite (a total of several subjects' scores) is its own subject, so its pages never call it math."""
+
+    code: str = Field(description="as in the subject column of subgroup_outcomes or assessments, e.g. ELA, MATH, SCI, COMPOSITE")
+    name: str = Field(description="as a heading, e.g. Science")
+    short: str = Field(description="inside a sentence, e.g. science")
+    composite: bool = Field(False, description="a total or average of several subjects' scores")
+
+    @field_validator("code")
+    @classmethod
+    def _code_is_a_code(cls, value: str) -> str:
+        from districtstat.data.subjects import SUBJECT_CODE
+
+        if not SUBJECT_CODE.match(value):
+            raise ValueError("must be upper-case letters, digits and '_', starting with a letter, such as SCI or COMPOSITE")
+        return value
+
+    @model_validator(mode="after")
+    def _fixed_words_stay(self) -> "Subject":
+        from districtstat.data.subjects import DEFAULT_SUBJECTS
+
+        for fixed in DEFAULT_SUBJECTS:
+            if self.code == fixed.code and (self.name, self.short, self.composite) != (fixed.name, fixed.short, False):
+                raise ValueError(f"{fixed.code} is always {fixed.name!r} ({fixed.short!r} in a sentence); declare another code for another subject")
+        return self
+
+
+def _default_subjects() -> list[Subject]:
+    from districtstat.data.subjects import DEFAULT_SUBJECTS
+
+    return [Subject(code=s.code, name=s.name, short=s.short) for s in DEFAULT_SUBJECTS]
 
 
 class Settings(Strict):
@@ -289,6 +327,7 @@ class Settings(Strict):
     release: str
     release_date: date | None = Field(None, description="the date the release is published, as readers see it")
     min_n: int = Field(10, ge=1)
+    subjects: list[Subject] = Field(default_factory=_default_subjects, description="the subjects tested, a code set: ELA and MATH unless declared")
     protection_margin: int | None = Field(
         None, ge=1, description="the narrowest range, in students, an attacker may place a hidden count in (default: half of min_n)"
     )
@@ -319,6 +358,30 @@ class Settings(Strict):
         if repeated:
             raise ValueError(f"topic id(s) {', '.join(repeated)} used more than once")
         return topics
+
+    @field_validator("subjects")
+    @classmethod
+    def _subjects_are_distinct(cls, subjects: list[Subject]) -> list[Subject]:
+        codes = [subject.code for subject in subjects]
+        if not subjects or len(set(codes)) < len(codes):
+            raise ValueError("declare at least one subject, each code once")
+        return subjects
+
+    @model_validator(mode="after")
+    def _subject_indicators_are_declared(self) -> "Settings":
+        """Goals, topics and the efficiency model may name a subject's indicator only for a declared subject."""
+        from districtstat.data.subjects import subject_of_indicator
+
+        declared = {subject.code for subject in self.subjects}
+        named = [("topics", code) for topic in self.topics for code in topic.indicators]
+        named += [(f"districts.{district}.goals", key) for district, settings in self.districts.items() for key in settings.goals]
+        if self.efficiency is not None:
+            named.append(("efficiency.outcome", self.efficiency.outcome))
+        for where, code in named:
+            subject = code.split(".")[2] if code.startswith("gap.") else subject_of_indicator(code)
+            if subject is not None and subject not in declared:
+                raise ValueError(f"{where}: {code} is about subject {subject}, which is not among the declared subjects ({', '.join(sorted(declared))})")
+        return self
 
     @property
     def margin(self) -> int:
@@ -429,9 +492,13 @@ def parse_settings(text: str, source: str) -> Settings:
     if not isinstance(raw, dict):
         raise ParamsError(f"{source}: expected a mapping of settings, got {type(raw).__name__}")
     try:
-        return Settings.model_validate(raw)
+        settings = Settings.model_validate(raw)
     except ValidationError as error:
         raise ParamsError(_describe(error, source)) from None
+    from districtstat.data.subjects import register_subjects
+
+    register_subjects(settings.subjects)
+    return settings
 
 
 def load_project(params_file: Path | str, release: str | None = None) -> Project:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from districtstat.data.aggregate import aggregate
 from districtstat.config import Project, Settings, UsageError
-from districtstat.data.contracts import ValidationReport, load_contracts, validate_dataset
+from districtstat.data.contracts import ValidationReport, load_contracts, validate_dataset, with_code_set
 from districtstat.data.examples import EXAMPLES, write_example
 from districtstat.files import write_atomic
 from districtstat.privacy.disclosure import STUDENT_COUNTS_FILE, read_student_counts
@@ -119,7 +119,8 @@ def validate(project: Project, display_root: Path | None = None) -> ValidationRe
     """Every input against its contract, the topics' survey answers included (their table is `survey_answers`).
 
     Files are named relative to `display_root` (default: the project root)."""
-    contracts = load_contracts(project.contracts_dir)
+    subjects = [subject.code for subject in project.settings.subjects]
+    contracts = with_code_set(load_contracts(project.contracts_dir), "subjects", subjects, version=project.relative(project.params_file))
     root = display_root or project.root
     return check_surveys(project, validate_dataset(project.data_dir, contracts, display_root=root), display_root=root)
 

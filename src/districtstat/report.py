@@ -139,6 +139,31 @@ class Release:
         return latest_rows(self.table("district_indicators"))
 
     @cached_property
+    def enrollment_reported(self) -> bool:
+        """Whether the data give every district's enrollment: where they do not, no page shows a size (see
+        `aggregate.district_indicators`, whose stand-in count only decides what disclosure control lets through)."""
+        latest = self.latest_indicators
+        return "enrollment_reported" not in latest or bool(latest["enrollment_reported"].all())
+
+    @cached_property
+    def left_out(self) -> pd.DataFrame:
+        """The measures the data do not report and the declared peer features and model controls made from them."""
+        return self.table("left_out") if self.has_table("left_out") else pd.DataFrame(columns=["kind", "name", "measure", "switches_off"])
+
+    def left_out_note(self, kinds=("measure",), measures=None) -> str:
+        """What this release switched off for want of a measure (of `measures`, default all), in a sentence or two;
+        empty when nothing was."""
+        from districtstat.data.measures import switched_off_note
+
+        rows = self.left_out[self.left_out["kind"].isin(kinds)]
+        missing = [m for m in rows.loc[rows["kind"] == "measure", "name"] if measures is None or m in measures]
+        dropped = rows.loc[rows["kind"] != "measure", "name"].tolist()
+        note = switched_off_note(missing)
+        if dropped:
+            note += f" Declared in params but left out for that reason: {', '.join(dropped)}."
+        return note.strip()
+
+    @cached_property
     def publishable_districts(self) -> set[str]:
         """Districts with at least `min_n` students in the latest year: the only ones whose own figures a page may show."""
         latest = self.latest_indicators
@@ -240,7 +265,7 @@ def table_html(table: ProtectedTable, caption: str, how_to_read: str, labels: di
             cells.append(f"<th scope=\"row\">{text}</th>" if c == shown.columns[0] else f"<td>{text}</td>")
         marked = f' data-district="{html.escape(district)}"' if district is not None else ""
         rows.append(f"<tr{marked}>{''.join(cells)}</tr>")
-    notes = [f"<p class=\"table-note\">{html.escape(how_to_read)}</p>"]
+    notes = [f"<p class=\"table-note\">{html.escape(how_to_read)}</p>", *(f"<p class=\"table-note\">{html.escape(note)}</p>" for note in table.notes)]
     if table.footnote:
         notes.append(f"<p class=\"table-note suppression-note\">{html.escape(table.footnote)}</p>")
     return (

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from typing import Literal
 
 import pandas as pd
+
+from districtstat.data.subjects import SubjectWords, indicator_code, registered_subjects
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,21 @@ WORK_ORDERS = 10.0
 GAP_MEANINGFUL_CHANGE = POINTS
 
 
-ACADEMIC = [
-    Indicator("mean_score_ela", "Mean ELA scale score", "Student outcomes", "points", "higher", POINTS),
-    Indicator("mean_score_math", "Mean math scale score", "Student outcomes", "points", "higher", POINTS),
-    Indicator("pct_proficient_ela", "Proficient in ELA", "Student outcomes", "%", "higher", PERCENTAGE_POINTS),
-    Indicator("pct_proficient_math", "Proficient in math", "Student outcomes", "%", "higher", PERCENTAGE_POINTS),
-    Indicator("pct_chronic_absent", "Chronically absent", "Student outcomes", "%", "lower", PERCENTAGE_POINTS),
-]
+def subject_indicators(subject: SubjectWords) -> list[Indicator]:
+    """A tested subject's indicators, named with the words its params declare."""
+    return [
+        Indicator(indicator_code("mean_score", subject.code), f"Mean {subject.short} scale score", "Student outcomes", "points", "higher", POINTS),
+        Indicator(indicator_code("pct_proficient", subject.code), f"Proficient in {subject.short}", "Student outcomes", "%", "higher", PERCENTAGE_POINTS),
+    ]
+
+
+def academic_indicators(subjects) -> list[Indicator]:
+    """Mean scores of every subject, then their percents proficient, then chronic absence (a page's order)."""
+    by_subject = [subject_indicators(subject) for subject in subjects]
+    return [pair[0] for pair in by_subject] + [pair[1] for pair in by_subject] + [CHRONIC_ABSENCE]
+
+
+CHRONIC_ABSENCE = Indicator("pct_chronic_absent", "Chronically absent", "Student outcomes", "%", "lower", PERCENTAGE_POINTS)
 FINANCIAL = [
     Indicator("per_pupil_spending", "Spending per pupil", "Finance", "$", "neither", DOLLARS),
     Indicator("efficiency_residual", "Points above or below prediction", "Finance", "points", "higher", POINTS, peer_ranked=False),
@@ -58,7 +69,36 @@ OPERATIONAL = [
     # WORK_ORDER_DAYS carries the direction. A month's count is read for its stability, not its size.
     Indicator("WORK_ORDERS_CLOSED", "Work orders closed", "Operations", "work orders", "neither", WORK_ORDERS),
 ]
-INDICATORS = {indicator.code: indicator for indicator in ACADEMIC + FINANCIAL + OPERATIONAL}
+
+
+class IndicatorRegistry(Mapping):
+    """Every indicator by code: the fixed ones and those of every registered subject (`subjects`), in page order."""
+
+    def __init__(self) -> None:
+        self._built: tuple[tuple, dict[str, Indicator]] = ((), {})
+
+    def _all(self) -> dict[str, Indicator]:
+        subjects = tuple(registered_subjects())
+        if self._built[0] != subjects:
+            self._built = (subjects, project_indicators(subjects))
+        return self._built[1]
+
+    def __getitem__(self, code: str) -> Indicator:
+        return self._all()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+INDICATORS = IndicatorRegistry()
+
+
+def project_indicators(subjects) -> dict[str, Indicator]:
+    """The indicators of one project's subjects, in page order: what its pages list."""
+    return {indicator.code: indicator for indicator in academic_indicators(subjects) + FINANCIAL + OPERATIONAL}
 
 
 def goodness(values, better: str):
@@ -91,7 +131,8 @@ def indicator_history(
     if efficiency is not None and not efficiency.empty:
         latest = int(indicators["school_year"].max())
         pieces.append(efficiency[["district_id", "residual"]].rename(columns={"residual": "value"}).assign(school_year=latest, code="efficiency_residual"))
-    history = pd.concat([p[p["code"].isin(INDICATORS)] for p in pieces], ignore_index=True)
+    known = list(INDICATORS)
+    history = pd.concat([p[p["code"].isin(known)] for p in pieces], ignore_index=True)
     history["value"] = history["value"].astype(float)
     return history.dropna(subset=["value"]).sort_values(["district_id", "code", "school_year"], kind="stable").reset_index(drop=True)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from districtstat.data.aggregate import subgroup_label
+from districtstat.data.subjects import subject_words
 from districtstat.analyses.gaps import publishable
 from districtstat.analyses.indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness
 from districtstat.analyses.trends import Trend, trend
@@ -38,7 +39,7 @@ def describe(code: str) -> tuple[str, str, str]:
     """(area, label, better) for an indicator or gap code."""
     if code.startswith("gap."):
         _, group, subject = code.split(".")
-        return "Equity", f"{subgroup_label(group)}: gap in {'math' if subject == 'MATH' else 'ELA'}", "closer_to_zero"
+        return "Equity", f"{subgroup_label(group)}: gap in {subject_words(subject).short}", "closer_to_zero"
     indicator = INDICATORS[code]
     return indicator.area, indicator.label, indicator.better
 

@@ -140,7 +140,10 @@ def topic_table(release: Release, code: str | Measure) -> ProtectedTable:
     table = table[columns] if not table.empty else pd.DataFrame(columns=columns)
     hidden = {"enrollment": release.enrollment_hidden(districts)}
     dependent = [c for c in columns if c not in ("district_name", "region", "enrollment")] if chosen.question is None else []  # an answer rests on no student count
-    return protect(table, counts={"enrollment": dependent}, min_n=release.min_n, hidden=hidden, keys=keys).naming_districts(districts).of_school_year(years)
+    protected = protect(table, counts={"enrollment": dependent}, min_n=release.min_n, hidden=hidden, keys=keys)
+    if not release.enrollment_reported:
+        protected = protected.without(["enrollment"])
+    return protected.naming_districts(districts).of_school_year(years)
 
 
 def student_count_table(release: Release, chosen: Measure, table: pd.DataFrame) -> ProtectedTable:
@@ -157,6 +160,8 @@ def student_count_table(release: Release, chosen: Measure, table: pd.DataFrame) 
     hidden = {"enrollment": release.enrollment_hidden(districts), "value": table["hidden"].to_numpy(dtype=bool)}
     counts = {"enrollment": ["share"], "value": [c for c in ("share", "rank") if c in columns]}
     protected = protect(table[columns], counts=counts, min_n=release.min_n, hidden=hidden, keys=keys, shares={"share": "enrollment"})
+    if not release.enrollment_reported:  # a share of a stand-in enrollment would be no share at all
+        protected = protected.without(["enrollment", "share"])
     return protected.naming_districts(districts).of_school_year(years)
 
 

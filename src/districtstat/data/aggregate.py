@@ -236,13 +236,24 @@ def operations_tables(kpis: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataF
 
 
 def district_indicators(districts: pd.DataFrame, profile: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    """One wide row per district and year: profile, names and all-student results by subject."""
+    """One wide row per district and year: profile, names and all-student results by subject.
+
+    `enrollment_reported` says whether the data give the district's enrollment. Where a public file does not,
+    `enrollment` holds the most students tested in any subject that year instead: a lower bound that only decides
+    what disclosure control lets a page show (a smaller count hides more), never shown as an enrollment, and
+    `log_enrollment` stays empty so no model or peer match rests on it."""
     overall = outcomes[(outcomes["subgroup"] == "ALL") & (outcomes["grade"] == "ALL")]
     wide = overall.pivot_table(index=["school_year", "district_id"], columns="subject", values=["mean_score", "pct_proficient"])
     wide.columns = [f"{stat}_{subject.lower()}" for stat, subject in wide.columns]
     table = profile.merge(wide.reset_index(), on=["school_year", "district_id"], how="left")
     table = districts.merge(table, on="district_id", how="right")
+    table["enrollment_reported"] = table["enrollment"].notna()
     table["log_enrollment"] = np.log(table["enrollment"].astype(float))
+    most_tested = overall.groupby(["school_year", "district_id"], sort=True)["n"].max()
+    at = pd.MultiIndex.from_frame(table[["school_year", "district_id"]])
+    if not table["enrollment_reported"].all():
+        lower_bound = pd.Series(most_tested.reindex(at).to_numpy(), index=table.index).round()
+        table["enrollment"] = table["enrollment"].astype(float).fillna(lower_bound).astype("Int64")
     return table.sort_values(["school_year", "district_id"], kind="stable").reset_index(drop=True)
 
 

@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 
+from districtstat.data.subjects import indicator_code, statistic_of_indicator, subject_of_indicator, subject_words
 from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, count_key
 from districtstat.report import ByRow, Release
 
@@ -110,3 +111,33 @@ def findable_districts(release: Release) -> dict[str, dict]:
         return {district: {"name": name, "peers": release.peer_ids(district)} for district, name in names.items()}
 
     return release.remember(("findable",), compute)
+
+
+def key_outcome(release: Release) -> str:
+    """The outcome the efficiency model explains, or without a model the first declared subject's mean score."""
+    model = release.project.settings.efficiency
+    return model.outcome if model else indicator_code("mean_score", release.project.settings.subjects[0].code)
+
+
+class SubjectLabels(dict):
+    """Column labels that also name every declared subject's mean score and percent proficient, so a consortium's
+    own subject (science, a composite) is labelled in its words on every table that labels math."""
+
+    def _subject_label(self, code: object) -> str | None:
+        statistic = statistic_of_indicator(code) if isinstance(code, str) else None
+        if statistic is None:
+            return None
+        short = subject_words(subject_of_indicator(code)).short
+        return f"Mean {short} score (points)" if statistic == "mean_score" else f"Proficient in {short} (%)"
+
+    def __missing__(self, code):
+        label = self._subject_label(code)
+        if label is None:
+            raise KeyError(code)
+        return label
+
+    def __contains__(self, code: object) -> bool:
+        return dict.__contains__(self, code) or self._subject_label(code) is not None
+
+    def get(self, code, default=None):
+        return self[code] if code in self else default

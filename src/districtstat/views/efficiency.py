@@ -12,7 +12,7 @@ from districtstat.privacy.disclosure import ProtectedTable, protect, rounded_per
 from districtstat.analyses.efficiency import in_sentence, plain_term
 from districtstat.analyses.indicators import INDICATORS
 from districtstat.report import Release
-from districtstat.views.common import MONEY, efficiency_fit, interval_text, model_can_rank, ordinal, signed_dollars, signed_points, signed_ratio
+from districtstat.views.common import MONEY, efficiency_fit, key_outcome, interval_text, model_can_rank, ordinal, signed_dollars, signed_points, signed_ratio
 
 
 VERDICT_WORDS = {
@@ -79,6 +79,12 @@ def efficiency_lead(release: Release, district_id: str) -> str:
     else:
         lines.append(f"The whole interval is {'above' if row['verdict'] == 'above' else 'below'} zero: the district scored **{VERDICT_WORDS[row['verdict']]}**.")
     lines.append("\n\n" + model_fit_sentence(release))
+    dropped = release.left_out[release.left_out["kind"] == "model_control"]
+    if len(dropped):
+        lines.append(
+            f"The model leaves out {', '.join(dropped['name'])}, declared in params, because the data do not report "
+            f"{', '.join(sorted(set(dropped['measure'])))}: its prediction allows for fewer differences between districts."
+        )
     if model_can_rank(release) and pd.notna(row.get("percentile")):
         lines.append(
             f"Adjusted for its size, its distance from the prediction is {signed_points(row['shrunk_residual'])} points, "
@@ -94,8 +100,7 @@ def efficiency_lead(release: Release, district_id: str) -> str:
 
 def resting_on_too_few(release: Release, district_ids) -> np.ndarray:
     """Districts whose efficiency result no page may show: their outcome or residual is withheld."""
-    model = release.project.settings.efficiency
-    outcome = model.outcome if model else "mean_score_math"
+    outcome = key_outcome(release)
     return release.withheld_figures(district_ids, outcome) | release.withheld_figures(district_ids, "efficiency_residual")
 
 

@@ -13,6 +13,7 @@ from districtstat.site.charts import ACCENT, HIGHLIGHT, figure
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect, rounded_percent
 from districtstat.analyses.gaps import publishable
 from districtstat.analyses.indicators import GAP_MEANINGFUL_CHANGE
+from districtstat.data.subjects import subject_words as declared_subject
 from districtstat.report import Release
 from districtstat.views.common import school_year, signed_points
 
@@ -132,10 +133,14 @@ def gap_series_formats(table: ProtectedTable) -> dict[str, str]:
     return {column: "{:+.1f}" for column in table.frame.columns if re.fullmatch(r"\d{4}–\d{2}", str(column))} | {"change": "{:+.1f}"}
 
 
+def subject_name(code: str) -> str:
+    """A subject as a heading: 'Math', 'English language arts', or the words params declare for it."""
+    return SUBJECT_LABELS.get(code) or declared_subject(code).name
+
+
 def subject_words(code: str) -> str:
-    """How a subject reads inside a sentence: 'math', 'English language arts'."""
-    label = SUBJECT_LABELS.get(code, code)
-    return label.lower() if code == "MATH" else label
+    """How a subject reads inside a sentence: 'math', 'English language arts', or its declared short words."""
+    return SUBJECT_LABELS[code] if code == "ELA" else declared_subject(code).short
 
 
 def gap_chart(release: Release, district_id: str, subject: str = "MATH"):
@@ -146,9 +151,9 @@ def gap_chart(release: Release, district_id: str, subject: str = "MATH"):
     ax.barh(gaps["group"], gaps["gap"], color=[ACCENT if g < 0 else HIGHLIGHT for g in gaps["gap"]])
     ax.errorbar(gaps["gap"], gaps["group"], xerr=[gaps["gap"] - gaps["gap_ci_low"], gaps["gap_ci_high"] - gaps["gap"]], fmt="none", ecolor="black", capsize=3, linewidth=1)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel(f"{SUBJECT_LABELS[subject]}: group mean minus mean of all other students (scale points)")
+    ax.set_xlabel(f"{subject_name(subject)}: group mean minus mean of all other students (scale points)")
     widest = gaps.iloc[0] if len(gaps) else None
-    alt = f"Bar chart of {len(gaps)} student-group gaps in {SUBJECT_LABELS[subject]} for {release.district_name(district_id)}" + (
+    alt = f"Bar chart of {len(gaps)} student-group gaps in {subject_name(subject)} for {release.district_name(district_id)}" + (
         f"; the largest negative gap is {widest['group']} at {widest['gap']:.1f} points." if widest is not None else "."
     )
     return fig, alt

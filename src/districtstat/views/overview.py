@@ -8,10 +8,11 @@ import numpy as np
 from districtstat.site.charts import SMALLEST_TEXT, district_points, figure
 from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, protect, rounded_percent
 from districtstat.analyses.indicators import INDICATORS
+from districtstat.data.subjects import indicator_code
 from districtstat.analyses.scorecard import unit_of
 from districtstat.report import Release
 from districtstat.views.common import (
-    MONEY, SHARE_FORMATS, UNIT_WORDS, efficiency_fit, enrolled_keys, group_shares, interval_text, natural_key, signed_ratio, value_text,
+    MONEY, SHARE_FORMATS, UNIT_WORDS, SubjectLabels, efficiency_fit, enrolled_keys, key_outcome, group_shares, interval_text, natural_key, signed_ratio, value_text,
 )
 
 
@@ -27,7 +28,7 @@ def consortium_table(release: Release) -> ProtectedTable:
         )
         table = table.merge(efficiency[["district_id", "residual", "residual_interval", "against_prediction"]], on="district_id", how="left")
     columns = [
-        "district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", "mean_score_math", "mean_score_ela",
+        "district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", *mean_scores(release),
         "residual", "residual_interval", "against_prediction",
     ]
     table = table.sort_values("district_name", key=lambda names: names.map(natural_key), kind="stable")
@@ -43,10 +44,21 @@ def consortium_table(release: Release) -> ProtectedTable:
         shares=group_shares(table),
     )
     residual_columns = [c for c in ("residual", "residual_interval", "against_prediction") if c in table.columns]
-    for column, code in (("mean_score_math", "mean_score_math"), ("mean_score_ela", "mean_score_ela"), *((c, "efficiency_residual") for c in residual_columns)):
+    for column, code in (*((c, c) for c in mean_scores(release)), *((c, "efficiency_residual") for c in residual_columns)):
         if column in table.columns:
             protected.suppressed[column] |= release.withheld_figures(ids, code) & table[column].notna().to_numpy()
+    if not release.enrollment_reported:
+        protected = protected.without(["enrollment"])
+    protected = protected.with_note(release.left_out_note())
     return protected.naming_districts(ids).of_school_year(release.latest_year)
+
+
+def mean_scores(release: Release) -> list[str]:
+    """The mean-score columns of the project's subjects: math before ELA as the overview has always shown them,
+    then any other subject in the order params declare."""
+    codes = [indicator_code("mean_score", subject.code) for subject in release.project.settings.subjects]
+    return sorted(codes, key=lambda code: {"mean_score_math": 0, "mean_score_ela": 1}.get(code, 2))
+
 
 
 def consortium_note(release: Release) -> str:
@@ -62,7 +74,7 @@ def consortium_note(release: Release) -> str:
     )
 
 
-CONSORTIUM_LABELS = {
+CONSORTIUM_LABELS = SubjectLabels({
     "district_name": "District",
     "region": "Region",
     "enrollment": "Students",
@@ -75,7 +87,7 @@ CONSORTIUM_LABELS = {
     "residual": "Points vs. predicted",
     "residual_interval": "95% prediction interval (points)",
     "against_prediction": "Against prediction",
-}
+})
 CONSORTIUM_FORMATS = {"per_pupil_spending": MONEY, "residual": "{:+.1f}", "enrollment": "{:,.0f}", **SHARE_FORMATS}
 
 
@@ -102,8 +114,7 @@ def spending_outcome_caption(release: Release) -> tuple[str, str]:
 
 def spending_outcome_chart(release: Release):
     """Scatter of spending per pupil (or, without spending data, student need) against the key outcome."""
-    model = release.project.settings.efficiency
-    outcome = model.outcome if model else "mean_score_math"
+    outcome = key_outcome(release)
     latest = release.latest_indicators
     across = "per_pupil_spending" if spending_reported(release) else "pct_ecodis"
     latest = latest[latest["district_id"].isin(release.publishable_districts)].dropna(subset=[outcome, across])
@@ -117,7 +128,7 @@ def spending_outcome_chart(release: Release):
             shown = [rounded_percent(v, n, release.min_n) for v, n in zip(latest[code], latest["enrollment"])]
         latest = latest.assign(**{code: shown}).dropna(subset=[code])
     fig, ax = figure()
-    sizes = np.clip(latest["enrollment"].astype(float) / 80, 20, 400)
+    sizes = np.clip(latest["enrollment"].astype(float) / 80, 20, 400) if release.enrollment_reported else np.full(len(latest), 60.0)
     outcome_label = INDICATORS[outcome].label if outcome in INDICATORS else outcome
     across_text = (lambda v: f"${v:,.0f} per pupil") if across == "per_pupil_spending" else (lambda v: f"{v:.0f}% economically disadvantaged")
     outcome_unit = unit_of(outcome) if outcome in INDICATORS else "points"

@@ -11,6 +11,7 @@ from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES,
 from districtstat.analyses.efficiency import PROFILE_LABELS, plain_term
 from districtstat.analyses.indicators import INDICATORS, goodness, kpi_table
 from districtstat.analyses.peers import base_column, peer_standing, why_peers
+from districtstat.data.measures import PEER_MEASURES
 from districtstat.report import Release
 from districtstat.views.common import BY_UNIT, SHARE_FORMATS, UNIT_WORDS, enrolled_keys, group_shares
 
@@ -22,14 +23,18 @@ def peer_table(release: Release, district_id: str) -> ProtectedTable:
     latest = release.latest_indicators.set_index("district_id")
     chosen = chosen.join(latest[["enrollment", "pct_ecodis", "pct_el", "pct_swd", "locale"]], on="peer")
     table = chosen[["rank", "peer_name", "distance", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "locale"]]
-    return protect(
+    protected = protect(
         table,
         counts={"enrollment": ["pct_ecodis", "pct_el", "pct_swd"]},
         min_n=release.min_n,
         hidden={"enrollment": release.enrollment_hidden(chosen["peer"].tolist())},
         keys={"enrollment": enrolled_keys(release, chosen["peer"])},
         shares=group_shares(table),
-    ).naming_districts(chosen["peer"], "peer_name").of_school_year(release.latest_year)
+    )
+    if not release.enrollment_reported:
+        protected = protected.without(["enrollment"])
+    protected = protected.with_note(release.left_out_note(kinds=("measure", "peer_feature"), measures=PEER_MEASURES))
+    return protected.naming_districts(chosen["peer"], "peer_name").of_school_year(release.latest_year)
 
 
 PEER_LABELS = {"rank": "Rank", "peer_name": "Peer district", "distance": "Distance (SD units)", "enrollment": "Students", "pct_ecodis": "% econ. disadv.", "pct_el": "% English learners", "pct_swd": "% with disabilities", "locale": "Locale"}

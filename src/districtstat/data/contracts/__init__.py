@@ -12,8 +12,8 @@ and the like keep working):
 
 - ``models``: the contract itself, the pydantic models its YAML is read into (`Contract`, `Field`, `Constraints`,
   `CodeSet`, `ForeignKey`, `Reference`, `RowRule`);
-- ``loading``: reading contract files (`load_contract`, `load_contracts`) and explaining every mistake in them
-  (`ContractError`);
+- ``loading``: reading contract files (`load_contract`, `load_contracts`), explaining every mistake in them
+  (`ContractError`) and replacing a code set a project declares (`with_code_set`);
 - ``pandera_schema``: a contract compiled to a pandera schema (`to_pandera`);
 - ``reading``: a CSV or Parquet file as text indexed by file line (`read_raw`), or why it is not a table
   (`DataFileError`);
@@ -23,7 +23,7 @@ and the like keep working):
 """
 
 from districtstat.data.contracts.checking import _check_types, _check_values, _DataFile, validate_dataset
-from districtstat.data.contracts.loading import ContractError, load_contract, load_contracts
+from districtstat.data.contracts.loading import ContractError, load_contract, load_contracts, with_code_set
 from districtstat.data.contracts.models import CodeSet, Constraints, Contract, Field, ForeignKey, Reference, RowRule
 from districtstat.data.contracts.pandera_schema import to_pandera
 from districtstat.data.contracts.reading import DataFileError, read_raw
@@ -48,6 +48,7 @@ __all__ = [
     "read_typed",
     "to_pandera",
     "validate_dataset",
+    "with_code_set",
     # surveys.checking checks answer cells with the same steps as a data file
     "_DataFile",
     "_check_types",

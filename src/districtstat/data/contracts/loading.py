@@ -219,3 +219,16 @@ def _reference_problems(contract: Contract, contracts: dict[str, Contract]) -> l
             if name not in parent.field_names
         ]
     return problems
+
+
+def with_code_set(contracts: dict[str, Contract], name: str, codes: list[str], version: str) -> dict[str, Contract]:
+    """The contracts with every field following code set `name` checked against `codes`: a code set a project
+    declares (its subjects, say) replaces the contract's default list, and reports cite where it came from."""
+
+    def declared(field: Field) -> Field:
+        if field.code_set is None or field.code_set.name != name:
+            return field
+        constraints = field.constraints.model_copy(update={"enum": list(codes)})
+        return field.model_copy(update={"constraints": constraints, "code_set": CodeSet(name=name, version=version)})
+
+    return {entity: contract.model_copy(update={"fields": [declared(field) for field in contract.fields]}) for entity, contract in contracts.items()}

@@ -31,7 +31,7 @@ and the like keep working):
 
 from districtstat.privacy.disclosure.attacker import TOLERANCE, Contradiction, Exposure, Relation, attacker_bounds, exposed_cells, small_hidden_groups
 from districtstat.privacy.disclosure.counts_file import COUNT_FIELDS, STUDENT_COUNTS_FILE, count_key, read_student_counts, student_counts_csv
-from districtstat.privacy.disclosure.figures import STUDENT_FIGURES, STUDENT_GROUP_SHARES, STUDENT_RATES, TESTED_SUBJECT, per_pupil, published_figure, students_behind, withhold_student_figures
+from districtstat.privacy.disclosure.figures import STUDENT_FIGURES, STUDENT_GROUP_SHARES, STUDENT_RATES, per_pupil, published_figure, students_behind, tested_subject, withhold_student_figures
 from districtstat.privacy.disclosure.percents import (
     BOTTOM_CODE,
     CODED,
@@ -70,7 +70,6 @@ __all__ = [
     "STUDENT_RATES",
     "SUPPRESSED",
     "SYSTEM_KEYS",
-    "TESTED_SUBJECT",
     "TOLERANCE",
     "TOP_CODE",
     "attacker_bounds",
@@ -100,6 +99,7 @@ __all__ = [
     "small_hidden_groups",
     "student_counts_csv",
     "students_behind",
+    "tested_subject",
     "subgroup_relations",
     "suppress",
     "suppress_subgroups",

@@ -21,6 +21,8 @@ def count_key(measure: str, district_id: str, school_year: object, subject: str 
 def read_student_counts(path) -> dict[str, float | None]:
     """The counts a release published (`downloads/student_counts.csv`), by key; None where it showed the symbol."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if frame.empty:  # a release that shows no count (aggregate data without enrollment) publishes none
+        return {}
     keys = frame[COUNT_FIELDS[:3]].agg("/".join, axis=1) + "/" + frame[COUNT_FIELDS[3:]].agg("/".join, axis=1)
     values = [None if value == SUPPRESSED else float(value) for value in frame["students"]]
     return dict(zip(keys, values))

@@ -3,9 +3,12 @@ leaves out, and the others rounded, decided once for every page."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import pandas as pd
 
+from districtstat.data.subjects import indicator_code, registered_subjects, statistic_of_indicator, subject_of_indicator
 from districtstat.privacy.disclosure.percents import coded_percent, rounded_percent
 from districtstat.privacy.disclosure.symbols import SUPPRESSED
 
@@ -13,9 +16,30 @@ from districtstat.privacy.disclosure.symbols import SUPPRESSED
 # District figures that count students: a share of students in a group, a rate of students' results, and the means
 # (and the efficiency residual, a mean's distance from its prediction) that rest on the students tested.
 STUDENT_GROUP_SHARES = ("pct_ecodis", "pct_el", "pct_swd", "pct_chronic_absent")
-STUDENT_RATES = ("pct_proficient_ela", "pct_proficient_math")
-STUDENT_FIGURES = (*STUDENT_GROUP_SHARES, *STUDENT_RATES, "mean_score_ela", "mean_score_math", "efficiency_residual")
-TESTED_SUBJECT = {"mean_score_ela": "ELA", "mean_score_math": "MATH", "pct_proficient_ela": "ELA", "pct_proficient_math": "MATH"}
+
+
+class SubjectFigures:
+    """The figures of every tested subject for some statistics (`mean_score_<subject>`, `pct_proficient_<subject>`):
+    a subject a consortium declares (science, a composite) rests on its tested students exactly as math does."""
+
+    def __init__(self, statistics: tuple[str, ...], others: tuple[str, ...] = ()):
+        self.statistics, self.others = statistics, others
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and (code in self.others or statistic_of_indicator(code) in self.statistics)
+
+    def __iter__(self) -> Iterator[str]:
+        subjects = [subject.code for subject in registered_subjects()]
+        return iter([*self.others, *(indicator_code(statistic, subject) for statistic in self.statistics for subject in subjects)])
+
+
+STUDENT_RATES = SubjectFigures(("pct_proficient",))
+STUDENT_FIGURES = SubjectFigures(("pct_proficient", "mean_score"), (*STUDENT_GROUP_SHARES, "efficiency_residual"))
+
+
+def tested_subject(code: str) -> str | None:
+    """The subject whose tested students a mean or rate rests on (MATH for pct_proficient_math), else None."""
+    return subject_of_indicator(code)
 
 
 def published_figure(code: str, value: float, students: float, min_n: int) -> str | None:
@@ -42,7 +66,7 @@ def students_behind(history: pd.DataFrame, enrollment: pd.DataFrame, tested: pd.
     students = enrollment.set_index(["district_id", "school_year"])["enrollment"].astype(float).reindex(at).to_numpy()
     if tested is not None and not tested.empty:
         by_subject = tested.set_index(["district_id", "school_year", "subject"])["n"].astype(float)
-        subject = history["code"].map(TESTED_SUBJECT)
+        subject = history["code"].map(tested_subject)
         took = by_subject.reindex(pd.MultiIndex.from_arrays([history["district_id"], history["school_year"], subject])).to_numpy()
         students = np.where(subject.notna().to_numpy() & ~np.isnan(took), took, students)
     return students
@@ -76,7 +100,7 @@ def withhold_student_figures(
         withheld |= resting & at.isin(set(zip(hidden_enrollment["district_id"], hidden_enrollment["school_year"]))).to_numpy()
     if tested is not None and "hidden" in tested and tested["hidden"].any():
         gone = set(zip(*(tested.loc[tested["hidden"].astype(bool), column] for column in ("district_id", "school_year", "subject"))))
-        subject = history["code"].map(TESTED_SUBJECT)
+        subject = history["code"].map(tested_subject)
         withheld |= pd.Series(list(zip(history["district_id"], history["school_year"], subject)), index=history.index).isin(gone).to_numpy()
     if residual_outcome is not None:
         withheld |= (codes == "efficiency_residual") & at.isin(set(at[withheld & (codes == residual_outcome)])).to_numpy()

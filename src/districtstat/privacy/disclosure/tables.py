@@ -39,9 +39,31 @@ class ProtectedTable:
     rounded_percents: bool = False
     # Each column of percentages of students whose count is a column of the table: the audit reads them together.
     percent_of: dict[str, str] = field(default_factory=dict)
+    # What the table leaves out for want of data (a measure a public file does not report), said under it.
+    notes: list[str] = field(default_factory=list)
 
     def naming_districts(self, district_ids, column: str = "district_name") -> ProtectedTable:
         self.districts, self.district_column = [str(d) for d in district_ids], column
+        return self
+
+    def without(self, columns) -> ProtectedTable:
+        """The table without some columns, protected as before: a count the data hold only as a lower bound (an
+        enrollment a public file does not report) decides what may be shown, and is itself never shown."""
+        gone = set(columns) & set(self.frame.columns)
+        if not gone:
+            return self
+        self.frame, self.suppressed = self.frame.drop(columns=list(gone)), self.suppressed.drop(columns=[c for c in gone if c in self.suppressed])
+        if self.coded is not None:
+            self.coded = self.coded.drop(columns=[c for c in gone if c in self.coded])
+        self.count_cols = [c for c in self.count_cols if c not in gone]
+        self.keys = {c: k for c, k in self.keys.items() if c not in gone}
+        self.rests_on = {c: on for c, on in self.rests_on.items() if c not in gone and on not in gone}
+        self.percent_of = {c: of for c, of in self.percent_of.items() if c not in gone and of not in gone}
+        return self
+
+    def with_note(self, note: str) -> ProtectedTable:
+        if note:
+            self.notes.append(note)
         return self
 
     def of_school_year(self, year) -> ProtectedTable:

@@ -9,6 +9,7 @@ from districtstat import views
 from districtstat.config import Project
 from districtstat.privacy.disclosure import BOTTOM_CODE, ROUNDED_NOTE, SUPPRESSED, TOP_CODE, hidden_note, is_coded
 from districtstat.analyses.indicators import INDICATORS
+from districtstat.data.subjects import indicator_code, registered_subjects
 from districtstat.provenance import Provenance
 from districtstat.analyses.scorecard import AREAS
 from districtstat.site.brief.reading import Page, page_path
@@ -17,7 +18,12 @@ YEAR = re.compile(r"\d{4}–\d{2}")
 # The latest years of the key figures; the scorecard has every year. More would not fit across a letter page.
 YEARS_SHOWN = 5
 # The key figures, in the order a board reads them, where the dataset reports them.
-KEY_FIGURES = [INDICATORS[code].label for code in ("mean_score_math", "mean_score_ela", "pct_proficient_math", "pct_proficient_ela", "pct_chronic_absent", "per_pupil_spending")]
+def key_figure_labels() -> list[str]:
+    """Mean scores (math, then ELA, then any subject a consortium declares), percents proficient in the same order,
+    chronic absence and spending per pupil."""
+    subjects = sorted((s.code for s in registered_subjects()), key=lambda code: {"MATH": 0, "ELA": 1}.get(code, 2))
+    codes = [indicator_code(statistic, subject) for statistic in ("mean_score", "pct_proficient") for subject in subjects]
+    return [INDICATORS[code].label for code in (*codes, "pct_chronic_absent", "per_pupil_spending")]
 GLANCE = {"enrollment": "students", "pct_ecodis": "economically disadvantaged", "pct_el": "English learners", "pct_swd": "students with disabilities", "per_pupil_spending": "spending per pupil"}
 SHARES = ("pct_ecodis", "pct_el", "pct_swd")
 # Sentences of the efficiency page that point at its own charts and tables, which the brief does not carry.
@@ -87,7 +93,7 @@ def scorecard_rows(scorecard: Page) -> tuple[list[str], list[dict], list[str]]:
             | {key: cells.get(labels[key], "–") for key in ("change", "trend", "peer_percentile", "goal", "status")}
             for cells in table["cells"]
         ]
-        shown = [row for row in area if row["indicator"] in KEY_FIGURES or row["status"] not in ("", "–")]
+        shown = [row for row in area if row["indicator"] in key_figure_labels() or row["status"] not in ("", "–")]
         notes += withheld_notes(table["note"], [text for row in shown for text in row["years"].values()])
         rows += area
     return sorted(years), rows, notes
@@ -97,7 +103,8 @@ def key_figures(years: list[str], rows: list[dict]) -> dict:
     """The table of key figures: the latest school years of each, the change along the trend line and its word, and
     the share of peers it does better than."""
     shown_years = years[-YEARS_SHOWN:]
-    chosen = sorted((row for row in rows if row["indicator"] in KEY_FIGURES), key=lambda row: KEY_FIGURES.index(row["indicator"]))
+    labels = key_figure_labels()
+    chosen = sorted((row for row in rows if row["indicator"] in labels), key=lambda row: labels.index(row["indicator"]))
     header = ["Figure (unit)", *shown_years, "Change", "Trend", "Better than % of peers"]
     body = [
         [f"{row['indicator']} ({row['unit']})", *(row["years"].get(year, "–") for year in shown_years), row["change"], row["trend"] or "–", row["peer_percentile"]]

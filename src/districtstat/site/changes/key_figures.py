@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from districtstat.data.subjects import indicator_code
+from districtstat.privacy.disclosure.figures import SubjectFigures
 from districtstat.report import Release
 from districtstat.analyses.scorecard import describe, unit_of
 from districtstat.views import in_sentence, standing_among_peers
@@ -16,7 +18,7 @@ KEYS = ["district_id", "figure"]
 DESCRIPTION = ["district_name", "label", "area", "unit", "better"]
 
 # The outcomes a district is ranked on among its peers in the key figures.
-PEER_RANKED = ["mean_score_math", "mean_score_ela"]  # the efficiency residual is never ranked among a handful of peers
+PEER_RANKED = SubjectFigures(("mean_score",))  # every subject's mean score; the efficiency residual is never ranked among a handful of peers
 RANK_WORDS: dict[str, str] = {}
 RANK_PREFIX = "peer_rank."
 
@@ -51,7 +53,7 @@ def peer_ranks(release: Release, districts: list[str]) -> pd.DataFrame:
         standing = standing_among_peers(release, district_id)
         if standing.empty:
             continue
-        for _, row in standing[standing["code"].isin(PEER_RANKED) & standing["rank"].notna()].iterrows():
+        for _, row in standing[standing["code"].map(lambda code: code in PEER_RANKED) & standing["rank"].notna()].iterrows():
             rows.append(
                 {
                     "district_id": district_id,

@@ -7,6 +7,7 @@ from districtstat.config import Project
 from districtstat.privacy.disclosure import SUPPRESSED
 from districtstat.site.pages import front_matter
 from districtstat.provenance import Provenance
+from districtstat.site.methods.left_out import left_out_section
 from districtstat.site.methods.models import gaps_section, peers_section, results_section, routines_section, scorecard_section, spending_section
 from districtstat.site.methods.parameters import parameters_section
 from districtstat.site.methods.privacy import privacy_section
@@ -57,6 +58,7 @@ Every input file is checked against its data contract before any figure is compu
 page). Student records are turned into district, school and student-group summaries; only summaries that pass
 disclosure control are published.
 """,
+            *filter(None, [left_out_section(project)]),
             results_section(),
             gaps_section(settings),
             spending_section(settings),

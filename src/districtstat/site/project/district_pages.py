@@ -26,13 +26,15 @@ def district_page(district: pd.Series, notebooks: list[str], topics: list, has_c
     enrollment = float(district["enrollment"])
     hidden = bool(district.get("enrollment_hidden", False))  # for the previous release's sake (`disclosure.hidden_enrollments`)
     small = 0 < enrollment < min_n or hidden
+    size_reported = bool(district.get("enrollment_reported", True))  # else `enrollment` is a stand-in no page shows
+    region = district.get("region")
     front = {
         "title": str(district["district_name"]),
         "subtitle": str(district["district_id"]),
         "description": " · ".join(
-            str(part) for part in [None if small else f"{int(enrollment):,} students", district["region"], district.get("locale")] if part is not None and pd.notna(part) and part != ""
+            str(part) for part in [None if small or not size_reported else f"{int(enrollment):,} students", region, district.get("locale")] if part is not None and pd.notna(part) and part != ""
         ),
-        "categories": [str(district["region"]), size_band(enrollment)],
+        "categories": [str(category) for category in (region, size_band(enrollment) if size_reported else None) if category is not None and pd.notna(category)],
     }
     shares = ("pct_ecodis", "pct_el", "pct_swd")
     glance = pd.DataFrame(
@@ -40,7 +42,7 @@ def district_page(district: pd.Series, notebooks: list[str], topics: list, has_c
             "Figure": ["Students", "Economically disadvantaged", "English learners", "Students with disabilities", "Spending per pupil"],
             "students": enrollment,
             "share": [None, *(district.get(column) for column in shares), None],
-            "Value": [f"{int(enrollment):,}", *(reported(district.get(column), "{:.1f}%") for column in shares), reported(district.get("per_pupil_spending"), "${:,.0f}")],
+            "Value": [f"{int(enrollment):,}" if size_reported else "not reported", *(reported(district.get(column), "{:.1f}%") for column in shares), reported(district.get("per_pupil_spending"), "${:,.0f}")],
         }
     )
     figures = protect(glance, counts={"students": ["Value", "share"]}, min_n=min_n, hidden={"students": [hidden] * len(glance)}, shares={"share": "students"})

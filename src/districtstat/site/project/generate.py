@@ -26,6 +26,15 @@ from districtstat.site.project.writer import ProjectWriter
 OVERVIEW_META = {"toc": False}
 
 
+def finder_categories(latest: pd.DataFrame) -> tuple[str, str]:
+    """What the district finder filters by, in words, and a note on what the data do not give it."""
+    region = "region" in latest and latest["region"].notna().all()
+    size = "enrollment_reported" not in latest or bool(latest["enrollment_reported"].all())
+    by = " or ".join(word for word, given in (("a region", region), ("size", size)) if given)
+    missing = " or ".join(word for word, given in (("regions", region), ("enrollments", size)) if not given)
+    return by, f"The data do not report the districts' {missing}, so the finder cannot filter by them." if missing else ""
+
+
 def write_project(project: Project, tasks: list[Task], provenance: Provenance) -> Path:
     """Lay out the release's Quarto project: config, home, listing, district pages, methods, data quality."""
     target = project.project_dir
@@ -64,7 +73,7 @@ def write_project(project: Project, tasks: list[Task], provenance: Provenance) -
     names = latest["district_name"].astype(str).to_dict()
     generated = write_changes(writer, project, provenance, previous, names, footer)
     write_downloads(writer, project, generated, names, footer)
-    writer.text("districts.qmd", listing_page(project.settings.title) + footer)
+    writer.text("districts.qmd", listing_page(project.settings.title, *finder_categories(latest)) + footer)
     writer.text("methods.qmd", methods.methods_page(project, provenance) + footer)
     writer.text("data-quality.qmd", methods.data_quality_page(project) + footer)
     writer.finish()

@@ -49,7 +49,8 @@ def quarto_config(project: Project, previous: str | None) -> str:
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
 
 
-def listing_page(settings_title: str) -> str:
+def listing_page(settings_title: str, by: str = "a region or size", note: str = "") -> str:
+    """The district finder; `by` names the categories the data give (none: no region and no enrollment reported)."""
     front = {
         "title": "Districts",
         "listing": {
@@ -64,4 +65,5 @@ def listing_page(settings_title: str) -> str:
             "page-size": 100,
         },
     }
-    return f"{front_matter(front)}\nEvery district in {settings_title}. Type in the filter box to find a district by name, or choose a region or size on the right.\n"
+    choose = f", or choose {by} on the right" if by else ""
+    return f"{front_matter(front)}\nEvery district in {settings_title}. Type in the filter box to find a district by name{choose}.\n" + (f"\n{note}\n" if note else "")
