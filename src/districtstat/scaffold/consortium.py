@@ -21,6 +21,7 @@ import yaml
 
 from districtstat.config import EfficiencyModel, PeerModel, Settings, parse_settings
 from districtstat.data.contracts import Contract, load_contracts
+from districtstat.data.subjects import DEFAULT_SUBJECTS
 from districtstat.data.synthetic import ENTITIES as MICRODATA_ENTITIES
 from districtstat.scaffold.data_templates import example_rows, template_csv
 from districtstat.scaffold.files import ScaffoldError, write_new
@@ -68,6 +69,7 @@ def params_text(name: str, kind: str, contracts: dict[str, Contract]) -> str:
     columns = ", ".join(field.name for field in profile.fields if field.type in ("integer", "number") and field.name != "school_year") if profile else "see data_contracts/"
     files = ", ".join(f"{entity}.csv" for entity in KINDS[kind])
     district = example_rows(contracts)["districts"]["district_id"] if "districts" in contracts else "D1"
+    subjects = "\n".join(f"  - {{code: {s.code}, name: {s.name}, short: {s.short}}}" for s in DEFAULT_SUBJECTS)
     text = f"""\
 # {title}: a consortium written by `districtstat new consortium {name} --kind {kind}`.
 # Each setting is explained above it; lines starting with # are comments. Fill in what the comments ask, put the
@@ -90,6 +92,13 @@ release_date: null
 # The fewest students a published figure may rest on: a smaller group is shown as *, and so is every figure that
 # would give it away. 10 is common practice; raise it if your state's rules ask for more.
 min_n: 10
+# The subjects tested, as coded in the subject column of {"subgroup_outcomes" if kind == "aggregate" else "assessments"}: a code set. ELA and MATH keep
+# these words; declare any other subject (science, a composite of several) with a code of its own, the words pages
+# use for it, and `composite: true` for a composite, such as
+#   - {{code: COMPOSITE, name: Composite of reading and math, short: composite, composite: true}}
+# and set the efficiency outcome to its mean score, mean_score_ + the code in lower case. Never file it under MATH.
+subjects:
+{subjects}
 # The pages each district gets, one notebook each in notebooks/ ({"no gaps page: add outcome_gaps once subgroup_outcomes has student groups" if kind == "aggregate" else "operations needs operations_kpis.csv"}).
 # `districtstat new notebook NAME --params params/{name}.yml` writes a new one and adds it here.
 district_notebooks: {_flow(notebooks)}

@@ -46,6 +46,7 @@ from districtstat.views.common import (
 from districtstat.views.overview import (
     CONSORTIUM_FORMATS,
     CONSORTIUM_LABELS,
+    consortium_how_to_read,
     consortium_note,
     consortium_table,
     spending_outcome_caption,
@@ -130,7 +131,7 @@ __all__ = [
     "enrolled_keys", "findable_districts", "group_shares", "interval_text", "model_can_rank", "natural_key", "ordinal",
     "percent_text", "points", "school_year", "signed_dollars", "signed_points", "signed_ratio", "value_text",
     # overview
-    "CONSORTIUM_FORMATS", "CONSORTIUM_LABELS", "consortium_note", "consortium_table", "spending_outcome_caption",
+    "CONSORTIUM_FORMATS", "CONSORTIUM_LABELS", "consortium_how_to_read", "consortium_note", "consortium_table", "spending_outcome_caption",
     "spending_outcome_chart", "spending_reported",
     # outcome_gaps
     "GAP_FORMATS", "GAP_LABELS", "RESULT_FORMATS", "RESULT_LABELS", "SUBJECT_LABELS", "district_gaps", "gap_chart", "gap_lead",

@@ -8,7 +8,7 @@ import numpy as np
 from districtstat.site.charts import SMALLEST_TEXT, district_points, figure
 from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, protect, rounded_percent
 from districtstat.analyses.indicators import INDICATORS
-from districtstat.data.subjects import indicator_code
+from districtstat.data.subjects import indicator_code, subject_of_indicator, subject_words
 from districtstat.analyses.scorecard import unit_of
 from districtstat.report import Release
 from districtstat.views.common import (
@@ -59,6 +59,17 @@ def mean_scores(release: Release) -> list[str]:
     codes = [indicator_code("mean_score", subject.code) for subject in release.project.settings.subjects]
     return sorted(codes, key=lambda code: {"mean_score_math": 0, "mean_score_ela": 1}.get(code, 2))
 
+
+
+def consortium_how_to_read(release: Release) -> str:
+    """How to read the overview table, in the words of the outcome the efficiency model explains."""
+    outcome = subject_of_indicator(key_outcome(release))
+    result = f"{subject_words(outcome).short} result" if outcome else "result"
+    return (
+        f"Points vs. predicted is the district's {result} minus the result predicted for its spending and needs, in scale points, with its 95% "
+        "prediction interval. Against prediction says above or below only when the whole interval is; otherwise within. Districts are listed by "
+        "name, not ranked. It describes; it does not show that spending caused a result."
+    )
 
 
 def consortium_note(release: Release) -> str:
