@@ -6,9 +6,11 @@ from districtstat.analyses.efficiency import school_allocation
 from districtstat.analyses.scorecard import gap_history, goal_status, scorecard, yearly_series
 
 
-def history_rows(code, values_by_district):
+def history_rows(code, values_by_district, se=0.5):
+    """Rows of a published history; every figure with a standard error small beside the differences between districts,
+    so that each percentile's 90% interval is the percentile itself."""
     return [
-        {"district_id": d, "school_year": year, "code": code, "value": v}
+        {"district_id": d, "school_year": year, "code": code, "value": v, "se": se}
         for d, by_year in values_by_district.items()
         for year, v in by_year.items()
     ]
