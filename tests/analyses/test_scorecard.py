@@ -167,7 +167,7 @@ def test_the_lead_picks_its_best_only_among_clear_standings_and_counts_the_rest(
     )
     text = " ".join(standing_sentences(card))
     assert "Of its 4 indicators ranked against its peers, it stands clearly above the middle of its peers on 2, best on mean math scale score" in text
-    assert "clearly below on one, buses on time (better than none of its peers, on records of the whole district with no sampling error)" in text
+    assert "clearly below on one, buses on time (better than none of its peers; exact, from district records)" in text
     assert "On the one other indicator its standing cannot be told apart from the middle of its peers (its 90% interval includes 50%)." in text
     assert "mean ELA" not in text
 

@@ -157,7 +157,7 @@ def percentile_words(row) -> str:
     share = {0: "none", 100: "all"}.get(round(row["peer_percentile"]), f"{row['peer_percentile']:.0f}%")
     said = f"better than {share} of its peers"
     if row["uncertainty"] == RECORD:
-        return f"{said}, on records of the whole district with no sampling error"
+        return f"{said}; exact, from district records"
     return f"{said}; 90% interval {row['percentile_low']:.0f}% to {row['percentile_high']:.0f}%"
 
 
