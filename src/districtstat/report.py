@@ -70,9 +70,11 @@ class Release:
 
     @cached_property
     def figures(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(measured, published): every indicator and gap the tables hold, and the same as pages may show them."""
+        """(measured, published): every indicator and gap the tables hold, and the same as pages may show them, each
+        published figure with its standard error (`se`, from what is published: see `standing.standard_errors`)."""
         from districtstat.analyses.indicators import indicator_history
         from districtstat.analyses.scorecard import gap_history
+        from districtstat.analyses.standing import standard_errors
 
         efficiency = self.table("efficiency") if self.has_table("efficiency") else None
         profile = self.table("district_indicators")
@@ -82,7 +84,10 @@ class Release:
         shown = withhold_student_figures(indicators, profile[["district_id", "school_year", "enrollment"]], self.min_n, self.tested_students, hidden, outcome)
         gaps = self.table("gaps")
         measured = pd.concat([indicators, gap_history(gaps, min_n=0, publishable_only=False)], ignore_index=True)
-        return measured, pd.concat([shown, gap_history(gaps, self.min_n)], ignore_index=True)
+        published = pd.concat([shown, gap_history(gaps, self.min_n)], ignore_index=True)
+        outcomes = self.table("subgroup_outcomes") if self.has_table("subgroup_outcomes") else None
+        enrollment = profile[["district_id", "school_year", "enrollment"]]
+        return measured, published.assign(se=standard_errors(published, outcomes, enrollment, self.min_n))
 
     @cached_property
     def tested_students(self) -> pd.DataFrame | None:

@@ -62,7 +62,8 @@ def test_why_peers_flags_half_and_one_sd(districts):
 
 def test_peer_standing_ranks_lower_is_better_kpis_ascending():
     kpis = pd.DataFrame({"WORK_ORDER_DAYS": [3.0, 5.0, 1.0], "mean_score_math": [500.0, 520.0, 480.0]}, index=["A", "B", "C"])
-    standing = peer_standing(kpis, "A", ["B", "C"]).set_index("code")
+    errors = pd.DataFrame({"WORK_ORDER_DAYS": [0.0, 0.0, 0.0], "mean_score_math": [1.0, 1.0, 1.0]}, index=["A", "B", "C"])
+    standing = peer_standing(kpis, "A", ["B", "C"], errors).set_index("code")
     assert standing.loc["WORK_ORDER_DAYS", "rank"] == 2
     assert standing.loc["mean_score_math", "rank"] == 2
     assert standing.loc["mean_score_math", "peer_median"] == pytest.approx(500.0)

@@ -6,9 +6,11 @@ from districtstat.analyses.efficiency import school_allocation
 from districtstat.analyses.scorecard import gap_history, goal_status, scorecard, yearly_series
 
 
-def history_rows(code, values_by_district):
+def history_rows(code, values_by_district, se=0.5):
+    """Rows of a published history; every figure with a standard error small beside the differences between districts,
+    so that each percentile's 90% interval is the percentile itself."""
     return [
-        {"district_id": d, "school_year": year, "code": code, "value": v}
+        {"district_id": d, "school_year": year, "code": code, "value": v, "se": se}
         for d, by_year in values_by_district.items()
         for year, v in by_year.items()
     ]
@@ -122,3 +124,59 @@ def test_a_withheld_latest_figure_keeps_its_year_without_value_standing_or_goal_
     assert absent["goal"] == 25
     shown = card.loc["mean_score_math"]
     assert not shown["withheld"] and shown["value"] == 500 and shown["peer_percentile"] == pytest.approx(200 / 3)
+
+
+# ------------------------------------------------------------------ the lead's sentence on standing among peers
+
+
+def card_of(values: dict[str, tuple[float, list[float], float]], district: str = "A") -> pd.DataFrame:
+    """A scorecard of district A against peers B to F: per code, (A's value, the peers' values, every figure's SE)."""
+    rows = []
+    for code, (own, peers, se) in values.items():
+        rows += [{"district_id": d, "school_year": 2024, "code": code, "value": v, "se": se} for d, v in zip("ABCDEF", [own, *peers])]
+    return scorecard(pd.DataFrame(rows), district, list("BCDEF"), goals={})
+
+
+def test_the_lead_names_no_best_indicator_whose_interval_includes_the_middle():
+    from districtstat.views.scorecard import standing_sentences
+
+    # far above its peers in math, far below in ELA, all with small errors; then the same values with large errors
+    clear = card_of({"mean_score_math": (530.0, [500.0, 502.0, 498.0, 505.0, 497.0], 1.0), "mean_score_ela": (470.0, [500.0, 502.0, 498.0, 505.0, 497.0], 1.0)})
+    text = " ".join(standing_sentences(clear))
+    assert "best on mean math scale score" not in text  # one indicator per side: named, not called the best of several
+    assert "clearly above the middle of its peers on one, mean math scale score (better than all of its peers; 90% interval 100% to 100%)" in text
+    assert "clearly below on one, mean ELA scale score (better than none of its peers; 90% interval 0% to 0%)" in text
+    unclear = card_of({"mean_score_math": (506.0, [500.0, 502.0, 498.0, 505.0, 497.0], 15.0), "mean_score_ela": (497.5, [500.0, 502.0, 498.0, 505.0, 497.0], 15.0)})
+    assert (unclear["percentile_low"] < 50).all() and (unclear["percentile_high"] > 50).all()
+    text = " ".join(standing_sentences(unclear))
+    assert "best" not in text and "least well" not in text and "clearly" not in text
+    assert text == "On all 2 indicators ranked against its peers, its standing cannot be told apart from the middle of its peers (each one's 90% interval includes 50%)."
+
+
+def test_the_lead_picks_its_best_only_among_clear_standings_and_counts_the_rest():
+    from districtstat.views.scorecard import standing_sentences
+
+    peers = [500.0, 502.0, 498.0, 505.0, 497.0]
+    card = card_of(
+        {
+            "mean_score_math": (530.0, peers, 1.0),  # clearly best: better than all, interval 100 to 100
+            "pct_proficient_math": (503.0, peers, 0.2),  # better than 60%, interval above 50
+            "mean_score_ela": (506.0, peers, 15.0),  # better than all of them, but its interval includes 50: not named
+            "BUS_ON_TIME_PCT": (80.0, [90.0, 92.0, 95.0, 85.0, 88.0], 0.0),  # a record, behind every peer
+        }
+    )
+    text = " ".join(standing_sentences(card))
+    assert "Of its 4 indicators ranked against its peers, it stands clearly above the middle of its peers on 2, best on mean math scale score" in text
+    assert "clearly below on one, buses on time (better than none of its peers; exact, from district records)" in text
+    assert "On the one other indicator its standing cannot be told apart from the middle of its peers (its 90% interval includes 50%)." in text
+    assert "mean ELA" not in text
+
+
+def test_the_lead_says_why_a_figure_without_a_known_error_has_no_standing():
+    from districtstat.views.scorecard import standing_sentences
+
+    card = card_of({"mean_score_math": (530.0, [500.0, 502.0, 498.0, 505.0, 497.0], np.nan)})
+    assert standing_sentences(card) == [
+        "No standing among peers is stated for mean math scale score: the data give no measure of how much it would vary "
+        "by chance (no standard deviation or exact count of the students tested)."
+    ]

@@ -294,6 +294,25 @@ def test_california_efficiency_pages_rank_and_judge_only_what_the_intervals_and_
     assert width[smallest].median() > 1.5 * width[enrollment.nlargest(20).index].median()
 
 
+def test_california_means_have_no_known_error_so_no_peer_standing_is_stated(california_release):
+    """The public files give each district's mean score but no SD of its students' scores, and only its enrollment for
+    the students tested: no standard error is known, so neither the scorecard nor the peers page ranks a mean, and the
+    lead says why."""
+    from districtstat import views
+
+    release = california_release
+    means = release.history[release.history["code"].str.startswith("mean_score_")]
+    assert len(means) and means["se"].isna().all()
+    district = sorted(release.publishable_districts)[0]
+    card = views.district_scorecard(release, district).set_index("code")
+    for code in ("mean_score_ela", "mean_score_math"):
+        assert card.loc[code, "uncertainty"] == "unknown" and np.isnan(card.loc[code, "peer_percentile"])
+    lead = views.scorecard_lead(release, district)
+    assert "No standing among peers is stated for mean ELA scale score and mean math scale score" in lead and "best on" not in lead
+    standing = views.standing_table(release, district).display_frame().set_index("indicator")
+    assert standing.loc["Mean ELA scale score", "rank_interval"] == "unknown" and pd.isna(standing.loc["Mean ELA scale score", "rank"])
+
+
 def test_california_model_can_be_told_it_may_not_rank(california_release, tmp_path):
     """The same data with a threshold the model does not reach: no percentile reaches a page."""
     from districtstat import views

@@ -44,6 +44,17 @@ def hedges_g(mean_1, sd_1, n_1, mean_2, sd_2, n_2):
     return g, se
 
 
+def gap_standard_error(gaps: pd.DataFrame) -> pd.Series:
+    """The standard error of each gap in points, √(s₁²/n₁ + s₂²/n₂): what its Welch interval is built on, and what the
+    scorecard's peer standing reads as the gap's own uncertainty, so the two can never disagree. NaN where a group's
+    SD or count is unknown."""
+    unknown = pd.Series(np.nan, index=gaps.index)
+    n_1, n_2 = gaps.get("n_focal", unknown).astype(float), gaps.get("n_comparison", unknown).astype(float)
+    sd_1, sd_2 = gaps.get("sd_score_focal", unknown).astype(float), gaps.get("sd_score_comparison", unknown).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(np.square(sd_1) / n_1 + np.square(sd_2) / n_2)
+
+
 def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Difference in means (Welch t interval), Hedges' g (CI) and difference in percent proficient (Wald CI) for every pair."""
     z = stats.norm.ppf(0.5 + confidence / 2)
@@ -66,7 +77,7 @@ def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> p
     n_1, n_2 = gaps["n_focal"].astype(float), gaps["n_comparison"].astype(float)
     gaps["gap"] = gaps["mean_score_focal"].astype(float) - gaps["mean_score_comparison"].astype(float)
     var_1, var_2 = np.square(gaps["sd_score_focal"].astype(float)) / n_1, np.square(gaps["sd_score_comparison"].astype(float)) / n_2
-    se = np.sqrt(var_1 + var_2)
+    se = gap_standard_error(gaps)
     with np.errstate(divide="ignore", invalid="ignore"):
         welch_df = np.square(var_1 + var_2) / (np.square(var_1) / (n_1 - 1) + np.square(var_2) / (n_2 - 1))
     t = stats.t.ppf(0.5 + confidence / 2, welch_df)

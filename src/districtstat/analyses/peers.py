@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist
 
-from districtstat.analyses.indicators import INDICATORS, rank_best_first
+from districtstat.analyses.indicators import INDICATORS
+from districtstat.analyses.standing import peer_standing_interval, uncertainty_of
 
 
 TRANSFORMED = re.compile(r"^(log|log10|log2|sqrt)\((\w+)\)$")
@@ -164,17 +165,27 @@ def why_peers(table: pd.DataFrame, district: str, peer_ids: list[str], features:
     return pd.DataFrame({"feature": features, "district": own.to_numpy(), "peer_average": peer_mean.to_numpy(), "difference_sd": difference.to_numpy(), "flag": flags})
 
 
-def peer_standing(kpis: pd.DataFrame, district: str, peer_ids: list[str]) -> pd.DataFrame:
-    """The district's value, the peer median and its rank among itself and its peers (1 = best) for each KPI."""
+def peer_standing(kpis: pd.DataFrame, district: str, peer_ids: list[str], errors: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The district's value, the peer median and its rank among itself and its peers (1 = best) for each KPI, with
+    the rank's 90% interval (`best` to `worst`) and the percentile's (`low` to `high`) from each figure's standard
+    error in `errors` (laid out as `kpis`; see `standing`).
+
+    A figure resting on students with no known error (no `errors`, or NaN) has no rank: `uncertainty` says `unknown`.
+    `standing` says whether the interval supports a verdict: `above` or `below` the middle of its peers, else `middle`."""
     group = kpis.loc[[district, *peer_ids]]
+    spread = (errors if errors is not None else pd.DataFrame(index=kpis.index)).reindex(index=group.index, columns=kpis.columns)
     rows = []
     for code in kpis.columns:
         indicator = INDICATORS.get(code)
         values = group[code].dropna()
         if district not in values.index or indicator is None:
             continue
-        ranked = indicator.better != "neither" and indicator.peer_ranked
-        rank = int(rank_best_first(values, indicator.better)[district]) if ranked else None
+        ranked = indicator.better != "neither" and indicator.peer_ranked and len(values) > 1
+        found = None
+        if ranked:
+            se = spread[code].reindex(values.index).astype(float)
+            peers = values.drop(district)
+            found = peer_standing_interval(values[district], se[district], peers, se[peers.index], indicator.better, uncertainty_of(code, se[district]))
         rows.append(
             {
                 "indicator": indicator.label,
@@ -182,8 +193,15 @@ def peer_standing(kpis: pd.DataFrame, district: str, peer_ids: list[str]) -> pd.
                 "area": indicator.area,
                 "district": float(values[district]),
                 "peer_median": float(values.drop(district).median()) if len(values) > 1 else np.nan,
-                "rank": rank,
+                "rank": found.rank if found else np.nan,
+                "best": found.best if found else np.nan,
+                "worst": found.worst if found else np.nan,
                 "of": len(values),
+                "percentile": found.percentile if found else np.nan,
+                "low": found.low if found else np.nan,
+                "high": found.high if found else np.nan,
+                "uncertainty": found.uncertainty if found else "",
+                "standing": found.verdict if found else "",
                 "better": indicator.better,
             }
         )

@@ -1,7 +1,8 @@
 """The balanced scorecard: student outcomes, equity, finance and operations on one page per district.
 
 For every indicator: its value in every school year, its trend by the one rule of `trends`, the district's
-percentile among its peers (100 = better than every peer) and its status against the goal set in params.
+percentile among its peers (100 = better than every peer) with its 90% interval (`standing`), and its status against
+the goal set in params.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import pandas as pd
 
 from districtstat.data.aggregate import subgroup_label
 from districtstat.data.subjects import subject_words
-from districtstat.analyses.gaps import publishable
+from districtstat.analyses.gaps import gap_standard_error, publishable
 from districtstat.analyses.indicators import GAP_MEANINGFUL_CHANGE, INDICATORS, goodness
+from districtstat.analyses.standing import peer_standing_interval, uncertainty_of
 from districtstat.analyses.trends import Trend, trend
 
 EQUITY_GROUPS = ["ECODIS", "EL", "SWD", "CHRONIC_ABSENT"]
@@ -20,8 +22,9 @@ AREAS = ["Student outcomes", "Equity", "Finance", "Operations"]
 
 
 def gap_history(gaps: pd.DataFrame, min_n: int, groups: list[str] = EQUITY_GROUPS, publishable_only: bool = True) -> pd.DataFrame:
-    """Each district's gap to the other students for the equity groups, by year; gaps resting on small or withheld
-    groups dropped, unless `publishable_only` is off (what the data holds, to tell withheld from never measured)."""
+    """Each district's gap to the other students for the equity groups, by year, with its standard error in points
+    (from the gap's own Welch interval); gaps resting on small or withheld groups dropped, unless `publishable_only` is
+    off (what the data holds, to tell withheld from never measured)."""
     chosen = publishable(gaps, min_n) if publishable_only else gaps.dropna(subset=["gap"])
     chosen = chosen[(chosen["grade"] == "ALL") & (chosen["comparison_kind"] == "complement") & chosen["focal"].isin(groups)]
     return pd.DataFrame(
@@ -31,6 +34,7 @@ def gap_history(gaps: pd.DataFrame, min_n: int, groups: list[str] = EQUITY_GROUP
             "code": "gap." + chosen["focal"] + "." + chosen["subject"],
             "value": chosen["gap"].astype(float),
             "n": chosen["n_focal"].astype(float),
+            "se": gap_standard_error(chosen).astype(float),
         }
     )
 
@@ -68,18 +72,29 @@ def trend_of(code: str, years, values) -> Trend | None:
     return trend(years, values, describe(code)[2], meaningful_change(code))
 
 
-SCORECARD_COLUMNS = ["area", "indicator", "code", "unit", "year", "value", "change", "since", "trend", "peer_percentile", "goal", "status", "n", "withheld"]
+SCORECARD_COLUMNS = [
+    "area", "indicator", "code", "unit", "year", "value", "change", "since", "trend",
+    "peer_percentile", "percentile_low", "percentile_high", "uncertainty", "standing", "goal", "status", "n", "withheld",
+]  # fmt: skip
+NO_STANDING = {"peer_percentile": np.nan, "percentile_low": np.nan, "percentile_high": np.nan, "uncertainty": "", "standing": ""}
 
 
 def scorecard(
     history: pd.DataFrame, district_id: str, peer_ids: list[str], goals: dict[str, float], latest_year: int | None = None, withheld: set[str] = frozenset()
 ) -> pd.DataFrame:
-    """One row per indicator for one district: latest value, change along the trend line, trend, peer percentile,
-    goal and status.
+    """One row per indicator for one district: latest value, change along the trend line, trend, peer percentile with
+    its 90% interval, goal and status.
+
+    The percentile's interval comes from the standard errors in the history's `se` column (`standing`); where a figure
+    rests on students and no error is known (no `se` column, or NaN), `uncertainty` is `unknown` and no percentile is
+    given, since none could be told from chance. `standing` says whether the interval supports a verdict: `above` or
+    `below` the middle of its peers (the whole interval on one side of 50), else `middle`.
 
     `withheld` names the indicators whose value in the release's `latest_year` no page may show: their row keeps
     that year, with no value, standing or goal status, rather than quietly reporting an earlier year as the latest."""
     rows = []
+    if "se" not in history:
+        history = history.assign(se=np.nan)
     own_rows = history[history["district_id"] == district_id]
     peer_rows = history[history["district_id"].isin(peer_ids)]
     peers_by_code = {code: frame for code, frame in peer_rows.groupby("code", sort=False)}
@@ -92,17 +107,20 @@ def scorecard(
         row |= {"change": moved.change if moved else np.nan, "since": moved.first_year if moved else np.nan, "trend": moved.word if moved else ""}
         row |= {"goal": target if target is not None else np.nan}
         if code in withheld and latest_year is not None:
-            rows.append(row | {"year": int(latest_year), "value": np.nan, "peer_percentile": np.nan, "status": "", "n": np.nan, "withheld": True})
+            rows.append(row | NO_STANDING | {"year": int(latest_year), "value": np.nan, "status": "", "n": np.nan, "withheld": True})
             continue
         latest = int(own["school_year"].iloc[-1])
-        value = float(own["value"].iloc[-1])
+        value, own_se = float(own["value"].iloc[-1]), float(own["se"].iloc[-1])
         series = peers_by_code.get(code, peer_rows.iloc[0:0])
-        peers = series[series["school_year"] == latest].set_index("district_id")["value"]
-        scores = goodness(pd.concat([peers, pd.Series({district_id: value})]), better)
+        peers = series[series["school_year"] == latest]
         ranked = len(peers) and better != "neither" and peer_ranked(code)
-        percentile = float((scores.drop(district_id) < scores[district_id]).mean() * 100) if ranked else np.nan
+        standing = NO_STANDING
+        if ranked:
+            found = peer_standing_interval(value, own_se, peers["value"], peers["se"], better, uncertainty_of(code, own_se))
+            standing = {"peer_percentile": found.percentile, "percentile_low": found.low, "percentile_high": found.high}
+            standing |= {"uncertainty": found.uncertainty, "standing": found.verdict}
         n = float(own["n"].iloc[-1]) if "n" in own and pd.notna(own["n"].iloc[-1]) else np.nan
-        rows.append(row | {"year": latest, "value": value, "peer_percentile": percentile, "status": goal_status(value, target, better), "n": n, "withheld": False})
+        rows.append(row | standing | {"year": latest, "value": value, "status": goal_status(value, target, better), "n": n, "withheld": False})
     card = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
     if card.empty:
         return card

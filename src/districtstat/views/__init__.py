@@ -96,6 +96,7 @@ from districtstat.views.peers import (
     PEER_LABELS,
     STANDING_FORMATS,
     STANDING_LABELS,
+    STANDING_NOTE,
     WHY_FORMATS,
     WHY_LABELS,
     peer_table,
@@ -141,7 +142,7 @@ __all__ = [
     "VERDICT_WORDS", "allocation_chart", "allocation_lead", "allocation_row", "better_alternative", "coefficient_table",
     "efficiency_chart", "efficiency_lead", "model_comparison", "model_fit_sentence", "resting_on_too_few", "spending_by_function",
     # peers
-    "FEATURE_LABELS", "PEER_FORMATS", "PEER_LABELS", "STANDING_FORMATS", "STANDING_LABELS", "WHY_FORMATS", "WHY_LABELS",
+    "FEATURE_LABELS", "PEER_FORMATS", "PEER_LABELS", "STANDING_FORMATS", "STANDING_LABELS", "STANDING_NOTE", "WHY_FORMATS", "WHY_LABELS",
     "peer_table", "standing_among_peers", "standing_chart", "standing_table", "why_these_peers",
     # scorecard
     "AREA_NOTES", "SCORECARD_FORMATS", "SCORECARD_LABELS", "district_scorecard", "district_series", "gap_group_key",

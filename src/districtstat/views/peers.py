@@ -9,8 +9,9 @@ import pandas as pd
 from districtstat.site.charts import ACCENT, CONTEXT, HIGHLIGHT, figure
 from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, protect
 from districtstat.analyses.efficiency import PROFILE_LABELS, plain_term
-from districtstat.analyses.indicators import INDICATORS, goodness, kpi_table
+from districtstat.analyses.indicators import INDICATORS, kpi_table
 from districtstat.analyses.peers import base_column, peer_standing, why_peers
+from districtstat.analyses.standing import ABOVE, BELOW, RECORD, SAMPLING, UNKNOWN, error_table
 from districtstat.data.measures import PEER_MEASURES
 from districtstat.report import Release
 from districtstat.views.common import BY_UNIT, SHARE_FORMATS, UNIT_WORDS, enrolled_keys, group_shares
@@ -70,35 +71,73 @@ WHY_FORMATS = {"difference_sd": "{:+.2f}", "district": "{:,.2f}", "peer_average"
 
 
 def standing_among_peers(release: Release, district_id: str) -> pd.DataFrame:
-    """The district's rank among its peers on every indicator, once per release and district: a chart and a table show it."""
+    """The district's rank among its peers on every indicator with its 90% interval, once per release and district: a
+    chart and a table show it."""
 
     def compute() -> pd.DataFrame:
         kpis = release.remember(("kpis",), lambda: kpi_table(release.history, release.latest_year))
-        return peer_standing(kpis, district_id, release.peer_ids(district_id))
+        errors = release.remember(("kpi_errors",), lambda: error_table(release.history, release.latest_year))
+        return peer_standing(kpis, district_id, release.peer_ids(district_id), errors)
 
     return release.remember(("standing", district_id), compute).copy()
 
 
+def rank_interval_text(row) -> object:
+    """The rank's 90% interval as a cell: `2 to 5`; `exact` for a record of the whole district, which has no sampling
+    error; `unknown` where the figure rests on students and the data give no measure of its chance error."""
+    if row["uncertainty"] == SAMPLING and pd.notna(row["best"]):
+        return f"{row['best']:.0f} to {row['worst']:.0f}"
+    return {RECORD: "exact", UNKNOWN: "unknown"}.get(row["uncertainty"], np.nan)
+
+
 def standing_table(release: Release, district_id: str) -> ProtectedTable:
     standing = standing_among_peers(release, district_id)
-    standing = standing.assign(unit=standing["code"].map(lambda code: UNIT_WORDS[INDICATORS[code].unit]))
-    return protect(standing[["area", "indicator", "unit", "district", "peer_median", "rank", "of"]], counts={}, min_n=release.min_n).of_school_year(release.latest_year)
+    if standing.empty:
+        standing = standing.assign(rank_interval=[], unit=[])
+    else:
+        standing = standing.assign(
+            unit=standing["code"].map(lambda code: UNIT_WORDS[INDICATORS[code].unit]),
+            rank_interval=[rank_interval_text(row) for _, row in standing.iterrows()],
+        )
+    columns = ["area", "indicator", "unit", "district", "peer_median", "rank", "rank_interval", "of"]
+    return protect(standing.reindex(columns=columns), counts={}, min_n=release.min_n).of_school_year(release.latest_year)
 
 
-STANDING_LABELS = {"area": "Area", "indicator": "Indicator", "unit": "Unit", "district": "This district", "peer_median": "Peer median", "rank": "Rank (1 = best)", "of": "Of"}
+STANDING_LABELS = {
+    "area": "Area",
+    "indicator": "Indicator",
+    "unit": "Unit",
+    "district": "This district",
+    "peer_median": "Peer median",
+    "rank": "Rank (1 = best)",
+    "rank_interval": "Rank, 90% interval",
+    "of": "Of",
+}
 STANDING_FORMATS = {"district": BY_UNIT, "peer_median": BY_UNIT, "rank": "{:.0f}"}
+STANDING_NOTE = (
+    "Rank 1 is best among the district and its peers; spending is not ranked. The 90% interval is where the rank would "
+    "land if each district's figure moved by chance as much as its students' results vary from one cohort to the next; "
+    "exact: a record of the whole district (buses, work orders, posts), not a sample of students, so it has no such "
+    "error; unknown: the data give no measure of that chance error (no standard deviation or exact count of students "
+    "tested), so no rank is stated. A rank hides how close the districts are: check the values."
+)
 
 
 def standing_chart(release: Release, district_id: str):
-    """Dot plot: the district against its peers' range on each KPI, as a percent of the peer median."""
+    """Dot plot: the district against its peers' range on each KPI, as a percent of the peer median, coloured by what
+    the interval of its standing supports: better or worse only where the whole 90% interval of its percentile is
+    above or below the middle of its peers."""
     standing = standing_among_peers(release, district_id)
     standing = standing[(standing["peer_median"] > 0) & (standing["code"] != "efficiency_residual")]
     ratio = standing["district"] / standing["peer_median"] * 100 - 100
     fig, ax = figure(7.5, max(2.5, 0.4 * len(standing) + 1))
-    better = [goodness(own, way) > goodness(median, way) for own, median, way in zip(standing["district"], standing["peer_median"], standing["better"])]
-    colours = [CONTEXT if way == "neither" else (HIGHLIGHT if good else ACCENT) for way, good in zip(standing["better"], better)]
+    colours = [{ABOVE: HIGHLIGHT, BELOW: ACCENT}.get(verdict, CONTEXT) for verdict in standing["standing"]]
     ax.barh(standing["indicator"], ratio, color=colours)
     ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("Percent above (+) or below (−) the peer median; blue = better, orange = worse")
-    alt = f"Bar chart comparing {release.district_name(district_id)} with the median of its {len(release.peer_ids(district_id))} peers on {len(standing)} indicators."
+    ax.set_xlabel("Percent above (+) or below (−) the peer median; blue = clearly better, orange = clearly worse")
+    clear = int(standing["standing"].isin([ABOVE, BELOW]).sum())
+    alt = (
+        f"Bar chart comparing {release.district_name(district_id)} with the median of its {len(release.peer_ids(district_id))} peers on {len(standing)} indicators; "
+        f"on {clear} of them the 90% interval of its standing lies wholly above or below the middle of its peers."
+    )
     return fig, alt

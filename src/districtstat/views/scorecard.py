@@ -13,6 +13,7 @@ from districtstat.site.charts import ACCENT, HIGHLIGHT, SMALLEST_TEXT, figure, g
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect
 from districtstat.analyses.efficiency import in_sentence
 from districtstat.analyses.scorecard import meaningful_change, peer_ranked, scorecard, yearly_series
+from districtstat.analyses.standing import ABOVE, BELOW, MIDDLE, RECORD, SAMPLING, UNKNOWN
 from districtstat.report import Release
 from districtstat.views.common import BY_UNIT, CHANGE_BY_UNIT, UNIT_WORDS, school_year, value_text
 
@@ -58,11 +59,13 @@ def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedT
         if year in withheld.columns:
             withheld.loc[code, year] = True
     table = pd.concat([card[["indicator"]].assign(unit=card["unit"].map(UNIT_WORDS)), by_year.reset_index(drop=True)], axis=1)
-    table = table.assign(change=card["change"], trend=card["trend"], peer_percentile=card["peer_percentile"], goal=card["goal"], status=card["status"], n=card["n"])
+    intervals = [percentile_interval_text(row) for _, row in card.iterrows()]
+    table = table.assign(change=card["change"], trend=card["trend"], peer_percentile=card["peer_percentile"], percentile_interval=intervals)
+    table = table.assign(goal=card["goal"], status=card["status"], n=card["n"])
     kept = [c for c in table.columns if table[c].notna().any() or (c in withheld.columns and withheld[c].any())]
     table = table[kept]
     latest = school_year(release.latest_year)
-    dependent = [c for c in (latest, "change", "peer_percentile") if c in table.columns]
+    dependent = [c for c in (latest, "change", "peer_percentile", "percentile_interval") if c in table.columns]
     # a withheld latest figure takes its group's count with it; the count's own table publishes it under its key
     keys = [None if gone else gap_group_key(district_id, code, year) for code, year, gone in zip(card["code"], card["year"], card["withheld"])]
     counts = {"n": dependent} if "n" in table.columns else {}
@@ -75,6 +78,14 @@ def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedT
         protected.frame.loc[marked, column] = np.nan
         protected.suppressed.loc[marked, column] = True
     return protected
+
+
+def percentile_interval_text(row) -> object:
+    """The peer percentile's 90% interval as a cell: `35 to 88`; `exact` for a record of the whole district, which has
+    no sampling error; `unknown` where the figure rests on students and the data give no measure of its chance error."""
+    if row["uncertainty"] == SAMPLING and pd.notna(row["percentile_low"]):
+        return f"{row['percentile_low']:.0f} to {row['percentile_high']:.0f}"
+    return {RECORD: "exact", UNKNOWN: "unknown"}.get(row["uncertainty"], np.nan)
 
 
 def gap_group_key(district_id: str, code: str, year: int) -> str | None:
@@ -99,6 +110,7 @@ SCORECARD_LABELS = {
     "change": "Change (trend line)",
     "trend": "Trend",
     "peer_percentile": "Peer percentile (0–100)",
+    "percentile_interval": "Peer percentile, 90% interval (0–100)",
     "goal": "Goal",
     "status": "Goal status",
     "n": "Students in group",
@@ -109,21 +121,13 @@ SCORECARD_FORMATS = {"peer_percentile": "{:.0f}", "n": "{:,.0f}"}
 def scorecard_lead(release: Release, district_id: str) -> str:
     card = district_scorecard(release, district_id)
     with_goals = card[card["status"] != ""]
-    ranked = card.dropna(subset=["peer_percentile"])
     lines = [f"**{release.district_name(district_id)}, {school_year(release.latest_year)}.**"]
     if len(with_goals):
         met = with_goals[with_goals["status"] == "met"]
         lines.append(f"It meets {len(met)} of its {len(with_goals)} goals" + (f" ({', '.join(met['indicator'].map(in_sentence))})." if len(met) else "."))
     else:
         lines.append("No goals are set for this district in this release.")
-    if len(ranked) and ranked["peer_percentile"].nunique() == 1:
-        lines.append(f"It does better than {ranked['peer_percentile'].iloc[0]:.0f}% of its peers on every ranked indicator.")
-    elif len(ranked):
-        best, worst = ranked.loc[ranked["peer_percentile"].idxmax()], ranked.loc[ranked["peer_percentile"].idxmin()]
-        lines.append(
-            f"Against its peers it does best on {in_sentence(best['indicator'])} (better than {best['peer_percentile']:.0f}% of them) "
-            f"and least well on {in_sentence(worst['indicator'])} (better than {worst['peer_percentile']:.0f}%)."
-        )
+    lines += standing_sentences(card)
     withheld = card[card["withheld"].astype(bool)]
     if len(withheld):
         if len(withheld) <= 3:
@@ -148,12 +152,78 @@ def scorecard_lead(release: Release, district_id: str) -> str:
     return " ".join(lines)
 
 
+def percentile_words(row) -> str:
+    """A percentile as a sentence says it, with what makes it sure: its 90% interval, or that it is a record."""
+    share = {0: "none", 100: "all"}.get(round(row["peer_percentile"]), f"{row['peer_percentile']:.0f}%")
+    said = f"better than {share} of its peers"
+    if row["uncertainty"] == RECORD:
+        return f"{said}; exact, from district records"
+    return f"{said}; 90% interval {row['percentile_low']:.0f}% to {row['percentile_high']:.0f}%"
+
+
+def indicators_count(n: int) -> str:
+    return f"{n} indicator{'' if n == 1 else 's'}"
+
+
+def standing_clause(rows: pd.DataFrame, side: str, word: str, full: bool) -> str:
+    """`clearly above the middle of its peers on 3, best on X (…)`: how many indicators stand clearly on one side, and
+    the one whose interval lies furthest from the middle."""
+    where = f"clearly {side}" + (" the middle of its peers" if full else "")
+    if rows.empty:
+        return f"{where} on none"
+    first = rows.iloc[0]
+    named = f"{in_sentence(first['indicator'])} ({percentile_words(first)})"
+    return f"{where} on one, {named}" if len(rows) == 1 else f"{where} on {len(rows)}, {word} on {named}"
+
+
+def standing_sentences(card: pd.DataFrame) -> list[str]:
+    """The lead's sentences on the district's standing among its peers, by the one rule of `standing`: an indicator is
+    named as its best (or least good) only where the whole 90% interval of its percentile lies above (below) 50, the
+    middle of its peers; the others are counted as not told apart from the middle, and the figures whose chance error
+    the data do not give are named as having no stated standing."""
+    ranked = card[card["standing"].isin([ABOVE, BELOW, MIDDLE])]
+    above = ranked[ranked["standing"] == ABOVE].sort_values(["percentile_low", "peer_percentile"], ascending=False, kind="stable")
+    below = ranked[ranked["standing"] == BELOW].sort_values(["percentile_high", "peer_percentile"], ascending=True, kind="stable")
+    middle = ranked[ranked["standing"] == MIDDLE]
+    lines = []
+    if len(above) or len(below):
+        sides = [(above, "above", "best"), (below, "below", "least well")]
+        if above.empty:
+            sides.reverse()
+        first, second = (standing_clause(rows, side, word, full) for (rows, side, word), full in zip(sides, (True, False)))
+        lines.append(f"Of its {indicators_count(len(ranked))} ranked against its peers, it stands {first}, and {second}.")
+        if len(middle):
+            others, whose = ("the one other indicator", "its") if len(middle) == 1 else (f"the other {indicators_count(len(middle))}", "each one's")
+            lines.append(f"On {others} its standing cannot be told apart from the middle of its peers ({whose} 90% interval includes 50%).")
+    elif len(middle):
+        every, whose = ("the one indicator", "its") if len(middle) == 1 else (f"all {indicators_count(len(middle))}", "each one's")
+        lines.append(f"On {every} ranked against its peers, its standing cannot be told apart from the middle of its peers ({whose} 90% interval includes 50%).")
+    unknown = card[card["uncertainty"] == UNKNOWN]
+    if len(unknown):
+        names = list(unknown["indicator"].map(in_sentence))
+        which = (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]) if len(names) <= 3 else f"{len(names)} figures"
+        lines.append(
+            f"No standing among peers is stated for {which}: the data give no measure of how much {'it' if len(unknown) == 1 else 'they'} "
+            "would vary by chance (no standard deviation or exact count of the students tested)."
+        )
+    return lines
+
+
 AREA_NOTES = {
     "Student outcomes": "A change over two or three years may be normal variation: the trend word needs a move of at least 4 points on a scale score and 2 percentage points on a percentage.",
     "Equity": "Each gap is the group's mean score minus the other students', in points; closing means it moved toward zero by at least 4 points. Groups under the privacy threshold are left out. A gap can close because the other students fell back.",
     "Finance": "Spending is not ranked: more is neither better nor worse by itself. Points above or below prediction is the efficiency residual: it describes and does not explain, it is never ranked among peers, and the spending and results page says whether its interval sets the district apart.",
-    "Operations": "For days and vacancies lower is better; the peer percentile already takes that into account. Districts may count these operational figures in slightly different ways.",
+    "Operations": "For days and vacancies lower is better; the peer percentile already takes that into account. These are the district's records of every bus, work order and post, not a sample of students, so their percentile is exact for the year (no sampling interval); districts may still count them in slightly different ways.",
 }
+
+
+PERCENTILE_NOTE = (
+    "Peer percentile is the share of peer districts this district does better than, in the latest year (0 to 100). Its 90% "
+    "interval is where it would land if each district's figure moved by chance as much as its students' results vary "
+    "from one cohort to the next; only where the whole interval is above or below 50 does the district stand clearly "
+    "above or below the middle of its peers. Exact: a record of the whole district, with no sampling error. Unknown: the "
+    "data give no measure of that chance error, so no percentile is stated."
+)
 
 
 def show_scorecard_area(release: Release, district_id: str, area: str) -> None:
@@ -171,7 +241,9 @@ def show_scorecard_area(release: Release, district_id: str, area: str) -> None:
     show_table(
         table,
         caption=f"{area}: every school year, trend, standing among peers and goals",
-        how_to_read="Change is measured along the straight line through every year shown; the trend word says whether that change reaches the indicator's smallest meaningful change (Methods lists each). Peer percentile is the share of peer districts this district does better than, in the latest year. "
+        how_to_read="Change is measured along the straight line through every year shown; the trend word says whether that change reaches the indicator's smallest meaningful change (Methods lists each). "
+        + PERCENTILE_NOTE
+        + " "
         + AREA_NOTES[area],
         labels=scorecard_labels(table),
         formats=scorecard_formats(table),
@@ -235,19 +307,26 @@ def series_chart(release: Release, district_id: str, area: str):
 
 
 def scorecard_chart(release: Release, district_id: str):
-    """Dot chart: the district's percentile among its peers on every ranked indicator, by area."""
+    """Dot chart: the district's percentile among its peers on every ranked indicator, by area, with its 90% interval
+    as a line through the dot (none for a record, which has no sampling error)."""
     card = district_scorecard(release, district_id).dropna(subset=["peer_percentile"])
     if card.empty:
-        return None, "no indicator can be ranked against peers in this dataset."
+        return None, "no indicator can be ranked against peers with a known margin of error in this dataset."
     fig, ax = figure(7.5, max(3, 0.32 * len(card) + 1))
     colours = {area: colour for area, colour in zip(["Student outcomes", "Equity", "Finance", "Operations"], [HIGHLIGHT, ACCENT, "#029e73", "#cc78bc"])}
     for area, rows in card.groupby("area", observed=True, sort=False):
+        spread = [rows["peer_percentile"] - rows["percentile_low"], rows["percentile_high"] - rows["peer_percentile"]]
+        ax.errorbar(rows["peer_percentile"], rows["indicator"], xerr=spread, fmt="none", ecolor=colours[area], elinewidth=1.6, capsize=0, zorder=2)
         ax.scatter(rows["peer_percentile"], rows["indicator"], color=colours[area], s=60, edgecolor="black", linewidth=0.4, label=area, zorder=3)
     ax.axvline(50, color="black", linewidth=0.8, linestyle="--")
     ax.set_xlim(-5, 105)
-    ax.set_xlabel("Percent of peers this district does better than (50 = middle of its peers)")
+    ax.set_xlabel("Percent of peers this district does better than, with 90% interval (50 = middle of its peers)")
     height = max(3, 0.32 * len(card) + 1)
     fig.subplots_adjust(bottom=1.0 / height)
     fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0), ncol=4, fontsize=8, frameon=False)
-    alt = f"Dot chart of {release.district_name(district_id)}'s standing among its peers on {len(card)} indicators in four areas; dots right of the dashed middle line are better than most peers."
+    clear = int(card["standing"].isin([ABOVE, BELOW]).sum())
+    alt = (
+        f"Dot chart of {release.district_name(district_id)}'s standing among its peers on {len(card)} indicators in four areas, each with its 90% interval; "
+        f"on {clear} of them the whole interval lies to the right (clearly better than most peers) or left (clearly worse) of the dashed middle line."
+    )
     return fig, alt

@@ -90,7 +90,7 @@ def scorecard_rows(scorecard: Page) -> tuple[list[str], list[dict], list[str]]:
         years |= {label for label in table["header"] if YEAR.fullmatch(label)}
         area = [
             {"indicator": cells[labels["indicator"]], "unit": cells.get(labels["unit"], ""), "years": {y: v for y, v in cells.items() if YEAR.fullmatch(y)}}
-            | {key: cells.get(labels[key], "–") for key in ("change", "trend", "peer_percentile", "goal", "status")}
+            | {key: cells.get(labels[key], "–") for key in ("change", "trend", "peer_percentile", "percentile_interval", "goal", "status")}
             for cells in table["cells"]
         ]
         shown = [row for row in area if row["indicator"] in key_figure_labels() or row["status"] not in ("", "–")]
@@ -99,15 +99,27 @@ def scorecard_rows(scorecard: Page) -> tuple[list[str], list[dict], list[str]]:
     return sorted(years), rows, notes
 
 
+def peers_cell(row: dict) -> str:
+    """The share of peers the district does better than with its 90% interval, as the scorecard shows them: `62 (35 to
+    88)`; `80 (exact)` for a record of the whole district; `unknown` where the data give no measure of chance error, so
+    the scorecard states no share; the page's own symbol where it shows none."""
+    share, interval = row["peer_percentile"], row["percentile_interval"]
+    if interval == "unknown":
+        return "unknown"
+    if share in ("–", SUPPRESSED) or interval in ("–", SUPPRESSED):
+        return share
+    return f"{share} ({interval})"
+
+
 def key_figures(years: list[str], rows: list[dict]) -> dict:
     """The table of key figures: the latest school years of each, the change along the trend line and its word, and
-    the share of peers it does better than."""
+    the share of peers it does better than with its 90% interval, as the scorecard shows them."""
     shown_years = years[-YEARS_SHOWN:]
     labels = key_figure_labels()
     chosen = sorted((row for row in rows if row["indicator"] in labels), key=lambda row: labels.index(row["indicator"]))
-    header = ["Figure (unit)", *shown_years, "Change", "Trend", "Better than % of peers"]
+    header = ["Figure (unit)", *shown_years, "Change", "Trend", "Better than % of peers (90% interval)"]
     body = [
-        [f"{row['indicator']} ({row['unit']})", *(row["years"].get(year, "–") for year in shown_years), row["change"], row["trend"] or "–", row["peer_percentile"]]
+        [f"{row['indicator']} ({row['unit']})", *(row["years"].get(year, "–") for year in shown_years), row["change"], row["trend"] or "–", peers_cell(row)]
         for row in chosen
     ]
     since = f" from {shown_years[0]} (the scorecard has every year)" if len(years) > len(shown_years) else ""
@@ -118,8 +130,12 @@ def key_figures(years: list[str], rows: list[dict]) -> dict:
         else "One school year is reported, so no change or trend can be shown yet."
     )
     note = (
-        f"{moved} Better than % of peers: the share of its peer districts it does better than in the latest year "
-        "(– where a figure is not ranked: spending is neither better nor worse by itself)."
+        f"{moved} Better than % of peers: the share of its peer districts it does better than in the latest year, and in "
+        "brackets its 90% interval: where it would land if each district's figure moved by chance as much as its students' "
+        "results vary from one cohort to the next. Only an interval wholly above or below 50 sets the district clearly apart "
+        "from the middle of its peers. Exact: a record of the whole district, with no sampling error; unknown: the data give "
+        "no measure of that chance error, so no share is stated; – where a figure is not ranked (spending is neither better "
+        "nor worse by itself)."
     )
     caption = "Each figure in every school year, how it moved, and how it stands among peer districts"
     return {"title": "Key figures, every school year", "caption": caption, "header": header, "rows": body, "note": note}

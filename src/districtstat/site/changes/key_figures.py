@@ -1,5 +1,5 @@
-"""The key figures of one release: every district's indicators, publishable gaps and peer ranks in the latest year,
-written to the public CSV (rounded as the pages show them) and read back from it."""
+"""The key figures of one release: every district's indicators, publishable gaps and the peer ranks its data support
+in the latest year, written to the public CSV (rounded as the pages show them) and read back from it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from districtstat.data.subjects import indicator_code
 from districtstat.privacy.disclosure.figures import SubjectFigures
 from districtstat.report import Release
 from districtstat.analyses.scorecard import describe, unit_of
-from districtstat.views import in_sentence, standing_among_peers
+from districtstat.analyses.standing import ABOVE, BELOW
+from districtstat.views import in_sentence, ordinal, standing_among_peers
 
 COLUMNS = ["district_id", "district_name", "school_year", "figure", "label", "area", "unit", "better", "value"]
 KEYS = ["district_id", "figure"]
@@ -47,19 +48,24 @@ def latest_figures(release: Release) -> pd.DataFrame:
 
 
 def peer_ranks(release: Release, districts: list[str]) -> pd.DataFrame:
-    """Each district's rank among itself and its peers on the key outcomes, as its peers page shows it (1 = best)."""
+    """Each district's rank among itself and its peers on the key outcomes, as its peers page shows it (1 = best), where
+    the rank says something: only where the 90% interval of its standing lies wholly above or below the middle of its
+    peers (`standing`), with that interval in the label. A rank the data cannot tell from the middle is not a key figure,
+    so no release-to-release move of it is reported as better or worse."""
     rows = []
     for district_id in districts:
         standing = standing_among_peers(release, district_id)
         if standing.empty:
             continue
-        for _, row in standing[standing["code"].map(lambda code: code in PEER_RANKED) & standing["rank"].notna()].iterrows():
+        supported = standing["code"].map(lambda code: code in PEER_RANKED) & standing["rank"].notna() & standing["standing"].isin([ABOVE, BELOW])
+        for _, row in standing[supported].iterrows():
+            interval = f"90% interval {ordinal(row['best'])} to {ordinal(row['worst'])} of {row['of']}"
             rows.append(
                 {
                     "district_id": district_id,
                     "school_year": release.latest_year,
                     "figure": RANK_PREFIX + row["code"],
-                    "label": f"Rank among its peers (1 = best): {RANK_WORDS.get(row['code'], in_sentence(row['indicator']))}",
+                    "label": f"Rank among its peers (1 = best; {interval}): {RANK_WORDS.get(row['code'], in_sentence(row['indicator']))}",
                     "area": row["area"],
                     "unit": "rank",
                     "better": "lower",

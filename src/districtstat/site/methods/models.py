@@ -12,6 +12,7 @@ from statistics import NormalDist
 from districtstat.data.aggregate import CHRONIC_ABSENCE_THRESHOLD, PROFICIENT_LEVEL, SPENDING_CATEGORIES, subgroup_label
 from districtstat.config import EfficiencyModel, PeerModel, Settings
 from districtstat.analyses.efficiency import plain_term
+from districtstat.analyses.standing import CONFIDENCE, GRID
 from districtstat.site.methods.code_tables import function_codes, meaningful_changes
 from districtstat.site.methods.writing import method, percent, quantile, subscript
 
@@ -36,7 +37,16 @@ What a district's results are made of: averages over the students tested, never 
         f"A student present on fewer than {CHRONIC_ABSENCE_THRESHOLD:.0%} of the days enrolled, for any reason, excused or not. "
         "Students without an attendance record count in neither group. It does not say why students miss school.")}
 {method("Student shares", "% economically disadvantaged = 100 × students flagged / students enrolled (likewise English learners, disabilities)",
-        "The district's student needs, from program records of the same school year. A student belongs to several groups at once.")}"""
+        "The district's student needs, from program records of the same school year. A student belongs to several groups at once.")}
+{method("Standard error of a district's figure", "mean: s / √n;   percentage: √( 100² × p(1 − p) / n + w² / 12 ),  w = the step it is published to;   gap: √(s₁²/n₁ + s₂²/n₂);   records: 0",
+        "How far a figure would move by chance with another cohort of as many students: one year's students are one of the "
+        "many cohorts a district serves. n is the students tested (for chronic absence, the students enrolled), p the "
+        "published share, and w² / 12 the error of rounding it to whole points or coarser (Privacy); a gap's error is the "
+        "one its confidence interval is built on. Finance and operations figures "
+        "are the district's records of every dollar, bus run, work order and post, not a sample of students: they have no "
+        "sampling error, and keep their rank where better has a direction, though districts may count them in slightly "
+        "different ways. Where the data give no standard deviation of the scores (public aggregate files such as "
+        "California's), the error of a mean is unknown.")}"""
 
 
 # ------------------------------------------------------------------ gaps
@@ -192,7 +202,30 @@ Which districts are most like this one in students and size, so that a compariso
 {method("Rank and percentile among peers", "rank = 1 + (districts in the group doing better);   peer percentile = 100 × (peers doing worse) / (peers with a value)",
         "The group is the district and its peers; better is higher or lower as each indicator says (fewer absences, more "
         "buses on time); tied districts share the best rank. Spending has no better direction and is not ranked, and "
-        "neither is the distance from the efficiency prediction, which a handful of peers cannot rank.")}"""
+        "neither is the distance from the efficiency prediction, which a handful of peers cannot rank. Every rank and "
+        "percentile is shown with its interval (below).")}
+{standing_method()}"""
+
+
+def standing_method() -> str:
+    """How sure a rank or percentile is, and when a page states a standing: written from `standing`'s own constants."""
+    level, tail = percent(CONFIDENCE), (1 - CONFIDENCE) / 2 * 100
+    return method(
+        f"{level} interval of a rank or percentile, and when a standing is stated",
+        "P(beats c of k peers) = average over x of PoissonBinomial(c; q₁(x), …, q_k(x)),   qⱼ(x) = chance peer j does worse than x;   "
+        f"interval = {tail:g}th to {100 - tail:g}th percentile of c, as a rank or as 100 × c / k",
+        "Each district's figure, and each peer's, is taken as normal about its published value with its standard error "
+        "(Student results). Given the district's own figure x, each peer does worse than it or not independently, so the "
+        "number of peers it beats is computed exactly (a Poisson-binomial count); x is averaged over "
+        f"{GRID:,} evenly spaced points of its own normal distribution. That is what a simulation of many redraws estimates, "
+        "without a simulation's noise: the same figures always give the same interval. The interval always includes the "
+        "district's observed place. A district stands clearly above (or below) the middle of its peers only where the whole "
+        "interval of its percentile is above (or below) 50: a scorecard names its best and least good indicators only among "
+        "these and says of the others that they cannot be told apart from the middle, the peers page colours only these as "
+        "better or worse, and the key figures list a peer rank only for these. A figure resting on students with no known "
+        "standard error gets no rank or percentile; a finance or operations record has no sampling error, so its interval "
+        "is its own rank.",
+    )
 
 
 def scorecard_section(settings: Settings) -> str:
