@@ -45,7 +45,7 @@ def hash_files(paths: list[Path], root: Path) -> str:
 # Modules (or whole subpackages, named `folder/`) that run a build or write example data but compute nothing a
 # table or notebook shows.
 NOT_ANALYSIS = {
-    "cli.py", "files.py", "build.py",
+    "cli/", "files.py", "build.py",
     "execution/runner.py", "execution/dispatch.py", "execution/warm.py", "execution/forkserver.py",
     "site/render.py", "site/serve.py", "site/versions.py", "site/downloads.py", "site/pages.py",
     "privacy/audit.py", "data/examples.py", "data/synthetic/", "data/real_data.py", "site/methods/", "site/brief/", "site/project/",
