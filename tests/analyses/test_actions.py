@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from districtstat.analyses import actions
+from districtstat.data.example_actions import EXAMPLE_ACTIONS
 from districtstat.data.contracts import load_contracts, validate_dataset
 
 ROOT = Path(__file__).parents[2]
@@ -142,7 +143,7 @@ def test_the_scorecard_shows_the_districts_actions_beside_their_indicators_and_f
 def test_the_actions_page_lists_every_action_by_indicator_with_the_district_linked(site):
     page = (site / "actions.html").read_text(encoding="utf-8")
     recorded = pd.read_csv(site / "downloads" / "actions.csv", dtype=str)
-    assert len(recorded) == len(actions.EXAMPLE_ACTIONS) and recorded["overdue"].tolist().count("True") == 1
+    assert len(recorded) == len(EXAMPLE_ACTIONS) and recorded["overdue"].tolist().count("True") == 1
     for row in recorded.itertuples():
         assert row.what in page
     chronic = next(part for part in page.split("<h2")[1:] if part.split("</h2>")[0].endswith("Chronically absent")).split("</table>")[0]

@@ -32,7 +32,7 @@ def write_example(name: str, out_dir: Path, *, students: int | None = None, seed
         spec = dataclasses.replace(spec, **overrides)
     written = synthetic.write_consortium(out_dir, spec)
     if spec.n_districts >= 12:  # the example actions name districts up to D12
-        from districtstat.analyses.actions import write_example_actions
+        from districtstat.data.example_actions import write_example_actions
 
         write_example_actions(written)
     if spec.n_districts >= 14:  # the example survey's answers name districts up to D13
