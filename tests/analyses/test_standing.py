@@ -186,3 +186,17 @@ def test_the_peers_page_rank_has_its_interval():
     assert ela["rank"] == 1 and ela["best"] == 1 and ela["worst"] >= 5 and ela["standing"] == MIDDLE  # tied: nothing told apart
     alone = peer_standing(kpis, "A", list("BCDEF")).set_index("code")  # no errors given: no rank stated
     assert np.isnan(alone.loc["mean_score_math", "rank"]) and alone.loc["mean_score_math", "uncertainty"] == UNKNOWN
+
+
+def test_a_consortium_rank_has_its_interval_or_is_not_shown():
+    from districtstat.analyses.standing import MOST_RANKED_EXACTLY, consortium_rank_intervals
+
+    apart = consortium_rank_intervals("mean_score_math", [500.0, 520.0, 540.0], [0.5, 0.5, 0.5], "higher")
+    assert apart == ["3 to 3", "2 to 2", "1 to 1"]
+    close = consortium_rank_intervals("mean_score_math", [500.0, 501.0, 502.0], [20.0, 20.0, 20.0], "higher")
+    assert close[1] == "1 to 3"
+    unknown = consortium_rank_intervals("mean_score_math", [500.0, 520.0], [float("nan"), 1.0], "higher")
+    assert unknown == [None, None]  # one unknown error leaves every place among them unknown
+    assert consortium_rank_intervals("BUS_ON_TIME_PCT", [90.0, 95.0], [0.0, 0.0], "higher") == ["exact", "exact"]
+    many = MOST_RANKED_EXACTLY + 1
+    assert set(consortium_rank_intervals("mean_score_math", list(range(many)), [1.0] * many, "higher")) == {None}

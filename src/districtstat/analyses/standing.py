@@ -242,3 +242,28 @@ def uncertainty_of(code: str, own_se: float) -> str:
     if kind == SAMPLING and pd.isna(own_se):
         return UNKNOWN
     return kind
+
+
+# The most districts whose ranks are computed exactly: the count distribution costs districts² per point of the grid,
+# so a state-wide consortium gets no rank on a figure with sampling error rather than an approximate interval.
+MOST_RANKED_EXACTLY = 60
+
+
+def consortium_rank_intervals(code: str, values, errors, better: str) -> list[str | None]:
+    """Each district's rank among every district on one figure as its 90% interval ('3 to 6'), 'exact' for a record,
+    or None where no rank may be shown: the figure rests on students and its error is unknown, or there are more
+    districts than `MOST_RANKED_EXACTLY`."""
+    values, errors = np.asarray(values, dtype=float), np.asarray(errors, dtype=float)
+    intervals: list[str | None] = []
+    for i in range(len(values)):
+        kind = uncertainty_of(code, errors[i]) if code in INDICATORS else RECORD
+        if kind == RECORD:
+            intervals.append("exact")
+            continue
+        others = np.delete(np.arange(len(values)), i)
+        if kind != SAMPLING or len(values) > MOST_RANKED_EXACTLY:
+            intervals.append(None)
+            continue
+        standing = peer_standing_interval(values[i], errors[i], values[others], errors[others], better, kind)
+        intervals.append(None if np.isnan(standing.best) else f"{standing.best:.0f} to {standing.worst:.0f}")
+    return intervals

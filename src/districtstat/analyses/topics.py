@@ -21,10 +21,11 @@ from districtstat.site.charts import CONTEXT, district_points, figure
 from districtstat.config import Question, Topic
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect
 from districtstat.analyses.indicators import INDICATORS, rank_best_first
+from districtstat.analyses.standing import consortium_rank_intervals
 from districtstat.report import Release
 from districtstat.views import UNIT_WORDS, interval_text, model_can_rank, percent_text
 
-TOPIC_LABELS = {"district_name": "District", "region": "Region", "enrollment": "Students", "value": "Value", "rank": "Rank (1 = best)", "peer_median": "Peer median", "vs_peers": "Difference from peers"}
+TOPIC_LABELS = {"district_name": "District", "region": "Region", "enrollment": "Students", "value": "Value", "rank": "Rank (1 = best)", "rank_interval": "Rank, 90% interval", "peer_median": "Peer median", "vs_peers": "Difference from peers"}
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,13 @@ def latest_values(release: Release, code: str) -> pd.DataFrame:
     return latest[["district_id", "value", "school_year"]].reset_index(drop=True)
 
 
+def latest_errors(release: Release, code: str) -> pd.Series:
+    """Each district's standard error of one indicator in its latest year, by district (NaN where none is known)."""
+    history = release.history[release.history["code"] == code]
+    latest = history[history["school_year"] == history["school_year"].max()]
+    return latest.set_index("district_id")["se"].astype(float) if "se" in latest else pd.Series(dtype=float)
+
+
 def model_ranks(release: Release, code: str | Measure) -> bool:
     """Whether a figure that only a model gives (the efficiency residual) may be ranked this release."""
     chosen = measure(code)
@@ -117,7 +125,12 @@ def ranked(release: Release, code: str | Measure) -> pd.DataFrame:
             efficiency = release.table("efficiency").set_index("district_id")
             table["interval"] = [interval_text(low, high) for low, high in zip(efficiency["pi_low"].reindex(table["district_id"]), efficiency["pi_high"].reindex(table["district_id"]))]
             basis = efficiency["shrunk_residual"].reindex(table["district_id"]).reset_index(drop=True)
-        table["rank"] = rank_best_first(basis, chosen.better if chosen.better != "neither" else "higher") if model_ranks(release, chosen) else np.nan
+        direction = chosen.better if chosen.better != "neither" else "higher"
+        table["rank"] = rank_best_first(basis, direction) if model_ranks(release, chosen) else np.nan
+        if chosen.question is None and chosen.key != "efficiency_residual" and table["rank"].notna().any():
+            errors = latest_errors(release, chosen.key).reindex(table["district_id"]).to_numpy()
+            table["rank_interval"] = consortium_rank_intervals(chosen.key, table["value"], errors, direction)
+            table["rank"] = table["rank"].where(table["rank_interval"].notna())  # no rank where its interval is unknown
         by_district = table.set_index("district_id")["value"]
         table["peer_median"] = [by_district.reindex(release.peer_ids(d)).median() for d in table["district_id"]]
         table["vs_peers"] = table["value"] - table["peer_median"]
@@ -133,8 +146,8 @@ def topic_table(release: Release, code: str | Measure) -> ProtectedTable:
     table = ranked(release, chosen)
     if chosen.counts_students:
         return student_count_table(release, chosen, table)
-    columns = ["district_name", "region", "enrollment", "value", "interval", "rank", "peer_median", "vs_peers"]
-    columns = [c for c in columns if c in table.columns and (c != "rank" or table["rank"].notna().any())] if not table.empty else columns[:4]
+    columns = ["district_name", "region", "enrollment", "value", "interval", "rank", "rank_interval", "peer_median", "vs_peers"]
+    columns = [c for c in columns if c in table.columns and (c not in ("rank", "rank_interval") or table["rank"].notna().any())] if not table.empty else columns[:4]
     districts, years = list(table.get("district_id", [])), list(table.get("school_year", []))
     keys = {"enrollment": [count_key("enrolled", district, release.latest_year) for district in districts]}
     table = table[columns] if not table.empty else pd.DataFrame(columns=columns)
