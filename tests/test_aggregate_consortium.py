@@ -105,6 +105,7 @@ def test_no_page_shows_a_size_or_files_the_composite_under_math(aggregate_site):
 def test_the_district_pages_say_what_their_models_left_out(aggregate_site):
     peers = page_text(aggregate_site / "districts" / "A03" / "peers.html")
     assert "Declared in params but left out for that reason: log(enrollment)." in peers
+    assert "enrollment" not in peers[peers.index("This district against its peers"):].lower().split("differences of 0.5 sd")[0], "no stand-in size among the characteristics"
     efficiency = page_text(aggregate_site / "districts" / "A03" / "efficiency.html")
     assert "mean composite scale score" in efficiency
     assert "The model leaves out np.log(enrollment), declared in params, because the data do not report enrollment" in efficiency

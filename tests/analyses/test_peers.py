@@ -254,6 +254,7 @@ def test_a_hidden_peer_average_or_difference_hides_the_notable_flag_too():
         withheld_figures=lambda ids, code: np.array([code == "enrollment" and d in size_hidden for d in ids], dtype=bool),
         min_n=10,
         latest_year=2024,
+        left_out=pd.DataFrame(columns=["kind", "name", "measure", "switches_off"]),  # every measure reported
     )
     assert set(why_peers(latest, "A", ["B", "C"], ["enrollment", "median_household_income"])["flag"]) == {"≥ 1 SD"}
     shown = views.why_these_peers(release, "A").display_frame().set_index("feature")

@@ -300,6 +300,13 @@ def withheld_note(chosen: Measure) -> str:
     return "A count of students is left out where it, or the district's other students, would be fewer than the privacy threshold. "
 
 
+RANK_INTERVAL_NOTE = (
+    "The rank's 90% interval is where it would land if every district's figure moved by chance as much as its students' "
+    "results vary from one cohort to the next; exact: a record of the whole district, not a sample of its students. "
+    "A rank is left out where that interval is unknown. "
+)
+
+
 def table_caption(code: str | Measure, ranks_shown: bool = True, release: Release | None = None) -> tuple[str, str]:
     chosen = measure(code)
     rank_rule = "1 is the best" if chosen.better != "neither" else "1 is the highest"
@@ -313,6 +320,8 @@ def table_caption(code: str | Measure, ranks_shown: bool = True, release: Releas
             f"{chosen.question.text} Answers are what districts reported, not checked against other data. {share}{rank}{peers}{withheld_note(chosen)}{blank}",
         )
     interval = "The 95% prediction interval is the range the district's result could fall in by chance around its prediction; only an interval that excludes zero sets a district apart. " if chosen.key == "efficiency_residual" else ""
+    if ranks_shown and chosen.key != "efficiency_residual":
+        interval = RANK_INTERVAL_NOTE
     return (
         f"{chosen.label}: every district and its peers, latest year",
         f"{rank}{interval}Peer median is the median of the district's peer districts (chosen on size and needs); "

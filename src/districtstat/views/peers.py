@@ -12,7 +12,7 @@ from districtstat.analyses.efficiency import PROFILE_LABELS, plain_term
 from districtstat.analyses.indicators import INDICATORS, kpi_table
 from districtstat.analyses.peers import base_column, peer_standing, why_peers
 from districtstat.analyses.standing import ABOVE, BELOW, RECORD, SAMPLING, UNKNOWN, error_table
-from districtstat.data.measures import PEER_MEASURES
+from districtstat.data.measures import PEER_MEASURES, without_missing
 from districtstat.report import Release
 from districtstat.views.common import BY_UNIT, SHARE_FORMATS, UNIT_WORDS, enrolled_keys, group_shares
 
@@ -44,7 +44,7 @@ PEER_FORMATS = {"distance": "{:.2f}", "enrollment": "{:,.0f}", **SHARE_FORMATS}
 
 def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     latest = release.latest_indicators
-    features = release.project.settings.peers.numeric
+    features, _ = without_missing(release.project.settings.peers.numeric, list(release.left_out.loc[release.left_out["kind"] == "measure", "name"]))
     table = why_peers(latest, district_id, release.peer_ids(district_id), features)
     enrollment = float(latest.set_index("district_id").loc[district_id, "enrollment"])
     rates = [enrollment if feature in STUDENT_RATES else float("nan") for feature in table["feature"]]
