@@ -152,3 +152,13 @@ def integer_attack(counts: dict, hidden: set, equations: list[tuple[str, tuple[s
         assert low.status == 0, (target, low.message)  # the true counts are a solution
         found[target] = (round(low.fun), round(-high.fun) if high.status == 0 else np.inf)  # else unbounded
     return found
+
+
+def build_copy(root, tmp_path, *args):
+    """A copy of the built project (build folder and site included) to change and build again; the same copy on a
+    second call within one test."""
+    copy = tmp_path / "copy"
+    if not copy.exists():
+        shutil.copytree(root, copy)
+    params = copy / "params" / "test.yml"
+    return copy, params
