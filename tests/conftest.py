@@ -27,23 +27,3 @@ def built(tmp_path_factory, worker_id):
             assert main(["build", "--params", str(params), "--quiet", "--workers", "2"]) == 0
             done.write_text("built once for every worker\n")
     return root, params
-
-
-# Test files whose fixtures build whole sites, the longest first: pytest-xdist hands each worker whole files in this
-# order, so the long ones start at once and the many short files fill the gaps, instead of one long file starting last
-# and running alone at the end. The first two do not wait for each other (only the first reads the shared build).
-BUILDS_FIRST = [
-    "tests/test_build.py",
-    "tests/site/test_browser.py",
-    "tests/test_rebuilds.py",
-    "tests/privacy/test_release_pair_attack.py",
-    "tests/test_faults.py",
-    "tests/execution/test_verify.py",
-    "tests/test_scaffold.py",
-    "tests/data/test_surveys.py",
-]
-
-
-def pytest_collection_modifyitems(config, items):
-    rank = {path: place for place, path in enumerate(BUILDS_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(BUILDS_FIRST)))

@@ -1,8 +1,7 @@
 """Building the built consortium again: from scratch (the same bytes), with plain kernels (the same notebooks), with
 nothing changed (nothing runs), with one district's goals changed (only it reruns) and for named districts only.
 
-These share the session's built project with `test_build.py`; they live apart so the two files' builds can run on
-two workers at once."""
+These read the session's built project, as `test_build.py` does; they change it (on copies) where that file reads it."""
 
 from __future__ import annotations
 
