@@ -13,6 +13,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def repeated(names: list[str]) -> list[str]:
+    """The names given more than once, sorted: what a list of ids or codes must not have."""
+    return sorted({name for name in names if names.count(name) > 1})
+
+
 class AlternativeModel(Strict):
     """Another specification fitted beside the main one, so readers see how much the choice matters."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from districtstat.config.errors import RELEASE_NAME
-from districtstat.config.models import DistrictSettings, EfficiencyModel, GapSettings, PeerModel, Strict, Subject, _default_subjects
+from districtstat.config.models import DistrictSettings, EfficiencyModel, GapSettings, PeerModel, Strict, Subject, _default_subjects, repeated
 from districtstat.config.topics import Topic
 
 
@@ -48,17 +48,15 @@ class Settings(Strict):
     @field_validator("topics")
     @classmethod
     def _topic_ids_are_unique(cls, topics: list[Topic]) -> list[Topic]:
-        ids = [t.id for t in topics]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
-        if repeated:
-            raise ValueError(f"topic id(s) {', '.join(repeated)} used more than once")
+        twice = repeated([t.id for t in topics])
+        if twice:
+            raise ValueError(f"topic id(s) {', '.join(twice)} used more than once")
         return topics
 
     @field_validator("subjects")
     @classmethod
     def _subjects_are_distinct(cls, subjects: list[Subject]) -> list[Subject]:
-        codes = [subject.code for subject in subjects]
-        if not subjects or len(set(codes)) < len(codes):
+        if not subjects or repeated([subject.code for subject in subjects]):
             raise ValueError("declare at least one subject, each code once")
         return subjects
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from districtstat.config.models import Strict
+from districtstat.config.models import Strict, repeated
 
 
 TOPIC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
@@ -120,10 +120,9 @@ class Survey(Strict):
     @field_validator("questions")
     @classmethod
     def _question_ids_are_unique(cls, questions: list[Question]) -> list[Question]:
-        ids = [q.id for q in questions]
-        repeated = sorted({i for i in ids if ids.count(i) > 1})
-        if repeated:
-            raise ValueError(f"question id(s) {', '.join(repeated)} used more than once")
+        twice = repeated([q.id for q in questions])
+        if twice:
+            raise ValueError(f"question id(s) {', '.join(twice)} used more than once")
         return questions
 
     def __str__(self) -> str:
