@@ -5,13 +5,13 @@ releases): three students leave one district, one student leaves a district's hi
 absent students leave another, and one math score is corrected upward across the proficiency cut. The attacker reads
 only what the two releases publish (`student_counts.csv`, `published_figures.csv`, `key_figures.csv`) and knows how
 groups add up; its integer programs are written here with scipy's `milp`, independent of `districtstat.disclosure`.
+The pair is the suite's shared second release (`second_release.py`), which carries a quarter's other changes too.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,86 +19,16 @@ import pandas as pd
 import pytest
 from scipy.optimize import LinearConstraint, milp
 
+from second_release import YEAR, rows
+
 MIN_N, MARGIN = 10, 5
-YEAR = "2024"
 STEPS = (1, 2, 5, 10, 20, 25, 50)  # the Methods page's rounding of percentages, as a reader learns it
 
 
-# ------------------------------------------------------------------ the second release
-
-
-def rows(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False)
-
-
-def withdraw(data: Path, students: set[str]) -> None:
-    """The students leave in the latest year: every yearly record of theirs in 2024 goes."""
-    for name in ("enrollments", "assessments", "attendance", "program_participation"):
-        frame = rows(data / f"{name}.csv")
-        frame = frame[~((frame["school_year"] == YEAR) & frame["student_id"].isin(students))]
-        frame.to_csv(data / f"{name}.csv", index=False, lineterminator="\n")
-
-
-def leaving_hidden_groups(first_counts: pd.DataFrame, data: Path, avoid: set[str]) -> tuple[str, set[str]]:
-    """The attacker's D10: a district whose 2024 math counts hide some race groups but show all students; one student
-    of the hidden groups leaves, and ten of each of the two largest shown races, so that every shown race count
-    moves by at least `min_n` while the hidden groups together lose one student."""
-    tested = first_counts[(first_counts["measure"] == "tested") & (first_counts["school_year"] == YEAR) & (first_counts["subject"] == "MATH")]
-    students, scores = rows(data / "students.csv"), rows(data / "assessments.csv")
-    for district, counts in tested.groupby("district_id"):
-        shown = dict(zip(counts["group"], counts["students"]))
-        races = {g.removeprefix("RACE_"): v for g, v in shown.items() if g.startswith("RACE_")}
-        hidden = [race for race, v in races.items() if v == "*"]
-        largest = sorted((race for race, v in races.items() if v != "*"), key=lambda race: -float(races[race]))[:2]
-        if district in avoid or shown.get("ALL", "*") == "*" or not hidden or len(largest) < 2 or float(races[largest[1]]) < 25:
-            continue
-        here = set(scores.loc[(scores["school_year"] == YEAR) & (scores["district_id"] == district) & (scores["subject"] == "MATH"), "student_id"])
-        tested_here = students[students["student_id"].isin(here)]
-        one = sorted(tested_here.loc[tested_here["race_ethnicity"].isin(hidden), "student_id"])[:1]
-        if one:
-            tens = [sorted(tested_here.loc[tested_here["race_ethnicity"] == race, "student_id"])[:10] for race in largest]
-            return district, set(one).union(*tens)
-    raise AssertionError("the first release hides no race group of a district that shows all its students")
-
-
-def chronically_absent(data: Path, district: str, how_many: int) -> set[str]:
-    attendance = rows(data / "attendance.csv")
-    this = attendance[(attendance["school_year"] == YEAR) & (attendance["district_id"] == district)]
-    absent = this[this["days_present"].astype(float) < 0.9 * this["days_enrolled"].astype(float)]
-    return set(sorted(absent["student_id"])[:how_many])
-
-
-def correct_a_score(data: Path, district: str) -> str:
-    """One student's math score corrected from just under the proficiency cut to 42 points higher, level 3."""
-    scores = rows(data / "assessments.csv")
-    mine = scores[(scores["school_year"] == YEAR) & (scores["district_id"] == district) & (scores["subject"] == "MATH") & (scores["performance_level"] == "2")]
-    at = mine.index[0]
-    scores.loc[at, "scale_score"] = f"{float(scores.loc[at, 'scale_score']) + 42:.1f}"
-    scores.loc[at, "performance_level"] = "3"
-    scores.to_csv(data / "assessments.csv", index=False, lineterminator="\n")
-    return scores.loc[at, "student_id"]
-
-
 @pytest.fixture(scope="module")
-def releases(built, tmp_path_factory):
+def releases(second_release):
     """Release r1 as built, and r2 of the same consortium after the withdrawals and the correction."""
-    from districtstat.cli import main
-
-    source, params = built
-    root = tmp_path_factory.mktemp("release-pair") / "consortium"
-    shutil.copytree(source, root, ignore=shutil.ignore_patterns("build"))
-    params = root / params.relative_to(source)
-    data = root / "data" / "synthetic"
-    first = root / "site" / "r1"
-    first_counts = rows(first / "downloads" / "student_counts.csv")
-    enrolled = rows(data / "enrollments.csv")
-    three = set(sorted(enrolled.loc[(enrolled["school_year"] == YEAR) & (enrolled["district_id"] == "D03"), "student_id"])[:3])
-    one_district, leaving = leaving_hidden_groups(first_counts, data, avoid={"D03", "D05", "D07"})
-    withdraw(data, three | leaving | chronically_absent(data, "D05", 2))
-    corrected = correct_a_score(data, "D07")
-    params.write_text(params.read_text().replace("release: r1", "release: r2"))
-    assert main(["build", "--params", str(params), "--quiet", "--workers", "2"]) == 0
-    return {"first": first, "second": root / "site" / "r2", "data": data, "one_district": one_district, "corrected": corrected}
+    return second_release
 
 
 # ------------------------------------------------------------------ what the attacker reads

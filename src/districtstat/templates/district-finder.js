@@ -75,11 +75,16 @@
     var peers = markDistrict(id);
     boxes.forEach(function (box) {
       if (box.input !== from) box.input.value = shown[id];
+      box.searched = box.input.value;
       box.legend.innerHTML = '<span class="legend-district">●</span> <span class="name"></span> · <span class="legend-peer">●</span> its ' + peers + " peers";
       box.legend.querySelector(".name").textContent = districts[id].name;
     });
   }
   function find(box) {
+    // Leaving the box fires "change" with the text "input" already searched for: searching again would rebuild the
+    // list of matches under the reader's click on one of them, and the click would be lost.
+    if (box.input.value === box.searched) return;
+    box.searched = box.input.value;
     var found = matches(box.input.value);
     if (found.length === 1) { choose(found[0], box.input); return; }
     clear();
