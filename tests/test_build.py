@@ -123,7 +123,7 @@ def test_a_failing_notebook_is_summarised_and_nothing_is_published(built, tmp_pa
     root, _ = built
     copy, params = build_copy(root, tmp_path)
     shutil.copy(FIXTURES / "broken.ipynb", copy / "notebooks" / "broken.ipynb")
-    params.write_text(params.read_text() + "district_notebooks: [scorecard, broken]\n")
+    params.write_text(params.read_text() + "district_notebooks: [peers, broken]\n")
     before = tree_digest(copy / "site")
     capsys.readouterr()
     assert main(["build", "--params", str(params), "--quiet"]) == 1
@@ -301,7 +301,7 @@ def test_a_page_that_leaves_a_hidden_count_recoverable_stops_the_build_naming_ta
     root, _ = built
     copy, params = build_copy(root, tmp_path)
     shutil.copy(FIXTURES / "primary_suppression_only.ipynb", copy / "notebooks" / "primary_suppression_only.ipynb")
-    params.write_text(params.read_text() + "district_notebooks: [scorecard, primary_suppression_only]\n")
+    params.write_text(params.read_text() + "district_notebooks: [peers, primary_suppression_only]\n")
     before = tree_digest(copy / "site")
     capsys.readouterr()
     assert main(["build", "--params", str(params), "--quiet"]) == 1
