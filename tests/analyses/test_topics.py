@@ -124,6 +124,34 @@ def test_a_value_the_table_hides_is_neither_plotted_nor_named_nor_ranked_around(
         assert shown.loc[district, "peer_median"] == pytest.approx(shown["value"].reindex(hidden.peer_ids(district)).median(), nan_ok=True)
 
 
+def test_a_value_the_release_withholds_keeps_its_districts_row_marked_hidden(release, monkeypatch):
+    """A withheld figure is not in the published history at all (a rate resting on a count students moved): its
+    district still has its row, last and `*`, as a district whose enrollment is hidden does, rather than vanishing
+    from the table as if it did not exist; a district that does not report the indicator has no row."""
+    import pandas as pd
+
+    from districtstat.privacy.disclosure import SUPPRESSED
+
+    code = "pct_chronic_absent"
+    before = topics.ranked(Release(release.project), code)
+    district = before.loc[~before["hidden"]].sort_values("district_id")["district_id"].iloc[0]
+    year = int(before["school_year"].max())
+    hidden = Release(release.project)
+    already = hidden.withheld_history
+    withheld = pd.concat([already, pd.DataFrame({"district_id": [district], "school_year": [year], "code": [code]})], ignore_index=True)
+    history = hidden.history
+    monkeypatch.setattr(Release, "history", property(lambda self: history[~((history["district_id"] == district) & (history["school_year"] == year) & (history["code"] == code))]))
+    monkeypatch.setattr(Release, "withheld_history", property(lambda self: withheld))
+    after = topics.ranked(hidden, code)
+    hidden_rows = after.index[after["hidden"]]
+    assert len(after) == len(before) and district in set(after.loc[hidden_rows, "district_id"])
+    assert list(hidden_rows) == list(range(len(after) - len(hidden_rows), len(after))), "hidden rows come last, telling no order"
+    table = topics.topic_table(hidden, code)
+    assert table.display_frame().loc[table.districts.index(district), "value"] == SUPPRESSED
+    monkeypatch.setattr(Release, "withheld_history", property(lambda self: already))
+    assert district not in set(topics.ranked(Release(release.project), code)["district_id"]), "not reported, not withheld: no row"
+
+
 def test_the_chart_plots_only_the_values_its_table_shows(release, monkeypatch):
     """Whatever hides a value in the table (today the enrollment, a survey count; tomorrow another rule), the chart reads
     the table: the district whose value is `*` there has no mark, no title and no place in the alt text."""

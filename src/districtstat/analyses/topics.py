@@ -125,12 +125,21 @@ def ranked(release: Release, code: str | Measure) -> pd.DataFrame:
 
     def compute() -> pd.DataFrame:
         profile = release.latest_indicators[["district_id", "district_name", "region", "enrollment"]]
-        table = profile[profile["district_id"].isin(release.publishable_districts)].merge(measure_values(release, chosen), on="district_id", how="inner")
+        # a value the release withholds is not in the published history at all: its district keeps its row, marked
+        # hidden like any other, rather than vanishing from the table
+        values = measure_values(release, chosen)
+        table = profile[profile["district_id"].isin(release.publishable_districts)].merge(values, on="district_id", how="inner" if chosen.question is not None or values.empty else "left")
         if table.empty:
             return table
         secret = table.pop("hidden").to_numpy(dtype=bool) if "hidden" in table else np.zeros(len(table), dtype=bool)
         if chosen.question is None:  # `topic_table` hides an indicator with the enrollment: its rank and peers' medians would give it back
             secret |= release.enrollment_hidden(table["district_id"])
+            history = release.withheld_history
+            held_back = history.loc[(history["code"] == chosen.key) & (history["school_year"] == values["school_year"].max()), "district_id"]
+            secret |= table["district_id"].isin(held_back).to_numpy()
+            kept = secret | table["value"].notna().to_numpy()  # a district that does not report the indicator has no row
+            table, secret = table[kept].reset_index(drop=True), secret[kept]
+            table["school_year"] = table["school_year"].fillna(values["school_year"].max()).astype(values["school_year"].dtype)
         withheld, table = table[secret].assign(value=np.nan), table[~secret].reset_index(drop=True)
         basis = table["value"]
         if chosen.key == "efficiency_residual":
@@ -162,10 +171,12 @@ def topic_table(release: Release, code: str | Measure) -> ProtectedTable:
     columns = [c for c in columns if c in table.columns and (c not in ("rank", "rank_interval") or table["rank"].notna().any())] if not table.empty else columns[:4]
     districts, years = list(table.get("district_id", [])), list(table.get("school_year", []))
     keys = {"enrollment": [count_key("enrolled", district, release.latest_year) for district in districts]}
+    withheld = table["hidden"].to_numpy(dtype=bool) if "hidden" in table else np.zeros(len(districts), dtype=bool)
     table = table[columns] if not table.empty else pd.DataFrame(columns=columns)
     hidden = {"enrollment": release.enrollment_hidden(districts)}
     dependent = [c for c in columns if c not in ("district_name", "region", "enrollment")] if chosen.question is None else []  # an answer rests on no student count
     protected = protect(table, counts={"enrollment": dependent}, min_n=release.min_n, hidden=hidden, keys=keys)
+    protected.suppressed.loc[withheld, [c for c in columns if c not in ("district_name", "region", "enrollment")]] = True  # withheld by the release
     if not release.enrollment_reported:
         protected = protected.without(["enrollment"])
     return protected.naming_districts(districts).of_school_year(years)
