@@ -4,11 +4,9 @@ import pytest
 
 from districtstat.analyses import topics
 from districtstat.config import ParamsError, parse_settings
-from districtstat.pipeline import prepare
 from districtstat.report import Release
 from districtstat.config import load_project
 from districtstat.execution.runner import plan, scope_hash
-from helpers import make_project
 
 BASE = "title: T\ndataset: synthetic\ndata_dir: d\nrelease: r1\n"
 
@@ -26,10 +24,10 @@ def test_topic_ids_are_file_names_and_unique():
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory):
-    project = load_project(make_project(tmp_path_factory.mktemp("topics")))
-    prepare(project)
-    return Release(project)
+def release(built):
+    """The suite's built release: these tests only read it."""
+    _, params = built
+    return Release(load_project(params))
 
 
 def test_every_district_is_ranked_and_compared_with_the_median_of_its_own_peers(release):
