@@ -263,20 +263,28 @@ def kernel_options(notebooks_dir: Path) -> dict:
 
 def execute(project: Project, job: Job, spec: RunSpec) -> TaskResult:
     """Run one notebook now, whatever its key, and write it with its key and provenance."""
+    result, text = executed_text(project, job, spec)
+    if text is not None:
+        write_atomic(project.executed_dir / job.task.output_name, text)
+    return result
+
+
+def executed_text(project: Project, job: Job, spec: RunSpec) -> tuple[TaskResult, str | None]:
+    """Run one notebook and give back what `execute` writes (None if it failed): a worker without the build's
+    folder hands this text back to the build, which writes it (see `carried`)."""
     import papermill
 
     task = job.task
     source = project.notebooks_dir / f"{task.notebook}.ipynb"
-    output = project.executed_dir / task.output_name
     parameters = parameters_for(project, task)
     try:
         executed = papermill.execute_notebook(
             str(source), None, parameters=parameters, engine_name=ENGINES[spec.executor], **kernel_options(project.notebooks_dir)
         )
     except papermill.PapermillExecutionError as error:
-        return TaskResult(task, "failed", f"{error.ename}: {error.evalue}", cell=error.cell_index)
+        return TaskResult(task, "failed", f"{error.ename}: {error.evalue}", cell=error.cell_index), None
     except Exception as error:  # a kernel that died or would not start is this task's failure, not the build's
-        return TaskResult(task, "failed", f"{type(error).__name__}: {error}")
+        return TaskResult(task, "failed", f"{type(error).__name__}: {error}"), None
     executed = clean(executed)
     executed.metadata[METADATA_KEY] = {
         "task_key": job.key,
@@ -285,8 +293,7 @@ def execute(project: Project, job: Job, spec: RunSpec) -> TaskResult:
         "provenance": {"release": spec.release, "data_hash": spec.data_hash, "code_commit": spec.code_commit, **job.provenance},
         "version": __version__,
     }
-    write_atomic(output, nbformat.writes(executed) + "\n")
-    return TaskResult(task, "ran")
+    return TaskResult(task, "ran"), nbformat.writes(executed) + "\n"
 
 
 @lru_cache(maxsize=8)
@@ -298,18 +305,29 @@ _thread = threading.local()
 
 
 def run_job(spec: RunSpec, job: Job) -> TaskResult:
-    """The function a worker runs for one task: everything it needs is in its arguments and the project files.
+    """The function a worker runs for one task: everything it needs is in its arguments and the project files."""
+    return in_thread_context(_run_job, spec, job)
 
-    It runs in a context of its worker thread's own. nbclient keeps its event loop in a context variable,
-    and Dask runs tasks in contexts copied from the thread that submitted them, so without this every
-    worker thread would share, and collide on, the submitting thread's loop.
+
+def in_thread_context(function, *args):
+    """Call `function` in a context of this worker thread's own.
+
+    nbclient keeps its event loop in a context variable, and Dask runs tasks in contexts copied from the thread
+    that submitted them, so without this every worker thread would share, and collide on, the submitting
+    thread's loop.
     """
     if not hasattr(_thread, "context"):
         _thread.context = contextvars.Context()
-    return _thread.context.run(_run_job, spec, job)
+    return _thread.context.run(function, *args)
 
 
 def _run_job(spec: RunSpec, job: Job) -> TaskResult:
+    project, failure = ready(spec, job)
+    return failure or execute(project, job, spec)
+
+
+def ready(spec: RunSpec, job: Job) -> tuple[Project, TaskResult | None]:
+    """The spec's project, its tables preloaded in this process's fork server for warm kernels; or why the task failed."""
     project = _project(spec.params_file, spec.release)
     if spec.executor == "warm":
         from districtstat.execution.warm import ensure_preloaded
@@ -317,8 +335,8 @@ def _run_job(spec: RunSpec, job: Job) -> TaskResult:
         try:
             ensure_preloaded(project)
         except Exception as error:
-            return TaskResult(job.task, "failed", f"warm kernels unavailable: {type(error).__name__}: {error}")
-    return execute(project, job, spec)
+            return project, TaskResult(job.task, "failed", f"warm kernels unavailable: {type(error).__name__}: {error}")
+    return project, None
 
 
 def run_spec(project: Project, tables_hash: str, data_hash: str = "", executor: str = "warm") -> RunSpec:
