@@ -1,18 +1,22 @@
 """Where notebook tasks run: threads of a local Dask cluster by default, or any Dask cluster by address.
 
 The local cluster runs its workers as threads of this process: each task's work happens in its own kernel
-process anyway, and threads share one fork server (see `warm`). With `--scheduler ADDRESS` the same
-function, `runner.run_job`, runs on the cluster's workers; they need districtstat installed and the
-project folder at the same path (a shared file system), and each starts its own fork server.
+process anyway, and threads share one fork server (see `warm`) and this machine's folders, so a task is
+`runner.run_job` reading and writing the project's files. With `--scheduler ADDRESS` the workers need
+districtstat installed but not the project: each task carries its inputs and hands back its notebook
+(`carried.run_carried`), and each worker starts its own fork server.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from districtstat.config import load_project
+from districtstat.execution import carried
 from districtstat.execution.runner import Job, RunSpec, TaskResult, run_job
 
 
@@ -63,13 +67,20 @@ def _on_dask(spec: RunSpec, jobs: list[Job], workers: int | None, scheduler: str
     client = Client(cluster if cluster is not None else scheduler, set_as_default=False)
     futures = {}
     try:
+        if cluster is not None:
+            task, sent, keep = run_job, (), None
+        else:
+            project = load_project(spec.params_file, spec.release)
+            inputs = carried.inputs_for(project, jobs)
+            sent = (client.scatter({inputs.key: inputs}, broadcast=True)[inputs.key],)  # once to every worker
+            task, keep = carried.run_carried, functools.partial(carried.keep, project)
         for job in jobs:
-            future = client.submit(run_job, spec, job, key=f"notebook-{job.task.label}-{job.key[:16]}", pure=False, retries=0)
+            future = client.submit(task, spec, job, *sent, key=f"notebook-{job.task.label}-{job.key[:16]}", pure=False, retries=0)
             futures[future] = job
         for future in as_completed(futures, loop=client.loop):
             job = futures[future]
             if future.status == "finished":
-                yield future.result()
+                yield keep(future.result()) if keep else future.result()
             else:  # the worker died or the task was lost: this task failed, the others go on
                 yield TaskResult(job.task, "failed", f"the Dask worker failed: {future.exception()!r}")
     except BaseException:
