@@ -17,6 +17,7 @@ HIDING = Path(__file__).parent / "hidden_project"  # a sitecustomize that hides 
 
 def test_inputs_are_written_once_per_content_laid_out_like_the_project(tmp_path, monkeypatch):
     monkeypatch.setattr(carried, "scratch", lambda: tmp_path / "worker")
+    monkeypatch.setattr(carried, "_materialised", {})
     (tmp_path / "project").mkdir()
     project = make_notebook_project(tmp_path / "project", ["echo"])
     jobs = [runner.Job(runner.Task("echo", "D01"), "k")]

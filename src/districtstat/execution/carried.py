@@ -1,7 +1,7 @@
 """Tasks that carry their inputs, for a Dask cluster whose workers cannot see the build's folder.
 
-A notebook task reads its notebook, the params file (found as a project's by the `_quarto.yml` above it) and the
-release's tables (`report.Release`), and writes the executed notebook. For a cluster given by address these travel
+A notebook task reads its notebook, the params file (and `_quarto.yml`, by which a params file finds its project) and
+the release's tables (`report.Release`), and writes the executed notebook. For a cluster given by address these travel
 through Dask instead of a shared file system: the build gathers the files into one `Inputs`, named by the hash of
 their content, and scatters it once to every worker (`Client.scatter(broadcast=True)`); a worker writes them once
 per content into a folder of its own laid out like the project (`materialise`), its fork server preloads the tables
@@ -46,9 +46,9 @@ def inputs_for(project: Project, jobs: list[Job]) -> Inputs:
     manifest = project.tables_dir / "manifest.json"
     if manifest.is_file():
         paths.append(manifest)
-    files = {project.relative(path): path.read_bytes() for path in paths}
+    files = {path.relative_to(project.root).as_posix(): path.read_bytes() for path in paths}  # all inside the project
     digest = hash_json({name: hash_bytes(content) for name, content in files.items()})
-    return Inputs(digest, project.relative(project.params_file), files)
+    return Inputs(digest, project.params_file.relative_to(project.root).as_posix(), files)
 
 
 @dataclass(frozen=True)
