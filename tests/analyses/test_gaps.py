@@ -46,16 +46,26 @@ def test_outcome_gaps_difference_ci_and_proficiency():
     assert row["gap_pct_proficient"] == pytest.approx(-37.5)
 
 
-def test_gap_trends_detect_a_closing_gap():
+def closing_by_ten_points(students: int) -> pd.Series:
     rows = []
     for year, gap in [(2022, -30), (2023, -25), (2024, -20)]:
-        rows += outcome_rows(year, "D01", [("ECODIS", 50, 480 + gap, 40, 40), ("NOT_ECODIS", 50, 480, 40, 60)])
-    trends = gap_trends(outcome_gaps(pd.DataFrame(rows)))
-    row = trends.iloc[0]
+        rows += outcome_rows(year, "D01", [("ECODIS", students, 480 + gap, 40, 40), ("NOT_ECODIS", students, 480, 40, 60)])
+    return gap_trends(outcome_gaps(pd.DataFrame(rows))).iloc[0]
+
+
+def test_gap_trends_detect_a_closing_gap():
+    row = closing_by_ten_points(students=500)  # each year's gap has a standard error of √(40²/500 × 2) ≈ 2.5 points
     assert row["change"] == pytest.approx(10)
     assert row["slope_per_year"] == pytest.approx(5)
-    assert bool(row["closing"]) is True
+    assert row["change_low"] > 0 and bool(row["closing"]) is True and row["trend"] == "closing"
     assert np.isfinite(row["slope_per_year"])
+
+
+def test_a_gap_of_small_groups_moving_as_much_is_no_clear_change():
+    row = closing_by_ten_points(students=50)  # a standard error of 8 points a year: 10 ± 18.6 includes zero
+    assert row["change"] == pytest.approx(10)
+    assert row["change_low"] < 0 < row["change_high"]
+    assert row["trend"] == "no clear change" and not row["closing"]
 
 
 def test_percent_proficient_gap_has_a_wald_interval():

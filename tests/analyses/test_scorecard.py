@@ -50,7 +50,7 @@ def test_goal_status():
 
 def test_the_middle_year_counts_and_a_single_year_has_no_trend(history):
     rows = pd.DataFrame(
-        [{"district_id": "A", "school_year": year, "code": "mean_score_math", "value": v} for year, v in [(2022, 490), (2023, 470), (2024, 490), (2025, 470)]]
+        [{"district_id": "A", "school_year": year, "code": "mean_score_math", "value": v, "se": 0.5} for year, v in [(2022, 490), (2023, 470), (2024, 490), (2025, 470)]]
     )
     card = scorecard(rows, "A", [], goals={}).set_index("code")
     # first 490, latest 470: the line through all four years falls by 12 points, not the 20 first-to-latest would say
@@ -58,6 +58,16 @@ def test_the_middle_year_counts_and_a_single_year_has_no_trend(history):
     assert card.loc["mean_score_math", "trend"] == "worsening"
     one_year = scorecard(history, "B", ["A"], goals={}).set_index("code")
     assert one_year.loc["mean_score_math", "trend"] == "" and np.isnan(one_year.loc["mean_score_math", "change"])
+
+
+def test_the_scorecard_gives_each_change_its_interval_from_the_histories_standard_errors(history):
+    noisy = history.assign(se=np.where(history["code"] == "pct_chronic_absent", 3.0, history["se"]))
+    card = scorecard(noisy, "A", ["B", "C", "D"], goals={}).set_index("code")
+    absent = card.loc["pct_chronic_absent"]  # 20% → 22%: +2 points, but ± 1.645 × √(3² + 3²) ≈ 7 points
+    assert absent["change"] == pytest.approx(2) and absent["change_low"] < 0 < absent["change_high"]
+    assert absent["change_high"] - absent["change"] == pytest.approx(1.6449 * np.sqrt(18), abs=1e-3)
+    assert absent["trend"] == "no clear change"
+    assert card.loc["mean_score_math", "trend"] == "improving"  # +10 points ± 1.2: clear
 
 
 def test_yearly_series_gives_every_year_and_the_peers_median(history):

@@ -105,12 +105,13 @@ def publishable(gaps: pd.DataFrame, min_n: int) -> pd.DataFrame:
     return known[shown]
 
 
-TREND_COLUMNS = ["first_year", "latest_year", "years", "first_gap", "latest_gap", "change", "slope_per_year", "slope_se", "trend", "closing"]
+TREND_COLUMNS = ["first_year", "latest_year", "years", "first_gap", "latest_gap", "change", "change_low", "change_high", "slope_per_year", "slope_se", "trend", "closing"]
 
 
 def gap_trends(gaps: pd.DataFrame, min_n: int = 1) -> pd.DataFrame:
-    """How each gap moved across every school year: first and latest value, the change along the least-squares line,
-    its yearly slope and the trend word by the one rule of `trends` (closing, widening or steady).
+    """How each gap moved across every school year: first and latest value, the change along the least-squares line
+    with its 90% interval (from each year's gap's own standard error, `gap_standard_error`), its yearly slope and the
+    trend word by the one rule of `trends` (closing, widening or no clear change).
 
     Only years in which both groups reach `min_n` count, so a trend never reveals a suppressed gap.
     """
@@ -120,7 +121,7 @@ def gap_trends(gaps: pd.DataFrame, min_n: int = 1) -> pd.DataFrame:
         return pd.DataFrame(columns=[*keys, *TREND_COLUMNS])
     rows = []
     for key, series in shown.sort_values(keys + ["school_year"], kind="stable").groupby(keys, sort=True):
-        moved = trend(series["school_year"], series["gap"], "closer_to_zero", GAP_MEANINGFUL_CHANGE)
+        moved = trend(series["school_year"], series["gap"], gap_standard_error(series), "closer_to_zero", GAP_MEANINGFUL_CHANGE)
         first, latest = series.iloc[0], series.iloc[-1]
         rows.append(
             dict(zip(keys, key))
@@ -131,6 +132,8 @@ def gap_trends(gaps: pd.DataFrame, min_n: int = 1) -> pd.DataFrame:
                 "first_gap": float(first["gap"]),
                 "latest_gap": float(latest["gap"]),
                 "change": moved.change if moved else np.nan,
+                "change_low": moved.low if moved else np.nan,
+                "change_high": moved.high if moved else np.nan,
                 "slope_per_year": moved.slope_per_year if moved else np.nan,
                 "slope_se": moved.slope_se if moved else np.nan,
                 "trend": moved.word if moved else "",

@@ -1,6 +1,7 @@
 """The balanced scorecard: student outcomes, equity, finance and operations on one page per district.
 
-For every indicator: its value in every school year, its trend by the one rule of `trends`, the district's
+For every indicator: its value in every school year, its change along the trend line with the change's 90% interval
+and the word the one rule of `trends` gives it, the district's
 percentile among its peers (100 = better than every peer) with its 90% interval (`standing`), and its status against
 the goal set in params.
 """
@@ -67,13 +68,13 @@ def goal_status(value: float, target: float | None, better: str) -> str:
     return "met" if goodness(value, better) >= goodness(target, better) else "not met"
 
 
-def trend_of(code: str, years, values) -> Trend | None:
-    """The trend of one indicator's or gap's series, by the one rule of `trends`."""
-    return trend(years, values, describe(code)[2], meaningful_change(code))
+def trend_of(code: str, years, values, errors) -> Trend | None:
+    """The trend of one indicator's or gap's series with each year's standard error, by the one rule of `trends`."""
+    return trend(years, values, errors, describe(code)[2], meaningful_change(code))
 
 
 SCORECARD_COLUMNS = [
-    "area", "indicator", "code", "unit", "year", "value", "change", "since", "trend",
+    "area", "indicator", "code", "unit", "year", "value", "change", "change_low", "change_high", "since", "trend",
     "peer_percentile", "percentile_low", "percentile_high", "uncertainty", "standing", "goal", "status", "n", "withheld",
 ]  # fmt: skip
 NO_STANDING = {"peer_percentile": np.nan, "percentile_low": np.nan, "percentile_high": np.nan, "uncertainty": "", "standing": ""}
@@ -82,8 +83,8 @@ NO_STANDING = {"peer_percentile": np.nan, "percentile_low": np.nan, "percentile_
 def scorecard(
     history: pd.DataFrame, district_id: str, peer_ids: list[str], goals: dict[str, float], latest_year: int | None = None, withheld: set[str] = frozenset()
 ) -> pd.DataFrame:
-    """One row per indicator for one district: latest value, change along the trend line, trend, peer percentile with
-    its 90% interval, goal and status.
+    """One row per indicator for one district: latest value, change along the trend line with its 90% interval (from
+    each year's `se`), trend, peer percentile with its 90% interval, goal and status.
 
     The percentile's interval comes from the standard errors in the history's `se` column (`standing`); where a figure
     rests on students and no error is known (no `se` column, or NaN), `uncertainty` is `unknown` and no percentile is
@@ -101,10 +102,11 @@ def scorecard(
     for code, own in own_rows.groupby("code", sort=False):
         own = own.sort_values("school_year")
         area, label, better = describe(code)
-        moved = trend_of(code, own["school_year"], own["value"])
+        moved = trend_of(code, own["school_year"], own["value"], own["se"])
         target = goals.get(code)
         row = {"area": area, "indicator": label, "code": code, "unit": unit_of(code)}
-        row |= {"change": moved.change if moved else np.nan, "since": moved.first_year if moved else np.nan, "trend": moved.word if moved else ""}
+        row |= {"change": moved.change if moved else np.nan, "change_low": moved.low if moved else np.nan, "change_high": moved.high if moved else np.nan}
+        row |= {"since": moved.first_year if moved else np.nan, "trend": moved.word if moved else ""}
         row |= {"goal": target if target is not None else np.nan}
         if code in withheld and latest_year is not None:
             rows.append(row | NO_STANDING | {"year": int(latest_year), "value": np.nan, "status": "", "n": np.nan, "withheld": True})

@@ -35,7 +35,15 @@ def change_text(value: float, unit: str) -> str:
         return signed_dollars(value)
     if unit == "%":
         return f"{signed_points(value)} pct. pts"
-    return signed_points(value)
+    return f"{signed_points(value)} {UNIT_WORDS.get(unit, unit)}"
+
+
+def change_interval_text(low: float, high: float, unit: str) -> str:
+    """A change's or difference's interval in its unit's precision, without the unit (the column or sentence names
+    it): `−13.0 to +3.5`, `−$120 to +$80`."""
+    if unit == "$":
+        return f"{signed_dollars(low)} to {signed_dollars(high)}"
+    return interval_text(low, high)
 
 
 UNIT_CODES = {words: code for code, words in UNIT_WORDS.items()}

@@ -12,10 +12,10 @@ from districtstat.data.aggregate import subgroup_label
 from districtstat.site.charts import ACCENT, HIGHLIGHT, figure
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect, rounded_percent
 from districtstat.analyses.gaps import publishable
-from districtstat.analyses.indicators import GAP_MEANINGFUL_CHANGE
+from districtstat.analyses.trends import NO_CLEAR_CHANGE
 from districtstat.data.subjects import subject_words as declared_subject
 from districtstat.report import Release
-from districtstat.views.common import school_year, signed_points
+from districtstat.views.common import interval_text, school_year, signed_points
 
 
 SUBJECT_LABELS = {"ELA": "English language arts", "MATH": "Math"}
@@ -35,7 +35,7 @@ def district_gaps(release: Release, district_id: str) -> pd.DataFrame:
 
 def gap_table(release: Release, district_id: str) -> ProtectedTable:
     gaps = district_gaps(release, district_id).sort_values(["subject", "group", "compared_with"], kind="stable")
-    gaps = gaps.assign(gap_ci=[f"{low:+.1f} to {high:+.1f}" for low, high in zip(gaps["gap_ci_low"], gaps["gap_ci_high"])])
+    gaps = gaps.assign(gap_ci=[interval_text(low, high) for low, high in zip(gaps["gap_ci_low"], gaps["gap_ci_high"])])
     # A gap in % proficient is the difference of the two percentages as published (rounded by group size), never of
     # the exact ones: the exact difference would undo both roundings.
     focal, comparison = ([rounded_percent(p, n, release.min_n) for p, n in zip(gaps[f"pct_proficient_{side}"], gaps[f"n_{side}"])] for side in ("focal", "comparison"))
@@ -91,12 +91,19 @@ def gap_lead(release: Release, district_id: str) -> str:
 
 
 def gap_trend_words(trend: pd.Series) -> str:
-    """How a gap moved, in words that agree with the numbers beside them: never 'widened by 0 points'."""
+    """How a gap moved, in words that agree with the numbers beside them: the change along the trend line with its
+    90% interval, and a word (narrowing, widening) only where that interval excludes zero and the change reaches the
+    smallest meaningful change (`trends`); never 'widened by 0 points'."""
     since = school_year(trend["first_year"])
     values = f"{signed_points(trend['first_gap'])} points in {since}, {signed_points(trend['latest_gap'])} now"
-    if trend["trend"] == "steady":
-        return f"the gap has not moved by {GAP_MEANINGFUL_CHANGE:.0f} points or more since {since} ({values})"
-    return f"the gap has been {'narrowing' if trend['trend'] == 'closing' else 'widening'} since {since} ({values})"
+    change = f"{signed_points(trend['change'])} points along the trend line"
+    if pd.notna(trend["change_low"]):
+        change += f", 90% interval {interval_text(trend['change_low'], trend['change_high'])}"
+    if trend["trend"] == NO_CLEAR_CHANGE:
+        return f"no clear change in the gap since {since} ({change}; {values})"
+    if trend["trend"] in ("closing", "widening"):
+        return f"the gap has been {'narrowing' if trend['trend'] == 'closing' else 'widening'} since {since} ({change}; {values})"
+    return f"how much the gap moved since {since} by chance is unknown ({values})"
 
 
 def gap_series_table(release: Release, district_id: str) -> ProtectedTable:
@@ -111,8 +118,9 @@ def gap_series_table(release: Release, district_id: str) -> ProtectedTable:
     values = chosen.pivot_table(index=index, columns="year", values="gap", aggfunc="first").reindex(columns=years)
     published = chosen.pivot_table(index=index, columns="year", values="shown", aggfunc="first").reindex(index=values.index, columns=years)
     trends = release.table("gap_trends")
-    trends = trends[(trends["district_id"] == district_id) & (trends["grade"] == "ALL")].set_index(["subject", "focal", "comparison"])[["change", "trend"]]
-    table = values.join(trends, on=["subject", "focal", "comparison"])
+    trends = trends[(trends["district_id"] == district_id) & (trends["grade"] == "ALL")].set_index(["subject", "focal", "comparison"])
+    trends = trends.assign(change_interval=[interval_text(low, high) if pd.notna(low) else np.nan for low, high in zip(trends["change_low"], trends["change_high"])])
+    table = values.join(trends[["change", "change_interval", "trend"]], on=["subject", "focal", "comparison"])
     hidden = published.fillna(False).astype(bool).rename(columns=lambda year: f"hidden {year}").__invert__()
     table = table.join(hidden).reset_index().drop(columns=["focal", "comparison"])
     table = table.sort_values(["subject", "group"], kind="stable").reset_index(drop=True)
@@ -126,7 +134,7 @@ def gap_series_table(release: Release, district_id: str) -> ProtectedTable:
 
 def gap_series_labels(table: ProtectedTable) -> dict[str, str]:
     years = {column: f"{column} (points)" for column in table.frame.columns if re.fullmatch(r"\d{4}–\d{2}", str(column))}
-    return {"subject": "Subject", "group": "Group"} | years | {"change": "Change along the trend line (points)", "trend": "Trend"}
+    return {"subject": "Subject", "group": "Group"} | years | {"change": "Change along the trend line (points)", "change_interval": "Change, 90% interval (points)", "trend": "Trend"}
 
 
 def gap_series_formats(table: ProtectedTable) -> dict[str, str]:

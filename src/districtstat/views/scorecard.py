@@ -12,10 +12,11 @@ import pandas as pd
 from districtstat.site.charts import ACCENT, HIGHLIGHT, SMALLEST_TEXT, figure, grid_figure
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect
 from districtstat.analyses.efficiency import in_sentence
-from districtstat.analyses.scorecard import meaningful_change, peer_ranked, scorecard, yearly_series
+from districtstat.analyses.scorecard import describe, meaningful_change, peer_ranked, scorecard, yearly_series
 from districtstat.analyses.standing import ABOVE, BELOW, MIDDLE, RECORD, SAMPLING, UNKNOWN
 from districtstat.report import Release
-from districtstat.views.common import BY_UNIT, CHANGE_BY_UNIT, UNIT_WORDS, school_year, value_text
+from districtstat.analyses.trends import NO_CLEAR_CHANGE
+from districtstat.views.common import BY_UNIT, CHANGE_BY_UNIT, UNIT_WORDS, change_interval_text, school_year, value_text
 
 
 def district_scorecard(release: Release, district_id: str) -> pd.DataFrame:
@@ -60,12 +61,13 @@ def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedT
             withheld.loc[code, year] = True
     table = pd.concat([card[["indicator"]].assign(unit=card["unit"].map(UNIT_WORDS)), by_year.reset_index(drop=True)], axis=1)
     intervals = [percentile_interval_text(row) for _, row in card.iterrows()]
-    table = table.assign(change=card["change"], trend=card["trend"], peer_percentile=card["peer_percentile"], percentile_interval=intervals)
+    changes = [change_interval_cell(row) for _, row in card.iterrows()]
+    table = table.assign(change=card["change"], change_interval=changes, trend=card["trend"], peer_percentile=card["peer_percentile"], percentile_interval=intervals)
     table = table.assign(goal=card["goal"], status=card["status"], n=card["n"])
     kept = [c for c in table.columns if table[c].notna().any() or (c in withheld.columns and withheld[c].any())]
     table = table[kept]
     latest = school_year(release.latest_year)
-    dependent = [c for c in (latest, "change", "peer_percentile", "percentile_interval") if c in table.columns]
+    dependent = [c for c in (latest, "change", "change_interval", "peer_percentile", "percentile_interval") if c in table.columns]
     # a withheld latest figure takes its group's count with it; the count's own table publishes it under its key
     keys = [None if gone else gap_group_key(district_id, code, year) for code, year, gone in zip(card["code"], card["year"], card["withheld"])]
     counts = {"n": dependent} if "n" in table.columns else {}
@@ -88,6 +90,18 @@ def percentile_interval_text(row) -> object:
     return {RECORD: "exact", UNKNOWN: "unknown"}.get(row["uncertainty"], np.nan)
 
 
+def change_interval_cell(row) -> object:
+    """The change's 90% interval as a cell, in the change's unit: `−13.0 to +3.5`; `exact` for a record of the whole
+    district, which has no sampling error; `unknown` where the figure rests on students and a year's error is unknown."""
+    if pd.isna(row["change"]):
+        return np.nan
+    if pd.isna(row["change_low"]):
+        return "unknown"
+    if row["change_low"] == row["change_high"]:
+        return "exact"
+    return change_interval_text(row["change_low"], row["change_high"], row["unit"])
+
+
 def gap_group_key(district_id: str, code: str, year: int) -> str | None:
     """The count behind an equity gap of the scorecard (`gap.EL.MATH`): its group's students tested that year."""
     if not code.startswith("gap."):
@@ -108,6 +122,7 @@ SCORECARD_LABELS = {
     "indicator": "Indicator",
     "unit": "Unit",
     "change": "Change (trend line)",
+    "change_interval": "Change, 90% interval",
     "trend": "Trend",
     "peer_percentile": "Peer percentile (0–100)",
     "percentile_interval": "Peer percentile, 90% interval (0–100)",
@@ -139,17 +154,48 @@ def scorecard_lead(release: Release, district_id: str) -> str:
             f"{len(withheld)} of its {school_year(release.latest_year)} figures ({which}) are not shown (*): "
             "they rest on counts of students the release hides, so they have no goal status or peer standing this year."
         )
-    moved = card[card["trend"] != ""]
-    if len(moved):
-        first = school_year(int(moved["since"].min()))
-        better = moved["trend"].isin(["improving", "closing"]).sum()
-        worse = moved["trend"].isin(["worsening", "widening"]).sum()
-        steady = (moved["trend"] == "steady").sum()
-        lines.append(
-            f"Since {first}, {better} indicators improved and {worse} worsened by at least their smallest meaningful change; "
-            f"{steady} held steady (see Methods for each indicator's threshold)."
-        )
+    lines += trend_sentences(card)
     return " ".join(lines)
+
+
+IMPROVED, WORSENED = ("improving", "closing"), ("worsening", "widening")
+
+
+def trend_sentences(card: pd.DataFrame) -> list[str]:
+    """The lead's tally of how the indicators moved, by the one rule of `trends`, in counts that add up: the indicators
+    with a better direction (improved, worsened, no clear change, or no known margin of error), then the spending
+    lines, where more is neither better nor worse. The efficiency residual, with one year, has no change to tally."""
+    moved = card[card["change"].notna()]
+    if moved.empty:
+        return []
+    first = school_year(int(moved["since"].min()))
+    spending = moved[moved["code"].map(lambda code: describe(code)[2] == "neither")]
+    directed = moved.drop(spending.index)
+    lines = []
+    if len(directed):
+        counts = [
+            (directed["trend"].isin(IMPROVED).sum(), "improved", "improved"),
+            (directed["trend"].isin(WORSENED).sum(), "worsened", "worsened"),
+            ((directed["trend"] == NO_CLEAR_CHANGE).sum(), "shows no clear change", "show no clear change"),
+            ((directed["trend"] == "").sum(), "has no known margin of error for its change", "have no known margin of error for their change"),
+        ]
+        said = [f"{count} {one if count == 1 else many}" for count, one, many in counts if count or one in ("improved", "worsened")]
+        lines.append(
+            f"Since {first}, of its {indicators_count(len(directed))} with a better direction, {listed(said)}: an indicator "
+            "improved or worsened only where the 90% interval of its change excludes zero and the change reaches its smallest "
+            "meaningful change (Methods lists each)."
+        )
+    if len(spending):
+        up, down = (spending["trend"] == "up").sum(), (spending["trend"] == "down").sum()
+        lines.append(
+            f"Of its {len(spending)} spending line{'' if len(spending) == 1 else 's'} per pupil, {up} rose and {down} fell by at least "
+            f"their smallest meaningful change, and {len(spending) - up - down} show no clear change; more spending is neither better nor worse by itself."
+        )
+    return lines
+
+
+def listed(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def percentile_words(row) -> str:
@@ -210,8 +256,8 @@ def standing_sentences(card: pd.DataFrame) -> list[str]:
 
 
 AREA_NOTES = {
-    "Student outcomes": "A change over two or three years may be normal variation: the trend word needs a move of at least 4 points on a scale score and 2 percentage points on a percentage.",
-    "Equity": "Each gap is the group's mean score minus the other students', in points; closing means it moved toward zero by at least 4 points. Groups under the privacy threshold are left out. A gap can close because the other students fell back.",
+    "Student outcomes": "A change over two or three years may be normal variation: a few hundred students' results move by chance from one cohort to the next, so the trend word needs a change whose 90% interval excludes zero and that reaches at least 4 points on a scale score or 2 percentage points on a percentage.",
+    "Equity": "Each gap is the group's mean score minus the other students', in points; closing means it moved toward zero by at least 4 points and the 90% interval of that change excludes zero. A gap resting on a few dozen students moves a lot by chance. Groups under the privacy threshold are left out. A gap can close because the other students fell back.",
     "Finance": "Spending is not ranked: more is neither better nor worse by itself. Points above or below prediction is the efficiency residual: it describes and does not explain, it is never ranked among peers, and the spending and results page says whether its interval sets the district apart.",
     "Operations": "For days and vacancies lower is better; the peer percentile already takes that into account. These are the district's records of every bus, work order and post, not a sample of students, so their percentile is exact for the year (no sampling interval); districts may still count them in slightly different ways.",
 }
@@ -241,7 +287,8 @@ def show_scorecard_area(release: Release, district_id: str, area: str) -> None:
     show_table(
         table,
         caption=f"{area}: every school year, trend, standing among peers and goals",
-        how_to_read="Change is measured along the straight line through every year shown; the trend word says whether that change reaches the indicator's smallest meaningful change (Methods lists each). "
+        how_to_read="Change is measured along the straight line through every year shown, in the indicator's unit (percentage points for a percentage), with its 90% interval: how far it could be from the true change by chance alone, with each year's students one cohort of many. "
+        "Improving or worsening (closing or widening for a gap, up or down for spending) only where that interval excludes zero and the change reaches the indicator's smallest meaningful change (Methods lists each); otherwise no clear change. Exact: a record of the whole district, with no sampling error. "
         + PERCENTILE_NOTE
         + " "
         + AREA_NOTES[area],

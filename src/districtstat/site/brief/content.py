@@ -90,7 +90,7 @@ def scorecard_rows(scorecard: Page) -> tuple[list[str], list[dict], list[str]]:
         years |= {label for label in table["header"] if YEAR.fullmatch(label)}
         area = [
             {"indicator": cells[labels["indicator"]], "unit": cells.get(labels["unit"], ""), "years": {y: v for y, v in cells.items() if YEAR.fullmatch(y)}}
-            | {key: cells.get(labels[key], "–") for key in ("change", "trend", "peer_percentile", "percentile_interval", "goal", "status")}
+            | {key: cells.get(labels[key], "–") for key in ("change", "change_interval", "trend", "peer_percentile", "percentile_interval", "goal", "status")}
             for cells in table["cells"]
         ]
         shown = [row for row in area if row["indicator"] in key_figure_labels() or row["status"] not in ("", "–")]
@@ -111,21 +111,32 @@ def peers_cell(row: dict) -> str:
     return f"{share} ({interval})"
 
 
+def change_cell(row: dict) -> str:
+    """The change along the trend line with its 90% interval, as the scorecard shows them: `−4.7 points (−13.0 to
+    +3.5)`; a record's change alone (its interval is the change itself); the page's own symbol where it shows none."""
+    change, interval = row["change"], row["change_interval"]
+    if change in ("–", SUPPRESSED) or interval in ("–", SUPPRESSED, "exact"):
+        return change
+    return f"{change} ({interval})"
+
+
 def key_figures(years: list[str], rows: list[dict]) -> dict:
     """The table of key figures: the latest school years of each, the change along the trend line and its word, and
     the share of peers it does better than with its 90% interval, as the scorecard shows them."""
     shown_years = years[-YEARS_SHOWN:]
     labels = key_figure_labels()
     chosen = sorted((row for row in rows if row["indicator"] in labels), key=lambda row: labels.index(row["indicator"]))
-    header = ["Figure (unit)", *shown_years, "Change", "Trend", "Better than % of peers (90% interval)"]
+    header = ["Figure (unit)", *shown_years, "Change (90% interval)", "Trend", "Better than % of peers (90% interval)"]
     body = [
-        [f"{row['indicator']} ({row['unit']})", *(row["years"].get(year, "–") for year in shown_years), row["change"], row["trend"] or "–", peers_cell(row)]
+        [f"{row['indicator']} ({row['unit']})", *(row["years"].get(year, "–") for year in shown_years), change_cell(row), row["trend"] or "–", peers_cell(row)]
         for row in chosen
     ]
     since = f" from {shown_years[0]} (the scorecard has every year)" if len(years) > len(shown_years) else ""
     moved = (
-        f"Each figure in every school year{since}. The change is measured along the straight line through the years; the trend word says whether it "
-        "reaches the figure's smallest meaningful change."
+        f"Each figure in every school year{since}. The change is measured along the straight line through the years, with its "
+        "90% interval in brackets (none for a record of the whole district, which has no sampling error); the trend word says "
+        "improving or worsening only where that interval excludes zero and the change reaches the figure's smallest meaningful "
+        "change, and no clear change otherwise."
         if len(years) > 1
         else "One school year is reported, so no change or trend can be shown yet."
     )

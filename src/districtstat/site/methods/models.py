@@ -13,6 +13,7 @@ from districtstat.data.aggregate import CHRONIC_ABSENCE_THRESHOLD, PROFICIENT_LE
 from districtstat.config import EfficiencyModel, PeerModel, Settings
 from districtstat.analyses.efficiency import plain_term
 from districtstat.analyses.standing import CONFIDENCE, GRID
+from districtstat.analyses.trends import CONFIDENCE as TREND_CONFIDENCE
 from districtstat.site.methods.code_tables import function_codes, meaningful_changes
 from districtstat.site.methods.writing import method, percent, quantile, subscript
 
@@ -78,10 +79,12 @@ How far a group of students is from the others, how sure the figure is, and whet
 {method("Gap in percent proficient (Wald interval)", f"Δ = p₁ − p₂,   Δ ± {z:.2f} × 100 × √( p₁(1 − p₁)/n₁ + p₂(1 − p₂)/n₂ )",
         "p₁ and p₂ are the shares proficient (as fractions) in the group and the comparison; Δ is in percentage points. "
         "The interval is too narrow when a share is near 0% or 100% or a group is small.")}
-{method("Gap trend", "change = latest gap − first gap;   slope = least-squares slope of the gap on the school year;   closing when |latest gap| < |first gap|",
-        f"Only years in which both groups reach {settings.min_n} students count, so a trend never reveals a hidden gap; the "
-        "slope needs two such years. A gap can close because the group improved or because the others declined: read "
-        "both groups' results.")}"""
+{method("Gap trend", "change = slope × (latest year − first year),   slope = least-squares slope of the gap on the school year;   "
+        "closing when the change moves the gap toward zero, reaches the smallest meaningful change and its 90% interval excludes zero",
+        f"The trend words' rule (Scorecard), with each year's gap's own standard error. Only years in which both groups reach "
+        f"{settings.min_n} students count, so a trend never reveals a hidden gap; the slope needs two such years. A gap "
+        "resting on a few dozen students moves by ten points or more by chance alone, so its change is usually no clear "
+        "change. A gap can close because the group improved or because the others declined: read both groups' results.")}"""
 
 
 # ------------------------------------------------------------------ efficiency and spending
@@ -228,6 +231,11 @@ def standing_method() -> str:
     )
 
 
+def interval_words() -> str:
+    z = NormalDist().inv_cdf(0.5 + TREND_CONFIDENCE / 2)
+    return f"{percent(TREND_CONFIDENCE)} interval = change ± {z:.3f} × SE(change)"
+
+
 def scorecard_section(settings: Settings) -> str:
     with_goals = sum(1 for overrides in settings.districts.values() if overrides.goals)
     return f"""## Scorecard
@@ -237,12 +245,19 @@ Is the district meeting its own goals, and is each indicator moving the right wa
 {method("Status against a goal", "met when value ≥ goal (higher is better), value ≤ goal (lower is better), |gap| ≤ |goal| (gaps)",
         f"Goals are set by each district in the params; in this release {with_goals} "
         f"{'district sets its' if with_goals == 1 else 'districts set their'} own. A district without a goal shows no status.")}
-{method("Trend words", "change = slope × (latest year − first year),   slope = least-squares slope over every year shown;   steady when |change| < smallest meaningful change",
-        "One rule in each indicator's own unit, the same for scores and percentages: "
-        f"{meaningful_changes()}. Otherwise **improving** or **worsening** in the indicator's better direction, **closing** or **widening** for "
-        "gaps, and **up** or **down** when neither direction is better (spending). The change is judged at the precision the page "
-        "shows it. With three years the line's change equals latest − first; with more, every year counts. A few years do not "
-        "make a trend certain: one unusual year moves it.")}
+{method("Trend words", "change = slope × (latest year − first year),   slope = least-squares slope over every year shown;   "
+        "SE(change) = (latest year − first year) × √( Σ wᵢ² SEᵢ² ),  wᵢ = (yearᵢ − mean year) / Σ (yearⱼ − mean year)²;   "
+        f"{interval_words()}",
+        "A word only where the change is both clear of chance and large enough to matter. SEᵢ is each year's standard error "
+        "(Student results); with three years the line's change equals latest − first, and its standard error √(SE_first² + SE_latest²). "
+        "The smallest meaningful change is one rule in each indicator's own unit, the same for scores and percentages: "
+        f"{meaningful_changes()}. Where the change reaches it and its 90% interval excludes zero: **improving** or **worsening** "
+        "in the indicator's better direction, **closing** or **widening** for gaps, and **up** or **down** when neither direction "
+        "is better (spending); otherwise **no clear change**. A record of the whole district has no sampling error, so its "
+        "interval is the change itself and the smallest meaningful change alone decides. Where a figure rests on students and "
+        "the data give no standard error, a change of at least that size gets no word. The change is judged at the precision "
+        "the page shows it. Years are taken as independent samples of students; as next year's students are mostly this "
+        "year's, the interval is if anything too wide. A few years do not make a trend certain: one unusual year moves it.")}
 {method("Change against the path before an action", "against = (latest − before) − d̄ × h,   95% range ±1.96 × σ × √(h + h²/m)",
         "For each action a district records (`actions.csv`): *before* is the indicator's value in the last school year completed "
         "before the action started, *h* the years from then to the latest, *d̄* the average of the district's *m* yearly changes "
