@@ -135,15 +135,39 @@ def test_the_same_figures_give_the_same_interval_in_any_order():
     assert first.low <= 60 <= first.high and first.best <= 3 <= first.worst
 
 
-def test_a_record_is_exact_and_an_unknown_error_gives_no_standing():
+def test_a_record_without_a_smallest_difference_keeps_its_own_place_but_a_tie_and_an_unknown_error_give_none():
     record = peer_standing_interval(92.0, 0.0, [80.0, 95.0, 85.0, 70.0, 92.0], [0.0] * 5, "higher", RECORD)
-    assert (record.percentile, record.low, record.high) == (60, 60, 60)  # beats 80, 85, 70; ties 92
-    assert (record.rank, record.best, record.worst) == (2, 2, 2)  # only 95 is ahead: the tie shares the better rank
+    assert (record.percentile, record.low, record.high) == (60, 60, 80)  # beats 80, 85, 70; the tie with 92 could go either way
+    assert (record.rank, record.best, record.worst) == (2, 2, 3)  # only 95 is ahead: the tie shares the better rank
     assert record.verdict == ABOVE
     unknown = peer_standing_interval(500.0, np.nan, [480.0, 490.0], [2.0, 2.0], "higher", SAMPLING)
     assert unknown.uncertainty == UNKNOWN and np.isnan(unknown.percentile) and np.isnan(unknown.rank) and unknown.verdict == ""
     peer_unknown = peer_standing_interval(500.0, 2.0, [480.0, 490.0], [2.0, np.nan], "higher", SAMPLING)
     assert peer_unknown.uncertainty == UNKNOWN  # a peer's error unknown: its place cannot be weighed either
+
+
+def test_a_record_within_its_smallest_meaningful_difference_of_a_peer_is_about_the_same_as_it():
+    # the review's case: staff attendance 94.4% against peers at 94.2, 93.9, 94.0, 95.0 and 93.0; a point is the least difference
+    staff = peer_standing_interval(94.4, 0.0, [94.2, 93.9, 94.0, 95.0, 93.0], [0.0] * 5, "higher", RECORD, meaningful=1.0)
+    assert staff.percentile == 80  # ahead of four peers by a few tenths: above the middle if tenths counted
+    assert (staff.low, staff.high) == (20, 100)  # only 93.0 is a point or more behind, and no peer a point or more ahead
+    assert (staff.best, staff.worst) == (1, 5)
+    assert staff.verdict == MIDDLE
+    # clear of every peer by more than the difference: the interval closes on its place
+    slow = peer_standing_interval(2.7, 0.0, [1.7, 1.5, 2.1, 1.8, 1.2], [0.0] * 5, "lower", RECORD, meaningful=0.5)
+    assert (slow.low, slow.high, slow.best, slow.worst) == (0, 0, 6, 6) and slow.verdict == BELOW
+    # a peer exactly the smallest difference away, as pages show it, counts as told apart
+    edge = peer_standing_interval(95.0, 0.0, [94.0, 94.0, 94.0], [0.0] * 3, "higher", RECORD, meaningful=1.0)
+    assert (edge.low, edge.verdict) == (100, ABOVE)
+
+
+def test_each_record_declares_its_own_smallest_meaningful_difference_finer_than_its_units_where_districts_differ_less():
+    from districtstat.analyses.indicators import INDICATORS
+
+    for code in ("STAFF_ATTENDANCE_PCT", "TEACHER_VACANCY_PCT", "IT_TICKET_DAYS", "BUS_ON_TIME_PCT", "WORK_ORDER_DAYS"):
+        assert figure_kind(code) == RECORD and INDICATORS[code].meaningful_change > 0
+    assert INDICATORS["STAFF_ATTENDANCE_PCT"].meaningful_change < INDICATORS["BUS_ON_TIME_PCT"].meaningful_change
+    assert INDICATORS["IT_TICKET_DAYS"].meaningful_change < INDICATORS["WORK_ORDER_DAYS"].meaningful_change
 
 
 # ------------------------------------------------------------------ in the scorecard and the peers page
@@ -162,8 +186,8 @@ def test_the_scorecard_states_a_verdict_only_where_the_interval_supports_it():
     assert (card.loc["mean_score_math", "percentile_low"], card.loc["mean_score_math", "standing"]) == (100, ABOVE)
     ela = card.loc["mean_score_ela"]
     assert ela["peer_percentile"] == 60 and ela["percentile_low"] < 50 < ela["percentile_high"] and ela["standing"] == MIDDLE
-    bus = card.loc["BUS_ON_TIME_PCT"]
-    assert (bus["peer_percentile"], bus["percentile_low"], bus["uncertainty"], bus["standing"]) == (0, 0, RECORD, BELOW)
+    bus = card.loc["BUS_ON_TIME_PCT"]  # 80% against peers at 85% to 95%: behind every one by 2 points or more
+    assert (bus["peer_percentile"], bus["percentile_low"], bus["percentile_high"], bus["uncertainty"], bus["standing"]) == (0, 0, 0, RECORD, BELOW)
 
 
 def test_without_a_known_error_a_student_figure_has_no_percentile_but_a_record_keeps_its_own():
@@ -197,6 +221,8 @@ def test_a_consortium_rank_has_its_interval_or_is_not_shown():
     assert close[1] == "1 to 3"
     unknown = consortium_rank_intervals("mean_score_math", [500.0, 520.0], [float("nan"), 1.0], "higher")
     assert unknown == [None, None]  # one unknown error leaves every place among them unknown
-    assert consortium_rank_intervals("BUS_ON_TIME_PCT", [90.0, 95.0], [0.0, 0.0], "higher") == ["exact", "exact"]
+    # records: told apart by 2 percentage points or more, else about the same
+    assert consortium_rank_intervals("BUS_ON_TIME_PCT", [90.0, 95.0], [0.0, 0.0], "higher") == ["2 to 2", "1 to 1"]
+    assert consortium_rank_intervals("BUS_ON_TIME_PCT", [90.0, 91.0, 95.0], [0.0, 0.0, 0.0], "higher") == ["2 to 3", "2 to 3", "1 to 1"]
     many = MOST_RANKED_EXACTLY + 1
     assert set(consortium_rank_intervals("mean_score_math", list(range(many)), [1.0] * many, "higher")) == {None}

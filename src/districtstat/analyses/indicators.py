@@ -18,7 +18,9 @@ class Indicator:
     area: Literal["Student outcomes", "Equity", "Finance", "Operations"]
     unit: str
     better: Literal["higher", "lower", "neither"]
-    meaningful_change: float  # the smallest move, in the indicator's unit, that a trend word calls a change
+    # The smallest meaningful difference, in the indicator's unit: the least change over the years a trend word calls a
+    # change, and the least difference between two districts' records a standing tells apart (`standing`).
+    meaningful_change: float
     peer_ranked: bool = True  # False where a rank among a handful of peers would rest on a model's noise
 
 
@@ -57,13 +59,18 @@ FINANCIAL = [
     Indicator("spend_benefits", "Employee benefits per pupil", "Finance", "$", "neither", FUNCTION_DOLLARS),
     Indicator("spend_out_of_district_placements", "Out-of-district placements per pupil", "Finance", "$", "neither", FUNCTION_DOLLARS),
 ]
+# Operations records, each with its own smallest meaningful difference where the unit's is too coarse for it: a
+# percentage point of staff attendance is about two school days a year for every employee, a percentage point of
+# teaching posts one post in a hundred, half a day a help-desk ticket waits half a working day more. Districts count
+# these figures in slightly different ways, so nothing finer is a difference a board should read.
+STAFF_DAYS, POSTS, HELP_DESK_DAYS = 1.0, 1.0, 0.5
 OPERATIONAL = [
     Indicator("BUS_ON_TIME_PCT", "Buses on time", "Operations", "%", "higher", PERCENTAGE_POINTS),
     Indicator("WORK_ORDER_DAYS", "Days to close a work order", "Operations", "days", "lower", DAYS),
-    Indicator("TEACHER_VACANCY_PCT", "Teaching posts vacant on day one", "Operations", "%", "lower", PERCENTAGE_POINTS),
+    Indicator("TEACHER_VACANCY_PCT", "Teaching posts vacant on day one", "Operations", "%", "lower", POSTS),
     Indicator("MEAL_PARTICIPATION_PCT", "Lunch participation", "Operations", "%", "higher", PERCENTAGE_POINTS),
-    Indicator("IT_TICKET_DAYS", "Days to close a help-desk ticket", "Operations", "days", "lower", DAYS),
-    Indicator("STAFF_ATTENDANCE_PCT", "Staff attendance", "Operations", "%", "higher", PERCENTAGE_POINTS),
+    Indicator("IT_TICKET_DAYS", "Days to close a help-desk ticket", "Operations", "days", "lower", HELP_DESK_DAYS),
+    Indicator("STAFF_ATTENDANCE_PCT", "Staff attendance", "Operations", "%", "higher", STAFF_DAYS),
     Indicator("SUBSTITUTE_FILL_PCT", "Substitute requests filled", "Operations", "%", "higher", PERCENTAGE_POINTS),
     # Neither direction is better: more work orders closed can mean a faster crew or more breakdowns reported;
     # WORK_ORDER_DAYS carries the direction. A month's count is read for its stability, not its size.

@@ -185,7 +185,9 @@ def peer_standing(kpis: pd.DataFrame, district: str, peer_ids: list[str], errors
         if ranked:
             se = spread[code].reindex(values.index).astype(float)
             peers = values.drop(district)
-            found = peer_standing_interval(values[district], se[district], peers, se[peers.index], indicator.better, uncertainty_of(code, se[district]))
+            found = peer_standing_interval(
+                values[district], se[district], peers, se[peers.index], indicator.better, uncertainty_of(code, se[district]), meaningful=indicator.meaningful_change
+            )
         rows.append(
             {
                 "indicator": indicator.label,

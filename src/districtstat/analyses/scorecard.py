@@ -118,7 +118,7 @@ def scorecard(
         ranked = len(peers) and better != "neither" and peer_ranked(code)
         standing = NO_STANDING
         if ranked:
-            found = peer_standing_interval(value, own_se, peers["value"], peers["se"], better, uncertainty_of(code, own_se))
+            found = peer_standing_interval(value, own_se, peers["value"], peers["se"], better, uncertainty_of(code, own_se), meaningful=meaningful_change(code))
             standing = {"peer_percentile": found.percentile, "percentile_low": found.low, "percentile_high": found.high}
             standing |= {"uncertainty": found.uncertainty, "standing": found.verdict}
         n = float(own["n"].iloc[-1]) if "n" in own and pd.notna(own["n"].iloc[-1]) else np.nan

@@ -7,9 +7,13 @@ peers a few points decide a place. So a percentile or rank is published with the
 and a verdict (clearly above or below the middle of its peers) only where that interval lies wholly on one side.
 
 Finance and operations figures are the district's own records of every dollar, bus run, work order and post, not
-results of a sample of students: they carry no sampling error (standard error 0) and keep their rank where better
-has a direction. They can still differ because districts count them in slightly different ways, which no interval
-shows. The efficiency residual is a model's figure and is never ranked among peers (`Indicator.peer_ranked`).
+results of a sample of students: they carry no sampling error (standard error 0). But a record is no more exact than
+the way districts count it, and a difference of a fraction of a point in staff attendance tells a board nothing. So a
+record's standing counts a peer within the indicator's smallest meaningful difference (`Indicator.meaningful_change`:
+the same threshold a change over the years must reach) as about the same: such a peer could stand on either side,
+and the interval of the percentile and rank runs over both. A record stands clearly above (below) the middle of its
+peers only where more than half of them are worse (better) by at least that difference. The efficiency residual is a
+model's figure and is never ranked among peers (`Indicator.peer_ranked`).
 """
 
 from __future__ import annotations
@@ -131,8 +135,8 @@ class Standing:
     """A district's place among its peers on one figure, with its 90% interval.
 
     percentile = 100 × (peers doing worse) / (peers); rank = 1 + (peers doing better), 1 = best, of = peers + 1.
-    `low`/`high` bound the percentile and `best`/`worst` the rank; for a record they equal the figure itself. All are
-    NaN where the uncertainty is `unknown`: no standing is stated then."""
+    `low`/`high` bound the percentile and `best`/`worst` the rank; for a record they run over the peers within its
+    smallest meaningful difference. All are NaN where the uncertainty is `unknown`: no standing is stated then."""
 
     percentile: float
     low: float
@@ -212,20 +216,34 @@ def _quantile(distribution: np.ndarray, share: float) -> int:
     return int(np.argmax(np.cumsum(distribution) >= share - 1e-9))
 
 
-def peer_standing_interval(own: float, own_se: float, peers, peers_se, better: str, uncertainty: str, confidence: float = CONFIDENCE) -> Standing:
+def record_standing(own: float, peers: np.ndarray, better: str, meaningful: float) -> tuple[int, int]:
+    """How many peers a record is clearly better than, and how many are clearly better than it: by at least the
+    smallest meaningful difference, judged at the one decimal pages show; the rest are about the same."""
+    difference = np.round(goodness(float(own), better) - goodness(peers, better), 6)
+    clear = np.round(np.abs(difference), 1) >= meaningful
+    return int(np.sum(clear & (difference > 0))), int(np.sum(clear & (difference < 0)))
+
+
+def peer_standing_interval(
+    own: float, own_se: float, peers, peers_se, better: str, uncertainty: str, confidence: float = CONFIDENCE, meaningful: float = 0.0
+) -> Standing:
     """The district's percentile and rank among its peers on one figure, each with its `confidence` interval.
 
     The interval runs from the 5th to the 95th percentile (for 90%) of where the district would land if its figure
     and every peer's moved by chance within their standard errors; it always includes the district's observed place
     (with many near-tied peers the middle 90% could otherwise miss it). Ties count as neither better nor worse: tied
-    districts share the better rank, as `indicators.rank_best_first` has it."""
+    districts share the better rank, as `indicators.rank_best_first` has it.
+
+    A record has no sampling error: its interval runs over the peers within `meaningful`, its smallest meaningful
+    difference, which could stand on either side of it (`record_standing`)."""
     values, errors = np.asarray(peers, dtype=float), np.asarray(peers_se, dtype=float)
     k = len(values)
     worse_now = int(np.sum(goodness(values, better) < goodness(float(own), better)))
     ahead_now = int(np.sum(goodness(values, better) > goodness(float(own), better)))
     percentile, rank = 100 * worse_now / k, 1.0 + ahead_now
     if uncertainty == RECORD:
-        return Standing(percentile, percentile, percentile, rank, rank, rank, k + 1, RECORD)
+        clearly_worse, clearly_better = record_standing(own, values, better, meaningful)
+        return Standing(percentile, 100 * clearly_worse / k, 100 * (k - clearly_better) / k, rank, 1.0 + clearly_better, 1.0 + k - clearly_worse, k + 1, RECORD)
     if uncertainty != SAMPLING or np.isnan(own_se) or np.isnan(errors).any():
         return Standing(np.nan, np.nan, np.nan, np.nan, np.nan, np.nan, k + 1, UNKNOWN)
     worse, ahead = beaten_distribution(own, own_se, values, errors, better)
@@ -250,20 +268,19 @@ MOST_RANKED_EXACTLY = 60
 
 
 def consortium_rank_intervals(code: str, values, errors, better: str) -> list[str | None]:
-    """Each district's rank among every district on one figure as its 90% interval ('3 to 6'), 'exact' for a record,
-    or None where no rank may be shown: the figure rests on students and its error is unknown, or there are more
-    districts than `MOST_RANKED_EXACTLY`."""
+    """Each district's rank among every district on one figure as its 90% interval ('3 to 6'), for a record the ranks
+    it could take with the districts within its smallest meaningful difference about the same, or None where no rank
+    may be shown: the figure rests on students and its error is unknown, or there are more districts than
+    `MOST_RANKED_EXACTLY`."""
     values, errors = np.asarray(values, dtype=float), np.asarray(errors, dtype=float)
+    meaningful = INDICATORS[code].meaningful_change if code in INDICATORS else 0.0
     intervals: list[str | None] = []
     for i in range(len(values)):
         kind = uncertainty_of(code, errors[i]) if code in INDICATORS else RECORD
-        if kind == RECORD:
-            intervals.append("exact")
-            continue
         others = np.delete(np.arange(len(values)), i)
-        if kind != SAMPLING or len(values) > MOST_RANKED_EXACTLY:
+        if kind == SAMPLING and len(values) > MOST_RANKED_EXACTLY or kind not in (SAMPLING, RECORD):
             intervals.append(None)
             continue
-        standing = peer_standing_interval(values[i], errors[i], values[others], errors[others], better, kind)
+        standing = peer_standing_interval(values[i], errors[i], values[others], errors[others], better, kind, meaningful=meaningful)
         intervals.append(None if np.isnan(standing.best) else f"{standing.best:.0f} to {standing.worst:.0f}")
     return intervals

@@ -325,8 +325,9 @@ def withheld_note(chosen: Measure) -> str:
 
 RANK_INTERVAL_NOTE = (
     "The rank's 90% interval is where it would land if every district's figure moved by chance as much as its students' "
-    "results vary from one cohort to the next; exact: a record of the whole district, not a sample of its students. "
-    "A rank is left out where that interval is unknown. "
+    "results vary from one cohort to the next. A record of the whole district is not a sample of its students and has no "
+    "such error, but districts count it in slightly different ways: its interval counts every district within the "
+    "indicator's smallest meaningful difference (Methods) as about the same. A rank is left out where that interval is unknown. "
 )
 
 

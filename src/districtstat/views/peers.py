@@ -83,11 +83,12 @@ def standing_among_peers(release: Release, district_id: str) -> pd.DataFrame:
 
 
 def rank_interval_text(row) -> object:
-    """The rank's 90% interval as a cell: `2 to 5`; `exact` for a record of the whole district, which has no sampling
-    error; `unknown` where the figure rests on students and the data give no measure of its chance error."""
-    if row["uncertainty"] == SAMPLING and pd.notna(row["best"]):
+    """The rank's 90% interval as a cell: `2 to 5`, for a record of the whole district the ranks it could take with
+    the peers within its smallest meaningful difference about the same; `unknown` where the figure rests on students
+    and the data give no measure of its chance error."""
+    if row["uncertainty"] in (SAMPLING, RECORD) and pd.notna(row["best"]):
         return f"{row['best']:.0f} to {row['worst']:.0f}"
-    return {RECORD: "exact", UNKNOWN: "unknown"}.get(row["uncertainty"], np.nan)
+    return {UNKNOWN: "unknown"}.get(row["uncertainty"], np.nan)
 
 
 def standing_table(release: Release, district_id: str) -> ProtectedTable:
@@ -116,10 +117,12 @@ STANDING_LABELS = {
 STANDING_FORMATS = {"district": BY_UNIT, "peer_median": BY_UNIT, "rank": "{:.0f}"}
 STANDING_NOTE = (
     "Rank 1 is best among the district and its peers; spending is not ranked. The 90% interval is where the rank would "
-    "land if each district's figure moved by chance as much as its students' results vary from one cohort to the next; "
-    "exact: a record of the whole district (buses, work orders, posts), not a sample of students, so it has no such "
-    "error; unknown: the data give no measure of that chance error (no standard deviation or exact count of students "
-    "tested), so no rank is stated. A rank hides how close the districts are: check the values."
+    "land if each district's figure moved by chance as much as its students' results vary from one cohort to the next. "
+    "A record of the whole district (buses, work orders, posts) is not a sample of students and has no such error, but "
+    "districts count it in slightly different ways: a peer within the indicator's smallest meaningful difference (Methods) "
+    "counts as about the same, and the interval runs over the ranks such peers leave open. Unknown: the data give no "
+    "measure of that chance error (no standard deviation or exact count of students tested), so no rank is stated. A "
+    "rank hides how close the districts are: check the values."
 )
 
 

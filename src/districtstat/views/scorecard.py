@@ -83,11 +83,12 @@ def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedT
 
 
 def percentile_interval_text(row) -> object:
-    """The peer percentile's 90% interval as a cell: `35 to 88`; `exact` for a record of the whole district, which has
-    no sampling error; `unknown` where the figure rests on students and the data give no measure of its chance error."""
-    if row["uncertainty"] == SAMPLING and pd.notna(row["percentile_low"]):
+    """The peer percentile's 90% interval as a cell: `35 to 88`, for a record of the whole district the percentiles it
+    could take with the peers within its smallest meaningful difference about the same; `unknown` where the figure
+    rests on students and the data give no measure of its chance error."""
+    if row["uncertainty"] in (SAMPLING, RECORD) and pd.notna(row["percentile_low"]):
         return f"{row['percentile_low']:.0f} to {row['percentile_high']:.0f}"
-    return {RECORD: "exact", UNKNOWN: "unknown"}.get(row["uncertainty"], np.nan)
+    return {UNKNOWN: "unknown"}.get(row["uncertainty"], np.nan)
 
 
 def change_interval_cell(row) -> object:
@@ -259,16 +260,17 @@ AREA_NOTES = {
     "Student outcomes": "A change over two or three years may be normal variation: a few hundred students' results move by chance from one cohort to the next, so the trend word needs a change whose 90% interval excludes zero and that reaches at least 4 points on a scale score or 2 percentage points on a percentage.",
     "Equity": "Each gap is the group's mean score minus the other students', in points; closing means it moved toward zero by at least 4 points and the 90% interval of that change excludes zero. A gap resting on a few dozen students moves a lot by chance. Groups under the privacy threshold are left out. A gap can close because the other students fell back.",
     "Finance": "Spending is not ranked: more is neither better nor worse by itself. Points above or below prediction is the efficiency residual: it describes and does not explain, it is never ranked among peers, and the spending and results page says whether its interval sets the district apart.",
-    "Operations": "For days and vacancies lower is better; the peer percentile already takes that into account. These are the district's records of every bus, work order and post, not a sample of students, so their percentile is exact for the year (no sampling interval); districts may still count them in slightly different ways.",
+    "Operations": "For days and vacancies lower is better; the peer percentile already takes that into account. These are the district's records of every bus, work order and post, not a sample of students, so they have no sampling error; but districts count them in slightly different ways, so a peer within the indicator's smallest meaningful difference (Methods lists each: 1 percentage point of staff attendance, half a day for a help-desk ticket) counts as about the same, and the interval runs over the places such peers leave open.",
 }
 
 
 PERCENTILE_NOTE = (
     "Peer percentile is the share of peer districts this district does better than, in the latest year (0 to 100). Its 90% "
     "interval is where it would land if each district's figure moved by chance as much as its students' results vary "
-    "from one cohort to the next; only where the whole interval is above or below 50 does the district stand clearly "
-    "above or below the middle of its peers. Exact: a record of the whole district, with no sampling error. Unknown: the "
-    "data give no measure of that chance error, so no percentile is stated."
+    "from one cohort to the next; for a record of the whole district, which has no sampling error, it counts every peer "
+    "within the smallest meaningful difference as about the same. Only where the whole interval is above or below 50 "
+    "does the district stand clearly above or below the middle of its peers. Unknown: the data give no measure of that "
+    "chance error, so no percentile is stated."
 )
 
 

@@ -16,6 +16,30 @@ def function_codes() -> str:
     return "; ".join(f"{SPENDING_CATEGORIES[category]} {', '.join(found)}" for category, found in codes.items())
 
 
+def amount(values, unit: str) -> str:
+    """`1 day`, `0.5 days`, `1 or 2 percentage points`: the unit singular only after exactly 1."""
+    values = list(values) if isinstance(values, (list, tuple)) else [values]
+    singular = len(values) == 1 and values[0] == 1
+    for plural, one in (("percentage points", "percentage point"), ("scale points", "scale point"), ("days", "day"), ("work orders", "work order")):
+        if singular and unit.startswith(plural):
+            unit = one + unit[len(plural):]
+    return f"{' or '.join(f'{v:g}' for v in values)} {unit}"
+
+
+def record_differences() -> str:
+    """Each record's smallest meaningful difference, the one a standing and a trend word both read, as a table."""
+    from districtstat.analyses.indicators import INDICATORS
+    from districtstat.analyses.standing import RECORD, figure_kind
+
+    words = {"%": "percentage points", "days": "days", "$": "dollars per pupil"}
+    rows = [
+        [indicator.label, amount(indicator.meaningful_change, words.get(indicator.unit, indicator.unit))]
+        for indicator in INDICATORS.values()
+        if figure_kind(indicator.code) == RECORD and indicator.better != "neither"
+    ]
+    return markdown_table(["Record", "Smallest meaningful difference"], rows, "The smallest difference between two districts' records, or in one district's record over the years, that a page calls a difference")
+
+
 def meaningful_changes() -> str:
     """Each unit's smallest meaningful change, read from the indicators themselves."""
     from districtstat.analyses.indicators import GAP_MEANINGFUL_CHANGE, INDICATORS
@@ -24,7 +48,7 @@ def meaningful_changes() -> str:
     for indicator in INDICATORS.values():
         by_unit.setdefault(indicator.unit, set()).add(indicator.meaningful_change)
     words = {"points": "scale points", "%": "percentage points", "$": "dollars per pupil (the smaller for a single spending function)", "days": "days"}
-    parts = [f"{' or '.join(f'{v:g}' for v in sorted(values))} {words.get(unit, unit)}" for unit, values in by_unit.items()]
+    parts = [amount(sorted(values), words.get(unit, unit)) for unit, values in by_unit.items()]
     return "; ".join(parts) + f"; {GAP_MEANINGFUL_CHANGE:g} scale points for a gap"
 
 

@@ -14,7 +14,7 @@ from districtstat.config import EfficiencyModel, PeerModel, Settings
 from districtstat.analyses.efficiency import plain_term
 from districtstat.analyses.standing import CONFIDENCE, GRID
 from districtstat.analyses.trends import CONFIDENCE as TREND_CONFIDENCE
-from districtstat.site.methods.code_tables import function_codes, meaningful_changes
+from districtstat.site.methods.code_tables import function_codes, meaningful_changes, record_differences
 from districtstat.site.methods.writing import method, percent, quantile, subscript
 
 
@@ -45,8 +45,8 @@ What a district's results are made of: averages over the students tested, never 
         "published share, and w² / 12 the error of rounding it to whole points or coarser (Privacy); a gap's error is the "
         "one its confidence interval is built on. Finance and operations figures "
         "are the district's records of every dollar, bus run, work order and post, not a sample of students: they have no "
-        "sampling error, and keep their rank where better has a direction, though districts may count them in slightly "
-        "different ways. Where the data give no standard deviation of the scores (public aggregate files such as "
+        "sampling error, though districts count them in slightly different ways, so two records are told apart only by "
+        "their smallest meaningful difference (Peer districts). Where the data give no standard deviation of the scores (public aggregate files such as "
         "California's), the error of a mean is unknown.")}"""
 
 
@@ -226,8 +226,18 @@ def standing_method() -> str:
         "interval of its percentile is above (or below) 50: a scorecard names its best and least good indicators only among "
         "these and says of the others that they cannot be told apart from the middle, the peers page colours only these as "
         "better or worse, and the key figures list a peer rank only for these. A figure resting on students with no known "
-        "standard error gets no rank or percentile; a finance or operations record has no sampling error, so its interval "
-        "is its own rank.",
+        "standard error gets no rank or percentile.",
+    ) + "\n" + method(
+        "Records: the smallest meaningful difference",
+        "peer about the same when |record − peer's record| < d;   interval = from (peers worse by d or more) to (peers "
+        "not better by d or more), as a rank or as 100 × count / k",
+        "An operations record (buses on time, days to close a work order, staff attendance …) counts every bus run, work "
+        "order or post, so it has no sampling error; but districts count these in slightly different ways, and a difference "
+        "of a fraction of a point says nothing a board could act on. So a peer whose record is within the smallest "
+        "meaningful difference d is about the same: it could stand on either side, and the interval runs over both. A "
+        "record stands clearly above (below) the middle of its peers only where more than half of them are worse (better) "
+        "by d or more. d is the same threshold a change over the years must reach before a trend word calls it a change "
+        "(Scorecard), judged at the one decimal the pages show:\n\n" + record_differences(),
     )
 
 
@@ -251,7 +261,7 @@ Is the district meeting its own goals, and is each indicator moving the right wa
         "A word only where the change is both clear of chance and large enough to matter. SEᵢ is each year's standard error "
         "(Student results); with three years the line's change equals latest − first, and its standard error √(SE_first² + SE_latest²). "
         "The smallest meaningful change is one rule in each indicator's own unit, the same for scores and percentages: "
-        f"{meaningful_changes()}. Where the change reaches it and its 90% interval excludes zero: **improving** or **worsening** "
+        f"{meaningful_changes()} (each operations record's own is in the table under Peer districts). Where the change reaches it and its 90% interval excludes zero: **improving** or **worsening** "
         "in the indicator's better direction, **closing** or **widening** for gaps, and **up** or **down** when neither direction "
         "is better (spending); otherwise **no clear change**. A record of the whole district has no sampling error, so its "
         "interval is the change itself and the smallest meaningful change alone decides. Where a figure rests on students and "
