@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -147,39 +149,78 @@ def card_of(values: dict[str, tuple[float, list[float], float]], district: str =
     return scorecard(pd.DataFrame(rows), district, list("BCDEF"), goals={})
 
 
-def test_the_lead_names_no_best_indicator_whose_interval_includes_the_middle():
+def test_the_lead_names_no_indicator_whose_interval_includes_the_middle():
     from districtstat.views.scorecard import standing_sentences
 
     # far above its peers in math, far below in ELA, all with small errors; then the same values with large errors
     clear = card_of({"mean_score_math": (530.0, [500.0, 502.0, 498.0, 505.0, 497.0], 1.0), "mean_score_ela": (470.0, [500.0, 502.0, 498.0, 505.0, 497.0], 1.0)})
     text = " ".join(standing_sentences(clear))
-    assert "best on mean math scale score" not in text  # one indicator per side: named, not called the best of several
-    assert "clearly above the middle of its peers on one, mean math scale score (better than all of its peers; 90% interval 100% to 100%)" in text
-    assert "clearly below on one, mean ELA scale score (better than none of its peers; 90% interval 0% to 0%)" in text
+    assert "It stands clearly above the middle of its peers on 1: mean math scale score (highest of the six districts: 530.0 points against a peer median of 500.0 points)." in text
+    assert "It stands clearly below the middle of its peers on 1: mean ELA scale score (lowest of the six districts: 470.0 points against a peer median of 500.0 points)." in text
     unclear = card_of({"mean_score_math": (506.0, [500.0, 502.0, 498.0, 505.0, 497.0], 15.0), "mean_score_ela": (497.5, [500.0, 502.0, 498.0, 505.0, 497.0], 15.0)})
     assert (unclear["percentile_low"] < 50).all() and (unclear["percentile_high"] > 50).all()
     text = " ".join(standing_sentences(unclear))
-    assert "best" not in text and "least well" not in text and "clearly" not in text
-    assert text == "On all 2 indicators ranked against its peers, its standing cannot be told apart from the middle of its peers (each one's 90% interval includes 50%)."
+    assert "best" not in text and "least well" not in text and "clearly" not in text and "highest" not in text
+    assert text.endswith("On all 2 indicators its standing cannot be told apart from the middle of its peers (each one's 90% interval includes 50%).")
 
 
-def test_the_lead_picks_its_best_only_among_clear_standings_and_counts_the_rest():
+def test_the_lead_picks_no_best_among_ties_and_names_each_clear_standing_with_its_unit():
     from districtstat.views.scorecard import standing_sentences
 
     peers = [500.0, 502.0, 498.0, 505.0, 497.0]
     card = card_of(
         {
-            "mean_score_math": (530.0, peers, 1.0),  # clearly best: better than all, interval 100 to 100
-            "pct_proficient_math": (503.0, peers, 0.2),  # better than 60%, interval above 50
-            "mean_score_ela": (506.0, peers, 15.0),  # better than all of them, but its interval includes 50: not named
-            "BUS_ON_TIME_PCT": (80.0, [90.0, 92.0, 95.0, 85.0, 88.0], 0.0),  # a record, behind every peer
+            "mean_score_math": (530.0, peers, 1.0),  # better than all, interval 100 to 100
+            "mean_score_ela": (530.0, peers, 1.0),  # the same: a tie no lead may break by picking one
+            "pct_proficient_math": (503.0, peers, 0.2),  # better than 60%, interval above 50: not the highest
+            "pct_proficient_ela": (506.0, peers, 15.0),  # better than all of them, but its interval includes 50: not named
+            "BUS_ON_TIME_PCT": (80.0, [90.0, 92.0, 95.0, 85.0, 88.0], 0.0),  # a record, behind every peer by 2 points or more
         }
     )
     text = " ".join(standing_sentences(card))
-    assert "Of its 4 indicators ranked against its peers, it stands clearly above the middle of its peers on 2, best on mean math scale score" in text
-    assert "clearly below on one, buses on time (better than none of its peers; exact, from district records)" in text
+    assert "best" not in text and "least well" not in text and "better than none" not in text
+    assert "ranked against its five peers on 5 indicators, those of its peers page" in text
+    assert "clearly above the middle of its peers on 3: mean ELA scale score (highest of the six districts: 530.0 points against a peer median of 500.0 points)" in text
+    assert "mean math scale score (highest of the six districts: 530.0 points against a peer median of 500.0 points)" in text
+    assert "proficient in math (503% against a peer median of 500%)" in text
+    assert "clearly below the middle of its peers on 1: buses on time (lowest of the six districts: 80% against a peer median of 90%)" in text
     assert "On the one other indicator its standing cannot be told apart from the middle of its peers (its 90% interval includes 50%)." in text
-    assert "mean ELA" not in text
+    assert "proficient in ELA" not in text
+
+
+def test_the_leads_counts_of_standings_add_up_to_the_indicators_ranked_and_say_which_the_peers_page_shows():
+    from districtstat.views.scorecard import standing_sentences
+
+    peers = [500.0, 502.0, 498.0, 505.0, 497.0]
+    many = {code: (530.0, peers, 1.0) for code in ("mean_score_math", "mean_score_ela", "pct_proficient_math", "pct_proficient_ela")}
+    many |= {"gap.EL.MATH": (-5.0, [-30.0, -25.0, -28.0, -32.0, -35.0], 1.0), "gap.SWD.MATH": (-20.0, [-18.0, -22.0, -21.0, -19.0, -20.5], 9.0)}
+    card = card_of(many)
+    text = " ".join(standing_sentences(card))
+    assert "ranked against its five peers on 6 indicators: the 4 of its peers page and 2 gaps between student groups" in text
+    # five on one side are more than a lead names: counted by area, so no one of them is picked
+    assert "clearly above the middle of its peers on 5: 4 student outcomes and 1 gap between student groups." in text
+    assert "On the one other indicator its standing cannot be told apart" in text
+    counts = [int(n) for n in re.findall(r"on (\d+):", text)] + [1]
+    assert sum(counts) == 6
+
+
+def test_the_leads_tally_of_changes_adds_up_and_keeps_spending_apart():
+    from districtstat.views.scorecard import trend_sentences
+
+    rows = []
+    for code, values, se in (
+        ("mean_score_math", [480.0, 500.0], 1.0),  # +20 ± 2.3: improved
+        ("pct_chronic_absent", [16.0, 20.0], 2.2),  # +4 ± 5.1: no clear change
+        ("gap.SWD.MATH", [-26.8, -44.8], 9.0),  # −18 ± 21: no clear change
+        ("WORK_ORDER_DAYS", [9.4, 11.3], 0.0),  # a record, +1.9 days: worsened
+        ("per_pupil_spending", [20000.0, 22000.0], 0.0),  # up
+        ("spend_student_support", [980.0, 1010.0], 0.0),  # +$30: no clear change
+    ):
+        rows += [{"district_id": "A", "school_year": year, "code": code, "value": v, "se": se} for year, v in zip((2022, 2024), values)]
+    card = scorecard(pd.DataFrame(rows), "A", [], goals={})
+    said = " ".join(trend_sentences(card))
+    assert "of its 4 indicators with a better direction, 1 improved, 1 worsened and 2 show no clear change" in said
+    assert "Of its 2 spending lines per pupil, 1 rose and 0 fell by at least their smallest meaningful change, and 1 shows no clear change" in said
 
 
 def test_the_lead_says_why_a_figure_without_a_known_error_has_no_standing():

@@ -73,9 +73,15 @@ CATEGORY = re.compile(r"^(?:C\()?(\w+)\)?\[T\.(.+)\]$")
 SQUARED = re.compile(r"^I\((\w+) \*\* 2\)$")
 
 
+# First words a sentence keeps capitalized: the names of languages and peoples that open a group's label.
+PROPER_WORDS = {"English", "Spanish", "American", "Asian", "Black", "Hispanic", "Native", "Pacific", "White", "Filipino", "Hawaiian", "Alaska"}
+
+
 def in_sentence(label: str) -> str:
-    """A label inside a sentence: first letter lowered unless it starts an acronym ('ELA')."""
-    return label if len(label) > 1 and label[1].isupper() else label[:1].lower() + label[1:]
+    """A label inside a sentence: first letter lowered unless it starts an acronym ('ELA') or a proper name ('English learners')."""
+    if len(label) > 1 and label[1].isupper() or label.split(" ")[0].rstrip(":,") in PROPER_WORDS:
+        return label
+    return label[:1].lower() + label[1:]
 
 
 def column_label(column: str) -> str:

@@ -75,9 +75,9 @@ def trend_of(code: str, years, values, errors) -> Trend | None:
 
 SCORECARD_COLUMNS = [
     "area", "indicator", "code", "unit", "year", "value", "change", "change_low", "change_high", "since", "trend",
-    "peer_percentile", "percentile_low", "percentile_high", "uncertainty", "standing", "goal", "status", "n", "withheld",
+    "peer_percentile", "percentile_low", "percentile_high", "uncertainty", "standing", "peer_median", "peers", "goal", "status", "n", "withheld",
 ]  # fmt: skip
-NO_STANDING = {"peer_percentile": np.nan, "percentile_low": np.nan, "percentile_high": np.nan, "uncertainty": "", "standing": ""}
+NO_STANDING = {"peer_percentile": np.nan, "percentile_low": np.nan, "percentile_high": np.nan, "uncertainty": "", "standing": "", "peer_median": np.nan, "peers": 0}
 
 
 def scorecard(
@@ -89,7 +89,8 @@ def scorecard(
     The percentile's interval comes from the standard errors in the history's `se` column (`standing`); where a figure
     rests on students and no error is known (no `se` column, or NaN), `uncertainty` is `unknown` and no percentile is
     given, since none could be told from chance. `standing` says whether the interval supports a verdict: `above` or
-    `below` the middle of its peers (the whole interval on one side of 50), else `middle`.
+    `below` the middle of its peers (the whole interval on one side of 50), else `middle`; `peer_median` and `peers`
+    say what it is ranked against.
 
     `withheld` names the indicators whose value in the release's `latest_year` no page may show: their row keeps
     that year, with no value, standing or goal status, rather than quietly reporting an earlier year as the latest."""
@@ -120,7 +121,7 @@ def scorecard(
         if ranked:
             found = peer_standing_interval(value, own_se, peers["value"], peers["se"], better, uncertainty_of(code, own_se), meaningful=meaningful_change(code))
             standing = {"peer_percentile": found.percentile, "percentile_low": found.low, "percentile_high": found.high}
-            standing |= {"uncertainty": found.uncertainty, "standing": found.verdict}
+            standing |= {"uncertainty": found.uncertainty, "standing": found.verdict, "peer_median": float(peers["value"].median()), "peers": len(peers)}
         n = float(own["n"].iloc[-1]) if "n" in own and pd.notna(own["n"].iloc[-1]) else np.nan
         rows.append(row | standing | {"year": latest, "value": value, "status": goal_status(value, target, better), "n": n, "withheld": False})
     card = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)

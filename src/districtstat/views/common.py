@@ -21,12 +21,17 @@ def value_text(value: float, unit: str) -> str:
         return f"{'−' if value < 0 else ''}${abs(value):,.0f}"
     if unit == "%":
         return percent_text(value)
-    return f"{value:,.1f}"
+    return true_minus(f"{value:,.1f}")
+
+
+def true_minus(text: str) -> str:
+    """A number as shown text writes it: the minus sign (U+2212), not the hyphen a format gives."""
+    return text.replace("-", "−")
 
 
 def percent_text(value: float) -> str:
     """A percentage as rounded: whole points for a rate or share of students (`disclosure.shown_percent`), else one decimal."""
-    return f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%"
+    return true_minus(f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%")
 
 
 def change_text(value: float, unit: str) -> str:

@@ -121,8 +121,9 @@ STANDING_NOTE = (
     "A record of the whole district (buses, work orders, posts) is not a sample of students and has no such error, but "
     "districts count it in slightly different ways: a peer within the indicator's smallest meaningful difference (Methods) "
     "counts as about the same, and the interval runs over the ranks such peers leave open. Unknown: the data give no "
-    "measure of that chance error (no standard deviation or exact count of students tested), so no rank is stated. A "
-    "rank hides how close the districts are: check the values."
+    "measure of that chance error (no standard deviation or exact count of students tested), so no rank is stated. The "
+    "scorecard also ranks the district's gaps between student groups, which this table leaves out. A rank hides how "
+    "close the districts are: check the values."
 )
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 from districtstat.site.charts import ACCENT, HIGHLIGHT, SMALLEST_TEXT, figure, grid_figure
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect
 from districtstat.analyses.efficiency import in_sentence
+from districtstat.data.aggregate import subgroup_label
+from districtstat.data.subjects import subject_words
 from districtstat.analyses.scorecard import describe, meaningful_change, peer_ranked, scorecard, yearly_series
 from districtstat.analyses.standing import ABOVE, BELOW, MIDDLE, RECORD, SAMPLING, UNKNOWN
 from districtstat.report import Release
@@ -190,7 +192,7 @@ def trend_sentences(card: pd.DataFrame) -> list[str]:
         up, down = (spending["trend"] == "up").sum(), (spending["trend"] == "down").sum()
         lines.append(
             f"Of its {len(spending)} spending line{'' if len(spending) == 1 else 's'} per pupil, {up} rose and {down} fell by at least "
-            f"their smallest meaningful change, and {len(spending) - up - down} show no clear change; more spending is neither better nor worse by itself."
+            f"their smallest meaningful change, and {len(spending) - up - down} show{'s' if len(spending) - up - down == 1 else ''} no clear change; more spending is neither better nor worse by itself."
         )
     return lines
 
@@ -199,52 +201,113 @@ def listed(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def percentile_words(row) -> str:
-    """A percentile as a sentence says it, with what makes it sure: its 90% interval, or that it is a record."""
-    share = {0: "none", 100: "all"}.get(round(row["peer_percentile"]), f"{row['peer_percentile']:.0f}%")
-    said = f"better than {share} of its peers"
-    if row["uncertainty"] == RECORD:
-        return f"{said}; exact, from district records"
-    return f"{said}; 90% interval {row['percentile_low']:.0f}% to {row['percentile_high']:.0f}%"
+def with_unit(value: float, unit: str) -> str:
+    """A value as a sentence says it, with its unit: `512.2 points`, `20%`, `2.7 days`, `$1,286 per pupil`."""
+    if unit == "$":
+        return f"{value_text(value, unit)} per pupil"
+    if unit == "%":
+        return value_text(value, unit)
+    return f"{value_text(value, unit)} {UNIT_WORDS.get(unit, unit)}"
+
+
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+
+
+def extreme_words(row) -> str:
+    """`slowest of the six districts: ` where the whole 90% interval puts the district behind (or ahead of) every peer
+    (percentile 0 to 0, or 100 to 100), in words of the value itself; '' where it does not, which is no verdict."""
+    if row["percentile_high"] == 0:
+        worst = True
+    elif row["percentile_low"] == 100:
+        worst = False
+    else:
+        return ""
+    _, _, better = describe(row["code"])
+    largest = worst == (better == "lower") if better != "closer_to_zero" else worst
+    if str(row["code"]).startswith("gap."):
+        word = "widest gap" if largest else "narrowest gap"
+    elif row["unit"] == "days":
+        word = "slowest" if largest else "fastest"
+    else:
+        word = "highest" if largest else "lowest"
+    districts = int(row["peers"]) + 1
+    return f"{word} of the {NUMBER_WORDS.get(districts, districts)} districts: "
+
+
+# A group as a sentence names its students, where its label is an adjective.
+GROUP_STUDENTS = {"CHRONIC_ABSENT": "chronically absent students", "ECODIS": "economically disadvantaged students"}
+
+
+def sentence_label(row) -> str:
+    """An indicator as a sentence names it; a gap as `the gap in ELA of students with disabilities`."""
+    if not str(row["code"]).startswith("gap."):
+        return in_sentence(row["indicator"])
+    _, group, subject = str(row["code"]).split(".")
+    return f"the gap in {subject_words(subject).short} of {GROUP_STUDENTS.get(group) or in_sentence(subgroup_label(group))}"
+
+
+def against_peers(row) -> str:
+    """An indicator's standing in concrete words with its units: `mean math scale score (508.7 points against a peer
+    median of 494.6 points)`, `days to close a work order (slowest of the six districts: 11.3 days against a peer median
+    of 7.6 days)`."""
+    unit = row["unit"]
+    return f"{sentence_label(row)} ({extreme_words(row)}{with_unit(row['value'], unit)} against a peer median of {with_unit(row['peer_median'], unit)})"
 
 
 def indicators_count(n: int) -> str:
     return f"{n} indicator{'' if n == 1 else 's'}"
 
 
-def standing_clause(rows: pd.DataFrame, side: str, word: str, full: bool) -> str:
-    """`clearly above the middle of its peers on 3, best on X (…)`: how many indicators stand clearly on one side, and
-    the one whose interval lies furthest from the middle."""
-    where = f"clearly {side}" + (" the middle of its peers" if full else "")
+# At most this many indicators are named on one side of the middle; more are counted by area, so that none is picked.
+MOST_NAMED = 4
+AREA_WORDS = {"Student outcomes": ("student outcome", "student outcomes"), "Equity": ("gap between student groups", "gaps between student groups"),
+              "Finance": ("finance figure", "finance figures"), "Operations": ("operations record", "operations records")}  # fmt: skip
+
+
+def standing_clause(rows: pd.DataFrame, side: str) -> str:
+    """`clearly above the middle of its peers on 2: X (…) and Y (…)`: how many indicators stand clearly on one side,
+    each named with its value and the peer median, in the card's order (no one of them is picked as the best); more
+    than `MOST_NAMED` are counted by area."""
+    where = f"clearly {side} the middle of its peers"
     if rows.empty:
         return f"{where} on none"
-    first = rows.iloc[0]
-    named = f"{in_sentence(first['indicator'])} ({percentile_words(first)})"
-    return f"{where} on one, {named}" if len(rows) == 1 else f"{where} on {len(rows)}, {word} on {named}"
+    if len(rows) > MOST_NAMED:
+        by_area = rows.groupby("area", observed=True, sort=True).size()
+        return f"{where} on {len(rows)}: " + listed([f"{count} {AREA_WORDS[str(area)][count != 1]}" for area, count in by_area.items()])
+    return f"{where} on {len(rows)}: " + listed([against_peers(row) for _, row in rows.iterrows()])
+
+
+def ranked_words(ranked: pd.DataFrame) -> str:
+    """What the ranked indicators are, so the count agrees with the peers page, which leaves the gaps out."""
+    gaps = int(ranked["code"].str.startswith("gap.").sum())
+    others = len(ranked) - gaps
+    if not gaps:
+        return f"{indicators_count(len(ranked))}, those of its peers page"
+    if not others:
+        return f"{indicators_count(len(ranked))}, all gaps between student groups"
+    return f"{indicators_count(len(ranked))}: the {others} of its peers page and {gaps} gap{'' if gaps == 1 else 's'} between student groups"
 
 
 def standing_sentences(card: pd.DataFrame) -> list[str]:
     """The lead's sentences on the district's standing among its peers, by the one rule of `standing`: an indicator is
-    named as its best (or least good) only where the whole 90% interval of its percentile lies above (below) 50, the
-    middle of its peers; the others are counted as not told apart from the middle, and the figures whose chance error
-    the data do not give are named as having no stated standing."""
+    said to stand above (or below) the middle of its peers only where the whole 90% interval of its percentile lies
+    above (below) 50, and is then named with its value and its peers' median in its unit, never picked out as the best
+    of several; the others are counted as not told apart from the middle, and the figures whose chance error the data
+    do not give are named as having no stated standing. Every count adds up to the indicators ranked."""
     ranked = card[card["standing"].isin([ABOVE, BELOW, MIDDLE])]
-    above = ranked[ranked["standing"] == ABOVE].sort_values(["percentile_low", "peer_percentile"], ascending=False, kind="stable")
-    below = ranked[ranked["standing"] == BELOW].sort_values(["percentile_high", "peer_percentile"], ascending=True, kind="stable")
-    middle = ranked[ranked["standing"] == MIDDLE]
+    above, below, middle = (ranked[ranked["standing"] == side] for side in (ABOVE, BELOW, MIDDLE))
     lines = []
+    if len(ranked):
+        peers = int(ranked["peers"].max())
+        lines.append(f"It is ranked against its {NUMBER_WORDS.get(peers, peers) if peers > 1 else 'one'} peer{'' if peers == 1 else 's'} on {ranked_words(ranked)}.")
     if len(above) or len(below):
-        sides = [(above, "above", "best"), (below, "below", "least well")]
-        if above.empty:
-            sides.reverse()
-        first, second = (standing_clause(rows, side, word, full) for (rows, side, word), full in zip(sides, (True, False)))
-        lines.append(f"Of its {indicators_count(len(ranked))} ranked against its peers, it stands {first}, and {second}.")
+        lines += [f"It stands {standing_clause(rows, side)}." for rows, side in ((above, "above"), (below, "below")) if len(rows)]
         if len(middle):
             others, whose = ("the one other indicator", "its") if len(middle) == 1 else (f"the other {indicators_count(len(middle))}", "each one's")
             lines.append(f"On {others} its standing cannot be told apart from the middle of its peers ({whose} 90% interval includes 50%).")
     elif len(middle):
         every, whose = ("the one indicator", "its") if len(middle) == 1 else (f"all {indicators_count(len(middle))}", "each one's")
-        lines.append(f"On {every} ranked against its peers, its standing cannot be told apart from the middle of its peers ({whose} 90% interval includes 50%).")
+        lines.append(f"On {every} its standing cannot be told apart from the middle of its peers ({whose} 90% interval includes 50%).")
     unknown = card[card["uncertainty"] == UNKNOWN]
     if len(unknown):
         names = list(unknown["indicator"].map(in_sentence))

@@ -223,9 +223,10 @@ def standing_method() -> str:
         f"{GRID:,} evenly spaced points of its own normal distribution. That is what a simulation of many redraws estimates, "
         "without a simulation's noise: the same figures always give the same interval. The interval always includes the "
         "district's observed place. A district stands clearly above (or below) the middle of its peers only where the whole "
-        "interval of its percentile is above (or below) 50: a scorecard names its best and least good indicators only among "
-        "these and says of the others that they cannot be told apart from the middle, the peers page colours only these as "
-        "better or worse, and the key figures list a peer rank only for these. A figure resting on students with no known "
+        "interval of its percentile is above (or below) 50: a scorecard's lead names these with their value and their peers' "
+        "median (and calls a district the highest or lowest of its group only where the whole interval puts it there), "
+        "never one of them as the best of several, and says of the others that they cannot be told apart from the middle; "
+        "the peers page colours only these as better or worse, and the key figures list a peer rank only for these. A figure resting on students with no known "
         "standard error gets no rank or percentile.",
     ) + "\n" + method(
         "Records: the smallest meaningful difference",
