@@ -55,7 +55,7 @@ def test_the_examples_efficiency_page_says_the_model_cannot_rank_and_shows_no_pe
     pages carry the interval and say the data cannot rank, with no percentile anywhere."""
     efficiency, overview, scorecard = (shown_text(ROOT / "notebooks" / f"{name}.ipynb") for name in ("efficiency", "overview", "scorecard"))
     assert "cannot rank districts on this measure this release" in efficiency
-    assert "95% prediction interval" in efficiency and "cross-validated R² −0." in efficiency
+    assert "90% prediction interval" in efficiency and "95%" not in efficiency and "cross-validated R² −0." in efficiency
     assert "percentile" not in efficiency.lower().replace("peer percentile", "")
     assert "Against prediction" in overview and "percentile" not in overview.lower()
     assert all(year in scorecard for year in ("2021–22", "2022–23", "2023–24"))  # every school year, the middle one too

@@ -132,7 +132,8 @@ def test_a_brief_shows_the_key_figures_as_the_scorecard_and_the_home_show_them(r
         shown = 0
         for row in outcomes["rows"][1:]:
             cells = dict(zip(header, row))
-            figure = " ".join([f"{cells['Indicator']} ({cells['Unit']})", *(cells[year] for year in years), cells["Change (trend line)"], cells["Trend"] or "–"])
+            change = cells["Change (trend line)"] + (f" ({cells['Change, 90% interval']})" if cells["Change, 90% interval"] not in ("–", "*", "exact") else "")
+            figure = " ".join([f"{cells['Indicator']} ({cells['Unit']})", *(cells[year] for year in years), change, cells["Trend"] or "–"])
             assert figure in text, (district, figure)
             shown += 1
         assert shown >= 3, district
@@ -142,8 +143,8 @@ def test_a_brief_shows_the_key_figures_as_the_scorecard_and_the_home_show_them(r
         for label, words in (("Economically disadvantaged", "economically disadvantaged"), ("Spending per pupil", "spending per pupil")):
             assert f"{glance[label]} {words}" in text, (district, label)
         efficiency = plain((folder / "districts" / district / "efficiency.html").read_text(encoding="utf-8"))
-        interval = re.search(r"95% prediction interval [^)]+\)", efficiency)
-        assert interval and interval.group(0) in text, district
+        interval = re.search(r"90% prediction interval [^)]+\)", efficiency)
+        assert interval and interval.group(0) in text and "95%" not in text, district  # 90%, as every other interval of the brief
 
 
 def test_a_brief_gives_no_rank_where_the_efficiency_model_cannot_rank(release, texts):

@@ -19,6 +19,7 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import KFold, cross_val_predict
 
 from districtstat.analyses.indicators import INDICATORS
+from districtstat.analyses.standing import CONFIDENCE
 
 
 @dataclass
@@ -124,7 +125,7 @@ def formula_for(outcome: str, spending: str, controls: list[str]) -> str:
     return f"{outcome} ~ {' + '.join([spending, *controls])}"
 
 
-def coefficient_table(result, confidence: float = 0.95) -> pd.DataFrame:
+def coefficient_table(result, confidence: float = CONFIDENCE) -> pd.DataFrame:
     interval = result.conf_int(alpha=1 - confidence)
     return pd.DataFrame(
         {
@@ -175,12 +176,13 @@ def fit_efficiency(
     students: str | None = None,
     score_sd: str | None = None,
     min_cv_r2: float = 0.0,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
 ) -> EfficiencyFit:
     """OLS with HC1 standard errors and k-fold R²; each district's residual with a prediction interval, its
     verdict, and a size-adjusted (empirical Bayes) residual that ranks are computed from, when the model can rank.
 
-    The residual's interval is the 95% prediction interval of a new district with the same spending and needs:
+    The residual's interval is the 90% prediction interval (as every interval of the site) of a new district with the
+    same spending and needs:
     the HC1 uncertainty of the fitted line plus the spread of districts around it, τ² (between districts) +
     σ²ⱼ (chance, larger for small districts). With equal σ²ⱼ it is statsmodels' `obs=True` interval.
     """

@@ -211,7 +211,7 @@ def table_labels(code: str | Measure) -> dict[str, str]:
     difference = "percentage points" if chosen.unit == "%" else unit
     labels = TOPIC_LABELS | {
         "value": f"Value ({unit})",
-        "interval": f"95% prediction interval ({unit})",
+        "interval": f"90% prediction interval ({unit})",
         "peer_median": f"Peer median ({unit})",
         "vs_peers": f"Difference from peers ({difference})",
     }
@@ -277,7 +277,7 @@ def topic_chart(release: Release, code: str | Measure):
         below, above = ordered["value"].to_numpy() - efficiency["pi_low"].to_numpy(), efficiency["pi_high"].to_numpy() - ordered["value"].to_numpy()
         ax.errorbar(ordered["position"], ordered["value"], yerr=[below, above], fmt="none", ecolor=CONTEXT, elinewidth=1, zorder=0)
         ax.axhline(0, color="black", linewidth=0.8)
-    titles = [f"{row['district_name']}: {shown_value(chosen, row['value'])}" + (f" points (95% prediction interval {row['interval']})" if "interval" in row else "") for _, row in ordered.iterrows()]
+    titles = [f"{row['district_name']}: {shown_value(chosen, row['value'])}" + (f" points (90% prediction interval {row['interval']})" if "interval" in row else "") for _, row in ordered.iterrows()]
     district_points(ax, ordered, "position", "value", f"topic-{chosen.gid}", titles=titles)
     hidden_words = f"; {left_out} more {'is' if left_out == 1 else 'are'} hidden to protect students' privacy" if left_out else ""
     ax.set_xlabel(f"Districts, from lowest to highest ({len(ordered)}{hidden_words})")
@@ -307,7 +307,7 @@ def chart_caption(code: str | Measure) -> tuple[str, str]:
         )
     if chosen.key == "efficiency_residual":
         direction = (
-            "Each grey bar is the district's 95% prediction interval: a district differs from its prediction only when its bar "
+            "Each grey bar is the district's 90% prediction interval: a district differs from its prediction only when its bar "
             "misses the zero line, and districts whose bars overlap cannot be told apart."
         )
     return (
@@ -343,7 +343,7 @@ def table_caption(code: str | Measure, ranks_shown: bool = True, release: Releas
             f"{chosen.label}: each district's answer, as reported",
             f"{chosen.question.text} Answers are what districts reported, not checked against other data. {share}{rank}{peers}{withheld_note(chosen)}{blank}",
         )
-    interval = "The 95% prediction interval is the range the district's result could fall in by chance around its prediction; only an interval that excludes zero sets a district apart. " if chosen.key == "efficiency_residual" else ""
+    interval = "The 90% prediction interval is the range the district's result could fall in by chance around its prediction; only an interval that excludes zero sets a district apart. " if chosen.key == "efficiency_residual" else ""
     if ranks_shown and chosen.key != "efficiency_residual":
         interval = RANK_INTERVAL_NOTE
     return (

@@ -72,7 +72,7 @@ def efficiency_lead(release: Release, district_id: str) -> str:
     lines = [
         f"**{name}**: {label} {row['observed']:.1f} points; districts with its spending and student needs are predicted to score "
         f"{row['predicted']:.1f} points, so it sits **{abs(row['residual']):.1f} points {direction}** the prediction "
-        f"(95% prediction interval {interval_text(row['pi_low'], row['pi_high'])} points).",
+        f"(90% prediction interval {interval_text(row['pi_low'], row['pi_high'])} points).",
     ]
     if row["verdict"] == "within":
         lines.append("The interval includes zero: **the data cannot tell this district's result apart from what its spending and needs predict.**")
@@ -105,7 +105,7 @@ def resting_on_too_few(release: Release, district_ids) -> np.ndarray:
 
 
 def efficiency_chart(release: Release, district_id: str):
-    """Every district's distance from its prediction with its 95% prediction interval, the district marked."""
+    """Every district's distance from its prediction with its 90% prediction interval, the district marked."""
     table = release.table("efficiency")
     table = table[~resting_on_too_few(release, table["district_id"].tolist())]
     # Rows are drawn bottom-up. Ordered by the residual only where the model may rank; otherwise by name (A at the
@@ -121,10 +121,10 @@ def efficiency_chart(release: Release, district_id: str):
     positions = np.arange(len(table))
     colours = np.where(own, matplotlib_colour(HIGHLIGHT), "#8c8c8c")  # darker than CONTEXT: the bars are the message
     ax.hlines(positions, table["pi_low"], table["pi_high"], colors=colours, linewidth=1.2)
-    titles = [f"{row['name']}: {signed_points(row['residual'])} points (95% prediction interval {interval_text(row['pi_low'], row['pi_high'])})" for _, row in table.iterrows()]
+    titles = [f"{row['name']}: {signed_points(row['residual'])} points (90% prediction interval {interval_text(row['pi_low'], row['pi_high'])})" for _, row in table.iterrows()]
     district_points(ax, table.assign(y=positions), "residual", "y", "efficiency", titles=titles, sizes=np.where(own, 64, 25), colour=colours)
     ax.axvline(0, color="black", linewidth=0.8, linestyle="--")
-    ax.set_xlabel("Points above (+) or below (−) the predicted result, with 95% prediction interval (points)")
+    ax.set_xlabel("Points above (+) or below (−) the predicted result, with 90% prediction interval (points)")
     names = table["district_id"].map(release.district_name)
     if len(table) <= 40:
         ax.set_yticks(positions, names, fontsize=SMALLEST_TEXT)
@@ -134,10 +134,10 @@ def efficiency_chart(release: Release, district_id: str):
     name = release.district_name(district_id)
     outside = int((table["verdict"] != "within").sum())
     if not own.any():
-        return fig, f"Dot chart of {len(table)} districts' distance from their predicted result with 95% intervals; {name} is not in the model. {outside} of the intervals exclude zero."
+        return fig, f"Dot chart of {len(table)} districts' distance from their predicted result with 90% intervals; {name} is not in the model. {outside} of the intervals exclude zero."
     row = table[own].iloc[0]
     alt = (
-        f"Dot chart of {len(table)} districts' distance from their predicted result, each with its 95% prediction interval; "
+        f"Dot chart of {len(table)} districts' distance from their predicted result, each with its 90% prediction interval; "
         f"{name} sits at {signed_points(row['residual'])} points ({interval_text(row['pi_low'], row['pi_high'])}). "
         f"{outside} of {len(table)} intervals exclude zero."
     )
@@ -157,8 +157,8 @@ COEFFICIENT_LABELS = {
     "std_error": "Robust SE (HC1, points)",
     "t": "t",
     "p": "p",
-    "ci_low": "95% CI low (points)",
-    "ci_high": "95% CI high (points)",
+    "ci_low": "90% CI low (points)",
+    "ci_high": "90% CI high (points)",
 }
 
 

@@ -66,7 +66,7 @@ def consortium_how_to_read(release: Release) -> str:
     outcome = subject_of_indicator(key_outcome(release))
     result = f"{subject_words(outcome).short} result" if outcome else "result"
     return (
-        f"Points vs. predicted is the district's {result} minus the result predicted for its spending and needs, in scale points, with its 95% "
+        f"Points vs. predicted is the district's {result} minus the result predicted for its spending and needs, in scale points, with its 90% "
         "prediction interval. Against prediction says above or below only when the whole interval is; otherwise within. Districts are listed by "
         "name, not ranked. It describes; it does not show that spending caused a result."
     )
@@ -96,7 +96,7 @@ CONSORTIUM_LABELS = SubjectLabels({
     "mean_score_math": "Mean math score (points)",
     "mean_score_ela": "Mean ELA score (points)",
     "residual": "Points vs. predicted",
-    "residual_interval": "95% prediction interval (points)",
+    "residual_interval": "90% prediction interval (points)",
     "against_prediction": "Against prediction",
 })
 CONSORTIUM_FORMATS = {"per_pupil_spending": MONEY, "residual": "{:+.1f}", "enrollment": "{:,.0f}", **SHARE_FORMATS}

@@ -104,7 +104,7 @@ def efficiency_model_section(model: EfficiencyModel | None) -> str:
         f"Written as a formula: `{model.outcome} ~ {' + '.join([model.spending, *model.controls])}`. Each b is estimated "
         "across the consortium's districts; e is what the model leaves unexplained. Each b says how the result moves "
         "with one unit more of its term, the others held equal; it is an association, not an effect.")}
-{method("Robust standard errors (HC1)", "Var(b) = n / (n − p) × (XᵀX)⁻¹ Xᵀ diag(eᵢ²) X (XᵀX)⁻¹,   95% CI = b ± t(n − p) × SE",
+{method("Robust standard errors (HC1)", "Var(b) = n / (n − p) × (XᵀX)⁻¹ Xᵀ diag(eᵢ²) X (XᵀX)⁻¹,   90% CI = b ± t(n − p) × SE",
         "n districts, p terms with the intercept. These standard errors stay honest when districts scatter more at one end "
         "of the model than the other; with few districts the intervals are wide.")}
 {method("Residual", "residual = observed − predicted",
@@ -115,9 +115,9 @@ def efficiency_model_section(model: EfficiencyModel | None) -> str:
         "districts truly differ from the line (the residual variance left after chance); σ²ⱼ is how much the district's own "
         "result varies by chance: its students' score SD² ÷ students tested where the data give SDs, else estimated from "
         "how much more small districts scatter (squared residuals regressed on 1 ÷ students). A page says a district is "
-        "**above** or **below** what its spending and needs predict only when the whole 95% interval is; otherwise it "
-        "says the data cannot tell the district apart from its prediction. With equal σ²ⱼ this is the usual 95% "
-        "interval for a new district's result.")}
+        "**above** or **below** what its spending and needs predict only when the whole 90% interval is (t at its 95th "
+        "percentile); otherwise it says the data cannot tell the district apart from its prediction. With equal σ²ⱼ this "
+        "is the usual 90% interval for a new district's result; every interval of this site is a 90% one.")}
 {method("Size-adjusted residual and percentile", "adjusted = residual × τ² / (τ² + σ²ⱼ);   percentile = 100 × rank(adjusted) / N",
         "Empirical-Bayes shrinkage, as the Stanford Education Data Archive does for small districts: the less a district's "
         "own result can be told from chance, the more its residual is pulled toward zero, so a 300-student district is not "
