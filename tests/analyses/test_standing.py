@@ -208,6 +208,8 @@ def test_the_peers_page_rank_has_its_interval():
     assert (math_row["rank"], math_row["best"], math_row["worst"], math_row["of"]) == (1, 1, 1, 6)
     ela = standing.loc["mean_score_ela"]
     assert ela["rank"] == 1 and ela["best"] == 1 and ela["worst"] >= 5 and ela["standing"] == MIDDLE  # tied: nothing told apart
+    assert math_row["difference"] == pytest.approx(30.0) and 28 < math_row["difference_low"] < 30 < math_row["difference_high"] < 32
+    assert ela["difference"] == 0 and ela["difference_low"] < -40 and ela["difference_high"] > 40  # ±1.645 × √(25² + about 25²)
     alone = peer_standing(kpis, "A", list("BCDEF")).set_index("code")  # no errors given: no rank stated
     assert np.isnan(alone.loc["mean_score_math", "rank"]) and alone.loc["mean_score_math", "uncertainty"] == UNKNOWN
 
@@ -226,3 +228,27 @@ def test_a_consortium_rank_has_its_interval_or_is_not_shown():
     assert consortium_rank_intervals("BUS_ON_TIME_PCT", [90.0, 91.0, 95.0], [0.0, 0.0, 0.0], "higher") == ["2 to 3", "2 to 3", "1 to 1"]
     many = MOST_RANKED_EXACTLY + 1
     assert set(consortium_rank_intervals("mean_score_math", list(range(many)), [1.0] * many, "higher")) == {None}
+
+
+# ------------------------------------------------------------------ the interval of a difference from the peer median
+
+
+@pytest.mark.parametrize("peers, errors", [([16.0, 17.0, 18.0, 16.0, 18.0], [2.2, 2.5, 2.4, 2.3, 2.0]), ([16.0, 17.0, 18.0, 16.0], [2.2, 2.5, 2.4, 0.0])])
+def test_the_difference_from_the_peer_median_has_the_interval_a_seeded_simulation_finds(peers, errors):
+    from districtstat.analyses.standing import median_difference_interval
+
+    low, high = median_difference_interval(20.0, 2.3, peers, errors)
+    rng = np.random.default_rng(20240930)
+    draws = 400_000
+    simulated = rng.normal(20.0, 2.3, draws) - np.median(rng.normal(peers, errors, (draws, len(peers))), axis=1)
+    assert (low, high) == pytest.approx(tuple(np.quantile(simulated, [0.05, 0.95])), abs=0.06)  # an even count of peers too
+    assert low < 20.0 - np.median(peers) < high
+    assert median_difference_interval(20.0, 2.3, peers[::-1], errors[::-1]) == (low, high)  # in any order, the same
+
+
+def test_a_difference_between_records_is_exact_and_one_with_an_unknown_error_has_no_interval():
+    from districtstat.analyses.standing import median_difference_interval
+
+    assert median_difference_interval(2.7, 0.0, [1.7, 1.5, 2.1], [0.0, 0.0, 0.0]) == pytest.approx((1.0, 1.0))
+    assert all(np.isnan(median_difference_interval(500.0, np.nan, [480.0, 490.0], [2.0, 2.0])))
+    assert all(np.isnan(median_difference_interval(500.0, 2.0, [480.0, 490.0], [2.0, np.nan])))

@@ -1,5 +1,7 @@
 """Topics of the quarter: params validation, and every district ranked with its peers' median (known answers)."""
 
+import re
+
 import pytest
 
 from districtstat.analyses import topics
@@ -169,3 +171,16 @@ def test_the_chart_plots_only_the_values_its_table_shows(release, monkeypatch):
     markup = svg_markup(fig, alt)
     assert highest["district_name"] not in alt and highest["district_name"] not in markup and f'id="topic-{code}-{highest["district_id"]}"' not in markup
     assert alt.startswith(f"Dot chart of {len(topics.ranked(release, code)) - 1} districts"), alt
+
+
+def test_each_difference_from_the_peers_has_its_interval_or_says_why_it_is_exact(release):
+    absent = topics.ranked(release, "pct_chronic_absent").set_index("district_id")
+    for district, row in absent[~absent["hidden"]].iterrows():
+        low, high = (float(end.replace("−", "-")) for end in row["vs_peers_interval"].split(" to "))
+        assert low <= row["vs_peers"] <= high and high - low > 1, district  # a few hundred students: points, not tenths
+    buses = topics.ranked(release, "BUS_ON_TIME_PCT")
+    assert set(buses["vs_peers_interval"].dropna()) == {"exact"}  # records of every bus run: no sampling error
+    labels = topics.table_labels("pct_chronic_absent")
+    assert labels["vs_peers_interval"] == "Difference from peers, 90% interval (percentage points)"
+    caption = topics.table_caption("pct_chronic_absent")[1]
+    assert "90% interval" in caption and "Exact: every figure is a record" in caption

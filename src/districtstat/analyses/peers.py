@@ -10,7 +10,7 @@ import pandas as pd
 from scipy.spatial.distance import cdist
 
 from districtstat.analyses.indicators import INDICATORS
-from districtstat.analyses.standing import peer_standing_interval, uncertainty_of
+from districtstat.analyses.standing import median_difference_interval, peer_standing_interval, uncertainty_of
 
 
 TRANSFORMED = re.compile(r"^(log|log10|log2|sqrt)\((\w+)\)$")
@@ -171,7 +171,9 @@ def peer_standing(kpis: pd.DataFrame, district: str, peer_ids: list[str], errors
     error in `errors` (laid out as `kpis`; see `standing`).
 
     A figure resting on students with no known error (no `errors`, or NaN) has no rank: `uncertainty` says `unknown`.
-    `standing` says whether the interval supports a verdict: `above` or `below` the middle of its peers, else `middle`."""
+    `standing` says whether the interval supports a verdict: `above` or `below` the middle of its peers, else `middle`.
+    `difference` is the district's value minus the peer median, in the indicator's unit, with its 90% interval
+    (`difference_low` to `difference_high`, `standing.median_difference_interval`); `se` is the value's own error."""
     group = kpis.loc[[district, *peer_ids]]
     spread = (errors if errors is not None else pd.DataFrame(index=kpis.index)).reindex(index=group.index, columns=kpis.columns)
     rows = []
@@ -182,8 +184,12 @@ def peer_standing(kpis: pd.DataFrame, district: str, peer_ids: list[str], errors
             continue
         ranked = indicator.better != "neither" and indicator.peer_ranked and len(values) > 1
         found = None
+        se = spread[code].reindex(values.index).astype(float)
+        if indicator.peer_ranked and len(values) > 1:
+            low, high = median_difference_interval(values[district], se[district], values.drop(district), se.drop(district))
+        else:
+            low = high = np.nan
         if ranked:
-            se = spread[code].reindex(values.index).astype(float)
             peers = values.drop(district)
             found = peer_standing_interval(
                 values[district], se[district], peers, se[peers.index], indicator.better, uncertainty_of(code, se[district]), meaningful=indicator.meaningful_change
@@ -194,7 +200,11 @@ def peer_standing(kpis: pd.DataFrame, district: str, peer_ids: list[str], errors
                 "code": code,
                 "area": indicator.area,
                 "district": float(values[district]),
-                "peer_median": float(values.drop(district).median()) if len(values) > 1 else np.nan,
+                "se": float(se[district]),
+                "peer_median": float(values.drop(district).median()) if len(values) > 1 and indicator.peer_ranked else np.nan,
+                "difference": float(values[district] - values.drop(district).median()) if len(values) > 1 and indicator.peer_ranked else np.nan,
+                "difference_low": low,
+                "difference_high": high,
                 "rank": found.rank if found else np.nan,
                 "best": found.best if found else np.nan,
                 "worst": found.worst if found else np.nan,

@@ -74,10 +74,10 @@ def trend_of(code: str, years, values, errors) -> Trend | None:
 
 
 SCORECARD_COLUMNS = [
-    "area", "indicator", "code", "unit", "year", "value", "change", "change_low", "change_high", "since", "trend",
-    "peer_percentile", "percentile_low", "percentile_high", "uncertainty", "standing", "peer_median", "peers", "goal", "status", "n", "withheld",
+    "area", "indicator", "code", "unit", "year", "value", "se", "change", "change_low", "change_high", "since", "trend",
+    "peer_percentile", "percentile_low", "percentile_high", "uncertainty", "standing", "rank", "peer_median", "peers", "goal", "status", "n", "withheld",
 ]  # fmt: skip
-NO_STANDING = {"peer_percentile": np.nan, "percentile_low": np.nan, "percentile_high": np.nan, "uncertainty": "", "standing": "", "peer_median": np.nan, "peers": 0}
+NO_STANDING = {"peer_percentile": np.nan, "percentile_low": np.nan, "percentile_high": np.nan, "uncertainty": "", "standing": "", "rank": np.nan, "peer_median": np.nan, "peers": 0}
 
 
 def scorecard(
@@ -110,7 +110,7 @@ def scorecard(
         row |= {"since": moved.first_year if moved else np.nan, "trend": moved.word if moved else ""}
         row |= {"goal": target if target is not None else np.nan}
         if code in withheld and latest_year is not None:
-            rows.append(row | NO_STANDING | {"year": int(latest_year), "value": np.nan, "status": "", "n": np.nan, "withheld": True})
+            rows.append(row | NO_STANDING | {"year": int(latest_year), "value": np.nan, "se": np.nan, "status": "", "n": np.nan, "withheld": True})
             continue
         latest = int(own["school_year"].iloc[-1])
         value, own_se = float(own["value"].iloc[-1]), float(own["se"].iloc[-1])
@@ -121,9 +121,9 @@ def scorecard(
         if ranked:
             found = peer_standing_interval(value, own_se, peers["value"], peers["se"], better, uncertainty_of(code, own_se), meaningful=meaningful_change(code))
             standing = {"peer_percentile": found.percentile, "percentile_low": found.low, "percentile_high": found.high}
-            standing |= {"uncertainty": found.uncertainty, "standing": found.verdict, "peer_median": float(peers["value"].median()), "peers": len(peers)}
+            standing |= {"uncertainty": found.uncertainty, "standing": found.verdict, "rank": found.rank, "peer_median": float(peers["value"].median()), "peers": len(peers)}
         n = float(own["n"].iloc[-1]) if "n" in own and pd.notna(own["n"].iloc[-1]) else np.nan
-        rows.append(row | standing | {"year": latest, "value": value, "status": goal_status(value, target, better), "n": n, "withheld": False})
+        rows.append(row | standing | {"year": latest, "value": value, "se": own_se, "status": goal_status(value, target, better), "n": n, "withheld": False})
     card = pd.DataFrame(rows, columns=SCORECARD_COLUMNS)
     if card.empty:
         return card

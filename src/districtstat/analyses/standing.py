@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.stats import norm, qmc
 
 from districtstat.analyses.indicators import INDICATORS, goodness
 from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, students_behind, tested_subject
@@ -284,3 +284,34 @@ def consortium_rank_intervals(code: str, values, errors, better: str) -> list[st
         standing = peer_standing_interval(values[i], errors[i], values[others], errors[others], better, kind, meaningful=meaningful)
         intervals.append(None if np.isnan(standing.best) else f"{standing.best:.0f} to {standing.worst:.0f}")
     return intervals
+
+
+# ------------------------------------------------------------------ the interval of a difference from the peer median
+
+# Quasi-random points a difference from the peer median is averaged over (see `median_difference_interval`).
+MEDIAN_POINTS = 16383
+
+
+def median_difference_interval(own: float, own_se: float, peers, peers_se, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The `confidence` interval of the district's figure minus its peers' median, in the figure's unit, when every
+    figure moves by chance as its standard error says; (NaN, NaN) where an error is unknown, and the difference itself
+    at both ends where every figure is a record (no sampling error).
+
+    Why computed this way: the median of a handful of figures with different errors has no simple distribution, so
+    its quantiles are read off `MEDIAN_POINTS` points of a Halton sequence without scrambling, each turned into a
+    normal draw of every figure: a quasi-Monte Carlo integral with no seed, so the same figures, in any order, always
+    give the same interval. It always includes the observed difference."""
+    values, errors = np.asarray(peers, dtype=float), np.asarray(peers_se, dtype=float)
+    if len(values) == 0 or pd.isna(own) or pd.isna(own_se) or np.isnan(errors).any():
+        return float("nan"), float("nan")
+    observed = float(own) - float(np.median(values))
+    if own_se == 0 and (errors == 0).all():
+        return observed, observed
+    order = np.lexsort((errors, values))
+    values, errors = values[order], errors[order]
+    points = qmc.Halton(d=len(values) + 1, scramble=False).random(MEDIAN_POINTS + 1)[1:]  # the first point is all zeros
+    draws = norm.ppf(points)
+    differences = (own + own_se * draws[:, 0]) - np.median(values + errors * draws[:, 1:], axis=1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(differences, [tail, 1 - tail])
+    return min(float(low), observed), max(float(high), observed)

@@ -21,7 +21,7 @@ from districtstat.site.charts import CONTEXT, district_points, figure
 from districtstat.config import Question, Topic
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect
 from districtstat.analyses.indicators import INDICATORS, rank_best_first
-from districtstat.analyses.standing import consortium_rank_intervals
+from districtstat.analyses.standing import consortium_rank_intervals, median_difference_interval
 from districtstat.analyses.topic_answers import (  # noqa: F401  (re-exported: the topic page reads them as topics.*)
     BLANK,
     answered_districts,
@@ -36,8 +36,12 @@ from districtstat.analyses.topic_answers import (  # noqa: F401  (re-exported: t
 )
 from districtstat.report import Release
 from districtstat.views import UNIT_WORDS, interval_text, model_can_rank, percent_text
+from districtstat.views.common import change_interval_text
 
-TOPIC_LABELS = {"district_name": "District", "region": "Region", "enrollment": "Students", "value": "Value", "rank": "Rank (1 = best)", "rank_interval": "Rank, 90% interval", "peer_median": "Peer median", "vs_peers": "Difference from peers"}
+TOPIC_LABELS = {
+    "district_name": "District", "region": "Region", "enrollment": "Students", "value": "Value", "rank": "Rank (1 = best)", "rank_interval": "Rank, 90% interval",
+    "peer_median": "Peer median", "vs_peers": "Difference from peers", "vs_peers_interval": "Difference from peers, 90% interval",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,8 @@ def ranked(release: Release, code: str | Measure) -> pd.DataFrame:
         by_district = table.set_index("district_id")["value"]
         table["peer_median"] = [by_district.reindex(release.peer_ids(d)).median() for d in table["district_id"]]
         table["vs_peers"] = table["value"] - table["peer_median"]
+        if chosen.question is None:
+            table["vs_peers_interval"] = peer_difference_intervals(release, chosen, table)
         table = table.sort_values(["value", "district_id"] if table["rank"].isna().all() else ["rank", "district_id"], ascending=True, kind="stable").reset_index(drop=True)
         table["hidden"] = False
         return pd.concat([table, withheld.sort_values("district_id").assign(hidden=True)], ignore_index=True) if len(withheld) else table
@@ -162,12 +168,29 @@ def ranked(release: Release, code: str | Measure) -> pd.DataFrame:
     return release.remember(("topic", chosen.key), compute).copy()
 
 
+def peer_difference_intervals(release: Release, chosen: Measure, table: pd.DataFrame) -> list[str | None]:
+    """Each district's difference from its peers' median as its 90% interval (`standing.median_difference_interval`),
+    in the indicator's unit: `exact` where every figure is a record of the whole district (no sampling error),
+    `unknown` where a figure rests on students with no known error; None without peers to compare with."""
+    values = table.set_index("district_id")["value"]
+    errors = latest_errors(release, chosen.key).reindex(values.index)
+    cells: list[str | None] = []
+    for district in table["district_id"]:
+        peers = values.reindex(release.peer_ids(district)).dropna()
+        if peers.empty:
+            cells.append(None)
+            continue
+        low, high = median_difference_interval(values[district], errors[district], peers, errors.reindex(peers.index))
+        cells.append("unknown" if np.isnan(low) else "exact" if low == high else change_interval_text(low, high, chosen.unit))
+    return cells
+
+
 def topic_table(release: Release, code: str | Measure) -> ProtectedTable:
     chosen = measure(code)
     table = ranked(release, chosen)
     if chosen.counts_students:
         return student_count_table(release, chosen, table)
-    columns = ["district_name", "region", "enrollment", "value", "interval", "rank", "rank_interval", "peer_median", "vs_peers"]
+    columns = ["district_name", "region", "enrollment", "value", "interval", "rank", "rank_interval", "peer_median", "vs_peers", "vs_peers_interval"]
     columns = [c for c in columns if c in table.columns and (c not in ("rank", "rank_interval") or table["rank"].notna().any())] if not table.empty else columns[:4]
     districts, years = list(table.get("district_id", [])), list(table.get("school_year", []))
     keys = {"enrollment": [count_key("enrolled", district, release.latest_year) for district in districts]}
@@ -214,6 +237,7 @@ def table_labels(code: str | Measure) -> dict[str, str]:
         "interval": f"90% prediction interval ({unit})",
         "peer_median": f"Peer median ({unit})",
         "vs_peers": f"Difference from peers ({difference})",
+        "vs_peers_interval": f"Difference from peers, 90% interval ({difference})",
     }
     if chosen.question is not None:
         labels["value"] = (chosen.label if chosen.label.lower().startswith("students") else f"Students ({chosen.label})") if chosen.counts_students else f"Answer ({unit})"
@@ -349,7 +373,10 @@ def table_caption(code: str | Measure, ranks_shown: bool = True, release: Releas
     return (
         f"{chosen.label}: every district and its peers, latest year",
         f"{rank}{interval}Peer median is the median of the district's peer districts (chosen on size and needs); "
-        "the difference is the district's value minus that median. A difference is a question to ask, not a verdict.",
+        "the difference is the district's value minus that median, with its 90% interval: how far it could move if the "
+        "district's figure and each peer's moved by chance as much as their students' results vary from one cohort to "
+        "the next. Exact: every figure is a record of the whole district, with no sampling error. A difference is a "
+        "question to ask, not a verdict.",
     )
 
 

@@ -55,10 +55,11 @@ def figure(width: float = 7.5, height: float = 4.0):
     return plt.subplots(figsize=(width, height))
 
 
-def grid_figure(rows: int, columns: int, width: float, height: float):
-    """Small multiples laid out once at a fixed spacing: cheaper than asking matplotlib to fit the layout."""
+def grid_figure(rows: int, columns: int, width: float, height: float, height_ratios: list[float] | None = None):
+    """Small multiples laid out once at a fixed spacing: cheaper than asking matplotlib to fit the layout; rows of
+    unequal height where `height_ratios` says."""
     style()
-    return plt.subplots(rows, columns, figsize=(width, height), squeeze=False)
+    return plt.subplots(rows, columns, figsize=(width, height), squeeze=False, gridspec_kw={"height_ratios": height_ratios} if height_ratios else None)
 
 
 def district_points(ax, frame, x: str, y: str, gid_prefix: str, titles=None, sizes=None, colour=HIGHLIGHT, **style) -> None:

@@ -43,6 +43,16 @@ def change_text(value: float, unit: str) -> str:
     return f"{signed_points(value)} {UNIT_WORDS.get(unit, unit)}"
 
 
+def value_interval_text(low: float, high: float, unit: str) -> str:
+    """A figure's interval as its values are shown, without the unit where the column names it: `504.6 to 512.8`,
+    `16% to 24%` (whole points: the percentages of students it surrounds are published rounded)."""
+    if unit == "$":
+        return f"{value_text(low, unit)} to {value_text(high, unit)}"
+    if unit == "%":
+        return true_minus(f"{low:.0f}% to {high:.0f}%")
+    return f"{value_text(low, unit)} to {value_text(high, unit)}"
+
+
 def change_interval_text(low: float, high: float, unit: str) -> str:
     """A change's or difference's interval in its unit's precision, without the unit (the column or sentence names
     it): `−13.0 to +3.5`, `−$120 to +$80`."""

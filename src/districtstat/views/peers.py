@@ -5,16 +5,28 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
-from districtstat.site.charts import ACCENT, CONTEXT, HIGHLIGHT, figure
+from districtstat.site.charts import ACCENT, CONTEXT, HIGHLIGHT, grid_figure
 from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, protect
 from districtstat.analyses.efficiency import PROFILE_LABELS, plain_term
 from districtstat.analyses.indicators import INDICATORS, kpi_table
 from districtstat.analyses.peers import base_column, peer_standing, why_peers
-from districtstat.analyses.standing import ABOVE, BELOW, RECORD, SAMPLING, UNKNOWN, error_table
+from districtstat.analyses.standing import ABOVE, BELOW, CONFIDENCE, RECORD, SAMPLING, UNKNOWN, error_table
 from districtstat.data.measures import PEER_MEASURES, without_missing
 from districtstat.report import Release
-from districtstat.views.common import BY_UNIT, SHARE_FORMATS, UNIT_WORDS, enrolled_keys, group_shares
+from districtstat.views.common import (
+    BY_UNIT,
+    CHANGE_BY_UNIT,
+    SHARE_FORMATS,
+    UNIT_WORDS,
+    change_interval_text,
+    change_text,
+    enrolled_keys,
+    group_shares,
+    interval_text,
+    value_interval_text,
+)
 
 
 def peer_table(release: Release, district_id: str) -> ProtectedTable:
@@ -94,14 +106,42 @@ def rank_interval_text(row) -> object:
 def standing_table(release: Release, district_id: str) -> ProtectedTable:
     standing = standing_among_peers(release, district_id)
     if standing.empty:
-        standing = standing.assign(rank_interval=[], unit=[])
+        standing = standing.assign(rank_interval=[], unit=[], interval=[], difference_interval=[])
     else:
+        units = standing["code"].map(lambda code: INDICATORS[code].unit)
         standing = standing.assign(
-            unit=standing["code"].map(lambda code: UNIT_WORDS[INDICATORS[code].unit]),
+            unit=units.map(UNIT_WORDS),
+            interval=[value_interval_cell(release, district_id, row, unit) for (_, row), unit in zip(standing.iterrows(), units)],
+            difference_interval=[difference_interval_cell(row, unit) for (_, row), unit in zip(standing.iterrows(), units)],
             rank_interval=[rank_interval_text(row) for _, row in standing.iterrows()],
         )
-    columns = ["area", "indicator", "unit", "district", "peer_median", "rank", "rank_interval", "of"]
+    columns = ["area", "indicator", "unit", "district", "interval", "peer_median", "difference", "difference_interval", "rank", "rank_interval", "of"]
     return protect(standing.reindex(columns=columns), counts={}, min_n=release.min_n).of_school_year(release.latest_year)
+
+
+def value_interval_cell(release: Release, district_id: str, row, unit: str) -> object:
+    """The district's figure's 90% interval: from its standard error, the efficiency residual's prediction interval,
+    `exact` for a record (no sampling error), `unknown` where the data give no measure of its chance error."""
+    if row["code"] == "efficiency_residual":
+        fit = release.table("efficiency").set_index("district_id") if release.has_table("efficiency") else None
+        return interval_text(fit.loc[district_id, "pi_low"], fit.loc[district_id, "pi_high"]) if fit is not None and district_id in fit.index else "unknown"
+    if pd.isna(row["se"]):
+        return "unknown"
+    if row["se"] == 0:
+        return "exact"
+    half = norm.ppf(0.5 + CONFIDENCE / 2) * row["se"]
+    return value_interval_text(row["district"] - half, row["district"] + half, unit)
+
+
+def difference_interval_cell(row, unit: str) -> object:
+    """The difference from the peer median's 90% interval: `exact` where every figure is a record."""
+    if pd.isna(row["difference"]):
+        return np.nan
+    if pd.isna(row["difference_low"]):
+        return "unknown"
+    if row["difference_low"] == row["difference_high"]:
+        return "exact"
+    return change_interval_text(row["difference_low"], row["difference_high"], unit)
 
 
 STANDING_LABELS = {
@@ -109,39 +149,64 @@ STANDING_LABELS = {
     "indicator": "Indicator",
     "unit": "Unit",
     "district": "This district",
+    "interval": "This district, 90% interval",
     "peer_median": "Peer median",
+    "difference": "Difference from the peer median",
+    "difference_interval": "Difference, 90% interval",
     "rank": "Rank (1 = best)",
     "rank_interval": "Rank, 90% interval",
     "of": "Of",
 }
-STANDING_FORMATS = {"district": BY_UNIT, "peer_median": BY_UNIT, "rank": "{:.0f}"}
+STANDING_FORMATS = {"district": BY_UNIT, "peer_median": BY_UNIT, "difference": CHANGE_BY_UNIT, "rank": "{:.0f}"}
 STANDING_NOTE = (
-    "Rank 1 is best among the district and its peers; spending is not ranked. The 90% interval is where the rank would "
-    "land if each district's figure moved by chance as much as its students' results vary from one cohort to the next. "
-    "A record of the whole district (buses, work orders, posts) is not a sample of students and has no such error, but "
-    "districts count it in slightly different ways: a peer within the indicator's smallest meaningful difference (Methods) "
-    "counts as about the same, and the interval runs over the ranks such peers leave open. Unknown: the data give no "
-    "measure of that chance error (no standard deviation or exact count of students tested), so no rank is stated. The "
-    "scorecard also ranks the district's gaps between student groups, which this table leaves out. A rank hides how "
-    "close the districts are: check the values."
+    "Rank 1 is best among the district and its peers; spending is not ranked. Each 90% interval is where the figure, its "
+    "difference from the peer median or its rank would land if each district's figure moved by chance as much as its "
+    "students' results vary from one cohort to the next; for points above or below prediction, the model's 90% prediction "
+    "interval, and it is not compared with peers. A record of the whole district (buses, work orders, posts) is not a "
+    "sample of students and has no such error (exact), but districts count it in slightly different ways: for its rank, "
+    "a peer within the indicator's smallest meaningful difference (Methods) counts as about the same, and the interval "
+    "runs over the ranks such peers leave open. Unknown: the data give no measure of that chance error (no standard "
+    "deviation or exact count of students tested), so no rank is stated. The scorecard also ranks the district's gaps "
+    "between student groups, which this table leaves out. A rank hides how close the districts are: check the values."
 )
+
+# The chart's panels: one per unit, each on its own axis, since points, percentage points, days and dollars cannot share one.
+CHART_UNITS = {"points": "points", "%": "percentage points", "days": "days", "$": "$ per pupil"}
 
 
 def standing_chart(release: Release, district_id: str):
-    """Dot plot: the district against its peers' range on each KPI, as a percent of the peer median, coloured by what
-    the interval of its standing supports: better or worse only where the whole 90% interval of its percentile is
-    above or below the middle of its peers."""
+    """Bars: the district's difference from its peers' median on each indicator, in the indicator's own unit (points
+    for scores, percentage points for rates, days, dollars), one panel per unit, with the difference's 90% interval
+    as a line; coloured by what the interval of its standing supports: better or worse only where the whole 90%
+    interval of its percentile is above or below the middle of its peers."""
     standing = standing_among_peers(release, district_id)
-    standing = standing[(standing["peer_median"] > 0) & (standing["code"] != "efficiency_residual")]
-    ratio = standing["district"] / standing["peer_median"] * 100 - 100
-    fig, ax = figure(7.5, max(2.5, 0.4 * len(standing) + 1))
-    colours = [{ABOVE: HIGHLIGHT, BELOW: ACCENT}.get(verdict, CONTEXT) for verdict in standing["standing"]]
-    ax.barh(standing["indicator"], ratio, color=colours)
-    ax.axvline(0, color="black", linewidth=0.8)
-    ax.set_xlabel("Percent above (+) or below (−) the peer median; blue = clearly better, orange = clearly worse")
+    standing = standing[standing["difference"].notna()]
+    if standing.empty:
+        return None, "no indicator of this district can be compared with its peers' median."
+    standing = standing.assign(unit=standing["code"].map(lambda code: INDICATORS[code].unit))
+    panels = [unit for unit in CHART_UNITS if (standing["unit"] == unit).any()]
+    sizes = [int((standing["unit"] == unit).sum()) for unit in panels]
+    gap, top, bottom = 0.7, 0.15, 0.55  # inches: between panels (a panel's axis label), above and below
+    height = 0.32 * sum(sizes) + 0.25 * len(panels) + gap * (len(panels) - 1) + top + bottom
+    fig, axes = grid_figure(len(panels), 1, 7.5, height, height_ratios=[size + 0.8 for size in sizes])
+    average = (height - top - bottom - gap * (len(panels) - 1)) / len(panels)
+    fig.subplots_adjust(left=0.36, right=0.97, top=1 - top / height, bottom=bottom / height, hspace=gap / average)
+    for ax, unit, size in zip(axes.flat, panels, sizes):
+        rows = standing[standing["unit"] == unit].iloc[::-1]
+        colours = [{ABOVE: HIGHLIGHT, BELOW: ACCENT}.get(verdict, CONTEXT) for verdict in rows["standing"]]
+        ax.barh(rows["indicator"], rows["difference"], color=colours)
+        spread = rows[rows["difference_low"].notna() & (rows["difference_low"] < rows["difference_high"])]
+        ax.errorbar(spread["difference"], spread["indicator"], xerr=[spread["difference"] - spread["difference_low"], spread["difference_high"] - spread["difference"]],
+                    fmt="none", ecolor="black", elinewidth=1, capsize=3)  # fmt: skip
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlabel(f"Difference from the peer median ({CHART_UNITS[unit]})")
+        if unit == "$":
+            ax.xaxis.set_major_formatter(lambda x, _: f"{'−' if x < 0 else '+' if x > 0 else ''}${abs(x):,.0f}")
     clear = int(standing["standing"].isin([ABOVE, BELOW]).sum())
+    described = "; ".join(f"{row['indicator']} {change_text(row['difference'], row['unit'])}" for _, row in standing.iterrows())
     alt = (
-        f"Bar chart comparing {release.district_name(district_id)} with the median of its {len(release.peer_ids(district_id))} peers on {len(standing)} indicators; "
-        f"on {clear} of them the 90% interval of its standing lies wholly above or below the middle of its peers."
+        f"Bar charts comparing {release.district_name(district_id)} with the median of its {len(release.peer_ids(district_id))} peers on {len(standing)} indicators, "
+        f"one panel per unit, each bar the difference from the peer median with its 90% interval: {described}. "
+        f"On {clear} of them the 90% interval of its standing lies wholly above or below the middle of its peers."
     )
     return fig, alt

@@ -8,6 +8,7 @@ import textwrap
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from districtstat.site.charts import ACCENT, HIGHLIGHT, SMALLEST_TEXT, figure, grid_figure
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect
@@ -15,10 +16,10 @@ from districtstat.analyses.efficiency import in_sentence
 from districtstat.data.aggregate import subgroup_label
 from districtstat.data.subjects import subject_words
 from districtstat.analyses.scorecard import describe, meaningful_change, peer_ranked, scorecard, yearly_series
-from districtstat.analyses.standing import ABOVE, BELOW, MIDDLE, RECORD, SAMPLING, UNKNOWN
+from districtstat.analyses.standing import ABOVE, BELOW, CONFIDENCE, MIDDLE, RECORD, SAMPLING, UNKNOWN, uncertainty_of
 from districtstat.report import Release
 from districtstat.analyses.trends import NO_CLEAR_CHANGE
-from districtstat.views.common import BY_UNIT, CHANGE_BY_UNIT, UNIT_WORDS, change_interval_text, school_year, value_text
+from districtstat.views.common import BY_UNIT, CHANGE_BY_UNIT, UNIT_WORDS, change_interval_text, interval_text, school_year, value_interval_text, value_text
 
 
 def district_scorecard(release: Release, district_id: str) -> pd.DataFrame:
@@ -64,12 +65,14 @@ def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedT
     table = pd.concat([card[["indicator"]].assign(unit=card["unit"].map(UNIT_WORDS)), by_year.reset_index(drop=True)], axis=1)
     intervals = [percentile_interval_text(row) for _, row in card.iterrows()]
     changes = [change_interval_cell(row) for _, row in card.iterrows()]
-    table = table.assign(change=card["change"], change_interval=changes, trend=card["trend"], peer_percentile=card["peer_percentile"], percentile_interval=intervals)
+    latest_intervals = [latest_interval_cell(release, district_id, row) for _, row in card.iterrows()]
+    table = table.assign(latest_interval=latest_intervals, change=card["change"], change_interval=changes, trend=card["trend"])
+    table = table.assign(peer_percentile=card["peer_percentile"], percentile_interval=intervals)
     table = table.assign(goal=card["goal"], status=card["status"], n=card["n"])
     kept = [c for c in table.columns if table[c].notna().any() or (c in withheld.columns and withheld[c].any())]
     table = table[kept]
     latest = school_year(release.latest_year)
-    dependent = [c for c in (latest, "change", "change_interval", "peer_percentile", "percentile_interval") if c in table.columns]
+    dependent = [c for c in (latest, "latest_interval", "change", "change_interval", "peer_percentile", "percentile_interval") if c in table.columns]
     # a withheld latest figure takes its group's count with it; the count's own table publishes it under its key
     keys = [None if gone else gap_group_key(district_id, code, year) for code, year, gone in zip(card["code"], card["year"], card["withheld"])]
     counts = {"n": dependent} if "n" in table.columns else {}
@@ -91,6 +94,26 @@ def percentile_interval_text(row) -> object:
     if row["uncertainty"] in (SAMPLING, RECORD) and pd.notna(row["percentile_low"]):
         return f"{row['percentile_low']:.0f} to {row['percentile_high']:.0f}"
     return {UNKNOWN: "unknown"}.get(row["uncertainty"], np.nan)
+
+
+def latest_interval_cell(release: Release, district_id: str, row) -> object:
+    """The latest figure's 90% interval as a cell, in its unit: `504.6 to 512.8` from its standard error; the
+    efficiency residual's 90% prediction interval; `exact` for a record of the whole district (no sampling error);
+    `unknown` where the figure rests on students and the data give no measure of its chance error."""
+    if row["withheld"] or pd.isna(row["value"]):
+        return np.nan
+    if row["code"] == "efficiency_residual":
+        if not release.has_table("efficiency"):
+            return "unknown"
+        fit = release.table("efficiency").set_index("district_id")
+        return interval_text(fit.loc[district_id, "pi_low"], fit.loc[district_id, "pi_high"]) if district_id in fit.index else "unknown"
+    kind = uncertainty_of(row["code"], row["se"])
+    if kind == RECORD:
+        return "exact"
+    if kind != SAMPLING:
+        return "unknown"
+    half = norm.ppf(0.5 + CONFIDENCE / 2) * row["se"]
+    return value_interval_text(row["value"] - half, row["value"] + half, row["unit"])
 
 
 def change_interval_cell(row) -> object:
@@ -124,6 +147,7 @@ def scorecard_formats(table: ProtectedTable) -> dict:
 SCORECARD_LABELS = {
     "indicator": "Indicator",
     "unit": "Unit",
+    "latest_interval": "Latest year, 90% interval",
     "change": "Change (trend line)",
     "change_interval": "Change, 90% interval",
     "trend": "Trend",
@@ -322,7 +346,7 @@ def standing_sentences(card: pd.DataFrame) -> list[str]:
 AREA_NOTES = {
     "Student outcomes": "A change over two or three years may be normal variation: a few hundred students' results move by chance from one cohort to the next, so the trend word needs a change whose 90% interval excludes zero and that reaches at least 4 points on a scale score or 2 percentage points on a percentage.",
     "Equity": "Each gap is the group's mean score minus the other students', in points; closing means it moved toward zero by at least 4 points and the 90% interval of that change excludes zero. A gap resting on a few dozen students moves a lot by chance. Groups under the privacy threshold are left out. A gap can close because the other students fell back.",
-    "Finance": "Spending is not ranked: more is neither better nor worse by itself. Points above or below prediction is the efficiency residual: it describes and does not explain, it is never ranked among peers, and the spending and results page says whether its interval sets the district apart.",
+    "Finance": "Spending is not ranked: more is neither better nor worse by itself. Points above or below prediction is the efficiency residual, in scale points, with its 90% prediction interval: it describes and does not explain, it is never ranked among peers, and only an interval that excludes zero sets the district apart from what its spending and needs predict (the spending and results page says whether it does).",
     "Operations": "For days and vacancies lower is better; the peer percentile already takes that into account. These are the district's records of every bus, work order and post, not a sample of students, so they have no sampling error; but districts count them in slightly different ways, so a peer within the indicator's smallest meaningful difference (Methods lists each: 1 percentage point of staff attendance, half a day for a help-desk ticket) counts as about the same, and the interval runs over the places such peers leave open.",
 }
 
