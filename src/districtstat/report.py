@@ -238,19 +238,28 @@ class ByRow:
         return self.shape(value, row)
 
 
+# A hyphen a number format writes as its minus sign: at the start of a number, not inside a word or an exponent.
+FORMAT_MINUS = re.compile(r"(?<![\w.])-(?=[\d$.])")
+
+
 def _cell(value: object, column: str, formats: dict, row: pd.Series | None = None) -> str:
+    """A cell as the page shows it; a number's minus sign the true one (U+2212), whatever its format wrote."""
     if isinstance(value, str):
         return html.escape(value)
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return "–"
+    return html.escape(FORMAT_MINUS.sub("−", _number(value, column, formats, row)))
+
+
+def _number(value: object, column: str, formats: dict, row: pd.Series | None) -> str:
     if column in formats:
         shape = formats[column]
         if isinstance(shape, ByRow):
-            return html.escape(shape(value, row))
-        return html.escape(shape(value) if callable(shape) else shape.format(value))
+            return shape(value, row)
+        return shape(value) if callable(shape) else shape.format(value)
     if isinstance(value, float):
         return f"{value:,.1f}"
-    return html.escape(f"{value:,}" if isinstance(value, int) else str(value))
+    return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 def table_html(table: ProtectedTable, caption: str, how_to_read: str, labels: dict[str, str], formats: dict) -> str:

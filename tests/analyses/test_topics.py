@@ -184,3 +184,13 @@ def test_each_difference_from_the_peers_has_its_interval_or_says_why_it_is_exact
     assert labels["vs_peers_interval"] == "Difference from peers, 90% interval (percentage points)"
     caption = topics.table_caption("pct_chronic_absent")[1]
     assert "90% interval" in caption and "Exact: every figure is a record" in caption
+
+
+def test_the_example_topics_say_what_the_data_show_and_claim_no_cause():
+    from helpers import ROOT
+
+    settings = load_project(ROOT / "params" / "synthetic.yml").settings
+    for chosen in settings.topics:
+        assert not re.search(r"fall behind|whatever their school|decide whether", chosen.why), chosen.id
+    absence = next(t for t in settings.topics if t.id == "chronic-absence")
+    assert "not proof that absence causes" in absence.why

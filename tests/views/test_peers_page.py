@@ -23,6 +23,18 @@ def cells(release, table, labels, formats):
     return shown(table, labels, formats)
 
 
+def test_why_these_peers_says_students_and_percentages_not_a_log_or_two_decimals(release):
+    latest = release.latest_indicators.set_index("district_id")
+    for district in ("D01", "D14"):
+        why = cells(release, views.why_these_peers(release, district), views.WHY_LABELS, views.WHY_FORMATS).set_index("Characteristic")
+        assert not any(label.lower().startswith("log of") for label in why.index)
+        size = next(label for label in why.index if label.startswith("Students"))
+        assert why.loc[size, "This district"] == f"{latest.loc[district, 'enrollment']:,.0f} students"
+        assert why.loc[size, "Peer average"].startswith("about ") and why.loc[size, "Peer average"].endswith(" students")
+        share = why.loc["% economically disadvantaged", "This district"]
+        assert re.fullmatch(r"\d+%", share) and ".00" not in " ".join(why["This district"]), share
+
+
 def test_the_standing_table_gives_each_difference_from_the_peer_median_with_its_interval_and_the_residual_its_own(release):
     efficiency = release.table("efficiency").set_index("district_id")
     for district in ("D03", "D14"):

@@ -74,6 +74,27 @@ def test_no_trend_word_is_given_where_the_changes_interval_includes_zero(release
         assert (unclear["trend"] == "no clear change").all(), district
 
 
+def test_a_percentile_at_either_end_is_worded_not_shown_as_a_bare_zero(release):
+    seen = set()
+    for district in sorted(release.publishable_districts):
+        for area in AREAS:
+            cells = area_cells(release, district, area)
+            if "Peer percentile (0–100)" not in cells:
+                continue
+            column = cells["Peer percentile (0–100)"]
+            assert not (column == "0").any() and not (column == "100").any(), (district, area)
+            seen |= set(column[column.str.match(r"^(0|100) ")])
+    assert seen & {"0 (behind every peer)", "0 (tied with the last)"} and "100 (ahead of every peer)" in seen
+
+
+def test_no_number_on_the_scorecard_is_written_with_a_hyphen_for_its_minus_sign(release):
+    for area in AREAS:
+        table = views.scorecard_table(release, "D14", area)
+        markup = table_html(table, "caption", "how to read", views.scorecard_labels(table), views.scorecard_formats(table))
+        assert not re.search(r"(?<![\w.])-\d", re.sub(r"<[^>]+>", " ", markup)), area
+    assert "-" not in re.sub(r"[\w]-[\w]", "", views.scorecard_lead(release, "D14").replace("2023–24", ""))
+
+
 def test_the_leads_ranked_count_is_the_peers_pages_plus_the_gaps_and_every_tally_adds_up(release):
     for district in ("D01", "D03", "D14"):
         lead = views.scorecard_lead(release, district)

@@ -11,10 +11,10 @@ from districtstat.site.charts import ACCENT, CONTEXT, HIGHLIGHT, grid_figure
 from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, protect
 from districtstat.analyses.efficiency import PROFILE_LABELS, plain_term
 from districtstat.analyses.indicators import INDICATORS, kpi_table
-from districtstat.analyses.peers import base_column, peer_standing, why_peers
+from districtstat.analyses.peers import TRANSFORMED, base_column, peer_standing, why_peers
 from districtstat.analyses.standing import ABOVE, BELOW, CONFIDENCE, RECORD, SAMPLING, UNKNOWN, error_table
 from districtstat.data.measures import PEER_MEASURES, without_missing
-from districtstat.report import Release
+from districtstat.report import ByRow, Release
 from districtstat.views.common import (
     BY_UNIT,
     CHANGE_BY_UNIT,
@@ -54,7 +54,15 @@ PEER_LABELS = {"rank": "Rank", "peer_name": "Peer district", "distance": "Distan
 PEER_FORMATS = {"distance": "{:.2f}", "enrollment": "{:,.0f}", **SHARE_FORMATS}
 
 
+# A transformed feature shown back on its own scale: the inverse of its transform, and what the peers' average becomes.
+INVERSES = {"log": (np.exp, "geometric mean"), "log10": (lambda x: np.power(10.0, x), "geometric mean"), "log2": (np.exp2, "geometric mean"), "sqrt": (np.square, "average on a square-root scale")}
+FEATURE_UNITS = {"enrollment": "students", "per_pupil_spending": "$ per pupil", **{code: "%" for code in STUDENT_GROUP_SHARES}}
+
+
 def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
+    """The district's characteristics beside its peers' average, each in its own unit: a size matched on its log is
+    shown in students (the peers' figure their geometric mean, the average the matching used), a share of students in
+    %. The difference stays in standard deviations of the scale the peers were matched on."""
     latest = release.latest_indicators
     features, _ = without_missing(release.project.settings.peers.numeric, list(release.left_out.loc[release.left_out["kind"] == "measure", "name"]))
     table = why_peers(latest, district_id, release.peer_ids(district_id), features)
@@ -64,7 +72,18 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     size_hidden = bool(release.enrollment_hidden([district_id])[0])  # then its size and its shares are hidden everywhere
     codes = [base_column(feature) for feature in table["feature"]]
     sizes = np.array([code in ("enrollment", "log_enrollment", *STUDENT_GROUP_SHARES) for code in codes]) & size_hidden
-    table["feature"] = table["feature"].map(lambda f: FEATURE_LABELS.get(f) or plain_term(f)[:1].upper() + plain_term(f)[1:])
+    averages = []
+    for i, feature in enumerate(table["feature"]):
+        transform = TRANSFORMED.match(feature)
+        inverse, average = INVERSES[transform[1]] if transform else (None, "average")
+        if inverse is not None:
+            table.loc[i, ["district", "peer_average"]] = inverse(table.loc[i, ["district", "peer_average"]].astype(float))
+        averages.append(average)
+    table["unit"] = [FEATURE_UNITS.get(code, "") for code in codes]
+    table["feature"] = [
+        feature_label(feature, code, average) for feature, code, average in zip(table["feature"], codes, averages)
+    ]
+    table = table[["feature", "unit", "district", "peer_average", "difference_sd", "flag"]]
     protected = protect(table, counts={}, min_n=release.min_n, percents={"district": rates}, shares={"district": shares})
     protected.suppressed["district"] |= sizes
     peers = release.peer_ids(district_id)
@@ -75,11 +94,38 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
     return protected.of_school_year(release.latest_year)
 
 
+def feature_label(feature: str, code: str, average: str) -> str:
+    """A characteristic as a board member names it; one matched on a transformed scale says so, and what its peers'
+    figure is: `Students (matched on a log scale; peers: geometric mean)`."""
+    transform = TRANSFORMED.match(feature)
+    if transform is None:
+        label = FEATURE_LABELS.get(feature) or plain_term(feature)
+        return label[:1].upper() + label[1:]
+    name = "Students" if code == "enrollment" else (FEATURE_LABELS.get(code) or plain_term(code))
+    scale = "a log scale" if transform[1].startswith("log") else "a square-root scale"
+    return f"{name[:1].upper() + name[1:]} (matched on {scale}; peers: {average})"
+
+
 FEATURE_LABELS = {column: label[:1].upper() + label[1:] for column, label in PROFILE_LABELS.items()} | {"per_pupil_spending": "Spending per pupil"}
 
 
-WHY_LABELS = {"feature": "Characteristic", "district": "This district", "peer_average": "Peer average", "difference_sd": "Difference (SD units)", "flag": "Notable"}
-WHY_FORMATS = {"difference_sd": "{:+.2f}", "district": "{:,.2f}", "peer_average": "{:,.2f}"}
+def feature_value(value: float, row, average: bool = False) -> str:
+    """A characteristic in its own unit: `321 students`, `about 1,280 students` for the peers' average of a size
+    (three significant figures: it is a geometric mean, not a count), `46%`."""
+    unit = row["unit"]
+    if unit == "students":
+        if average and value >= 1000:
+            return f"about {round(value, 2 - int(np.floor(np.log10(value)))):,.0f} students"
+        return f"{'about ' if average else ''}{value:,.0f} students"
+    if unit == "%":
+        return f"{value:.0f}%" if float(value).is_integer() else f"{value:.1f}%"
+    if unit == "$ per pupil":
+        return f"${value:,.0f}"
+    return f"{value:,.2f}"
+
+
+WHY_LABELS = {"feature": "Characteristic", "unit": "Unit", "district": "This district", "peer_average": "Peer average", "difference_sd": "Difference (SD units)", "flag": "Notable"}
+WHY_FORMATS = {"difference_sd": "{:+.2f}", "district": ByRow(feature_value), "peer_average": ByRow(lambda value, row: feature_value(value, row, average=True))}
 
 
 def standing_among_peers(release: Release, district_id: str) -> pd.DataFrame:

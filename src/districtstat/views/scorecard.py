@@ -67,7 +67,7 @@ def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedT
     changes = [change_interval_cell(row) for _, row in card.iterrows()]
     latest_intervals = [latest_interval_cell(release, district_id, row) for _, row in card.iterrows()]
     table = table.assign(latest_interval=latest_intervals, change=card["change"], change_interval=changes, trend=card["trend"])
-    table = table.assign(peer_percentile=card["peer_percentile"], percentile_interval=intervals)
+    table = table.assign(peer_percentile=[percentile_cell(row) for _, row in card.iterrows()], percentile_interval=intervals)
     table = table.assign(goal=card["goal"], status=card["status"], n=card["n"])
     kept = [c for c in table.columns if table[c].notna().any() or (c in withheld.columns and withheld[c].any())]
     table = table[kept]
@@ -85,6 +85,19 @@ def scorecard_table(release: Release, district_id: str, area: str) -> ProtectedT
         protected.frame.loc[marked, column] = np.nan
         protected.suppressed.loc[marked, column] = True
     return protected
+
+
+def percentile_cell(row) -> object:
+    """The peer percentile as a cell, worded at its ends so that 0 cannot read as a score of zero: `0 (behind every
+    peer)`, `0 (tied with the last)`, `100 (ahead of every peer)`; NaN where no percentile is stated."""
+    percentile = row["peer_percentile"]
+    if pd.isna(percentile):
+        return np.nan
+    if round(percentile) == 100:
+        return "100 (ahead of every peer)"
+    if round(percentile) == 0:
+        return "0 (behind every peer)" if row["rank"] == row["peers"] + 1 else "0 (tied with the last)"
+    return f"{percentile:.0f}"
 
 
 def percentile_interval_text(row) -> object:
@@ -157,7 +170,7 @@ SCORECARD_LABELS = {
     "status": "Goal status",
     "n": "Students in group",
 }
-SCORECARD_FORMATS = {"peer_percentile": "{:.0f}", "n": "{:,.0f}"}
+SCORECARD_FORMATS = {"n": "{:,.0f}"}
 
 
 def scorecard_lead(release: Release, district_id: str) -> str:

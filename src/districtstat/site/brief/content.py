@@ -101,14 +101,15 @@ def scorecard_rows(scorecard: Page) -> tuple[list[str], list[dict], list[str]]:
 
 def peers_cell(row: dict) -> str:
     """The share of peers the district does better than with its 90% interval, as the scorecard shows them: `62 (35 to
-    88)`; `80 (exact)` for a record of the whole district; `unknown` where the data give no measure of chance error, so
-    the scorecard states no share; the page's own symbol where it shows none."""
+    88)`, `0 (0 to 60), behind every peer` at an end; `unknown` where the data give no measure of chance error, so the
+    scorecard states no share; the page's own symbol where it shows none."""
     share, interval = row["peer_percentile"], row["percentile_interval"]
     if interval == "unknown":
         return "unknown"
     if share in ("–", SUPPRESSED) or interval in ("–", SUPPRESSED):
         return share
-    return f"{share} ({interval})"
+    number, _, words = share.partition(" (")
+    return f"{number} ({interval})" + (f", {words.rstrip(')')}" if words else "")
 
 
 def change_cell(row: dict) -> str:
@@ -144,9 +145,9 @@ def key_figures(years: list[str], rows: list[dict]) -> dict:
         f"{moved} Better than % of peers: the share of its peer districts it does better than in the latest year, and in "
         "brackets its 90% interval: where it would land if each district's figure moved by chance as much as its students' "
         "results vary from one cohort to the next. Only an interval wholly above or below 50 sets the district clearly apart "
-        "from the middle of its peers. Exact: a record of the whole district, with no sampling error; unknown: the data give "
-        "no measure of that chance error, so no share is stated; – where a figure is not ranked (spending is neither better "
-        "nor worse by itself)."
+        "from the middle of its peers. For a record of the whole district, which has no sampling error, the interval counts "
+        "peers within its smallest meaningful difference as about the same. Unknown: the data give no measure of that chance "
+        "error, so no share is stated; – where a figure is not ranked (spending is neither better nor worse by itself)."
     )
     caption = "Each figure in every school year, how it moved, and how it stands among peer districts"
     return {"title": "Key figures, every school year", "caption": caption, "header": header, "rows": body, "note": note}
