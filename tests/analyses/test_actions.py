@@ -7,12 +7,16 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
 from districtstat.analyses import actions
 from districtstat.data.example_actions import EXAMPLE_ACTIONS
 from districtstat.data.contracts import load_contracts, validate_dataset
 
 ROOT = Path(__file__).parents[2]
+
+
+Z90 = norm.ppf(0.95)  # the usual movement's range is 90%, as every interval of the site
 
 
 def series(values: dict[int, float]) -> pd.DataFrame:
@@ -28,18 +32,18 @@ def test_a_date_belongs_to_the_school_year_ending_the_next_june(day, spring):
 
 
 def test_change_against_the_trend_before_and_its_range():
-    """Three years before rising by 2 a year, then 6 in one year: 4 above the path, against ±1.96·σ·√(1 + 1/2)."""
+    """Three years before rising by 2 a year, then 6 in one year: 4 above the path, against ±1.645·σ·√(1 + 1/2)."""
     moved = actions.feedback(series({2021: 10, 2022: 12, 2023: 14, 2024: 20}), dt.date(2023, 9, 1), movement=1.0, better="higher", unit="%")
     assert (moved.start_year, moved.start_value, moved.latest_year, moved.latest_value) == (2023, 14, 2024, 20)
     assert moved.change == pytest.approx(6) and moved.expected == pytest.approx(2) and moved.against_trend == pytest.approx(4)
-    assert moved.usual == pytest.approx(1.96 * math.sqrt(1.5))
+    assert moved.usual == pytest.approx(Z90 * math.sqrt(1.5))
     assert moved.reading.startswith("beyond the usual movement, for the better")
     assert "not proof that the action moved it" in moved.reading
 
 
 def test_a_move_inside_the_usual_range_is_no_sign_and_lower_can_be_better():
     moved = actions.feedback(series({2022: 20, 2023: 20, 2024: 19}), dt.date(2023, 8, 1), movement=2.0, better="lower", unit="%")
-    assert moved.against_trend == pytest.approx(-1) and moved.usual == pytest.approx(1.96 * 2 * math.sqrt(2))
+    assert moved.against_trend == pytest.approx(-1) and moved.usual == pytest.approx(Z90 * 2 * math.sqrt(2))
     assert moved.reading.startswith("inside the usual movement: no sign yet")
     worse = actions.feedback(series({2022: 20, 2023: 20, 2024: 30}), dt.date(2023, 8, 1), movement=2.0, better="lower", unit="%")
     assert worse.reading.startswith("beyond the usual movement, for the worse")
@@ -47,7 +51,7 @@ def test_a_move_inside_the_usual_range_is_no_sign_and_lower_can_be_better():
 
 def test_one_year_before_means_no_trend_only_the_usual_movement_over_the_years_since():
     moved = actions.feedback(series({2022: 500, 2023: 503, 2024: 510}), dt.date(2022, 8, 15), movement=3.0, better="higher", unit="points")
-    assert moved.expected == 0 and moved.change == pytest.approx(10) and moved.usual == pytest.approx(1.96 * 3 * math.sqrt(2))
+    assert moved.expected == 0 and moved.change == pytest.approx(10) and moved.usual == pytest.approx(Z90 * 3 * math.sqrt(2))
     assert moved.reading.endswith("where it stood before the action, not proof that the action moved it")
 
 
@@ -183,7 +187,7 @@ def test_an_action_on_a_monthly_process_is_read_against_the_limits_from_the_mont
     start = dt.date(int(months[12][:4]), int(months[12][5:]), 1)
     moved = actions.monthly_feedback(months, values, start, "Substitute requests filled", "higher", "%")
     assert moved.start_value == pytest.approx(50) and moved.latest_value == pytest.approx(60) and moved.against_trend == pytest.approx(10)
-    assert moved.usual == pytest.approx(1.96 * (2 / 1.128) * math.sqrt(1 / 12 + 1 / 9))
+    assert moved.usual == pytest.approx(Z90 * (2 / 1.128) * math.sqrt(1 / 12 + 1 / 9))
     assert moved.reading.startswith("a signal against the limits from the 12 months before")
     assert moved.reading.endswith("A sign, not proof that the action moved it")
     assert moved.before_text == "50.0% a month on average, Sep 2022–Oct 2023"

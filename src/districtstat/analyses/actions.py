@@ -17,16 +17,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from districtstat.privacy.disclosure import ProtectedTable, protect
 from districtstat.analyses.indicators import goodness
 from districtstat.report import Release
 from districtstat.analyses.scorecard import describe, goal_status, unit_of
+from districtstat.analyses.standing import CONFIDENCE
 
 COLUMNS = ["district_id", "action_id", "indicator", "what", "owner_role", "start_date", "review_date", "status", "target"]
 STATUS_WORDS = {"planned": "planned", "in_progress": "in progress", "done": "done", "stopped": "stopped"}
 OPEN = ("planned", "in_progress")
-Z95 = 1.96
+Z90 = float(norm.ppf(0.5 + CONFIDENCE / 2))  # 1.645: the usual movement's range is 90%, as every interval of the site
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 CAUTION = (
@@ -85,7 +87,7 @@ class Feedback:
     change: float = float("nan")
     expected: float = float("nan")  # the change the trend before the action would have given
     against_trend: float = float("nan")
-    usual: float = float("nan")  # half-width of the 95% range of movement without any action
+    usual: float = float("nan")  # half-width of the 90% range of movement without any action
     years_before: int = 0
     reading: str = ""
     before_text: str = ""  # for a monthly process: the months the limits come from, in words
@@ -96,7 +98,7 @@ def feedback(series: pd.DataFrame, start: dt.date, movement: float, better: str,
     """The indicator's path around one action, from its published yearly values (`school_year`, `value`).
 
     Under the random walk with drift, the change over h years since the start has variance h·σ², and the drift
-    estimated from m changes before the action adds h²·σ²/m: the 95% range is ±1.96·σ·√(h + h²/m)."""
+    estimated from m changes before the action adds h²·σ²/m: the 90% range is ±1.645·σ·√(h + h²/m)."""
     series = series.dropna(subset=["value"]).sort_values("school_year", kind="stable")
     started = school_year_of(start)
     before = series[series["school_year"] < started]
@@ -112,7 +114,7 @@ def feedback(series: pd.DataFrame, start: dt.date, movement: float, better: str,
     expected = drift * years
     spread = movement * math.sqrt(years + (years**2 / len(steps) if len(steps) else 0))
     against = change - expected
-    usual = Z95 * spread if np.isfinite(spread) else float("nan")
+    usual = Z90 * spread if np.isfinite(spread) else float("nan")
     return Feedback(
         start_year=int(first["school_year"]),
         start_value=float(first["value"]),
@@ -134,7 +136,7 @@ def monthly_feedback(months, values, start: dt.date, label: str, better: str, un
     """An action on a process measured every month: limits from the months before the action started, and whether the
     months since raise a signal against them (`process`). None when there are too few months on either side.
 
-    The change is the mean of the months since minus the centre line before; its range is ±1.96·σ̂·√(1/n₀ + 1/n₁)
+    The change is the mean of the months since minus the centre line before; its 90% range is ±1.645·σ̂·√(1/n₀ + 1/n₁)
     with σ̂ = mR̄ ÷ 1.128, which treats months as independent around their level, as the limits do."""
     from districtstat.analyses.process import month_words, xmr
 
@@ -145,7 +147,7 @@ def monthly_feedback(months, values, start: dt.date, label: str, better: str, un
         return None
     after = chart.values[since]
     sigma = chart.mean_moving_range / MONTHLY_D2
-    usual = Z95 * sigma * math.sqrt(1 / len(chart.baseline) + 1 / len(after))
+    usual = Z90 * sigma * math.sqrt(1 / len(chart.baseline) + 1 / len(after))
     change = float(after.mean() - chart.centre)
     signals = [signal for signal in chart.signals if signal.last_month >= first]
     count = f"the {len(chart.baseline)} months before"
@@ -239,8 +241,8 @@ def value_with_unit(value: float, unit: str) -> str:
     if unit == "$":
         return f"{'−' if value < 0 else ''}${abs(value):,.0f}"
     if unit == "%":
-        return f"{value:.1f}%"
-    return f"{value:,.1f} {unit}".rstrip()
+        return f"{value:.1f}%".replace("-", "−")
+    return f"{value:,.1f} {unit}".rstrip().replace("-", "−")  # a gap is negative: the true minus sign, as every page writes it
 
 
 def change_with_unit(value: float, unit: str) -> str:
@@ -260,7 +262,7 @@ def status_text(row: pd.Series) -> str:
 
 
 def against_text(row: pd.Series) -> str:
-    """The change against the path before, with the half-width of the 95% range of usual movement."""
+    """The change against the path before, with the half-width of the 90% range of usual movement."""
     if pd.isna(row["against_trend"]):
         return None
     usual = f" (usual ±{change_with_unit(row['usual'], row['unit']).lstrip('+−±')})" if np.isfinite(row["usual"]) else ""
@@ -299,7 +301,7 @@ ACTION_LABELS = {
     "at_start": "Before the action",
     "now": "Latest",
     "change": "Change since",
-    "against_trend": "Against the path before (95% range)",
+    "against_trend": "Against the path before (90% range)",
     "reading": "What it can tell",
     "goal": "Goal (status)",
 }
@@ -316,7 +318,7 @@ def district_actions_table(release: Release, district_id: str) -> ProtectedTable
 HOW_TO_READ = (
     "Before the action: the value in the last school year completed before the action started. Against the path "
     "before: the change since, minus the change the district's yearly trend before the action would have brought "
-    "(none when only one year came before); ± is 95% of how far this indicator moves in as many years across the "
+    "(none when only one year came before); ± is 90% of how far this indicator moves in as many years across the "
     "consortium's districts. For a process measured every month, before and latest are monthly averages and the "
     "months since are read against the natural process limits of the months before (see each district's support "
     "services page). Units are the indicator's: % of students, scale points, days, dollars per pupil or work orders."

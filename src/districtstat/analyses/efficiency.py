@@ -254,7 +254,7 @@ def school_allocation(
 ) -> pd.DataFrame:
     """Within each district: the slope of school spending per pupil on school need, with its CI.
 
-    A positive slope whose interval excludes zero means money follows need (progressive allocation);
+    A positive slope whose 90% interval excludes zero means money follows need (progressive allocation);
     only spending charged to schools counts, so district-wide services are left out. Schools under
     `min_enrollment` are left out, as they are from the published chart.
     """
@@ -265,7 +265,7 @@ def school_allocation(
         row = dict.fromkeys(ALLOCATION_COLUMNS, np.nan) | {"school_year": year, "district_id": district, "schools": len(schools)}
         if len(schools) >= min_schools and schools[need].nunique() > 1:
             result = smf.ols(f"{spending} ~ {need}", data=schools).fit(cov_type="HC1", use_t=True)
-            interval = result.conf_int().loc[need]
+            interval = result.conf_int(alpha=1 - CONFIDENCE).loc[need]
             row.update(intercept=float(result.params["Intercept"]), slope=float(result.params[need]), ci_low=float(interval[0]), ci_high=float(interval[1]))
         rows.append(row)
     table = pd.DataFrame(rows, columns=ALLOCATION_COLUMNS)

@@ -55,7 +55,7 @@ def gap_standard_error(gaps: pd.DataFrame) -> pd.Series:
         return np.sqrt(np.square(sd_1) / n_1 + np.square(sd_2) / n_2)
 
 
-def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+def outcome_gaps(subgroup_outcomes: pd.DataFrame, confidence: float = 0.90) -> pd.DataFrame:
     """Difference in means (Welch t interval), Hedges' g (CI) and difference in percent proficient (Wald CI) for every pair."""
     z = stats.norm.ppf(0.5 + confidence / 2)
     indexed = subgroup_outcomes.set_index(KEYS + ["subgroup"]).sort_index()

@@ -89,7 +89,7 @@ class GapSettings(Strict):
     """Which crossings of student groups to report beside the single groups (e.g. EL × ECODIS)."""
 
     intersections: list[list[str]] = Field(default_factory=lambda: [["EL", "ECODIS"]])
-    confidence: float = Field(0.95, gt=0, lt=1)
+    confidence: float = Field(0.90, gt=0, lt=1)  # 90%, as every other interval of the site
 
 
 GOAL_KEY = re.compile(r"^(gap\.[A-Z0-9_]+\.[A-Z][A-Z0-9_]*|[A-Za-z0-9_]+)$")

@@ -56,11 +56,14 @@ from districtstat.views.overview import (
 from districtstat.views.outcome_gaps import (
     GAP_FORMATS,
     GAP_LABELS,
+    GAP_SERIES_NOTE,
     RESULT_FORMATS,
     RESULT_LABELS,
     SUBJECT_LABELS,
     district_gaps,
     gap_chart,
+    gap_chart_note,
+    gap_labels,
     gap_lead,
     gap_series_formats,
     gap_series_labels,
@@ -135,7 +138,8 @@ __all__ = [
     "CONSORTIUM_FORMATS", "CONSORTIUM_LABELS", "consortium_how_to_read", "consortium_note", "consortium_table", "spending_outcome_caption",
     "spending_outcome_chart", "spending_reported",
     # outcome_gaps
-    "GAP_FORMATS", "GAP_LABELS", "RESULT_FORMATS", "RESULT_LABELS", "SUBJECT_LABELS", "district_gaps", "gap_chart", "gap_lead",
+    "GAP_FORMATS", "GAP_LABELS", "GAP_SERIES_NOTE", "RESULT_FORMATS", "RESULT_LABELS", "SUBJECT_LABELS", "district_gaps", "gap_chart",
+    "gap_chart_note", "gap_labels", "gap_lead",
     "gap_series_formats", "gap_series_labels", "gap_series_table", "gap_table", "gap_trend_words", "subgroup_results", "subject_words",
     # efficiency
     "COEFFICIENT_FORMATS", "COEFFICIENT_LABELS", "FUNCTION_FORMATS", "FUNCTION_LABELS", "MODEL_FORMATS", "MODEL_LABELS",

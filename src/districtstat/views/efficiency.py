@@ -221,7 +221,7 @@ def allocation_lead(release: Release, district_id: str) -> str:
     }[row["pattern"]]
     return (
         f"Across its {int(row['schools'])} schools, each additional percentage point of economically disadvantaged students goes with "
-        f"**{signed_dollars(row['slope'])} per pupil** (95% confidence interval {signed_dollars(row['ci_low'])} to {signed_dollars(row['ci_high'])}): {meaning}. "
+        f"**{signed_dollars(row['slope'])} per pupil** (90% confidence interval {signed_dollars(row['ci_low'])} to {signed_dollars(row['ci_high'])}): {meaning}. "
         "Only spending charged to schools counts; district-wide services are left out."
     )
 

@@ -61,7 +61,7 @@ GAP_LABELS = {
     "n_focal": "Students in group",
     "n_comparison": "Students compared",
     "gap": "Gap (points)",
-    "gap_ci": "95% confidence interval",
+    "gap_ci": "90% confidence interval",
     "hedges_g": "Gap in SD units",
     "gap_pct_proficient": "Gap in % proficient (percentage points)",
 }
@@ -80,9 +80,16 @@ def gap_lead(release: Release, district_id: str) -> str:
     behind = gaps[gaps["gap"] < 0]
     largest = (behind if len(behind) else gaps).sort_values("gap", key=abs, ascending=False, kind="stable").head(3)
     lines = [f"**{release.district_name(district_id)}, {school_year(release.latest_year)}.** The groups furthest behind the other students:", ""]
+    level = confidence_level(release)
     for _, row in largest.iterrows():
         direction = "below" if row["gap"] < 0 else "above"
-        sentence = f"- {row['group']} scored **{abs(row['gap']):.0f} points {direction}** other students in {subject_words(row['subject'])} ({abs(row['hedges_g']):.2f} standard deviations)"
+        interval = f"{level} interval {interval_text(row['gap_ci_low'], row['gap_ci_high'])} points"
+        if row["gap_ci_low"] <= 0 <= row["gap_ci_high"]:
+            interval += ", which includes no gap at all"
+        sentence = (
+            f"- {row['group']} scored **{abs(row['gap']):.0f} points {direction}** other students in {subject_words(row['subject'])} "
+            f"({interval}; {abs(row['hedges_g']):.2f} standard deviations)"
+        )
         key = (row["subject"], row["focal"], row["comparison"])
         if key in trends.index and trends.loc[key, "trend"]:
             sentence += "; " + gap_trend_words(trends.loc[key])
@@ -90,20 +97,44 @@ def gap_lead(release: Release, district_id: str) -> str:
     return "\n".join(lines)
 
 
+def confidence_level(release: Release) -> str:
+    """The gaps' confidence level as a page says it: `90%` unless the params set another."""
+    return f"{release.project.settings.gaps.confidence * 100:g}%"
+
+
+def gap_labels(release: Release) -> dict[str, str]:
+    return GAP_LABELS | {"gap_ci": f"{confidence_level(release)} confidence interval"}
+
+
+def gap_chart_note(release: Release) -> str:
+    return (
+        f"Bars left of zero mean the group scores below the other students; the whiskers are {confidence_level(release)} confidence intervals. "
+        "Groups under the privacy threshold are left out. A gap says where to look, not what causes it."
+    )
+
+
+GAP_SERIES_NOTE = (
+    "Each value is the group's mean scale score minus the other students', in points, for all tested grades. Change is "
+    "measured along the straight line through every year, with its 90% interval from each year's gap's own standard "
+    "error; a gap is called closing or widening only when it moved toward or away from zero by at least 4 points and "
+    "that interval excludes zero, otherwise no clear change. A gap resting on a few dozen students moves by ten points "
+    "or more by chance alone. The group's students differ from year to year."
+)
+
+
 def gap_trend_words(trend: pd.Series) -> str:
     """How a gap moved, in words that agree with the numbers beside them: the change along the trend line with its
     90% interval, and a word (narrowing, widening) only where that interval excludes zero and the change reaches the
     smallest meaningful change (`trends`); never 'widened by 0 points'."""
     since = school_year(trend["first_year"])
-    values = f"{signed_points(trend['first_gap'])} points in {since}, {signed_points(trend['latest_gap'])} now"
-    change = f"{signed_points(trend['change'])} points along the trend line"
+    change = f"{signed_points(trend['change'])} points"
     if pd.notna(trend["change_low"]):
         change += f", 90% interval {interval_text(trend['change_low'], trend['change_high'])}"
     if trend["trend"] == NO_CLEAR_CHANGE:
-        return f"no clear change in the gap since {since} ({change}; {values})"
+        return f"no clear change since {since} ({change})"
     if trend["trend"] in ("closing", "widening"):
-        return f"the gap has been {'narrowing' if trend['trend'] == 'closing' else 'widening'} since {since} ({change}; {values})"
-    return f"how much the gap moved since {since} by chance is unknown ({values})"
+        return f"the gap has been {'narrowing' if trend['trend'] == 'closing' else 'widening'} since {since} ({change})"
+    return f"how much the gap moved since {since} by chance is unknown ({change})"
 
 
 def gap_series_table(release: Release, district_id: str) -> ProtectedTable:
@@ -162,7 +193,7 @@ def gap_chart(release: Release, district_id: str, subject: str = "MATH"):
     ax.set_xlabel(f"{subject_name(subject)}: group mean minus mean of all other students (scale points)")
     widest = gaps.iloc[0] if len(gaps) else None
     alt = f"Bar chart of {len(gaps)} student-group gaps in {subject_name(subject)} for {release.district_name(district_id)}" + (
-        f"; the largest negative gap is {widest['group']} at {widest['gap']:.1f} points." if widest is not None else "."
+        f"; the largest negative gap is {widest['group']} at {signed_points(widest['gap'])} points." if widest is not None else "."
     )
     return fig, alt
 

@@ -154,7 +154,7 @@ Does a district get more or less than expected for its spending and the needs of
         "out-of-district placements (object 560) are counted by object, whatever their function.")}
 {method("School allocation (is money progressive?)", "school spending per pupil = a + b × (% economically disadvantaged at the school)",
         f"Fitted within each district and year over its schools of at least {settings.min_n} students (four schools at least), "
-        "with robust (HC1) standard errors. **Progressive** when the 95% confidence interval of b is above zero (schools "
+        "with robust (HC1) standard errors. **Progressive** when the 90% confidence interval of b is above zero (schools "
         "with more disadvantaged students get more per pupil), **regressive** when it is below zero, otherwise no clear "
         "pattern. Only spending charged to a school counts; district-wide services are left out.")}"""
 
@@ -269,7 +269,7 @@ Is the district meeting its own goals, and is each indicator moving the right wa
         "the data give no standard error, a change of at least that size gets no word. The change is judged at the precision "
         "the page shows it. Years are taken as independent samples of students; as next year's students are mostly this "
         "year's, the interval is if anything too wide. A few years do not make a trend certain: one unusual year moves it.")}
-{method("Change against the path before an action", "against = (latest − before) − d̄ × h,   95% range ±1.96 × σ × √(h + h²/m)",
+{method("Change against the path before an action", "against = (latest − before) − d̄ × h,   90% range ±1.645 × σ × √(h + h²/m)",
         "For each action a district records (`actions.csv`): *before* is the indicator's value in the last school year completed "
         "before the action started, *h* the years from then to the latest, *d̄* the average of the district's *m* yearly changes "
         "before the action (none when only one year came before: then d̄ = 0 and the h²/m term drops), and σ the standard "
