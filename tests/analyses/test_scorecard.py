@@ -156,7 +156,7 @@ def test_the_lead_names_no_indicator_whose_interval_includes_the_middle():
     clear = card_of({"mean_score_math": (530.0, [500.0, 502.0, 498.0, 505.0, 497.0], 1.0), "mean_score_ela": (470.0, [500.0, 502.0, 498.0, 505.0, 497.0], 1.0)})
     text = " ".join(standing_sentences(clear))
     assert "It stands clearly above the middle of its peers on 1: mean math scale score (highest of the six districts: 530.0 points against a peer median of 500.0 points)." in text
-    assert "It stands clearly below the middle of its peers on 1: mean ELA scale score (lowest of the six districts: 470.0 points against a peer median of 500.0 points)." in text
+    assert "It stands clearly below the middle on 1: mean ELA scale score (lowest of the six districts: 470.0 points against a peer median of 500.0 points)." in text
     unclear = card_of({"mean_score_math": (506.0, [500.0, 502.0, 498.0, 505.0, 497.0], 15.0), "mean_score_ela": (497.5, [500.0, 502.0, 498.0, 505.0, 497.0], 15.0)})
     assert (unclear["percentile_low"] < 50).all() and (unclear["percentile_high"] > 50).all()
     text = " ".join(standing_sentences(unclear))
@@ -179,12 +179,12 @@ def test_the_lead_picks_no_best_among_ties_and_names_each_clear_standing_with_it
     )
     text = " ".join(standing_sentences(card))
     assert "best" not in text and "least well" not in text and "better than none" not in text
-    assert "ranked against its five peers on 5 indicators, those of its peers page" in text
+    assert "ranked against its five peers on 5 indicators, those on its peers page" in text
     assert "clearly above the middle of its peers on 3: mean ELA scale score (highest of the six districts: 530.0 points against a peer median of 500.0 points)" in text
     assert "mean math scale score (highest of the six districts: 530.0 points against a peer median of 500.0 points)" in text
     assert "proficient in math (503% against a peer median of 500%)" in text
-    assert "clearly below the middle of its peers on 1: buses on time (lowest of the six districts: 80% against a peer median of 90%)" in text
-    assert "On the one other indicator its standing cannot be told apart from the middle of its peers (its 90% interval includes 50%)." in text
+    assert "clearly below the middle on 1: buses on time (lowest of the six districts: 80% against a peer median of 90%)" in text
+    assert "On the one other indicator its standing cannot be told apart from the middle (its 90% interval includes 50%)." in text
     assert "proficient in ELA" not in text
 
 
@@ -196,12 +196,23 @@ def test_the_leads_counts_of_standings_add_up_to_the_indicators_ranked_and_say_w
     many |= {"gap.EL.MATH": (-5.0, [-30.0, -25.0, -28.0, -32.0, -35.0], 1.0), "gap.SWD.MATH": (-20.0, [-18.0, -22.0, -21.0, -19.0, -20.5], 9.0)}
     card = card_of(many)
     text = " ".join(standing_sentences(card))
-    assert "ranked against its five peers on 6 indicators: the 4 of its peers page and 2 gaps between student groups" in text
-    # five on one side are more than a lead names: counted by area, so no one of them is picked
-    assert "clearly above the middle of its peers on 5: 4 student outcomes and 1 gap between student groups." in text
+    assert "ranked against its five peers on 6 indicators: the 4 on its peers page and 2 gaps between student groups" in text
+    # five on one side are more than a lead names with values: named alone, in the card's order, none picked
+    assert "clearly above the middle of its peers on 5: mean ELA scale score, mean math scale score, proficient in ELA, proficient in math and the gap in math of English learners (the tables below give each against its peer median)." in text
     assert "On the one other indicator its standing cannot be told apart" in text
     counts = [int(n) for n in re.findall(r"on (\d+):", text)] + [1]
     assert sum(counts) == 6
+
+
+def test_many_clear_standings_are_counted_by_area_rather_than_one_picked():
+    from districtstat.views.scorecard import standing_sentences
+
+    peers = [500.0, 502.0, 498.0, 505.0, 497.0]
+    codes = ["mean_score_math", "mean_score_ela", "pct_proficient_math", "pct_proficient_ela", "pct_chronic_absent"]
+    many = {code: (530.0 if code != "pct_chronic_absent" else 5.0, peers if code != "pct_chronic_absent" else [20.0, 21.0, 22.0, 23.0, 24.0], 1.0) for code in codes}
+    many |= {f"gap.{group}.MATH": (-5.0, [-30.0, -25.0, -28.0, -32.0, -35.0], 1.0) for group in ("EL", "SWD", "ECODIS", "CHRONIC_ABSENT")}
+    text = " ".join(standing_sentences(card_of(many)))
+    assert "clearly above the middle of its peers on 9: 5 student outcomes and 4 gaps between student groups." in text
 
 
 def test_the_leads_tally_of_changes_adds_up_and_keeps_spending_apart():
@@ -220,7 +231,7 @@ def test_the_leads_tally_of_changes_adds_up_and_keeps_spending_apart():
     card = scorecard(pd.DataFrame(rows), "A", [], goals={})
     said = " ".join(trend_sentences(card))
     assert "of its 4 indicators with a better direction, 1 improved, 1 worsened and 2 show no clear change" in said
-    assert "Of its 2 spending lines per pupil, 1 rose and 0 fell by at least their smallest meaningful change, and 1 shows no clear change" in said
+    assert "Of its 2 spending lines per pupil, 1 rose, 0 fell and 1 shows no clear change" in said
 
 
 def test_the_lead_says_why_a_figure_without_a_known_error_has_no_standing():

@@ -257,7 +257,7 @@ def shown_value(chosen: Measure, value: float) -> str:
     if chosen.question is not None:
         return surveys.with_unit(chosen.question, value)
     shown = value_format(chosen)
-    return shown(value) if callable(shown) else shown.format(value)
+    return (shown(value) if callable(shown) else shown.format(value)).replace("-", "−")  # the true minus sign, as tables show it
 
 
 def table_formats(code: str | Measure) -> dict[str, str]:

@@ -67,6 +67,9 @@ CHANGE_BY_UNIT = ByRow(lambda value, row: change_text(float(value), UNIT_CODES[r
 
 
 def signed_points(value: float) -> str:
+    """A change or difference with its sign, to one decimal; one that rounds to zero has none (never −0.0)."""
+    if round(abs(value), 1) == 0:
+        return "0.0"
     return f"{'−' if value < 0 else '+'}{abs(value):.1f}"
 
 
@@ -75,6 +78,8 @@ def interval_text(low: float, high: float) -> str:
 
 
 def signed_dollars(value: float) -> str:
+    if round(abs(value)) == 0:
+        return "$0"
     return f"{'−' if value < 0 else '+'}${abs(value):,.0f}"
 
 

@@ -221,15 +221,14 @@ def trend_sentences(card: pd.DataFrame) -> list[str]:
         ]
         said = [f"{count} {one if count == 1 else many}" for count, one, many in counts if count or one in ("improved", "worsened")]
         lines.append(
-            f"Since {first}, of its {indicators_count(len(directed))} with a better direction, {listed(said)}: an indicator "
-            "improved or worsened only where the 90% interval of its change excludes zero and the change reaches its smallest "
-            "meaningful change (Methods lists each)."
+            f"Since {first}, of its {indicators_count(len(directed))} with a better direction, {listed(said)} "
+            "(judged by each change's 90% interval and smallest meaningful change)."
         )
     if len(spending):
         up, down = (spending["trend"] == "up").sum(), (spending["trend"] == "down").sum()
         lines.append(
-            f"Of its {len(spending)} spending line{'' if len(spending) == 1 else 's'} per pupil, {up} rose and {down} fell by at least "
-            f"their smallest meaningful change, and {len(spending) - up - down} show{'s' if len(spending) - up - down == 1 else ''} no clear change; more spending is neither better nor worse by itself."
+            f"Of its {len(spending)} spending line{'' if len(spending) == 1 else 's'} per pupil, {up} rose, {down} fell and "
+            f"{len(spending) - up - down} show{'s' if len(spending) - up - down == 1 else ''} no clear change (more spending is neither better nor worse by itself)."
         )
     return lines
 
@@ -295,20 +294,23 @@ def indicators_count(n: int) -> str:
     return f"{n} indicator{'' if n == 1 else 's'}"
 
 
-# At most this many indicators are named on one side of the middle; more are counted by area, so that none is picked.
-MOST_NAMED = 4
+# At most this many indicators are named with their values on one side of the middle, and at most MOST_LISTED by name
+# alone; more are counted by area. None is picked out of the others.
+MOST_NAMED, MOST_LISTED = 3, 5
 AREA_WORDS = {"Student outcomes": ("student outcome", "student outcomes"), "Equity": ("gap between student groups", "gaps between student groups"),
               "Finance": ("finance figure", "finance figures"), "Operations": ("operations record", "operations records")}  # fmt: skip
 
 
-def standing_clause(rows: pd.DataFrame, side: str) -> str:
+def standing_clause(rows: pd.DataFrame, side: str, full: bool = True) -> str:
     """`clearly above the middle of its peers on 2: X (…) and Y (…)`: how many indicators stand clearly on one side,
     each named with its value and the peer median, in the card's order (no one of them is picked as the best); more
-    than `MOST_NAMED` are counted by area."""
-    where = f"clearly {side} the middle of its peers"
+    than `MOST_NAMED` are named without their values, more than `MOST_LISTED` counted by area."""
+    where = f"clearly {side} the middle" + (" of its peers" if full else "")
     if rows.empty:
         return f"{where} on none"
-    if len(rows) > MOST_NAMED:
+    if MOST_NAMED < len(rows) <= MOST_LISTED:
+        return f"{where} on {len(rows)}: " + listed([sentence_label(row) for _, row in rows.iterrows()]) + " (the tables below give each against its peer median)"
+    if len(rows) > MOST_LISTED:
         by_area = rows.groupby("area", observed=True, sort=True).size()
         return f"{where} on {len(rows)}: " + listed([f"{count} {AREA_WORDS[str(area)][count != 1]}" for area, count in by_area.items()])
     return f"{where} on {len(rows)}: " + listed([against_peers(row) for _, row in rows.iterrows()])
@@ -319,10 +321,10 @@ def ranked_words(ranked: pd.DataFrame) -> str:
     gaps = int(ranked["code"].str.startswith("gap.").sum())
     others = len(ranked) - gaps
     if not gaps:
-        return f"{indicators_count(len(ranked))}, those of its peers page"
+        return f"{indicators_count(len(ranked))}, those on its peers page"
     if not others:
         return f"{indicators_count(len(ranked))}, all gaps between student groups"
-    return f"{indicators_count(len(ranked))}: the {others} of its peers page and {gaps} gap{'' if gaps == 1 else 's'} between student groups"
+    return f"{indicators_count(len(ranked))}: the {others} on its peers page and {gaps} gap{'' if gaps == 1 else 's'} between student groups"
 
 
 def standing_sentences(card: pd.DataFrame) -> list[str]:
@@ -338,10 +340,11 @@ def standing_sentences(card: pd.DataFrame) -> list[str]:
         peers = int(ranked["peers"].max())
         lines.append(f"It is ranked against its {NUMBER_WORDS.get(peers, peers) if peers > 1 else 'one'} peer{'' if peers == 1 else 's'} on {ranked_words(ranked)}.")
     if len(above) or len(below):
-        lines += [f"It stands {standing_clause(rows, side)}." for rows, side in ((above, "above"), (below, "below")) if len(rows)]
+        sides = [(rows, side) for rows, side in ((above, "above"), (below, "below")) if len(rows)]
+        lines += [f"It stands {standing_clause(rows, side, full=i == 0)}." for i, (rows, side) in enumerate(sides)]
         if len(middle):
             others, whose = ("the one other indicator", "its") if len(middle) == 1 else (f"the other {indicators_count(len(middle))}", "each one's")
-            lines.append(f"On {others} its standing cannot be told apart from the middle of its peers ({whose} 90% interval includes 50%).")
+            lines.append(f"On {others} its standing cannot be told apart from the middle ({whose} 90% interval includes 50%).")
     elif len(middle):
         every, whose = ("the one indicator", "its") if len(middle) == 1 else (f"all {indicators_count(len(middle))}", "each one's")
         lines.append(f"On {every} its standing cannot be told apart from the middle of its peers ({whose} 90% interval includes 50%).")

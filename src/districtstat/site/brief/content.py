@@ -101,24 +101,25 @@ def scorecard_rows(scorecard: Page) -> tuple[list[str], list[dict], list[str]]:
 
 def peers_cell(row: dict) -> str:
     """The share of peers the district does better than with its 90% interval, as the scorecard shows them: `62 (35 to
-    88)`, `0 (0 to 60), behind every peer` at an end; `unknown` where the data give no measure of chance error, so the
-    scorecard states no share; the page's own symbol where it shows none."""
+    88)`, `0 (0 to 60)` (better than 0% of its peers, as the header reads it); `unknown` where the data give no measure
+    of chance error, so the scorecard states no share; the page's own symbol where it shows none."""
     share, interval = row["peer_percentile"], row["percentile_interval"]
     if interval == "unknown":
         return "unknown"
     if share in ("–", SUPPRESSED) or interval in ("–", SUPPRESSED):
         return share
-    number, _, words = share.partition(" (")
-    return f"{number} ({interval})" + (f", {words.rstrip(')')}" if words else "")
+    number = share.partition(" (")[0]  # the column's header says what 0 and 100 mean
+    return f"{number} ({interval})"
 
 
 def change_cell(row: dict) -> str:
-    """The change along the trend line with its 90% interval, as the scorecard shows them: `−4.7 points (−13.0 to
-    +3.5)`; a record's change alone (its interval is the change itself); the page's own symbol where it shows none."""
+    """The change along the trend line with its 90% interval, as the scorecard shows them, in the unit the figure's
+    column names (percentage points for a percentage): `−4.7 (−13.0 to +3.5)`; a record's change alone (its interval
+    is the change itself); the page's own symbol where it shows none."""
     change, interval = row["change"], row["change_interval"]
     if change in ("–", SUPPRESSED) or interval in ("–", SUPPRESSED, "exact"):
         return change
-    return f"{change} ({interval})"
+    return f"{change.removesuffix(' points').removesuffix(' pct. pts').removesuffix(' days')} ({interval})"
 
 
 def key_figures(years: list[str], rows: list[dict]) -> dict:
@@ -127,28 +128,25 @@ def key_figures(years: list[str], rows: list[dict]) -> dict:
     shown_years = years[-YEARS_SHOWN:]
     labels = key_figure_labels()
     chosen = sorted((row for row in rows if row["indicator"] in labels), key=lambda row: labels.index(row["indicator"]))
-    header = ["Figure (unit)", *shown_years, "Change (90% interval)", "Trend", "Better than % of peers (90% interval)"]
+    header = ["Figure (unit)", *shown_years, "Change (90% interval)", "Trend", "Better than % of peers"]
     body = [
         [f"{row['indicator']} ({row['unit']})", *(row["years"].get(year, "–") for year in shown_years), change_cell(row), row["trend"] or "–", peers_cell(row)]
         for row in chosen
     ]
     since = f" from {shown_years[0]} (the scorecard has every year)" if len(years) > len(shown_years) else ""
     moved = (
-        f"Each figure in every school year{since}. The change is measured along the straight line through the years, with its "
-        "90% interval in brackets (none for a record of the whole district, which has no sampling error); the trend word says "
-        "improving or worsening only where that interval excludes zero and the change reaches the figure's smallest meaningful "
-        "change, and no clear change otherwise."
+        f"Each figure in every school year{since}. Change: along the straight line through the years, in the figure's unit "
+        "(percentage points for a %), with its 90% interval (none for a record: no sampling error); a trend word only where "
+        "that interval excludes zero and the change reaches its smallest meaningful size."
         if len(years) > 1
         else "One school year is reported, so no change or trend can be shown yet."
     )
     note = (
-        f"{moved} Better than % of peers: the share of its peer districts it does better than in the latest year, and in "
-        "brackets its 90% interval: where it would land if each district's figure moved by chance as much as its students' "
-        "results vary from one cohort to the next. Only an interval wholly above or below 50 sets the district clearly apart "
-        "from the middle of its peers. For a record of the whole district, which has no sampling error, the interval counts "
-        "peers within its smallest meaningful difference as about the same. Unknown: the data give no measure of that chance "
-        "error, so no share is stated; – where a figure is not ranked (spending is neither better nor worse by itself)."
+        f"{moved} Better than % of peers: latest year, 90% interval in brackets; only an interval wholly above or below 50 "
+        "sets the district apart from the middle of its peers; –: not ranked."
     )
+    if any("unknown" in row for row in body):
+        note += " Unknown: the data give no measure of how much the figure would vary by chance, so no interval or share is stated."
     caption = "Each figure in every school year, how it moved, and how it stands among peer districts"
     return {"title": "Key figures, every school year", "caption": caption, "header": header, "rows": body, "note": note}
 
@@ -256,7 +254,7 @@ def brief(project: Project, district_id: str, name: str, overview: Page | None, 
         "sections": sections,
         "goals": goals(rows, latest),
         "notes": sorted(set(glance_notes + notes)),
-        "pages_intro": "Every figure, chart and explanation is on the district's pages of the report site:",
+        "pages_intro": "Every figure, chart and how to read it, on the report site:",
         "pages": [{"text": "The district's home", "href": "index.html"}] + [{"text": page_title(page).capitalize(), "href": f"{page}.html"} for page in pages],
         "provenance": provenance.line(),
         "counts": counts,
