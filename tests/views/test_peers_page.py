@@ -28,7 +28,7 @@ def test_why_these_peers_says_students_and_percentages_not_a_log_or_two_decimals
     for district in ("D01", "D14"):
         why = cells(release, views.why_these_peers(release, district), views.WHY_LABELS, views.WHY_FORMATS).set_index("Characteristic")
         assert not any(label.lower().startswith("log of") for label in why.index)
-        size = next(label for label in why.index if label.startswith("Students"))
+        size = next(label for label in why.index if label.startswith("Enrollment"))
         assert why.loc[size, "This district"] == f"{latest.loc[district, 'enrollment']:,.0f} students"
         assert why.loc[size, "Peer average"].startswith("about ") and why.loc[size, "Peer average"].endswith(" students")
         share = why.loc["% economically disadvantaged", "This district"]

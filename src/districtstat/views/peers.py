@@ -96,12 +96,12 @@ def why_these_peers(release: Release, district_id: str) -> ProtectedTable:
 
 def feature_label(feature: str, code: str, average: str) -> str:
     """A characteristic as a board member names it; one matched on a transformed scale says so, and what its peers'
-    figure is: `Students (matched on a log scale; peers: geometric mean)`."""
+    figure is: `Enrollment (matched on a log scale; peers: geometric mean)`, shown in students."""
     transform = TRANSFORMED.match(feature)
     if transform is None:
         label = FEATURE_LABELS.get(feature) or plain_term(feature)
         return label[:1].upper() + label[1:]
-    name = "Students" if code == "enrollment" else (FEATURE_LABELS.get(code) or plain_term(code))
+    name = FEATURE_LABELS.get(code) or plain_term(code)
     scale = "a log scale" if transform[1].startswith("log") else "a square-root scale"
     return f"{name[:1].upper() + name[1:]} (matched on {scale}; peers: {average})"
 
