@@ -62,6 +62,18 @@ def test_changing_one_districts_settings_changes_only_its_keys(tmp_path):
     assert all(task_key(project, task, "t") != after[task] for task in tasks)  # a consortium setting: every task
 
 
+def test_adding_a_page_reruns_no_other_page(tmp_path):
+    """No notebook reads which pages a release has: a new district or consortium page keeps every other task's key."""
+    project = make_project(tmp_path, ["echo"])
+    tasks = [Task("echo"), Task("echo", "D01")]
+    before = {task: task_key(project, task, "t") for task in tasks}
+    params = tmp_path / "params" / "p.yml"
+    params.write_text(params.read_text() + "district_notebooks: [echo, another]\nconsortium_notebooks: [summary]\noverview_notebook: front\n")
+    project = load_project(params)
+    assert project.settings.district_notebooks == ["echo", "another"]
+    assert {task: task_key(project, task, "t") for task in tasks} == before
+
+
 def test_changing_the_notebook_reruns_its_tasks(tmp_path):
     project = make_project(tmp_path, ["echo"])
     task = Task("echo", "D01")

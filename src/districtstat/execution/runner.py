@@ -106,9 +106,9 @@ def _settings_parts(project: Project) -> tuple[dict, dict]:
     return consortium, consortium.pop("districts")
 
 
-# What no notebook reads besides its own topic: a new topic reruns nothing else. The release date is read: actions past
-# their review date on that day are flagged.
-UNREAD = ("topics", "topic_notebook")
+# What no notebook reads besides its own topic: a new topic, or a page added to every district, reruns nothing else.
+# The release date is read: actions past their review date on that day are flagged.
+UNREAD = ("topics", "topic_notebook", "overview_notebook", "actions_notebook", "district_notebooks", "consortium_notebooks")
 
 
 def settings_scope(project: Project, district_id: str | None, topic: str | None = None) -> dict:
