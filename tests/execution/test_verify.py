@@ -153,12 +153,13 @@ def test_changed_settings_are_named_per_notebook_before_anything_runs(built, tmp
     assert "tables hash" not in err
 
 
-def test_an_unknown_release_is_a_usage_error_listing_the_published_ones(built, capsys):
+def test_an_unknown_release_or_district_is_a_usage_error_before_anything_runs(built, capsys, monkeypatch):
     _, params = built
+    monkeypatch.setattr(pipeline, "ensure_data", lambda *args, **kwargs: pytest.fail("verify read the data for a release or district it does not have"))
     assert main(["verify", "--params", str(params), "--release", "r9"]) == 2
     assert "districtstat verify: no release 'r9' in site/; the releases published there are: r1" in capsys.readouterr().err
     assert main(["verify", "--params", str(params), "--release", "r1", "--only", "D99"]) == 2
-    assert "--only: no district D99 in this release" in capsys.readouterr().err
+    assert "--only: no district D99 in this release (it has D01, D02, D03, D04, D05, D06, D07, D08…)" in capsys.readouterr().err
 
 
 def notebook(*outputs: list[dict], source: str = "x") -> nbformat.NotebookNode:

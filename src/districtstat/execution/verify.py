@@ -312,6 +312,9 @@ def verify(project: Project, only: list[str] | None = None, workers: int | None 
     published_notebooks = read_json(project.release_site_dir / NOTEBOOKS_FILE)
     if not published_notebooks:
         outcome.warnings.append(f"executed notebooks: the release recorded none ({NOTEBOOKS_FILE} is missing), so those in the build folder may not be the ones it published")
+    if only and published_notebooks:  # a mistyped district is a usage error now, not after the data stage has run
+        published_districts = sorted({PurePosixPath(name).parent.as_posix() for name in published_notebooks} - {".", "topics"})
+        build.select([], only, published_districts)
     outcome.inputs += unpublished_notebooks(project, published_notebooks, only)
     if outcome.inputs:
         return outcome
