@@ -9,7 +9,8 @@ Requests:
   (SCM_RIGHTS): fork a kernel; the answer is its pid. The kernel writes to the pipe once its sockets are
   bound, so the build connects at once instead of retrying every 100 ms.
 - `{"op": "preload", "params_file": "...", "release": ...}`: open that release's tables in this process,
-  so every kernel forked afterwards starts with them read (see `report.preload`).
+  and compute what every district's pages share (`views.shared`), so every kernel forked afterwards starts
+  with them read (see `report.preload`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ PRELOAD = (
     "matplotlib_inline.backend_inline",
     "districtstat.report",
     "districtstat.views",
+    "districtstat.views.shared",
+    "IPython.core.completerlib",  # imported by each kernel's shell as it starts
 )
 
 
@@ -115,8 +118,9 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
                 reply = {"pid": fork_kernel(request, fds[0], listener, selector)}
             elif request["op"] == "preload":
                 from districtstat import report
+                from districtstat.views.shared import compute_shared
 
-                report.preload(request["params_file"], request.get("release"))
+                compute_shared(report.preload(request["params_file"], request.get("release")))
                 reply = {"ok": True}
             else:
                 reply = {"error": f"unknown request {request['op']!r}"}

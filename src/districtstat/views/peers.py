@@ -133,11 +133,17 @@ def standing_among_peers(release: Release, district_id: str) -> pd.DataFrame:
     chart and a table show it."""
 
     def compute() -> pd.DataFrame:
-        kpis = release.remember(("kpis",), lambda: kpi_table(release.history, release.latest_year))
-        errors = release.remember(("kpi_errors",), lambda: error_table(release.history, release.latest_year))
+        kpis, errors = consortium_kpis(release)
         return peer_standing(kpis, district_id, release.peer_ids(district_id), errors)
 
     return release.remember(("standing", district_id), compute).copy()
+
+
+def consortium_kpis(release: Release) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every district's latest indicators and their standard errors, once per release: each district's standing reads them."""
+    kpis = release.remember(("kpis",), lambda: kpi_table(release.history, release.latest_year))
+    errors = release.remember(("kpi_errors",), lambda: error_table(release.history, release.latest_year))
+    return kpis, errors
 
 
 def rank_interval_text(row) -> object:
