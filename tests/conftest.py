@@ -3,6 +3,43 @@ from filelock import FileLock
 
 collect_ignore_glob = ["fixtures/*"]
 
+# The order pytest-xdist hands out whole files (`--dist loadfile`) on two workers. The file that builds the shared
+# release comes first, so its build starts at once; then the files that need no built release, which the other worker
+# runs meanwhile instead of waiting on the build's lock; then those that read the second release, which one worker
+# builds while the other still has the first kind to run; then the rest. Within each kind, the longest files first,
+# so that both workers run out of work at about the same time.
+LONGEST_FIRST = (
+    "tests/test_faults.py",
+    "tests/test_scaffold.py",
+    "tests/execution/test_carried.py",
+    "tests/analyses/test_planted_truths.py",
+    "tests/test_aggregate_consortium.py",
+    "tests/test_build.py",
+    "tests/site/test_browser.py",
+    "tests/test_rebuilds.py",
+    "tests/execution/test_verify.py",
+)
+NEEDS_NOTHING, NEEDS_BUILT, NEEDS_SECOND_RELEASE = 1, 3, 2
+
+
+def file_kind(items) -> int:
+    fixtures = set().union(*(getattr(item, "fixturenames", ()) for item in items))
+    return NEEDS_SECOND_RELEASE if "second_release" in fixtures else NEEDS_BUILT if "built" in fixtures else NEEDS_NOTHING
+
+
+def pytest_collection_modifyitems(config, items):
+    by_file: dict[str, list] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::")[0], []).append(item)
+    first = LONGEST_FIRST[0]
+
+    def place(path: str) -> tuple:
+        if path == first:
+            return (0, 0)
+        return (file_kind(by_file[path]), LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST))
+
+    items[:] = [item for path in sorted(by_file, key=place) for item in by_file[path]]
+
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, worker_id):
