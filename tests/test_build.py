@@ -145,6 +145,7 @@ def test_a_second_release_leaves_the_first_untouched(built, second_release, tmp_
     changed = (second / "what-changed.html").read_text(encoding="utf-8")
     assert "<code>districts.D03.goals.mean_score_math</code>: added (520)" in changed
     assert "no longer published" in changed, "counts the withdrawn students moved by fewer than min_n must be reported as withdrawn"
+    assert "revised: same school year" in changed and ": beyond the usual movement" not in changed, "r2 corrects r1's school year: no move is a change in a district"
     actions = changed[changed.rindex("Action plans"):]
     assert DONE_ACTION in actions and "in progress → done" in actions
     assert NEW_ACTION in actions and "new: in progress, started 2024-08-15" in actions

@@ -62,9 +62,14 @@ AFTER = figures(
 )
 
 
+# Each figure's usual one-year movement (σ): the gap's 5-point move is beyond its ±1.6 points, chronic absence's 6 points
+# within its ±8.2; a peer rank has none.
+MOVEMENT = {"gap.EL.MATH": 1.0, "pct_chronic_absent": 5.0, "mean_score_math": 2.0, "WORK_ORDER_DAYS": 0.5, "per_pupil_spending": 200.0, "spend_instruction": 150.0}
+
+
 @pytest.fixture(scope="module")
 def moved() -> pd.DataFrame:
-    return changes.figure_changes(BEFORE, AFTER)
+    return changes.figure_changes(BEFORE, AFTER, MOVEMENT)
 
 
 def test_planted_moves_are_found_judged_and_nothing_else(moved):
@@ -89,6 +94,43 @@ def test_planted_moves_are_found_judged_and_nothing_else(moved):
     assert (rank["change"], rank["direction"]) == (-1, "better")  # a lower rank number is better
     spending = found.loc[("D3", "per_pupil_spending")]
     assert (spending["change"], spending["direction"]) == (300, "")  # spending has no better direction
+    assert (gap["judged"], gap["usual"]) == ("better", pytest.approx(1.645, abs=1e-3))
+    assert (absent["judged"], absent["usual"]) == (changes.WITHIN_USUAL, pytest.approx(5 * 1.645, abs=1e-3))
+    assert rank["judged"] == changes.NOT_JUDGED and spending["judged"] == "" and new["judged"] == ""
+
+
+@pytest.mark.parametrize(
+    "figure, move, years, judged",
+    [
+        ("mean_score_math", -8.0, 1, "worse"),  # beyond ±3.3 points and at least the 4 points that matter
+        ("mean_score_math", -3.0, 1, changes.WITHIN_USUAL),
+        ("mean_score_math", -4.0, 2, changes.WITHIN_USUAL),  # two years: ±1.645·2·√2 = ±4.7 points
+        ("mean_score_math", -8.0, 0, changes.REVISED),  # the same school year: a correction, not a change
+        ("WORK_ORDER_DAYS", 0.9, 1, changes.WITHIN_USUAL),  # beyond ±0.8 days, but under its smallest meaningful change of 1 day
+        ("gap.EL.MATH", 6.0, 1, "better"),
+    ],
+)
+def test_a_move_is_better_or_worse_only_beyond_its_usual_movement_and_a_meaningful_size(figure, move, years, judged):
+    from districtstat.analyses.scorecard import meaningful_change
+
+    before, after = figures({"D1": {figure: -20.0}}, year=2024 - years), figures({"D1": {figure: -20.0 + move}}, year=2024)
+    moved = changes.figure_changes(before, after, MOVEMENT)
+    assert moved["judged"].tolist() == [judged], (meaningful_change(figure), moved["usual"].tolist())
+    assert changes.figure_changes(before, after)["judged"].tolist() == [changes.REVISED if years == 0 else changes.NOT_JUDGED]
+
+
+def test_the_usual_movement_is_each_figures_spread_of_one_year_changes_around_each_districts_own_trend():
+    history = pd.DataFrame(
+        {
+            "district_id": ["A"] * 3 + ["B"] * 3,
+            "school_year": [2022, 2023, 2024] * 2,
+            "code": "mean_score_math",
+            "value": [500.0, 502.0, 506.0, 480.0, 479.0, 480.0],  # changes +2, +4 around +3; −1, +1 around 0
+        }
+    )
+    movement = changes.usual_movements(history, ["mean_score_math", "peer_rank.mean_score_math"])
+    assert list(movement) == ["mean_score_math"]
+    assert movement["mean_score_math"] == pytest.approx(np.sqrt((1 + 1 + 1 + 1) / 2))
 
 
 def test_moves_lead_by_size_against_the_spread_across_districts(moved):
@@ -229,12 +271,12 @@ def test_page_tables_show_values_in_their_units(moved):
     assert "Methods and parameters are unchanged." in page
     tables = {heading.split("]")[0][1:]: table_rows(text) for heading, text in sections(page).items()}
     assert tables["Alder District"] == [
-        ["English learners: gap in math", "−20.0", "−15.0", "+5.0 points", "better"],
-        ["Chronically absent", "10.0%", "16.0%", "+6.0 percentage points", "worse"],
+        ["English learners: gap in math", "−20.0", "−15.0", "+5.0 points", "better: beyond the usual movement (±1.6 points)"],
+        ["Chronically absent", "10.0%", "16.0%", "+6.0 percentage points", "no clear change: within the usual movement (±8.2 percentage points)"],
         ["Days to close a work order", "not published", "7.0 days", "–", "new figure"],
     ]
     assert tables["Birch Schools"] == [
-        ["Rank among its peers (1 = best): mean math scale score", "3rd", "2nd", "up 1 place", "better"],
+        ["Rank among its peers (1 = best): mean math scale score", "3rd", "2nd", "up 1 place", "not judged: no measure of its usual movement"],
         ["Instruction per pupil", "$8,000", "not published", "–", "no longer published"],
     ]
     assert tables["Cedar Unified"] == [["Spending per pupil", "$11,000", "$11,300", "+$300", "–"]]

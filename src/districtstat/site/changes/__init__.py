@@ -34,7 +34,7 @@ from districtstat.site.changes.key_figures import (
     rounded_text,
     write_key_figures,
 )
-from districtstat.site.changes.moves import DEFAULT_STEP, SHOWN_STEP, STATUS_ORDER, figure_changes, improvement, indexed, order_moves, spread, step_of
+from districtstat.site.changes.moves import DEFAULT_STEP, NOT_JUDGED, REVISED, SHOWN_STEP, STATUS_ORDER, WITHIN_USUAL, figure_changes, improvement, indexed, judge, order_moves, spread, step_of, usual_movements
 from districtstat.site.changes.page import (
     HOW_TO_READ,
     MOST_SHOWN,
@@ -79,14 +79,17 @@ __all__ = [
     "KEY_FIGURES_FILE",
     "MOST_SHOWN",
     "NOT_A_SETTING",
+    "NOT_JUDGED",
     "PARAMETERS_FILE",
     "PEER_RANKED",
     "RANK_PREFIX",
     "RANK_WORDS",
+    "REVISED",
     "SETTING_WORDS",
     "SHOWN_STEP",
     "STATUS_ORDER",
     "SURVEY_ANSWERS_FILE",
+    "WITHIN_USUAL",
     "action_section",
     "answer_section",
     "district_link",
@@ -95,6 +98,7 @@ __all__ = [
     "flatten",
     "improvement",
     "indexed",
+    "judge",
     "key_figures",
     "latest_figures",
     "link_text",
@@ -121,6 +125,7 @@ __all__ = [
     "step_of",
     "summary",
     "unmoved_line",
+    "usual_movements",
     "verdict",
     "what_changed_page",
     "what_changed_since",

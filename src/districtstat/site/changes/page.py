@@ -10,7 +10,7 @@ import pandas as pd
 from districtstat.site.pages import front_matter, markdown_table
 from districtstat.views import natural_key, ordinal, school_year, signed_dollars
 from districtstat.site.changes.key_figures import read_key_figures
-from districtstat.site.changes.moves import figure_changes
+from districtstat.site.changes.moves import NOT_JUDGED, REVISED, WITHIN_USUAL, figure_changes
 from districtstat.site.changes.parameters import read_parameters, settings_changes
 from districtstat.site.changes.published import KEY_FIGURES_FILE, PARAMETERS_FILE
 
@@ -53,12 +53,30 @@ def shown_change(row: dict) -> str:
     return number(change, sign=True) + words.get(unit, "")
 
 
+def usual_range(row: dict) -> str:
+    """The usual movement's half-width in the move's unit: `±4.1 points`."""
+    usual, unit = float(row["usual"]), row["unit"]
+    if unit == "$":
+        return f"±${usual:,.0f}"
+    words = {"%": " percentage points", "points": " points", "days": " days"}
+    return f"±{number(usual)}{words.get(unit, '')}"
+
+
 def verdict(row: dict) -> str:
     if row["status"] == "new":
         return "new figure"
     if row["status"] == "no longer published":
         return "no longer published"
-    return row["direction"] or "–"
+    judged = row.get("judged", "")
+    if judged in ("better", "worse"):
+        return f"{judged}: beyond the usual movement ({usual_range(row)})"
+    if judged == WITHIN_USUAL:
+        return f"no clear change: within the usual movement ({usual_range(row)})"
+    if judged == REVISED:
+        return "revised: same school year"
+    if judged == NOT_JUDGED:
+        return "not judged: no measure of its usual movement"
+    return "–"
 
 
 def link_text(name: str) -> str:
@@ -80,8 +98,10 @@ def school_years_sentence(changes: pd.DataFrame, current: str, previous: str) ->
 def summary(changes: pd.DataFrame, current: str, previous: str, all_districts: int) -> str:
     if changes.empty:
         return f"No published figure moved since release {previous}."
-    counts = changes["status"].where(changes["status"] != "changed", changes["direction"].replace("", "no better direction")).value_counts()
-    parts = [f"{counts[kind]} {kind}" for kind in ["better", "worse", "no better direction", "new", "no longer published"] if kind in counts]
+    kinds = changes["judged"].where(changes["direction"] != "", "no better direction").replace(WITHIN_USUAL, "no clear change")
+    counts = changes["status"].where(changes["status"] != "changed", kinds).value_counts()
+    order = ["better", "worse", "no clear change", REVISED, NOT_JUDGED, "no better direction", "new", "no longer published"]
+    parts = [f"{counts[kind]} {kind}" for kind in order if kind in counts]
     districts = changes["district_id"].nunique()
     return (
         f"In **{districts} of {all_districts} districts** some published figure moved since release {previous}: "
@@ -98,9 +118,12 @@ def methods_list(method_notes: list[str]) -> str:
 HOW_TO_READ = (
     "**How to read this page.** A figure can move because a new school year was added, because earlier data were "
     "corrected, or because the methods changed. Each table lists the moves large enough to show at the precision the "
-    "figures are published with, largest first (measured against how far apart districts sit on that figure). A small "
-    "move, especially in a small district, may be normal year-to-year variation rather than a real change. Spending has "
-    "no better or worse direction; a peer rank of 1 is best."
+    "figures are published with, largest first (measured against how far apart districts sit on that figure). A figure "
+    "of a new school year is called better or worse only where its move goes beyond the usual movement of that figure "
+    "from one year to the next (the 90% range of every district's one-year changes around its own average change, in "
+    "this release's data) and reaches the figure's smallest meaningful change (Methods lists each); otherwise it shows "
+    "no clear change. A move within the same school year is a revision of the data, not a change in the district. "
+    "Spending has no better or worse direction; a peer rank of 1 is best, and its move is not judged."
 )
 
 
@@ -108,7 +131,7 @@ def district_section(district_id: str, name: str, moves: pd.DataFrame, has_page:
     heading = f"## [{link_text(name)}](districts/{district_id}/index.qmd)" if has_page else f"## {name} (not in this release)"
     shown = moves.head(MOST_SHOWN)
     rows = [[row["label"], shown_value(row["before"], row["unit"]), shown_value(row["after"], row["unit"]), shown_change(row), verdict(row)] for row in shown.to_dict("records")]
-    table = markdown_table(["Figure", "Before", "After", "Change", "Better or worse"], rows, f"{name}: figures that moved between release {previous} and release {current}")
+    table = markdown_table(["Figure", "Before", "After", "Change", "Better or worse (90% usual movement)"], rows, f"{name}: figures that moved between release {previous} and release {current}")
     more = len(moves) - len(shown)
     note = (
         f"\n…and {more} more moved figure{'' if more == 1 else 's'}: compare this release's [key figures]({KEY_FIGURES_FILE}) "
@@ -153,9 +176,11 @@ def what_changed_page(
     return "\n".join(part for part in parts if part)
 
 
-def what_changed_since(previous_folder: Path, current_release: str, after: pd.DataFrame, record: dict, names: dict[str, str], routines: list[str] = ()) -> str:
+def what_changed_since(
+    previous_folder: Path, current_release: str, after: pd.DataFrame, record: dict, names: dict[str, str], routines: list[str] = (), movement: dict[str, float] | None = None
+) -> str:
     """The page for the current release (its key figures and parameters record), read against the previous
-    release's published folder (`site/<previous>/`)."""
+    release's published folder (`site/<previous>/`); `movement` is each figure's usual one-year movement."""
     before = read_key_figures(previous_folder / KEY_FIGURES_FILE)
     published = set(before["district_id"]) | set(after["district_id"])
     names = {district: name for district, name in names.items() if district in published}
@@ -164,4 +189,4 @@ def what_changed_since(previous_folder: Path, current_release: str, after: pd.Da
         notes = settings_changes(read_parameters(parameters), record)
     else:
         notes = ["The previous release did not publish its parameters, so changes in methods cannot be listed."]
-    return what_changed_page(current_release, previous_folder.name, figure_changes(before, after), notes, names, routines)
+    return what_changed_page(current_release, previous_folder.name, figure_changes(before, after, movement), notes, names, routines)

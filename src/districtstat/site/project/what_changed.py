@@ -71,7 +71,8 @@ def write_changes(writer: ProjectWriter, project: Project, provenance: Provenanc
             earlier = changes.read_published(project.site_dir / previous / changes.SURVEY_ANSWERS_FILE)
             changed = surveys.answer_changes(earlier, changes.published_text(answers)) if earlier is not None else None
             routines.append(changes.answer_section(changed, previous, set(names)))
-        page = changes.what_changed_since(project.site_dir / previous, project.release, after, record, names, routines)
+        movement = changes.usual_movements(release.history, after["figure"])
+        page = changes.what_changed_since(project.site_dir / previous, project.release, after, record, names, routines, movement)
         writer.text(WHAT_CHANGED, page + footer)
     published = [downloads.published_table(PurePosixPath(path), PurePosixPath("downloads.qmd"), text, about) for path, text, about in [
         (changes.KEY_FIGURES_FILE, figures, KEY_FIGURES_ABOUT),
