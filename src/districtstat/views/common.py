@@ -147,15 +147,23 @@ def key_outcome(release: Release) -> str:
     return model.outcome if model else indicator_code("mean_score", release.project.settings.subjects[0].code)
 
 
+INTERVAL_SUFFIX = "_interval"  # a figure's 90% interval beside it: `mean_score_math_interval`
+
+
 class SubjectLabels(dict):
     """Column labels that also name every declared subject's mean score and percent proficient, so a consortium's
     own subject (science, a composite) is labelled in its words on every table that labels math."""
 
     def _subject_label(self, code: object) -> str | None:
+        interval = isinstance(code, str) and code.endswith(INTERVAL_SUFFIX)
+        if interval:
+            code = code.removesuffix(INTERVAL_SUFFIX)
         statistic = statistic_of_indicator(code) if isinstance(code, str) else None
         if statistic is None:
             return None
         short = subject_words(subject_of_indicator(code)).short
+        if interval:
+            return f"Mean {short} score, 90% interval (points)" if statistic == "mean_score" else f"Proficient in {short}, 90% interval (%)"
         return f"Mean {short} score (points)" if statistic == "mean_score" else f"Proficient in {short} (%)"
 
     def __missing__(self, code):

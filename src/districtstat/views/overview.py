@@ -4,15 +4,18 @@ chart of spending (or need) against results."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+from scipy.stats import norm
 
 from districtstat.site.charts import SMALLEST_TEXT, district_points, figure
 from districtstat.privacy.disclosure import STUDENT_GROUP_SHARES, STUDENT_RATES, ProtectedTable, protect, rounded_percent
 from districtstat.analyses.indicators import INDICATORS
 from districtstat.data.subjects import indicator_code, subject_of_indicator, subject_words
 from districtstat.analyses.scorecard import unit_of
+from districtstat.analyses.standing import CONFIDENCE
 from districtstat.report import Release
 from districtstat.views.common import (
-    MONEY, SHARE_FORMATS, UNIT_WORDS, SubjectLabels, efficiency_fit, enrolled_keys, key_outcome, group_shares, interval_text, natural_key, signed_ratio, value_text,
+    INTERVAL_SUFFIX, MONEY, SHARE_FORMATS, UNIT_WORDS, SubjectLabels, efficiency_fit, enrolled_keys, key_outcome, group_shares, interval_text, natural_key, signed_ratio, value_interval_text, value_text,
 )
 
 
@@ -27,10 +30,14 @@ def consortium_table(release: Release) -> ProtectedTable:
             against_prediction=efficiency["verdict"],
         )
         table = table.merge(efficiency[["district_id", "residual", "residual_interval", "against_prediction"]], on="district_id", how="left")
+    scores = [column for code in mean_scores(release) for column in (code, code + INTERVAL_SUFFIX)]
     columns = [
-        "district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", *mean_scores(release),
+        "district_name", "region", "enrollment", "pct_ecodis", "pct_el", "pct_swd", "per_pupil_spending", *scores,
         "residual", "residual_interval", "against_prediction",
     ]
+    for code in mean_scores(release):
+        if code in table.columns:
+            table = table.assign(**{code + INTERVAL_SUFFIX: latest_intervals(release, table["district_id"], code)})
     table = table.sort_values("district_name", key=lambda names: names.map(natural_key), kind="stable")
     ids = table["district_id"].tolist()
     table = table[[c for c in columns if c in table.columns and table[c].notna().any()]]
@@ -44,13 +51,33 @@ def consortium_table(release: Release) -> ProtectedTable:
         shares=group_shares(table),
     )
     residual_columns = [c for c in ("residual", "residual_interval", "against_prediction") if c in table.columns]
-    for column, code in (*((c, c) for c in mean_scores(release)), *((c, "efficiency_residual") for c in residual_columns)):
+    score_columns = [(column, code) for code in mean_scores(release) for column in (code, code + INTERVAL_SUFFIX)]
+    for column, code in (*score_columns, *((c, "efficiency_residual") for c in residual_columns)):
         if column in table.columns:
             protected.suppressed[column] |= release.withheld_figures(ids, code) & table[column].notna().to_numpy()
+    for code in mean_scores(release):
+        if code + INTERVAL_SUFFIX in table.columns:  # a hidden mean's interval reads `*` too, not as never measured
+            protected.suppressed[code + INTERVAL_SUFFIX] |= protected.suppressed[code]
     if not release.enrollment_reported:
         protected = protected.without(["enrollment"])
     protected = protected.with_note(release.left_out_note())
     return protected.naming_districts(ids).of_school_year(release.latest_year)
+
+
+def latest_intervals(release: Release, district_ids, code: str) -> list[object]:
+    """Each district's latest `code` as its 90% interval from its standard error, as its scorecard shows it (`504.6 to
+    512.8`); `unknown` where the data give no measure of its chance error; NaN where the figure is not published."""
+    history = release.history
+    latest = history[(history["school_year"] == release.latest_year) & (history["code"] == code)].set_index("district_id")
+    half = norm.ppf(0.5 + CONFIDENCE / 2)
+    cells = []
+    for district_id in district_ids:
+        if district_id not in latest.index:
+            cells.append(np.nan)
+            continue
+        value, se = latest.loc[district_id, "value"], latest.loc[district_id, "se"]
+        cells.append(value_interval_text(value - half * se, value + half * se, unit_of(code)) if pd.notna(se) else "unknown")
+    return cells
 
 
 def mean_scores(release: Release) -> list[str]:
@@ -66,6 +93,8 @@ def consortium_how_to_read(release: Release) -> str:
     outcome = subject_of_indicator(key_outcome(release))
     result = f"{subject_words(outcome).short} result" if outcome else "result"
     return (
+        "Each mean score has its 90% interval: where the district's mean could lie by chance alone, with this year's students one "
+        "cohort of many. "
         f"Points vs. predicted is the district's {result} minus the result predicted for its spending and needs, in scale points, with its 90% "
         "prediction interval. Against prediction says above or below only when the whole interval is; otherwise within. Districts are listed by "
         "name, not ranked. It describes; it does not show that spending caused a result."
