@@ -147,7 +147,7 @@ def key_outcome(release: Release) -> str:
     return model.outcome if model else indicator_code("mean_score", release.project.settings.subjects[0].code)
 
 
-INTERVAL_SUFFIX = "_interval"  # a figure's 90% interval beside it: `mean_score_math_interval`
+INTERVAL_SUFFIX = "_interval"  # a figure's 90% interval or margin beside it: `mean_score_math_interval`
 
 
 class SubjectLabels(dict):
@@ -163,7 +163,7 @@ class SubjectLabels(dict):
             return None
         short = subject_words(subject_of_indicator(code)).short
         if interval:
-            return f"Mean {short} score, 90% interval (points)" if statistic == "mean_score" else f"Proficient in {short}, 90% interval (%)"
+            return f"{short[0].upper()}{short[1:]} margin, 90% (± points)"
         return f"Mean {short} score (points)" if statistic == "mean_score" else f"Proficient in {short} (%)"
 
     def __missing__(self, code):

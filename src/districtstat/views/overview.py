@@ -15,7 +15,7 @@ from districtstat.analyses.scorecard import unit_of
 from districtstat.analyses.standing import CONFIDENCE
 from districtstat.report import Release
 from districtstat.views.common import (
-    INTERVAL_SUFFIX, MONEY, SHARE_FORMATS, UNIT_WORDS, SubjectLabels, efficiency_fit, enrolled_keys, key_outcome, group_shares, interval_text, natural_key, signed_ratio, value_interval_text, value_text,
+    INTERVAL_SUFFIX, MONEY, SHARE_FORMATS, UNIT_WORDS, SubjectLabels, efficiency_fit, enrolled_keys, key_outcome, group_shares, natural_key, signed_ratio, value_text,
 )
 
 
@@ -26,7 +26,7 @@ def consortium_table(release: Release) -> ProtectedTable:
     if release.has_table("efficiency"):
         efficiency = release.table("efficiency")
         efficiency = efficiency.assign(
-            residual_interval=[interval_text(low, high) for low, high in zip(efficiency["pi_low"], efficiency["pi_high"])],
+            residual_interval=[f"±{(high - low) / 2:.1f}" for low, high in zip(efficiency["pi_low"], efficiency["pi_high"])],  # symmetric
             against_prediction=efficiency["verdict"],
         )
         table = table.merge(efficiency[["district_id", "residual", "residual_interval", "against_prediction"]], on="district_id", how="left")
@@ -65,8 +65,9 @@ def consortium_table(release: Release) -> ProtectedTable:
 
 
 def latest_intervals(release: Release, district_ids, code: str) -> list[object]:
-    """Each district's latest `code` as its 90% interval from its standard error, as its scorecard shows it (`504.6 to
-    512.8`); `unknown` where the data give no measure of its chance error; NaN where the figure is not published."""
+    """Each district's latest `code` with its 90% margin from its standard error (`±4.1`: the interval its scorecard
+    shows as `504.6 to 512.8`, narrow enough for a table of every district); `unknown` where the data give no measure
+    of its chance error; NaN where the figure is not published."""
     history = release.history
     latest = history[(history["school_year"] == release.latest_year) & (history["code"] == code)].set_index("district_id")
     half = norm.ppf(0.5 + CONFIDENCE / 2)
@@ -76,7 +77,7 @@ def latest_intervals(release: Release, district_ids, code: str) -> list[object]:
             cells.append(np.nan)
             continue
         value, se = latest.loc[district_id, "value"], latest.loc[district_id, "se"]
-        cells.append(value_interval_text(value - half * se, value + half * se, unit_of(code)) if pd.notna(se) else "unknown")
+        cells.append(f"±{value_text(half * se, unit_of(code))}" if pd.notna(se) else "unknown")
     return cells
 
 
@@ -93,10 +94,10 @@ def consortium_how_to_read(release: Release) -> str:
     outcome = subject_of_indicator(key_outcome(release))
     result = f"{subject_words(outcome).short} result" if outcome else "result"
     return (
-        "Each mean score has its 90% interval: where the district's mean could lie by chance alone, with this year's students one "
-        "cohort of many. "
+        "Each mean score has its 90% margin: the mean could lie that far either side by chance alone, with this year's students "
+        "one cohort of many. "
         f"Points vs. predicted is the district's {result} minus the result predicted for its spending and needs, in scale points, with its 90% "
-        "prediction interval. Against prediction says above or below only when the whole interval is; otherwise within. Districts are listed by "
+        "prediction margin. Against prediction says above or below only when the whole interval (points vs. predicted, give or take the margin) is; otherwise within. Districts are listed by "
         "name, not ranked. It describes; it does not show that spending caused a result."
     )
 
@@ -125,7 +126,7 @@ CONSORTIUM_LABELS = SubjectLabels({
     "mean_score_math": "Mean math score (points)",
     "mean_score_ela": "Mean ELA score (points)",
     "residual": "Points vs. predicted",
-    "residual_interval": "90% prediction interval (points)",
+    "residual_interval": "Margin, 90% (± points)",
     "against_prediction": "Against prediction",
 })
 CONSORTIUM_FORMATS = {"per_pupil_spending": MONEY, "residual": "{:+.1f}", "enrollment": "{:,.0f}", **SHARE_FORMATS}
