@@ -3,7 +3,8 @@ from filelock import FileLock
 
 collect_ignore_glob = ["fixtures/*"]
 
-# The order pytest-xdist hands out whole files (`--dist loadfile`) on two workers. The file that builds the shared
+# The order pytest-xdist hands out whole files (`--dist loadfile --no-loadscope-reorder`, so it keeps this order
+# rather than putting the files with most tests first) on two workers. The file that builds the shared
 # release comes first, so its build starts at once; then the files that need no built release, which the other worker
 # runs meanwhile instead of waiting on the build's lock; then those that read the second release, which one worker
 # builds while the other still has the first kind to run; then the rest. Within each kind, the longest files first,
