@@ -76,7 +76,7 @@ def latest_intervals(release: Release, district_ids, code: str) -> list[object]:
         if district_id not in latest.index:
             cells.append(np.nan)
             continue
-        value, se = latest.loc[district_id, "value"], latest.loc[district_id, "se"]
+        se = latest.loc[district_id, "se"]
         cells.append(f"±{value_text(half * se, unit_of(code))}" if pd.notna(se) else "unknown")
     return cells
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from districtstat.data.subjects import indicator_code
 from districtstat.privacy.disclosure.figures import SubjectFigures
 from districtstat.report import Release
 from districtstat.analyses.scorecard import describe, unit_of
