@@ -37,3 +37,17 @@ def test_the_lead_gives_each_gap_its_90_percent_interval_and_a_trend_word_only_i
     assert named >= 3
     labels = views.gap_labels(release)
     assert labels["gap_ci"] == "90% confidence interval" and "90% confidence intervals" in views.gap_chart_note(release)
+
+
+def test_every_group_mean_has_its_90_percent_margin_hidden_wherever_the_mean_is(release):
+    checked = 0
+    for district in ("D01", "D03", "D10", "D14"):
+        table = views.subgroup_results(release, district)
+        frame, suppressed = table.frame, table.suppressed
+        assert (suppressed["mean_margin"] == suppressed["mean_score"]).all(), district
+        shown = frame[~suppressed["mean_score"]]
+        expected = 1.6449 * shown["sd_score"] / shown["n"] ** 0.5
+        assert (shown["mean_margin"] - expected).abs().max() < 0.01, district
+        checked += len(shown)
+    assert checked > 40 and views.RESULT_LABELS["mean_margin"] == "Mean margin, 90% (± points)"
+    assert views.RESULT_FORMATS["mean_margin"].format(3.14159) == "±3.1"

@@ -7,11 +7,13 @@ import re
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from districtstat.data.aggregate import subgroup_label
 from districtstat.site.charts import ACCENT, HIGHLIGHT, figure
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect, rounded_percent
 from districtstat.analyses.gaps import publishable
+from districtstat.analyses.standing import CONFIDENCE
 from districtstat.analyses.trends import NO_CLEAR_CHANGE
 from districtstat.data.subjects import subject_words as declared_subject
 from districtstat.report import Release
@@ -66,7 +68,7 @@ GAP_LABELS = {
     "gap_pct_proficient": "Gap in % proficient (percentage points)",
 }
 GAP_FORMATS = {"gap": "{:+.1f}", "hedges_g": "{:+.2f}", "gap_pct_proficient": "{:+.0f}", "n_focal": "{:,.0f}", "n_comparison": "{:,.0f}"}
-RESULT_FORMATS = {"n": "{:,.0f}", "mean_score": "{:,.1f}", "sd_score": "{:,.1f}", "pct_proficient": "{:.0f}%"}
+RESULT_FORMATS = {"n": "{:,.0f}", "mean_score": "{:,.1f}", "mean_margin": "±{:,.1f}", "sd_score": "{:,.1f}", "pct_proficient": "{:.0f}%"}
 
 
 def gap_lead(release: Release, district_id: str) -> str:
@@ -203,20 +205,24 @@ def subgroup_results(release: Release, district_id: str) -> ProtectedTable:
     rows = outcomes[(outcomes["district_id"] == district_id) & (outcomes["school_year"] == release.latest_year) & (outcomes["grade"] == "ALL")]
     rows = rows[~rows["subgroup"].str.startswith("NOT_")].assign(group=lambda f: f["subgroup"].map(subgroup_label))
     rows = rows.sort_values(["subject", "group"], kind="stable")
-    table = rows[["subject", "group", "n", "mean_score", "sd_score", "pct_proficient"]]
+    margin = norm.ppf(0.5 + CONFIDENCE / 2) * rows["sd_score"].astype(float) / np.sqrt(rows["n"].astype(float))
+    table = rows.assign(mean_margin=margin)[["subject", "group", "n", "mean_score", "mean_margin", "sd_score", "pct_proficient"]]
     keys = [count_key("tested", district_id, release.latest_year, subject, "ALL", code) for subject, code in zip(rows["subject"], rows["subgroup"])]
     protected = protect(
         table,
-        counts={"n": ["mean_score", "sd_score", "pct_proficient"]},
+        counts={"n": ["mean_score", "mean_margin", "sd_score", "pct_proficient"]},
         min_n=release.min_n,
         hidden={"n": rows["hidden"].astype(bool).to_numpy()},
         keys={"n": keys},
         percents={"pct_proficient": "n"},
     )
     if "figures_withheld" in rows:  # a revision of a few students' records (`revisions`): the counts stay
-        protected.suppressed.loc[rows["figures_withheld"].astype(bool).to_numpy(), ["mean_score", "sd_score", "pct_proficient"]] = True
+        protected.suppressed.loc[rows["figures_withheld"].astype(bool).to_numpy(), ["mean_score", "mean_margin", "sd_score", "pct_proficient"]] = True
         protected.coded = None if protected.coded is None else protected.coded.where(~protected.suppressed)
     return protected.of_school_year(release.latest_year)
 
 
-RESULT_LABELS = {"subject": "Subject", "group": "Group", "n": "Students tested", "mean_score": "Mean score (points)", "sd_score": "SD (points)", "pct_proficient": "% proficient"}
+RESULT_LABELS = {
+    "subject": "Subject", "group": "Group", "n": "Students tested", "mean_score": "Mean score (points)", "mean_margin": "Mean margin, 90% (± points)",
+    "sd_score": "SD (points)", "pct_proficient": "% proficient",
+}
