@@ -10,7 +10,7 @@ import pandas as pd
 from districtstat.analyses.actions import Z90, yearly_movement
 from districtstat.analyses.indicators import goodness
 from districtstat.analyses.scorecard import meaningful_change
-from districtstat.site.changes.key_figures import DESCRIPTION, KEYS
+from districtstat.site.changes.key_figures import DESCRIPTION, KEYS, RANK_PREFIX
 
 # The step each unit is shown with on the page; a move smaller than half a step would not show.
 SHOWN_STEP = {"$": 1.0, "%": 0.1, "points": 0.1, "days": 0.1, "rank": 1.0}
@@ -101,7 +101,7 @@ def judge(changes: pd.DataFrame, movement: dict[str, float]) -> pd.DataFrame:
     years = pd.to_numeric(years, errors="coerce").astype(float)
     sigma = changes["figure"].map(lambda figure: movement.get(figure, np.nan)).astype(float)
     usual = Z90 * sigma * np.sqrt(years.where(years > 0))
-    smallest = changes["figure"].map(lambda figure: meaningful_change(figure) if not figure.startswith("peer_rank.") else np.nan).astype(float)
+    smallest = changes["figure"].map(lambda figure: meaningful_change(figure) if not figure.startswith(RANK_PREFIX) else np.nan).astype(float)
     beyond = (changes["change"].abs() > usual) & (changes["change"].abs() >= smallest.fillna(0))
     changed, has_direction = changes["status"] == "changed", changes["direction"] != ""
     judged = np.select(
