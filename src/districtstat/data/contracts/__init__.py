@@ -15,10 +15,11 @@ and the like keep working):
 - ``loading``: reading contract files (`load_contract`, `load_contracts`), explaining every mistake in them
   (`ContractError`) and replacing a code set a project declares (`with_code_set`);
 - ``pandera_schema``: a contract compiled to a pandera schema (`to_pandera`);
-- ``reading``: a CSV or Parquet file as text indexed by file line (`read_raw`), or why it is not a table
-  (`DataFileError`);
+- ``reading``: a CSV or Parquet file as text indexed by file line, whole (`read_raw`) or in chunks that keep the
+  lines (`read_raw_chunks`), or why it is not a table (`DataFileError`);
 - ``typed``: the text read as the contract's types (`read_typed`);
-- ``checking``: a dataset checked file by file and key by key (`validate_dataset`);
+- ``checking``: a dataset checked file by file, chunk by chunk and key by key (`validate_dataset`); a file too large
+  to hold is spooled typed to Parquet (`districtstat.data.spool`) for `districtstat.data.partitioned` to aggregate;
 - ``report``: what the check found (`Failure`, `ValidationReport`), as lines and as data_quality.json's summary.
 """
 
@@ -26,7 +27,7 @@ from districtstat.data.contracts.checking import _check_types, _check_values, _D
 from districtstat.data.contracts.loading import ContractError, load_contract, load_contracts, with_code_set
 from districtstat.data.contracts.models import CodeSet, Constraints, Contract, Field, ForeignKey, Reference, RowRule
 from districtstat.data.contracts.pandera_schema import to_pandera
-from districtstat.data.contracts.reading import DataFileError, read_raw
+from districtstat.data.contracts.reading import DataFileError, read_raw, read_raw_chunks
 from districtstat.data.contracts.report import Failure, ValidationReport
 from districtstat.data.contracts.typed import _typed, read_typed
 
@@ -45,6 +46,7 @@ __all__ = [
     "load_contract",
     "load_contracts",
     "read_raw",
+    "read_raw_chunks",
     "read_typed",
     "to_pandera",
     "validate_dataset",

@@ -1,11 +1,17 @@
 """Checking a dataset: every file against its contract (columns, types, constraints, key, row rules) and each foreign
-key against its parent, gathered into a ValidationReport."""
+key against its parent, gathered into a ValidationReport.
+
+A file is checked a chunk at a time, so a state's files fit in bounded memory: columns, types, constraints and row
+rules chunk by chunk; the primary key and unique columns over the whole file, by a 64-bit hash of each row's key and,
+only for the rows whose hash is shared, an exact check of the values; a foreign key against the keys of its parent,
+which is checked first. Every message is the one a whole read gives, on the same line."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +23,14 @@ import pyarrow.compute as arrow_compute
 
 from districtstat.data.contracts.models import Contract, RowRule
 from districtstat.data.contracts.pandera_schema import _checkable_key, _row_rule_text, _schema
-from districtstat.data.contracts.reading import DataFileError, read_raw
+from districtstat.data.contracts.reading import WHOLE, DataFileError, read_raw_chunks
 from districtstat.data.contracts.report import _FAILURE_COLUMNS, Failure, ValidationReport, _sorted_failures
 from districtstat.data.contracts.typed import _TYPE_RULES, _typed
+from districtstat.data.keys import KeyLookup, hash_rows
+from districtstat.data.spool import SpooledTable, SpoolWriter
 
 DATA_SUFFIXES = (".csv", ".parquet")
+CHUNK_BYTES = 16 * 2**20  # about 250,000 rows of student data: 0.3 GiB while checked
 
 
 @dataclass
@@ -33,9 +42,12 @@ class _DataFile:
     contract: Contract
     header_line: int | None
     raw: pd.DataFrame | None = None
-    typed: pd.DataFrame | None = None
+    typed: pd.DataFrame | SpooledTable | None = None
     unparsed: dict[str, np.ndarray] = dataclass_field(default_factory=dict)
     found: list[pd.DataFrame] = dataclass_field(default_factory=list)
+    rows: int | None = None
+    columns: list[str] = dataclass_field(default_factory=list)
+    deferred: list[tuple[int, pd.DataFrame, pd.DataFrame]] = dataclass_field(default_factory=list)  # foreign keys left to the end
 
     def add(self, rows: np.ndarray, column: str | None, rule: str, values: Any) -> None:
         """Record a rule broken at these row positions; values are the text shown for each."""
@@ -65,11 +77,15 @@ def validate_dataset(
     *,
     cap: int = 5,
     display_root: Path | str | None = None,
+    spool_dir: Path | str | None = None,
+    chunk_bytes: int | None = None,
 ) -> ValidationReport:
     """Check every file of a dataset against its contract, and each foreign key against its parent.
 
     Files are named in messages relative to ``display_root`` when given, so reports do not carry the
-    paths of the machine that built them.
+    paths of the machine that built them. With ``spool_dir``, a file larger than ``chunk_bytes`` is read in chunks
+    of that size and its typed table is written there (a `SpooledTable` in ``tables``) instead of held in memory;
+    without it every file is read whole. ``chunk_bytes`` defaults to `CHUNK_BYTES`.
     """
     data_dir = Path(data_dir)
     shown_dir = _display(data_dir, display_root)
@@ -80,20 +96,83 @@ def validate_dataset(
     if not paths:
         empty = Failure(shown_dir, None, None, "dataset has no .csv or .parquet files", None)
         return _report({}, [empty], cap)
-    files: dict[str, _DataFile] = {}
+    found: dict[str, tuple[Path, str]] = {}
     stray: list[Failure] = []
     for path in paths:
         shown = _display(path, display_root)
         entity = path.stem
         if entity not in contracts:
             stray.append(Failure(shown, None, None, f"no contract for {path.name!r}", None))
-        elif entity in files:
-            stray.append(Failure(shown, None, None, f"second file for {entity!r}", files[entity].display))
+        elif entity in found:
+            stray.append(Failure(shown, None, None, f"second file for {entity!r}", found[entity][1]))
         else:
-            files[entity] = _check_file(path, entity, contracts[entity], shown)
+            found[entity] = (path, shown)
+    keys = _ParentKeys(contracts, set(found))
+    files: dict[str, _DataFile] = {}
+    for entity in _parents_first(found, contracts):
+        path, shown = found[entity]
+        spool = Path(spool_dir) / f"{entity}.parquet" if spool_dir is not None else None
+        files[entity] = _check_file(path, entity, contracts[entity], shown, keys, spool, chunk_bytes or CHUNK_BYTES)
     for data_file in files.values():
-        _check_foreign_keys(data_file, files)
+        _check_deferred_foreign_keys(data_file, keys)
     return _report(files, stray, cap)
+
+
+def _parents_first(found: dict[str, tuple[Path, str]], contracts: dict[str, Contract]) -> list[str]:
+    """The entities in an order where each parent a foreign key names is checked before its children (by name
+    otherwise); a child of a cycle or of itself is checked against its parent at the end."""
+    graph = {
+        entity: sorted({key.reference.resource or entity for key in contracts[entity].foreign_keys} & set(found) - {entity})
+        for entity in sorted(found)
+    }
+    try:
+        sorter = TopologicalSorter(graph)
+        sorter.prepare()
+    except CycleError:
+        return sorted(found)
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        order += ready
+        sorter.done(*ready)
+    return order
+
+
+class _ParentKeys:
+    """The keys of each parent file that a child's foreign key looks up, gathered as the parent is checked."""
+
+    def __init__(self, contracts: dict[str, Contract], present: set[str]) -> None:
+        self.wanted: dict[str, set[tuple[str, ...]]] = {}
+        for entity in present:
+            for key in contracts[entity].foreign_keys:
+                parent = key.reference.resource or entity
+                if parent in present:
+                    self.wanted.setdefault(parent, set()).add(tuple(key.reference.fields))
+        self.pieces: dict[tuple[str, tuple[str, ...]], list[pd.DataFrame]] = {}
+        self.lookups: dict[tuple[str, tuple[str, ...]], KeyLookup] = {}
+        self.columns: dict[str, list[str] | None] = {}  # a parent's columns once checked; None when unreadable
+
+    def gather(self, entity: str, typed: pd.DataFrame) -> None:
+        for fields in self.wanted.get(entity, ()):
+            if set(fields) <= set(typed.columns):
+                self.pieces.setdefault((entity, fields), []).append(typed[list(fields)].dropna())
+
+    def finish(self, entity: str, columns: list[str] | None) -> None:
+        self.columns[entity] = columns
+        for fields in self.wanted.get(entity, ()):
+            pieces = self.pieces.pop((entity, fields), [])
+            if columns is not None and pieces:
+                self.lookups[(entity, fields)] = KeyLookup(pd.concat(pieces, ignore_index=True))
+
+    def ready(self, entity: str) -> bool:
+        return entity in self.columns
+
+    def of(self, entity: str, fields: list[str]) -> KeyLookup | None:
+        """The parent's keys, or None when the parent could not be read or lacks the columns."""
+        columns = self.columns.get(entity)
+        if columns is None or not set(fields) <= set(columns):
+            return None
+        return self.lookups.get((entity, tuple(fields))) or KeyLookup(pd.DataFrame({name: pd.Series(dtype=object) for name in fields}))
 
 
 def _display(path: Path, root: Path | str | None) -> str:
@@ -105,22 +184,98 @@ def _display(path: Path, root: Path | str | None) -> str:
     return path.as_posix()
 
 
-def _check_file(path: Path, entity: str, contract: Contract, shown: str) -> _DataFile:
+def _check_file(path: Path, entity: str, contract: Contract, shown: str, keys: _ParentKeys, spool: Path | None, chunk_bytes: int) -> _DataFile:
     header_line = 1 if path.suffix.lower() == ".csv" else None
     data_file = _DataFile(entity, shown, contract, header_line)
+    hashes = _KeyHashes(contract)
+    pieces: list[pd.DataFrame] = []
+    writer = None
+    rows = 0
     try:
-        data_file.raw = read_raw(path, display=shown)
+        for raw in read_raw_chunks(path, display=shown, chunk_bytes=chunk_bytes if spool is not None else WHOLE):
+            if not rows and not pieces:
+                if header_line is not None:
+                    data_file.header_line = raw.attrs.get("header_line", header_line)  # below any comment lines above it
+                data_file.raw = raw
+                data_file.columns = list(raw.columns)
+                _check_columns(data_file)
+            _check_chunk(data_file, raw, hashes, keys)
+            rows += len(raw)
+            pieces.append(data_file.typed)
+            if len(pieces) > 1 or writer is not None:
+                writer = writer or SpoolWriter(spool)
+                for piece in pieces:
+                    writer.write(piece)
+                pieces = []
     except DataFileError as exc:
+        if writer is not None:
+            writer.close().path.unlink(missing_ok=True)
+        data_file.found, data_file.raw, data_file.typed, data_file.deferred = [], None, None, []
         data_file.add_failures(exc.failures)
+        keys.finish(entity, None)
         return data_file
-    if header_line is not None:
-        data_file.header_line = data_file.raw.attrs.get("header_line", header_line)  # below any comment lines above it
-    _check_columns(data_file)
-    data_file.typed, data_file.unparsed = _typed(data_file.raw, contract)
-    _check_types(data_file)
-    _check_values(data_file)
-    _check_row_rules(data_file)
+    data_file.rows = rows
+    if writer is not None:
+        data_file.typed = writer.close()
+    elif not pieces:  # a file without rows reads as one empty chunk
+        data_file.typed = pd.DataFrame()
+    hashes.check(data_file, path, chunk_bytes if writer is not None else WHOLE)
+    keys.finish(entity, data_file.columns)
     return data_file
+
+
+def _check_chunk(data_file: _DataFile, raw: pd.DataFrame, hashes: _KeyHashes, keys: _ParentKeys) -> None:
+    """Everything a chunk can say on its own, and what the whole file's checks need from it."""
+    data_file.raw = raw
+    data_file.typed, data_file.unparsed = _typed(raw, data_file.contract)
+    _check_types(data_file)
+    _check_values(data_file, uniqueness=False)
+    _check_row_rules(data_file)
+    hashes.add(data_file)
+    keys.gather(data_file.entity, data_file.typed)
+    _check_foreign_keys(data_file, keys)
+
+
+class _KeyHashes:
+    """The primary key and each unique column over a whole file read in chunks: a 64-bit hash per row, and an exact
+    check of the few rows whose hash another row shares, with the messages a whole read gives."""
+
+    def __init__(self, contract: Contract) -> None:
+        self.contract = contract
+        self.sets: dict[tuple[str, ...], list[np.ndarray]] = {}
+        self.lines: list[np.ndarray] = []
+
+    def add(self, data_file: _DataFile) -> None:
+        columns = list(data_file.raw.columns)
+        sets = [_checkable_key(self.contract, columns)] + [[field.name] for field in self.contract.fields if field.constraints.unique and field.name in columns]
+        for names in filter(None, sets):
+            hashed = hash_rows(data_file.typed[names])
+            self.sets.setdefault(tuple(names), []).append(hashed)
+        self.lines.append(data_file.typed.index.to_numpy(dtype=np.int64))
+
+    def check(self, data_file: _DataFile, path: Path, chunk_bytes: int) -> None:
+        if not self.sets:
+            return
+        lines = np.concatenate(self.lines) if self.lines else np.zeros(0, dtype=np.int64)
+        shared = np.zeros(len(lines), dtype=bool)
+        for pieces in self.sets.values():
+            hashed = np.concatenate(pieces)
+            ordered = np.sort(hashed)
+            repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+            if len(repeated):
+                shared |= np.isin(hashed, repeated)
+        self.sets, self.lines = {}, []
+        if not shared.any():
+            return
+        wanted = lines[shared]
+        raw = pd.concat([chunk[chunk.index.isin(wanted)] for chunk in read_raw_chunks(path, display=data_file.display, chunk_bytes=chunk_bytes)])
+        candidates = _DataFile(data_file.entity, data_file.display, data_file.contract, data_file.header_line, raw=raw, found=data_file.found)
+        candidates.typed, candidates.unparsed = _typed(raw, data_file.contract)
+        schema = _schema(data_file.contract, list(raw.columns), with_row_rules=False, values=False)
+        try:
+            schema.validate(candidates.typed.reset_index(drop=True), lazy=True, inplace=True)
+        except pa.errors.SchemaErrors as exc:
+            _add_schema_failures(candidates, exc.failure_cases)
 
 
 def _check_columns(data_file: _DataFile) -> None:
@@ -146,10 +301,11 @@ def _check_types(data_file: _DataFile) -> None:
             data_file.add(rows, field.name, _TYPE_RULES[field.type], data_file.text(field.name, rows))
 
 
-def _check_values(data_file: _DataFile) -> None:
-    """Constraints and the primary key through pandera, its failure cases turned into Failures."""
+def _check_values(data_file: _DataFile, *, uniqueness: bool = True) -> None:
+    """Constraints (and, unless checked over the whole file apart, the primary key) through pandera, its failure
+    cases turned into Failures."""
     present = [name for name in data_file.contract.field_names if name in data_file.raw.columns]
-    schema = _schema(data_file.contract, present, with_row_rules=False)
+    schema = _schema(data_file.contract, present, with_row_rules=False, uniqueness=uniqueness)
     try:
         schema.validate(data_file.typed.reset_index(drop=True), lazy=True, inplace=True)
     except pa.errors.SchemaErrors as exc:
@@ -207,25 +363,45 @@ def _operands(rule: RowRule, contract: Contract) -> list[str]:
     return [name for name in dict.fromkeys(words) if name in contract.field_names]
 
 
-def _check_foreign_keys(data_file: _DataFile, files: dict[str, _DataFile]) -> None:
-    """Each key must exist in its parent's file, when the dataset provides that parent."""
-    if data_file.typed is None:
+def _check_foreign_keys(data_file: _DataFile, keys: _ParentKeys) -> None:
+    """Each key of the chunk must exist in its parent's file, when the dataset provides that parent. A parent not
+    checked yet (the file itself, or a cycle) is looked up once all files are read."""
+    for number, key in enumerate(data_file.contract.foreign_keys):
+        parent = key.reference.resource or data_file.entity
+        if parent not in keys.wanted or not _has_columns(data_file, key.fields):
+            continue
+        if parent == data_file.entity or not keys.ready(parent):
+            data_file.deferred.append((number, data_file.typed[key.fields], data_file.raw[key.fields]))
+            continue
+        _add_missing_keys(data_file, key, parent, keys.of(parent, key.reference.fields), data_file.typed[key.fields], data_file.raw[key.fields])
+
+
+def _check_deferred_foreign_keys(data_file: _DataFile, keys: _ParentKeys) -> None:
+    for number in dict.fromkeys(number for number, _, _ in data_file.deferred):
+        key = data_file.contract.foreign_keys[number]
+        typed = pd.concat([piece for n, piece, _ in data_file.deferred if n == number])
+        raw = pd.concat([piece for n, _, piece in data_file.deferred if n == number])
+        parent = key.reference.resource or data_file.entity
+        _add_missing_keys(data_file, key, parent, keys.of(parent, key.reference.fields), typed, raw)
+    data_file.deferred = []
+
+
+def _add_missing_keys(data_file: _DataFile, key: Any, parent: str, parent_keys: KeyLookup | None, child_keys: pd.DataFrame, raw: pd.DataFrame) -> None:
+    if parent_keys is None:
         return
-    for key in data_file.contract.foreign_keys:
-        parent = files.get(key.reference.resource or data_file.entity)
-        if parent is None or parent.typed is None:
-            continue
-        if not (_has_columns(data_file, key.fields) and _has_columns(parent, key.reference.fields)):
-            continue
-        child_keys = data_file.typed[key.fields]
-        found = _isin(child_keys, parent.typed[key.reference.fields])
-        rows = np.flatnonzero(child_keys.notna().all(axis=1).to_numpy() & ~found)
-        rule = f"foreign key -> {parent.entity}.{', '.join(key.reference.fields)}"
-        data_file.add(rows, ", ".join(key.fields), rule, _joined(data_file, key.fields, rows, labelled=False))
+    same_types = list(child_keys.dtypes) == list(parent_keys.keys.dtypes)
+    found = parent_keys.contains(child_keys.set_axis(parent_keys.keys.columns, axis=1)) if same_types else _isin(child_keys, parent_keys.keys)
+    rows = np.flatnonzero(child_keys.notna().all(axis=1).to_numpy() & ~found)
+    if len(rows):
+        rule = f"foreign key -> {parent}.{', '.join(key.reference.fields)}"
+        lines = raw.index.to_numpy()[rows]
+        parts = [raw[name].iloc[rows].astype("str") for name in key.fields]
+        values = parts[0].str.cat(parts[1:], sep=", ").to_numpy(dtype=object)
+        data_file.found.append(_failure_frame(data_file.display, lines, ", ".join(key.fields), rule, values))
 
 
 def _has_columns(data_file: _DataFile, names: list[str]) -> bool:
-    return set(names) <= set(data_file.raw.columns)
+    return set(names) <= set(data_file.columns or data_file.raw.columns)
 
 
 def _isin(child: pd.DataFrame, parent: pd.DataFrame) -> np.ndarray:
@@ -257,7 +433,7 @@ def _report(files: dict[str, _DataFile], stray: list[Failure], cap: int) -> Vali
     summaries = {
         entity: {
             "file": data_file.display,
-            "rows": None if data_file.raw is None else len(data_file.raw),
+            "rows": data_file.rows,
             "failures": int(counts.get(data_file.display, 0)),
         }
         for entity, data_file in sorted(files.items())

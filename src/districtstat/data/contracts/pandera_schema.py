@@ -17,11 +17,13 @@ def to_pandera(contract: Contract) -> pa.DataFrameSchema:
     return _schema(contract, contract.field_names, with_row_rules=True)
 
 
-def _schema(contract: Contract, columns: list[str], *, with_row_rules: bool) -> pa.DataFrameSchema:
+def _schema(contract: Contract, columns: list[str], *, with_row_rules: bool, values: bool = True, uniqueness: bool = True) -> pa.DataFrameSchema:
+    """The schema of the fields present; `values` (constraints and required) and `uniqueness` (the key and unique
+    columns) can be checked apart, as a file read in chunks checks values chunk by chunk and uniqueness over all."""
     fields = [field for field in contract.fields if field.name in columns]
-    key = _checkable_key(contract, columns)
+    key = _checkable_key(contract, columns) if uniqueness else []
     return pa.DataFrameSchema(
-        {field.name: _column(field, contract) for field in fields},
+        {field.name: _column(field, contract, values=values, uniqueness=uniqueness) for field in fields},
         checks=[_row_rule_check(rule) for rule in contract.row_rules] if with_row_rules else None,
         unique=key or None,
         report_duplicates="exclude_first",
@@ -38,12 +40,12 @@ def _checkable_key(contract: Contract, columns: list[str]) -> list[str]:
     return [name for name in contract.primary_key if name in columns]
 
 
-def _column(field: Field, contract: Contract) -> pa.Column:
+def _column(field: Field, contract: Contract, *, values: bool = True, uniqueness: bool = True) -> pa.Column:
     return pa.Column(
         _DTYPES[field.type],
-        checks=_checks(field),
-        nullable=not contract.is_required(field),
-        unique=field.constraints.unique,
+        checks=_checks(field) if values else None,
+        nullable=not (values and contract.is_required(field)),
+        unique=bool(uniqueness and field.constraints.unique),
         report_duplicates="exclude_first",
         title=field.title,
         description=field.description,

@@ -6,6 +6,10 @@ A CSV line whose first character is ``#`` is a comment and is skipped, wherever 
 value starting with ``#`` in a later column, or after a space, is data, and so is a line inside a quoted value that
 runs over several lines. A data row whose first value starts with ``#`` must therefore quote it (``"#12",...``).
 Every line number, in the index and in every failure, stays the line of the file as the steward opens it.
+
+A file larger than memory is read in chunks (`read_raw_chunks`): each chunk ends at the end of a record, never inside
+a quoted value, and carries the lines of the file, so a chunked read finds the same values and the same failures on
+the same lines as a whole one.
 """
 
 from __future__ import annotations
@@ -14,14 +18,19 @@ import codecs
 import csv
 import re
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow
 import pyarrow.csv as arrow_csv
+import pyarrow.parquet as parquet
 
 from districtstat.data.contracts.report import Failure
+
+
+WHOLE = -1  # chunk_bytes that reads a file in one piece
 
 
 class DataFileError(Exception):
@@ -65,23 +74,130 @@ def _read_csv(data: bytes, shown: str) -> pd.DataFrame:
     header_line = int(_file_lines(np.array([1]), comments)[0])
     names = _header(data)
     _require_usable_header(names, shown, header_line)
+    text, bad = _records(data, comments, names, shown)
+    if bad:
+        raise DataFileError(bad)
+    text.attrs["header_line"] = header_line  # 1 unless comment lines come before the header
+    return text
+
+
+def _records(data: bytes, comments: np.ndarray, names: list[str], shown: str, first_line: int = 1) -> tuple[pd.DataFrame, list[Failure]]:
+    """The records below the header of `data` (comments already taken out), indexed by file line, and the failures
+    of rows with the wrong number of fields. `data` starts with the header; its first record is on `first_line` + 1
+    of the file."""
     table, bad_rows = _parse_csv(data, names, shown)
     text = table.to_pandas()
     newlines = _embedded_newlines(text) if b'"' in data else np.zeros(len(text), dtype=np.int64)
     lines, bad_lines = _physical_lines(newlines, bad_rows)
+    offset = first_line - 1
     if bad_rows:
-        file_lines = _file_lines(np.array([line or 0 for line in bad_lines], dtype=np.int64), comments)
-        raise DataFileError(
-            [
-                Failure(shown, None if line is None else int(file_line), None, _field_count_rule(row), _found(row))
-                for line, file_line, row in zip(bad_lines, file_lines, bad_rows)
-            ]
-        )
-    text.index = _line_index(_file_lines(lines, comments))
+        file_lines = _file_lines(np.array([line or 0 for line in bad_lines], dtype=np.int64), comments) + offset
+        failures = [
+            Failure(shown, None if line is None else int(file_line), None, _field_count_rule(row), _found(row))
+            for line, file_line, row in zip(bad_lines, file_lines, bad_rows)
+        ]
+        return text.iloc[:0], failures
+    text.index = _line_index(_file_lines(lines, comments) + offset)
     blank = (text == "").all(axis=1)
-    text = text[~blank] if blank.any() else text
-    text.attrs["header_line"] = header_line  # 1 unless comment lines come before the header
+    return (text[~blank] if blank.any() else text), []
+
+
+def read_raw_chunks(path: Path | str, *, display: str | None = None, chunk_bytes: int = 64 * 2**20) -> Iterator[pd.DataFrame]:
+    """The file as `read_raw` reads it, in pieces of about `chunk_bytes` (`WHOLE`: one piece), each
+    indexed by its file lines; the first carries ``attrs["header_line"]``.
+
+    The failures are `read_raw`'s: a file that is not a table raises DataFileError, after every piece before the
+    problem was yielded; rows with the wrong number of fields are gathered over the whole file first, so the error
+    lists every one of them, as a whole read does."""
+    path = Path(path)
+    shown = display or path.as_posix()
+    if path.suffix.lower() == ".parquet":
+        yield from _parquet_chunks(path, shown, chunk_bytes)
+        return
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise _unreadable(shown, "cannot read", exc.strerror) from None
+    with handle:
+        pieces = _record_pieces(handle, chunk_bytes)
+        first, first_line = next(pieces, (b"", 1))
+        text = _read_csv_or_bad_rows(first, shown)
+        header, names, bad = text.attrs.pop("header", b""), text.attrs.pop("names", []), text.attrs.pop("bad", [])
+        if not bad:
+            yield text
+        for piece, first_line in pieces:
+            _require_utf8(piece, shown, first_line)
+            body, comments = _without_comments(piece)
+            more, found = _records(header + body, comments + 1 if len(comments) else comments, names, shown, first_line - 1)
+            bad += found
+            if not bad:
+                yield more
+        if bad:
+            raise DataFileError(bad)
+
+
+def _read_csv_or_bad_rows(data: bytes, shown: str) -> pd.DataFrame:
+    """The first piece read as a whole file, keeping (not raising) its rows with the wrong number of fields, and
+    noting the header's own bytes and names for the pieces after it."""
+    try:
+        text = _read_csv(data, shown)
+        bad: list[Failure] = []
+    except DataFileError as exc:
+        if not all(failure.rule.startswith("wrong number of fields") for failure in exc.failures):
+            raise
+        text, bad = pd.DataFrame(), exc.failures
+    stripped, _ = _without_comments(data.removeprefix(codecs.BOM_UTF8))
+    end = stripped.find(b"\n")
+    header = stripped if end < 0 else stripped[: end + 1]
+    text.attrs.update(header=header if header.endswith(b"\n") else header + b"\n", names=_header(stripped), bad=bad)
     return text
+
+
+def _record_pieces(handle: Any, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Pieces of a CSV file, each ending where a record ends (a line break outside quotes), with the file line each
+    starts on. The first piece always holds the header."""
+    if chunk_bytes == WHOLE:
+        yield handle.read(), 1
+        return
+    line, carry = 1, b""
+    while True:
+        block = handle.read(chunk_bytes)
+        data = carry + block
+        if not block:
+            if data:
+                yield data, line
+            return
+        end = _last_record_end(data, first=line == 1)
+        if end is None:
+            carry = data
+            continue
+        piece, carry = data[:end], data[end:]
+        yield piece, line
+        line += piece.count(b"\n")
+
+
+def _last_record_end(data: bytes, *, first: bool) -> int | None:
+    """The position just after the last line break in `data` that ends a record: the quotes before it, leaving out
+    those of comment lines, are even in number. None when there is none (or, in the first piece, no header yet)."""
+    body = data.removeprefix(codecs.BOM_UTF8) if first else data
+    skip = len(data) - len(body)
+    kept, comments = _without_comments(body)
+    if first and not kept.lstrip():
+        return None
+    end, quotes, previous = kept.rfind(b"\n"), None, 0
+    while end >= 0:
+        quotes = kept.count(b'"', 0, end) if quotes is None else quotes - kept.count(b'"', end, previous)
+        if quotes % 2 == 0:
+            break
+        previous, end = end, kept.rfind(b"\n", 0, end)
+    if end < 0 or (first and not kept[:end].strip()):
+        return None
+    if not len(comments):
+        return skip + end + 1
+    kept_lines = kept.count(b"\n", 0, end) + 1  # the line this break ends, counted without comments
+    file_line = int(_file_lines(np.array([kept_lines]), comments)[0])
+    breaks = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == ord("\n"))
+    return skip + int(breaks[file_line - 1]) + 1
 
 
 def _without_comments(data: bytes) -> tuple[bytes, np.ndarray]:
@@ -132,11 +248,11 @@ def _found(row: Any) -> str:
     return f"{found}, across {breaks + 1} lines: unclosed quote?" if breaks else found
 
 
-def _require_utf8(data: bytes, shown: str) -> None:
+def _require_utf8(data: bytes, shown: str, first_line: int = 1) -> None:
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + first_line
         raise _unreadable(shown, "not UTF-8", f"byte 0x{data[exc.start]:02X}", line=line) from None
 
 
@@ -231,10 +347,38 @@ def _read_parquet(path: Path, shown: str) -> pd.DataFrame:
     return text
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    """Parquet values as the text a CSV would hold, so both go through the same checks."""
+def _parquet_chunks(path: Path, shown: str, chunk_bytes: int) -> Iterator[pd.DataFrame]:
+    """A Parquet file in batches of rows. Whether a timestamp column is written as dates is decided over the whole
+    column first, as a whole read decides it."""
+    try:
+        source = parquet.ParquetFile(path)
+        rows = max(1, source.metadata.num_rows if chunk_bytes == WHOLE else chunk_bytes // (16 * max(1, source.metadata.num_columns)))
+        as_dates = {
+            name: _whole_days(pd.read_parquet(path, columns=[name])[name])
+            for name in source.schema_arrow.names
+            if pyarrow.types.is_timestamp(source.schema_arrow.field(name).type)
+        }
+        start = 1
+        batches = source.iter_batches(batch_size=rows) if source.metadata.num_rows else [source.schema_arrow.empty_table()]
+        for batch in batches:
+            frame = batch.to_pandas()
+            text = pd.DataFrame({str(name): _as_text(frame[name], as_dates.get(name)) for name in frame.columns})
+            text.index = pd.RangeIndex(start, start + len(text), name="line")
+            start += len(text)
+            yield text
+    except (OSError, ValueError, pyarrow.ArrowException) as exc:
+        raise _unreadable(shown, "cannot read as Parquet", str(exc).splitlines()[0]) from None
+
+
+def _whole_days(values: pd.Series) -> bool:
     known = values.dropna()
-    if pd.api.types.is_datetime64_any_dtype(values) and (known == known.dt.normalize()).all():
+    return bool((known == known.dt.normalize()).all())
+
+
+def _as_text(values: pd.Series, as_dates: bool | None = None) -> pd.Series:
+    """Parquet values as the text a CSV would hold, so both go through the same checks."""
+    is_time = pd.api.types.is_datetime64_any_dtype(values)
+    if is_time and (as_dates if as_dates is not None else _whole_days(values)):
         text = values.dt.strftime("%Y-%m-%d")
     else:
         text = values.astype(str)
