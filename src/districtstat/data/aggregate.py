@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from districtstat.data.spool import SpooledTable, as_frame
+
 CHRONIC_ABSENCE_THRESHOLD = 0.90
 PROFICIENT_LEVEL = 3
 NEED_PROGRAMS = {"ECODIS": "pct_ecodis", "EL": "pct_el", "SWD": "pct_swd"}
@@ -84,22 +86,33 @@ def subgroup_label(code: str) -> str:
     return PROGRAM_LABELS.get(code, code.replace("_", " ").title())
 
 
-def program_flags(enrollments: pd.DataFrame, program_participation: pd.DataFrame | None) -> pd.DataFrame:
-    """One boolean column per program for every enrolled student-year."""
+def program_flags(enrollments: pd.DataFrame, program_participation: pd.DataFrame | None, program_codes: list[str] | None = None) -> pd.DataFrame:
+    """One boolean column per program for every enrolled student-year.
+
+    `program_codes` are the programs the whole dataset records (default: those in `program_participation`); a part
+    of a state read apart passes the whole state's, so a program none of its students is in still reads false."""
     keys = enrollments[["school_year", "student_id"]].drop_duplicates()
-    if program_participation is None or program_participation.empty:
+    if program_codes is None:
+        recorded = program_participation is not None and not program_participation.empty
+        program_codes = sorted(program_participation["program_code"].dropna().unique()) if recorded else []
+    if not program_codes:
         return keys.assign(**{code: pd.Series(pd.NA, index=keys.index, dtype="boolean") for code in NEED_PROGRAMS})
-    wide = (
-        program_participation.assign(flag=True)
-        .pivot_table(index=["school_year", "student_id"], columns="program_code", values="flag", aggfunc="any", fill_value=False)
-        .reset_index()
-    )
-    wide.columns.name = None
-    flags = keys.merge(wide, on=["school_year", "student_id"], how="left")
-    programs = [c for c in flags.columns if c not in ("school_year", "student_id")]
-    for code in sorted(set(programs) | set(NEED_PROGRAMS)):
+    if program_participation is not None and not program_participation.empty:
+        wide = (
+            program_participation.assign(flag=True)
+            .pivot_table(index=["school_year", "student_id"], columns="program_code", values="flag", aggfunc="any", fill_value=False)
+            .reset_index()
+        )
+        wide.columns.name = None
+        flags = keys.merge(wide, on=["school_year", "student_id"], how="left")
+    else:
+        flags = keys.copy()
+    for code in sorted(set(program_codes) | set(NEED_PROGRAMS)):
         # A program the dataset never records is unknown, not zero: STAR has no English learner flag.
-        flags[code] = flags[code].fillna(False).astype(bool) if code in flags else pd.Series(pd.NA, index=flags.index, dtype="boolean")
+        if code not in program_codes:
+            flags[code] = pd.Series(pd.NA, index=flags.index, dtype="boolean")
+        else:
+            flags[code] = flags[code].fillna(False).astype(bool) if code in flags else pd.Series(False, index=flags.index)
     return flags
 
 
@@ -113,12 +126,16 @@ def attendance_flags(attendance: pd.DataFrame | None) -> pd.DataFrame | None:
     )
 
 
-def student_year(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Every enrolled student-year with demographics, program flags and chronic absence."""
+def student_year(tables: dict[str, pd.DataFrame], program_codes: list[str] | None = None, attendance_recorded: bool | None = None) -> pd.DataFrame:
+    """Every enrolled student-year with demographics, program flags and chronic absence.
+
+    `program_codes` and `attendance_recorded` say what the whole dataset records, for a part of it read apart."""
     enrollments = tables["enrollments"]
     frame = enrollments.merge(tables["students"][["student_id", "sex", "race_ethnicity"]], on="student_id", how="left")
-    frame = frame.merge(program_flags(enrollments, tables.get("program_participation")), on=["school_year", "student_id"], how="left")
+    frame = frame.merge(program_flags(enrollments, tables.get("program_participation"), program_codes), on=["school_year", "student_id"], how="left")
     absence = attendance_flags(tables.get("attendance"))
+    if absence is None and attendance_recorded:
+        absence = pd.DataFrame({"school_year": enrollments["school_year"].iloc[:0], "student_id": enrollments["student_id"].iloc[:0], "attendance_rate": pd.Series(dtype=float), "CHRONIC_ABSENT": pd.Series(dtype=bool)})
     if absence is not None:
         frame = frame.merge(absence, on=["school_year", "student_id"], how="left")
         frame["CHRONIC_ABSENT"] = frame["CHRONIC_ABSENT"].astype("boolean")  # unknown without an attendance record
@@ -148,15 +165,27 @@ def profile_table(tables: dict[str, pd.DataFrame], students: pd.DataFrame, keys:
     return result.reset_index()
 
 
-def subgroup_masks(frame: pd.DataFrame) -> dict[str, pd.Series]:
-    """Every reportable group and its complement, as boolean masks over the rows."""
+def subgroup_codes(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """The race, sex and program codes a frame of students holds: the groups `subgroup_masks` makes."""
+    return {
+        "race_ethnicity": sorted(frame["race_ethnicity"].dropna().unique()),
+        "sex": sorted(frame["sex"].dropna().unique()),
+        "flags": sorted(c for c in frame.columns if c in PROGRAM_LABELS and frame[c].eq(True).any()),
+    }
+
+
+def subgroup_masks(frame: pd.DataFrame, codes: dict[str, list[str]] | None = None) -> dict[str, pd.Series]:
+    """Every reportable group and its complement, as boolean masks over the rows.
+
+    `codes` (default: the frame's own, `subgroup_codes`) decide the groups: a part of a state read apart passes the
+    whole state's, so a group none of its students is in still has its complement."""
+    codes = codes or subgroup_codes(frame)
     masks: dict[str, pd.Series] = {"ALL": pd.Series(True, index=frame.index)}
     for column, prefix in (("race_ethnicity", "RACE_"), ("sex", "SEX_")):
-        for code in sorted(frame[column].dropna().unique()):
+        for code in codes[column]:
             masks[f"{prefix}{code}"] = frame[column] == code
             masks[f"NOT_{prefix}{code}"] = frame[column].notna() & (frame[column] != code)
-    flags = [c for c in frame.columns if c in PROGRAM_LABELS and frame[c].eq(True).any()]
-    for code in sorted(flags):
+    for code in codes["flags"]:
         masks[code] = frame[code].eq(True)
         # Without a record (no attendance, or tested without an enrollment) a student is in neither group.
         masks[f"NOT_{code}"] = frame[code].eq(False) if code == "CHRONIC_ABSENT" else ~frame[code].eq(True)
@@ -182,13 +211,21 @@ def _outcome_stats(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return stats.reset_index()
 
 
-def subgroup_outcomes(tables: dict[str, pd.DataFrame], students: pd.DataFrame, intersections: list[list[str]] | None = None) -> pd.DataFrame:
-    """n, mean, SD and percent proficient for every district, year, subject, grade and group."""
+def scored_students(assessments: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
+    """Every test taken, with what `student_year` knows of the student that year and whether it was proficient."""
     student_cols = [c for c in students.columns if c not in ("district_id", "school_id", "grade")]
-    scores = tables["assessments"].merge(students[student_cols], on=["school_year", "student_id"], how="left")
+    scores = assessments.merge(students[student_cols], on=["school_year", "student_id"], how="left")
     scores["proficient"] = scores["performance_level"] >= PROFICIENT_LEVEL
     scores["scale_score"] = scores["scale_score"].astype(float)
-    masks = subgroup_masks(scores)
+    return scores
+
+
+OUTCOME_COLUMNS = ["school_year", "district_id", "subject", "grade", "subgroup", "n", "mean_score", "sd_score", "pct_proficient"]
+
+
+def outcomes_of(scores: pd.DataFrame, intersections: list[list[str]] | None = None, codes: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """n, mean, SD and percent proficient per district, year, subject, grade and group of `scored_students`."""
+    masks = subgroup_masks(scores, codes)
     masks.update(intersection_masks(scores, masks, intersections or []))
     pieces = []
     for code, mask in masks.items():
@@ -198,8 +235,16 @@ def subgroup_outcomes(tables: dict[str, pd.DataFrame], students: pd.DataFrame, i
         pieces.append(pd.concat([all_grades, by_grade], ignore_index=True).assign(subgroup=code))
     outcomes = pd.concat(pieces, ignore_index=True)
     outcomes["n"] = outcomes["n"].astype("Int64")
-    columns = ["school_year", "district_id", "subject", "grade", "subgroup", "n", "mean_score", "sd_score", "pct_proficient"]
-    return outcomes[columns].sort_values(columns[:5], kind="stable").reset_index(drop=True)
+    return sorted_outcomes(outcomes)
+
+
+def sorted_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
+    return outcomes[OUTCOME_COLUMNS].sort_values(OUTCOME_COLUMNS[:5], kind="stable").reset_index(drop=True)
+
+
+def subgroup_outcomes(tables: dict[str, pd.DataFrame], students: pd.DataFrame, intersections: list[list[str]] | None = None) -> pd.DataFrame:
+    """n, mean, SD and percent proficient for every district, year, subject, grade and group."""
+    return outcomes_of(scored_students(tables["assessments"], students), intersections)
 
 
 def finance_by_function(finance: pd.DataFrame | None, profile: pd.DataFrame) -> pd.DataFrame:
@@ -257,9 +302,19 @@ def district_indicators(districts: pd.DataFrame, profile: pd.DataFrame, outcomes
     return table.sort_values(["school_year", "district_id"], kind="stable").reset_index(drop=True)
 
 
+MICRODATA = ("students", "enrollments", "assessments", "attendance", "program_participation")
+
+
 def aggregate(tables: dict[str, pd.DataFrame], intersections: list[list[str]] | None = None) -> dict[str, pd.DataFrame]:
-    """Every analysis table a release needs, from whatever the dataset provides."""
-    districts = tables["districts"]
+    """Every analysis table a release needs, from whatever the dataset provides.
+
+    Microdata spooled by validation (a state too large to hold) are aggregated a group of districts at a time
+    (`partitioned`), to the same tables."""
+    if any(isinstance(tables.get(name), SpooledTable) for name in MICRODATA):
+        from districtstat.data.partitioned import aggregate_partitioned
+
+        return aggregate_partitioned(tables, intersections)
+    tables = {name: as_frame(table) for name, table in tables.items()}
     if "enrollments" in tables and "assessments" in tables:
         students = student_year(tables)
         profile = profile_table(tables, students, DISTRICT_KEYS)
@@ -269,6 +324,12 @@ def aggregate(tables: dict[str, pd.DataFrame], intersections: list[list[str]] | 
         profile = tables["district_profile"]
         outcomes = tables["subgroup_outcomes"]
         schools = pd.DataFrame(columns=[*SCHOOL_KEYS, "enrollment", *NEED_PROGRAMS.values(), "per_pupil_spending"])  # none published
+    return analysis_tables(tables, profile, schools, outcomes)
+
+
+def analysis_tables(tables: dict[str, pd.DataFrame], profile: pd.DataFrame, schools: pd.DataFrame, outcomes: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The release's tables from the profiles and outcomes, with what the small files add."""
+    districts = tables["districts"]
     operations, monthly = operations_tables(tables.get("operations_kpis"))
     return {
         "districts": districts.sort_values("district_id", kind="stable").reset_index(drop=True),
