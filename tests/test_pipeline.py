@@ -23,3 +23,27 @@ def test_goals_titles_and_pages_leave_the_data_stage_as_it_was_but_peers_and_min
 def test_the_provenance_names_every_setting_goals_included(tmp_path):
     plain = pipeline.params_hash(load_project(make_project(tmp_path)))
     assert pipeline.params_hash(load_project(make_project(tmp_path, extra_params="districts:\n  D05:\n    goals:\n      mean_score_math: 520\n"))) != plain
+
+
+def test_a_build_checks_and_aggregates_large_files_in_chunks_to_the_same_tables(tmp_path, monkeypatch):
+    """With chunks and buckets made tiny, the data stage spools every student file and aggregates it a bucket at a
+    time: its tables and data_quality.json are those of the whole read, byte for byte, and the spool is gone after."""
+    from districtstat.data import partitioned
+    from districtstat.data.contracts import checking
+
+    whole = load_project(make_project(tmp_path / "whole", students=2500))
+    pipeline.prepare(whole)
+    chunked = load_project(make_project(tmp_path / "chunked", students=2500))
+    monkeypatch.setattr(checking, "CHUNK_BYTES", 40_000)
+    monkeypatch.setattr(partitioned, "BUCKET_ROWS", 2_000)
+    calls = []
+    original = partitioned.aggregate_partitioned
+    monkeypatch.setattr(partitioned, "aggregate_partitioned", lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
+    pipeline.prepare(chunked)
+    assert calls == [1]
+    names = sorted(path.name for path in whole.tables_dir.glob("*.parquet"))
+    assert names and names == sorted(path.name for path in chunked.tables_dir.glob("*.parquet"))
+    for name in names:
+        assert (chunked.tables_dir / name).read_bytes() == (whole.tables_dir / name).read_bytes(), name
+    assert (chunked.build_dir / "data_quality.json").read_text() == (whole.build_dir / "data_quality.json").read_text()
+    assert not (chunked.build_dir / "spool").exists()

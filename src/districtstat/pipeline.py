@@ -16,6 +16,7 @@ from districtstat.data.aggregate import aggregate
 from districtstat.config import Project, Settings, UsageError
 from districtstat.data.contracts import ValidationReport, load_contracts, validate_dataset, with_code_set
 from districtstat.data.examples import EXAMPLES, write_example
+from districtstat.data.spool import SpooledTable, as_frame
 from districtstat.files import write_atomic
 from districtstat.privacy.disclosure import STUDENT_COUNTS_FILE, read_student_counts
 from districtstat.site.downloads import FIGURES_FILE
@@ -115,14 +116,15 @@ def previous_figures_file(project: Project) -> Path | None:
     return previous_file(project, FIGURES_FILE)
 
 
-def validate(project: Project, display_root: Path | None = None) -> ValidationReport:
+def validate(project: Project, display_root: Path | None = None, spool_dir: Path | None = None) -> ValidationReport:
     """Every input against its contract, the topics' survey answers included (their table is `survey_answers`).
 
-    Files are named relative to `display_root` (default: the project root)."""
+    Files are named relative to `display_root` (default: the project root). With `spool_dir`, a large file is checked
+    in chunks and its typed table left there (see `validate_dataset`)."""
     subjects = [subject.code for subject in project.settings.subjects]
     contracts = with_code_set(load_contracts(project.contracts_dir), "subjects", subjects, version=project.relative(project.params_file))
     root = display_root or project.root
-    return check_surveys(project, validate_dataset(project.data_dir, contracts, display_root=root), display_root=root)
+    return check_surveys(project, validate_dataset(project.data_dir, contracts, display_root=root, spool_dir=spool_dir), display_root=root)
 
 
 PERIOD_COLUMNS = ("school_year", "fiscal_year")
@@ -134,11 +136,12 @@ def content_hash(path: Path) -> str:
     return file_sha256(path)[:12]
 
 
-def latest_period(table: pd.DataFrame | None) -> tuple[str | None, int | None]:
+def latest_period(table: pd.DataFrame | SpooledTable | None) -> tuple[str | None, int | None]:
     """The last school or fiscal year a file covers, read from its values (never from file dates), or (None, None)."""
     for column in PERIOD_COLUMNS:
         if table is not None and column in table.columns:
-            latest = pd.to_numeric(table[column], errors="coerce").max()
+            values = table.read([column])[column] if isinstance(table, SpooledTable) else table[column]
+            latest = pd.to_numeric(values, errors="coerce").max()
             return (column, int(latest)) if pd.notna(latest) else (None, None)
     return None, None
 
@@ -191,27 +194,32 @@ def prepare(project: Project) -> dict:
     manifest = read_manifest(project)
     if manifest and manifest.get("key") == prints.key and "tables_hash" in manifest:
         return manifest | {"skipped": True}
-    report = validate(project)
     project.build_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(project.build_dir / "data_quality.json", json.dumps(quality_record(project, report), indent=2, sort_keys=True) + "\n")
-    if not report.ok:
-        raise DataInvalid(report)
-    settings = data_stage_settings(project.settings)
-    tables = aggregate(report.tables, intersections=settings.gaps.intersections)
-    if tables["district_indicators"].empty:  # valid files without rows, such as templates not filled in yet
-        empty = [entry["file"] for entry in report.files.values() if entry["rows"] == 0]
-        raise UsageError(
-            f"no district has any figure to report: {', '.join(empty) or 'the data'} {'has' if len(empty) == 1 else 'have'} no rows yet. "
-            "Fill in one row per line below each header (the # lines may stay), check with `districtstat validate`, then build"
-        )
-    if "actions" in report.tables:  # district records, passed on as validated: the scorecards follow them
-        tables["actions"] = report.tables["actions"]
-    previous = previous_counts_file(project)
-    previous_counts = read_student_counts(previous) if previous else None
-    latest_year = int(tables["district_indicators"]["school_year"].max())
-    tables["survey_answers"] = mark_kept_hidden(report.tables["survey_answers"], settings, latest_year, previous_counts, settings.min_n)
-    previous_means = published_means(previous_figures_file(project), tables["subgroup_outcomes"]["subgroup"].unique())
-    tables.update(fit_models(settings, tables, previous_counts, previous_means))
+    spool = project.build_dir / "spool"  # a state's large files, typed, while they are aggregated in bounded memory
+    shutil.rmtree(spool, ignore_errors=True)
+    try:
+        report = validate(project, spool_dir=spool)
+        write_atomic(project.build_dir / "data_quality.json", json.dumps(quality_record(project, report), indent=2, sort_keys=True) + "\n")
+        if not report.ok:
+            raise DataInvalid(report)
+        settings = data_stage_settings(project.settings)
+        tables = aggregate(report.tables, intersections=settings.gaps.intersections)
+        if tables["district_indicators"].empty:  # valid files without rows, such as templates not filled in yet
+            empty = [entry["file"] for entry in report.files.values() if entry["rows"] == 0]
+            raise UsageError(
+                f"no district has any figure to report: {', '.join(empty) or 'the data'} {'has' if len(empty) == 1 else 'have'} no rows yet. "
+                "Fill in one row per line below each header (the # lines may stay), check with `districtstat validate`, then build"
+            )
+        if "actions" in report.tables:  # district records, passed on as validated: the scorecards follow them
+            tables["actions"] = as_frame(report.tables["actions"])
+        previous = previous_counts_file(project)
+        previous_counts = read_student_counts(previous) if previous else None
+        latest_year = int(tables["district_indicators"]["school_year"].max())
+        tables["survey_answers"] = mark_kept_hidden(report.tables["survey_answers"], settings, latest_year, previous_counts, settings.min_n)
+        previous_means = published_means(previous_figures_file(project), tables["subgroup_outcomes"]["subgroup"].unique())
+        tables.update(fit_models(settings, tables, previous_counts, previous_means))
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
     staging = project.build_dir / "tables.partial"
     shutil.rmtree(staging, ignore_errors=True)
     write_tables(tables, staging)

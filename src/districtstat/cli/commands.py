@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from pathlib import Path
 
 from rich.console import Console
@@ -36,17 +37,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     console = _console()
     project = None
-    if args.data:
-        data_dir = Path(args.data)
-        contracts = Path(args.contracts) if args.contracts else find_root(Path.cwd()) / "data_contracts"
-        if not data_dir.is_dir():
-            console.print(f"districtstat validate: {data_dir}: no such folder")
-            return USAGE
-        report = validate_dataset(data_dir, load_contracts(contracts), display_root=Path.cwd())
-    else:
-        project = load_project(args.params or default_params())
-        ensure_data(project)
-        report = validate(project, display_root=Path.cwd())  # with the topics' survey answers
+    with tempfile.TemporaryDirectory(prefix="districtstat-validate-") as spool:  # large files checked in chunks
+        if args.data:
+            data_dir = Path(args.data)
+            contracts = Path(args.contracts) if args.contracts else find_root(Path.cwd()) / "data_contracts"
+            if not data_dir.is_dir():
+                console.print(f"districtstat validate: {data_dir}: no such folder")
+                return USAGE
+            report = validate_dataset(data_dir, load_contracts(contracts), display_root=Path.cwd(), spool_dir=Path(spool))
+        else:
+            project = load_project(args.params or default_params())
+            ensure_data(project)
+            report = validate(project, display_root=Path.cwd(), spool_dir=Path(spool))  # with the topics' survey answers
     _print_report(report, console)
     if report.ok:
         console.print(f"valid: {sum(info['rows'] for info in report.files.values()):,} rows in {len(report.files)} files")
