@@ -1,13 +1,21 @@
-"""What an attacker knows: the published counts and how counts add up, solved as a linear program (scipy's HiGHS),
-so that what "recoverable" means is computed, not assumed."""
+"""What an attacker knows: the published counts and how counts add up, solved as a linear program (HiGHS), so that
+what "recoverable" means is computed, not assumed.
+
+One system of equations is passed to HiGHS once and solved again for each objective (each hidden count's least and
+most), from the last basis: about five times faster than a fresh `scipy.optimize.linprog` per objective, which spent
+most of its time checking options and building matrices (benchmarks/disclosure.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
+from scipy import sparse
 
 TOLERANCE = 1e-6
 
@@ -50,12 +58,56 @@ def _attacker_system(shown: Mapping[str, float], relations: Sequence[Relation], 
     return column, rows, rhs
 
 
-def _most(objective: np.ndarray, rows: list, rhs: list, what: str) -> float:
-    """The largest value of `objective` · unknowns the attacker's equations allow (inf when unbounded)."""
-    found = linprog(-objective, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=(0, None), method="highs")
-    if found.status == 2:
-        raise Contradiction(f"the published counts contradict how they add up ({what})")
-    return np.inf if found.status == 3 else float(-found.fun)
+class _Program:
+    """The attacker's equations as one HiGHS model: unknown counts ≥ 0, one equality per relation."""
+
+    def __init__(self, rows: list, rhs: list, size: int) -> None:
+        matrix = sparse.csc_matrix(np.array(rows).reshape(len(rows), size))
+        model = highspy.HighsLp()
+        model.num_col_, model.num_row_ = size, len(rows)
+        model.col_cost_ = np.zeros(size)
+        model.col_lower_, model.col_upper_ = np.zeros(size), np.full(size, highspy.kHighsInf)
+        model.row_lower_ = model.row_upper_ = np.array(rhs, dtype=float)
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.num_col_, model.a_matrix_.num_row_ = size, len(rows)
+        model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
+        with _quiet_stdout():
+            self.solver = highspy.Highs()
+        self.solver.setOptionValue("output_flag", False)
+        self.solver.passModel(model)
+        self.columns = np.arange(size, dtype=np.int32)
+
+    def most(self, objective: np.ndarray, what: str) -> float:
+        """The largest value of `objective` · unknowns the equations allow (inf when unbounded)."""
+        self.solver.changeColsCost(len(self.columns), self.columns, -np.asarray(objective, dtype=float))
+        self.solver.run()
+        status = self.solver.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:  # presolve could not tell which: ask again without it
+            self.solver.setOptionValue("presolve", "off")
+            self.solver.run()
+            status = self.solver.getModelStatus()
+            self.solver.setOptionValue("presolve", "choose")
+        if status == highspy.HighsModelStatus.kInfeasible:
+            raise Contradiction(f"the published counts contradict how they add up ({what})")
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return np.inf
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"HiGHS could not solve the attacker's equations ({what}): {self.solver.modelStatusToString(status)}")
+        return float(-self.solver.getInfo().objective_function_value)
+
+
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """HiGHS greets on the process's standard output when first made; a notebook would keep that line in its output."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def attacker_bounds(shown: Mapping[str, float], targets: Iterable[str], relations: Sequence[Relation]) -> dict[str, tuple[float, float]]:
@@ -68,11 +120,12 @@ def attacker_bounds(shown: Mapping[str, float], targets: Iterable[str], relation
     column, rows, rhs = _attacker_system(shown, relations, targets)
     if not rows:
         return {cell: (0.0, np.inf) for cell in targets}
+    program = _Program(rows, rhs, len(column))
     bounds = {}
     for cell in targets:
         objective = np.zeros(len(column))
         objective[column[cell]] = 1.0
-        bounds[cell] = (max(-_most(-objective, rows, rhs, f"cell {cell}"), 0.0), _most(objective, rows, rhs, f"cell {cell}"))
+        bounds[cell] = (max(-program.most(-objective, f"cell {cell}"), 0.0), program.most(objective, f"cell {cell}"))
     return bounds
 
 
@@ -82,7 +135,7 @@ def small_hidden_groups(shown: Mapping[str, float], relations: Sequence[Relation
     Each hidden cell may be wide enough, yet all students minus the shown groups is the hidden groups taken together
     (3 Asian and 4 Pacific Islander students are 7 students, whose mean score follows from the others'). That
     remainder is a group of students too, so it must be empty or reach `min_n`."""
-    system = None  # built only when a relation's total is hidden too
+    system, program = None, None  # built only when a relation's total is hidden too
     found = []
     for relation in relations:
         unseen = [part for part in relation.parts if part not in shown]
@@ -93,10 +146,11 @@ def small_hidden_groups(shown: Mapping[str, float], relations: Sequence[Relation
         else:
             system = system or _attacker_system(shown, relations)
             column, rows, rhs = system
+            program = program or _Program(rows, rhs, len(column))
             objective = np.zeros(len(column))
             for part in unseen:
                 objective[column[part]] += 1.0
-            most = _most(objective, rows, rhs, f"the groups of {relation.total} not shown")
+            most = program.most(objective, f"the groups of {relation.total} not shown")
         if TOLERANCE < most < min_n - TOLERANCE:
             found.append((relation, most))
     return found

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from districtstat.privacy.disclosure.attacker import TOLERANCE, Contradiction, Relation, _most
+from districtstat.privacy.disclosure.attacker import TOLERANCE, Contradiction, Relation, _Program
 from districtstat.privacy.disclosure.counts_file import count_key
 
 
@@ -66,6 +66,7 @@ def changed_by_few(now: Mapping[str, float], before: Mapping[str, float], relati
     if not targets:
         return []
     column, rows, rhs = _pair_system(now, before, relations)
+    program = _Program(rows, rhs, len(column)) if rows else None
     found = []
     for target in sorted(targets):
         objective, constant = np.zeros(len(column)), 0.0
@@ -76,8 +77,8 @@ def changed_by_few(now: Mapping[str, float], before: Mapping[str, float], relati
                 else:
                     objective[column[(side, cell)]] += sign
         if rows and objective.any():
-            high = constant + _most(objective, rows, rhs, f"the change of {' + '.join(target)}")
-            low = constant - _most(-objective, rows, rhs, f"the change of {' + '.join(target)}")
+            high = constant + program.most(objective, f"the change of {' + '.join(target)}")
+            low = constant - program.most(-objective, f"the change of {' + '.join(target)}")
         elif objective.any():
             continue  # unbounded both ways
         else:
