@@ -193,3 +193,13 @@ def test_a_foreign_key_to_its_own_file_is_checked_over_the_whole_file(tmp_path):
     chunked = validate_dataset(data, contracts, display_root=tmp_path, spool_dir=tmp_path / "spool", chunk_bytes=1)
     assert whole.lines() == chunked.lines() == ["data/units.csv:5: parent_id: foreign key -> units.unit_id (Q)", "1 problem in 1 file"]
     assert isinstance(chunked.tables["units"], SpooledTable)
+
+
+def test_a_file_smaller_than_a_chunk_is_read_in_one_piece_and_held_in_memory(tmp_path):
+    """Comment lines below the header (as the fill-in templates have) do not make a second piece."""
+    path = tmp_path / "districts.csv"
+    path.write_text("# explain\ndistrict_id,district_name\n# district_id: the state's code\n# district_name: as the state writes it\n")
+    assert len(list(read_raw_chunks(path, chunk_bytes=len(path.read_bytes()) + 1))) == 1
+    contracts = load_contracts(CONTRACTS_DIR)
+    report = validate_dataset(tmp_path, {"districts": contracts["districts"]}, spool_dir=tmp_path / "spool")
+    assert isinstance(report.tables["districts"], pd.DataFrame) and not (tmp_path / "spool").exists()

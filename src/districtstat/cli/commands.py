@@ -49,19 +49,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
             project = load_project(args.params or default_params())
             ensure_data(project)
             report = validate(project, display_root=Path.cwd(), spool_dir=Path(spool))  # with the topics' survey answers
-    _print_report(report, console)
-    if report.ok:
-        console.print(f"valid: {sum(info['rows'] for info in report.files.values()):,} rows in {len(report.files)} files")
-        if project is not None:
-            _print_survey_status(project, report, console)
+        _print_report(report, console)
+        if report.ok:
+            console.print(f"valid: {sum(info['rows'] for info in report.files.values()):,} rows in {len(report.files)} files")
+            if project is not None:
+                _print_survey_status(project, report, console)
     return OK if report.ok else DATA_FAILED
 
 
 def _print_survey_status(project, report, console: Console) -> None:
     """Per topic with a survey: how many districts answered, and which have not yet."""
+    from districtstat.data.spool import as_frame
     from districtstat.data.surveys import summary
 
-    districts = report.tables.get("districts")
+    districts = as_frame(report.tables.get("districts"), ["district_id"])
     ids = [] if districts is None else districts["district_id"].dropna().astype(str)
     for topic_id, entry in summary(project, report.tables["survey_answers"], ids).items():
         total = len(entry["answered"]) + len(entry["not_answered"])

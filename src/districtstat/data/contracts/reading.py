@@ -163,8 +163,8 @@ def _record_pieces(handle: Any, chunk_bytes: int) -> Iterator[tuple[bytes, int]]
     while True:
         block = handle.read(chunk_bytes)
         data = carry + block
-        if not block:
-            if data:
+        if len(block) < chunk_bytes:  # the end of the file: the rest is one piece
+            if data or line == 1:
                 yield data, line
             return
         end = _last_record_end(data, first=line == 1)

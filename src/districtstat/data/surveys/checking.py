@@ -14,6 +14,7 @@ import pandas as pd
 
 from districtstat.config import Project, Question, Topic
 from districtstat.data.contracts import Contract, DataFileError, Failure, ValidationReport, read_raw
+from districtstat.data.spool import as_frame
 from districtstat.data.surveys.layout import (
     ANSWER_SUFFIXES,
     ANSWERS_SHEET,
@@ -253,7 +254,7 @@ def check_surveys(project: Project, report: ValidationReport, display_root: Path
     """The dataset's report with every survey answer's problems added, and the answers as `tables["survey_answers"]`.
 
     District ids come from the dataset's districts file; a topic whose answer folder is absent has no answers yet."""
-    districts = report.tables.get("districts")
+    districts = as_frame(report.tables.get("districts"), ["district_id"])
     district_ids = set(districts["district_id"].dropna().astype(str)) if districts is not None else None
     frames, tables = [], []
     for topic in surveyed(project.settings):
