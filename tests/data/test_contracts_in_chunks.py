@@ -203,3 +203,24 @@ def test_a_file_smaller_than_a_chunk_is_read_in_one_piece_and_held_in_memory(tmp
     contracts = load_contracts(CONTRACTS_DIR)
     report = validate_dataset(tmp_path, {"districts": contracts["districts"]}, spool_dir=tmp_path / "spool")
     assert isinstance(report.tables["districts"], pd.DataFrame) and not (tmp_path / "spool").exists()
+
+
+def test_a_parquet_file_read_in_batches_gives_the_whole_reads_report(tmp_path, contracts):
+    """Rows numbered from 1 across batches; a timestamp column reads as dates only if every value of the whole file is
+    one, so one value with a time fails every row, in batches without it too, as in a whole read."""
+    data = tmp_path / "data"
+    write_consortium(data, ConsortiumSpec(scale=0.03))
+    students = pd.read_csv(data / "students.csv", dtype=str)
+    students["birth_date"] = pd.to_datetime(students["birth_date"])
+    students.loc[3000, "birth_date"] = pd.Timestamp("2012-05-01 13:30")  # one value with a time: not a date
+    students.loc[10, "sex"] = "Q"
+    students.to_parquet(data / "students.parquet", index=False)
+    (data / "students.csv").unlink()
+    whole = validate_dataset(data, contracts, display_root=tmp_path)
+    chunked = validate_dataset(data, contracts, display_root=tmp_path, spool_dir=tmp_path / "spool", chunk_bytes=2_000)
+    assert "data/students.parquet:11: sex: not one of F, M, X (Q)" in whole.lines()
+    assert any(line.startswith("data/students.parquet:1: birth_date: type (date YYYY-MM-DD) (") for line in whole.lines())
+    assert f"data/students.parquet: birth_date: {len(students)} rows fail type (date YYYY-MM-DD)" in whole.lines()
+    assert chunked.lines(cap=10**6) == whole.lines(cap=10**6)
+    assert isinstance(chunked.tables["students"], SpooledTable)
+    pd.testing.assert_frame_equal(chunked.tables["students"].read(), whole.tables["students"], check_index_type=False, check_names=False)

@@ -348,13 +348,13 @@ def _read_parquet(path: Path, shown: str) -> pd.DataFrame:
 
 
 def _parquet_chunks(path: Path, shown: str, chunk_bytes: int) -> Iterator[pd.DataFrame]:
-    """A Parquet file in batches of rows. Whether a timestamp column is written as dates is decided over the whole
-    column first, as a whole read decides it."""
+    """A Parquet file in batches of rows. A timestamp column is written as text whole first: how pandas writes a
+    timestamp (a date, or a time to the second or finer) depends on every value of the column."""
     try:
         source = parquet.ParquetFile(path)
         rows = max(1, source.metadata.num_rows if chunk_bytes == WHOLE else chunk_bytes // (16 * max(1, source.metadata.num_columns)))
-        as_dates = {
-            name: _whole_days(pd.read_parquet(path, columns=[name])[name])
+        times = {
+            name: _as_text(pd.read_parquet(path, columns=[name])[name])
             for name in source.schema_arrow.names
             if pyarrow.types.is_timestamp(source.schema_arrow.field(name).type)
         }
@@ -362,7 +362,12 @@ def _parquet_chunks(path: Path, shown: str, chunk_bytes: int) -> Iterator[pd.Dat
         batches = source.iter_batches(batch_size=rows) if source.metadata.num_rows else [source.schema_arrow.empty_table()]
         for batch in batches:
             frame = batch.to_pandas()
-            text = pd.DataFrame({str(name): _as_text(frame[name], as_dates.get(name)) for name in frame.columns})
+            text = pd.DataFrame(
+                {
+                    str(name): times[name].iloc[start - 1 : start - 1 + len(frame)].reset_index(drop=True) if name in times else _as_text(frame[name])
+                    for name in frame.columns
+                }
+            )
             text.index = pd.RangeIndex(start, start + len(text), name="line")
             start += len(text)
             yield text
@@ -375,10 +380,9 @@ def _whole_days(values: pd.Series) -> bool:
     return bool((known == known.dt.normalize()).all())
 
 
-def _as_text(values: pd.Series, as_dates: bool | None = None) -> pd.Series:
+def _as_text(values: pd.Series) -> pd.Series:
     """Parquet values as the text a CSV would hold, so both go through the same checks."""
-    is_time = pd.api.types.is_datetime64_any_dtype(values)
-    if is_time and (as_dates if as_dates is not None else _whole_days(values)):
+    if pd.api.types.is_datetime64_any_dtype(values) and _whole_days(values):
         text = values.dt.strftime("%Y-%m-%d")
     else:
         text = values.astype(str)
