@@ -1,7 +1,7 @@
 """How a build's costs grow with the number of districts: thousands of small synthetic districts, measured.
 
     python benchmarks/scale.py [--districts 100 400 1600 3200] [--scale 0.02] [--sample 2] [--repeats 3]
-                               [--dask-districts 4] [--dask-repeats 2]
+                               [--dask-districts 4] [--dask-repeats 2] [--no-dask] [--pieces 1000 2000 ...]
 
 For each count it writes a synthetic consortium of that many small districts (`--scale` multiplies every
 district's enrollment) into a copy of the project in a temporary folder, then:
@@ -12,7 +12,8 @@ district's enrollment) into a copy of the project in a temporary folder, then:
   rest of a real build sees a notebook for every page without running thousands of them;
 - runs `build` itself, which now runs no notebook, and times its stages: triage (task keys), writing the site
   project, render, the privacy audit, publish; then renders and audits again `--repeats` times for medians.
-Then it runs the notebooks of `--dask-districts` districts on a local Dask cluster of 1 and of 2 worker
+Then it times alone, up to 13,000 districts, the pieces of the fixed stages that grew with the square of the number
+of districts (`--pieces`), and it runs the notebooks of `--dask-districts` districts on a local Dask cluster of 1 and of 2 worker
 processes (one thread each, `--scheduler` to its address, as a remote cluster is used), alternating.
 
 It prints each stage's time per count, the ratio per doubling of districts (2 ** exponent: 2.0 is linear,
@@ -224,7 +225,7 @@ def dask_processes(args, folder: Path) -> dict[int, list[float]]:
     from districtstat.config import load_project
     from districtstat.execution import runner
 
-    params = project_copy(folder, max(args.districts[0], 14), args.scale)
+    params = project_copy(folder, max(args.districts[0] if args.districts else 100, 14), args.scale)
     project = load_project(params)
     manifest = pipeline.prepare(project)
     districts = build.reported_districts(project)
@@ -240,6 +241,51 @@ def dask_processes(args, folder: Path) -> dict[int, list[float]]:
     one, two = statistics.median(timings[1]), statistics.median(timings[2])
     print(f"  medians: 1 worker {one:.1f} s, 2 workers {two:.1f} s: {one / two:.2f}x the throughput (2.0 would be perfect)")
     return timings
+
+
+def pieces(counts: list[int]) -> dict[int, dict[str, float]]:
+    """The parts of the fixed stages that once grew with the square of the districts, alone, up to the plan's 13,000
+    districts, which a whole build on this machine cannot reach: the peers (`find_peers`) and every brief finding
+    its district's row of the overview (`at_a_glance`). Medians of 3."""
+    import numpy as np
+    import pandas as pd
+
+    from districtstat import views
+    from districtstat.analyses.peers import find_peers
+    from districtstat.site.brief.content import at_a_glance
+    from districtstat.site.brief.reading import Page
+
+    rng = np.random.default_rng(20241)
+    students = views.CONSORTIUM_LABELS["enrollment"]
+    results: dict[int, dict[str, float]] = {}
+    for n in counts:
+        ids = [f"D{number:02d}" for number in range(1, n + 1)]
+        table = pd.DataFrame({"district_id": ids, "enrollment": rng.lognormal(7, 1, n), "pct_ecodis": rng.uniform(0, 1, n), "pct_el": rng.uniform(0, 0.3, n), "pct_swd": rng.uniform(0.1, 0.2, n), "locale": rng.choice(["city", "suburb", "town", "rural"], n)})
+        markup = f"<table><tr><th scope=\"col\">District</th><th scope=\"col\">{students}</th></tr>" + "".join(f"<tr><td>{d}</td><td>{100 + i}</td></tr>" for i, d in enumerate(ids)) + "</table>"
+        about = {"counts": {students: [f"enrollment/{d}/2024" for d in ids]}}
+        timings: dict[str, list[float]] = defaultdict(list)
+        for _ in range(3):
+            started = time.perf_counter()
+            find_peers(table, numeric=["log(enrollment)", "pct_ecodis", "pct_el", "pct_swd"], indicators=["locale"], k=5, weights={"log(enrollment)": 5})
+            timings["peers (find_peers)"].append(time.perf_counter() - started)
+            overview = Page([], [(about, markup)])
+            started = time.perf_counter()
+            for district in ids:
+                at_a_glance(overview, district)
+            timings["every brief's row of the overview"].append(time.perf_counter() - started)
+        results[n] = {label: statistics.median(values) for label, values in timings.items()}
+    return results
+
+
+def print_table(results: dict[int, dict[str, float]], title: str) -> None:
+    counts = sorted(results)
+    labels = list(dict.fromkeys(label for n in counts for label in results[n]))
+    width = max(len(title), *(len(label) for label in labels))
+    print(f"\n{title:{width}s} " + " ".join(f"{n:>9d}" for n in counts) + "   per doubling       exponent")
+    for label in labels:
+        values = [results[n].get(label, 0.0) for n in counts]
+        ratios, exponent = growth(counts, values)
+        print(f"{label:{width}s} " + " ".join(f"{v:9.3f}" for v in values) + f"   {ratios:18s} {exponent}")
 
 
 def growth(counts: list[int], values: list[float]) -> tuple[str, str]:
@@ -258,13 +304,14 @@ def growth(counts: list[int], values: list[float]) -> tuple[str, str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--districts", type=int, nargs="+", default=[100, 400, 1600, 3200])
+    parser.add_argument("--districts", type=int, nargs="*", default=[100, 400, 1600, 3200])
     parser.add_argument("--scale", type=float, default=0.02, help="multiplies every district's enrollment (0.02: about 100 students)")
     parser.add_argument("--sample", type=int, default=2, help="districts whose notebooks run for real")
     parser.add_argument("--repeats", type=int, default=3, help="renders and audits for the medians")
     parser.add_argument("--dask-districts", type=int, default=4)
     parser.add_argument("--dask-repeats", type=int, default=2)
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--pieces", type=int, nargs="*", default=[1000, 2000, 4000, 8000, 13000], help="district counts for the pieces measured alone")
     args = parser.parse_args()
 
     results: dict[int, dict[str, float]] = {}
@@ -275,14 +322,10 @@ def main() -> int:
             print(f"{n} districts measured in {time.perf_counter() - started:.0f} s", flush=True)
             print(json.dumps({key: round(value, 3) for key, value in results[n].items()}), flush=True)
 
-    counts = sorted(results)
-    labels = list(dict.fromkeys(label for n in counts for label in results[n]))
-    width = max(len(label) for label in labels)
-    print(f"\n{'stage (s)':{width}s} " + " ".join(f"{n:>9d}" for n in counts) + "   per doubling       exponent")
-    for label in labels:
-        values = [results[n].get(label, 0.0) for n in counts]
-        ratios, exponent = growth(counts, values)
-        print(f"{label:{width}s} " + " ".join(f"{v:9.2f}" for v in values) + f"   {ratios:18s} {exponent}")
+    if results:
+        print_table(results, "stage (s)")
+    if args.pieces:
+        print_table(pieces(args.pieces), "piece (s), alone")
     if not args.no_dask:
         with tempfile.TemporaryDirectory(prefix="districtstat-scale-dask-") as folder:
             dask_processes(args, Path(folder))
