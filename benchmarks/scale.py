@@ -135,6 +135,24 @@ def run_tasks(project, manifest, tasks, workers: int = WORKERS, scheduler: str |
     return elapsed
 
 
+def reference_work() -> float:
+    """Seconds for a fixed piece of work (hashing, sorting, a small matrix product): on a shared machine, its change
+    from one count to the next is the machine's, not the build's, so the stages' ratios can be read against it."""
+    import hashlib
+
+    import numpy as np
+
+    started = time.perf_counter()
+    data = bytes(range(256)) * 40_000
+    for _ in range(20):
+        hashlib.sha256(data).hexdigest()
+    sorted(str(number) for number in range(300_000))
+    matrix = np.arange(250_000, dtype=float).reshape(500, 500) / 1e5
+    for _ in range(10):
+        matrix @ matrix
+    return time.perf_counter() - started
+
+
 def measure(n_districts: int, args, folder: Path) -> dict[str, float]:
     """One consortium of `n_districts`: every stage's seconds, and a few counts."""
     from districtstat import build, pipeline
@@ -144,6 +162,7 @@ def measure(n_districts: int, args, folder: Path) -> dict[str, float]:
     from districtstat.site import project as site, render
 
     watch = Stopwatch()
+    before = reference_work()
     with watch("generate data"):
         params = project_copy(folder, n_districts, args.scale)
     project = load_project(params)
@@ -214,6 +233,7 @@ def measure(n_districts: int, args, folder: Path) -> dict[str, float]:
     watch.seconds["pages"] = float(sum(1 for _ in project.release_site_dir.rglob("*.html")))
     watch.seconds["files published"] = float(sum(1 for path in project.release_site_dir.rglob("*") if path.is_file()))
     watch.seconds["notebooks"] = float(len(tasks))
+    watch.seconds["reference work, fixed (median of before and after)"] = statistics.median([before, reference_work(), reference_work()])
     return dict(watch.seconds)
 
 
