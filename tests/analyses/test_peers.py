@@ -265,3 +265,22 @@ def test_a_hidden_peer_average_or_difference_hides_the_notable_flag_too():
     size_hidden.add("A")  # only the district's own size hidden: its value, difference and flag go, the peers' average stays
     own = views.why_these_peers(release, "A").display_frame().set_index("feature").loc["Enrollment"]
     assert (own["district"], own["difference_sd"], own["flag"]) == (SUPPRESSED, SUPPRESSED, SUPPRESSED) and own["peer_average"] != SUPPRESSED
+
+
+def test_peers_are_found_block_by_block_sorting_only_the_nearest(monkeypatch):
+    """Thousands of districts: no matrix of every district against every other (13,000² distances are 1.35 GB), and
+    each district sorts only its nearest candidates, not all the others; the peers are the same as in one block."""
+    from districtstat.analyses import peers
+
+    table = pd.DataFrame({"district_id": [f"D{number:02d}" for number in range(40, 0, -1)], "x": [float(n * n % 37) + n / 100 for n in range(40)]})
+    table.loc[[3, 9, 20], "x"] = 5.0  # ties, broken by id
+    whole = find_peers(table, numeric=["x"], indicators=[], k=2)
+    blocks, sorted_lengths = [], []
+    cdist, lexsort = peers.cdist, np.lexsort
+    monkeypatch.setattr(peers, "PEER_BLOCK", 3)
+    monkeypatch.setattr(peers, "cdist", lambda a, b: blocks.append(a.shape[0]) or cdist(a, b))
+    monkeypatch.setattr(np, "lexsort", lambda keys: sorted_lengths.append(len(keys[0])) or lexsort(keys))
+    in_blocks = find_peers(table, numeric=["x"], indicators=[], k=2)
+    pd.testing.assert_frame_equal(in_blocks, whole)
+    assert max(blocks) == 3 and sum(blocks) == len(table)
+    assert len(sorted_lengths) == len(table) and max(sorted_lengths) <= 2 + 2  # k, and at most two more tied with the k-th

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -76,6 +77,18 @@ def test_adding_districts_leaves_the_others_alone():
     pd.testing.assert_frame_equal(old.reset_index(drop=True), fourteen["assessments"])
 
 
+# The 14 districts at scale 0.05, every entity's file in ENTITIES order: lifting the cap on districts, or any
+# other change, must leave the example's data as they were.
+SMALL_FILES_SHA256 = "f440ad0b5b4e54c66b9f6be7c33e852e56b9c401fcc6a20f5513889ec119f1f9"
+
+
+def test_the_example_is_unchanged(small_dir):
+    digest = hashlib.sha256()
+    for entity in ENTITIES:
+        digest.update((small_dir / f"{entity}.csv").read_bytes())
+    assert digest.hexdigest() == SMALL_FILES_SHA256
+
+
 # ---------------------------------------------------------------------------------------------
 # Contracts, checked on the written files
 # ---------------------------------------------------------------------------------------------
@@ -120,6 +133,27 @@ def test_file_satisfies_its_contract(small_dir, entity):
     numeric = frame.apply(_numeric_if_possible)
     for rule in contract.get("rowRules", []):
         assert numeric.eval(rule["expression"]).all(), rule["name"]
+
+
+MANY = ConsortiumSpec(n_districts=1_200, scale=0.02)
+
+
+@pytest.fixture(scope="module")
+def many_dir(tmp_path_factory) -> Path:
+    """Twelve hundred small districts: the consortium of thousands the scale benchmark builds."""
+    return synthetic.write_consortium(tmp_path_factory.mktemp("many"), MANY)
+
+
+@pytest.mark.parametrize("entity", ENTITIES)
+def test_thousands_of_districts_satisfy_the_contracts(many_dir, entity):
+    test_file_satisfies_its_contract(many_dir, entity)
+
+
+def test_thousands_of_districts_each_have_their_own_id_and_name(many_dir):
+    districts = _read(many_dir, "districts")
+    assert len(districts) == MANY.n_districts
+    assert districts["district_id"].is_unique and districts["district_name"].is_unique
+    assert {"D100", "D1200"} <= set(districts["district_id"])
 
 
 def _numeric_if_possible(column: pd.Series) -> pd.Series:

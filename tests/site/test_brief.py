@@ -230,3 +230,33 @@ def test_the_audit_reads_a_pdfs_text_and_finds_a_student_id_or_name_in_it(releas
 
     (published / "districts" / "D01" / brief.PDF).write_bytes(b"%PDF-1.7 not a PDF")
     assert [problem.split(":")[0] for problem in scan_site(published, *student_identifiers(students))] == ["districts/D01/brief.pdf"]
+
+
+class CountedKeys(list):
+    """The overview's count keys, counting how often they are read through."""
+
+    passes = 0
+
+    def __iter__(self):
+        CountedKeys.passes += 1
+        return super().__iter__()
+
+
+def test_every_brief_finds_its_row_of_the_overview_in_one_pass():
+    """A brief per district, each looking itself up in the one overview: the table's keys are indexed once, not
+    scanned once a district, which would grow with the square of the districts (13,000 of them in the plan)."""
+    from districtstat import views
+    from districtstat.site.brief.content import at_a_glance
+    from districtstat.site.brief.reading import Page
+
+    students = views.CONSORTIUM_LABELS["enrollment"]
+    districts = [f"D{number:02d}" for number in range(1, 41)]
+    keys = CountedKeys(f"enrollment/{district}/2024" for district in districts)
+    rows = "".join(f"<tr><td>{district}</td><td>{100 + number:,}</td></tr>" for number, district in enumerate(districts))
+    markup = f"<table><thead><tr><th scope=\"col\">District</th><th scope=\"col\">{students}</th></tr></thead><tbody>{rows}</tbody></table>"
+    overview = Page([], [({"counts": {students: keys}}, markup)])
+    CountedKeys.passes = 0
+    found = [at_a_glance(overview, district)[1] for district in districts]
+    assert CountedKeys.passes == 1
+    assert [counts[0]["key"] for counts in found] == [f"enrollment/{district}/2024" for district in districts]
+    assert [counts[0]["value"] for counts in found] == [100.0 + number for number in range(len(districts))]

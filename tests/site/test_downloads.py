@@ -464,3 +464,30 @@ def test_the_long_file_is_read_again_only_when_a_table_changed(tmp_path, monkeyp
     assert (tmp_path / "project" / downloads.FIGURES_FILE).read_text(encoding="utf-8").count("-3.1") == 1, "kept, not removed"
     build("district_id,Gap (points)\nD03,-3.2\n")
     assert len(read_again) == 1
+
+
+class CountedHomes(frozenset):
+    """The districts with a home, counting how often they are read through."""
+
+    passes = 0
+
+    def __iter__(self):
+        CountedHomes.passes += 1
+        return super().__iter__()
+
+
+def test_notebook_pages_do_not_each_read_every_district(tmp_path):
+    """Each notebook page's signature names the set of district homes (its links depend on it): hashed once for the
+    writer, not once a page, which would grow with the square of the districts (a page per district and notebook)."""
+    executed = tmp_path / "executed.ipynb"
+    executed.write_text(nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("A page.")])), encoding="utf-8")
+    districts = [f"D{number:02d}" for number in range(1, 31)]
+    homes = CountedHomes(districts)
+    writer = site.ProjectWriter(tmp_path / "project", tmp_path / "record.json", homes)
+    CountedHomes.passes = 0
+    for district in districts:
+        writer.notebook(f"districts/{district}/scorecard.ipynb", executed, f"{district}: scorecard")
+    writer.finish()
+    assert CountedHomes.passes == 0
+    again = site.ProjectWriter(tmp_path / "project", tmp_path / "record.json", CountedHomes(homes))
+    assert again.homes_hash == writer.homes_hash

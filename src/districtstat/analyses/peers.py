@@ -140,18 +140,39 @@ def find_peers(
     missing: Literal["zero", "mean", "exclude"] = "zero",
     weights: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """The k nearest districts by Euclidean distance, excluding the district itself, ties broken by id."""
+    """The k nearest districts by Euclidean distance, excluding the district itself, ties broken by id.
+
+    Distances are computed `PEER_BLOCK` districts at a time, and each district's nearest are picked from those no
+    farther than its k-th, so memory and the sorting grow with the number of districts, not with its square."""
     features = peer_features(table, id_col, list(numeric or []), list(indicators or []), missing, weights).sort_index()
     ids = features.index.to_numpy()
-    distances = cdist(features.to_numpy(), features.to_numpy())
+    values = features.to_numpy()
     rows = []
-    for i, district in enumerate(ids):
-        others = np.array([j for j in range(len(ids)) if j != i], dtype=int)
-        tied = np.round(distances[i, others], 9)  # equal up to rounding is a tie, broken by id
-        order = np.lexsort((ids[others], tied))[:k]
-        for rank, j in enumerate(others[order], start=1):
-            rows.append((district, rank, ids[j], float(distances[i, j])))
+    for start in range(0, len(ids), PEER_BLOCK):
+        for offset, distances in enumerate(cdist(values[start : start + PEER_BLOCK], values)):
+            i = start + offset
+            for rank, j in enumerate(nearest(distances, i, ids, k), start=1):
+                rows.append((ids[i], rank, ids[j], float(distances[j])))
     return pd.DataFrame(rows, columns=["district", "rank", "peer", "distance"])
+
+
+PEER_BLOCK = 512  # districts whose distances to every other district are held at once
+
+
+def nearest(distances: np.ndarray, i: int, ids: np.ndarray, k: int) -> np.ndarray:
+    """The positions of district i's k nearest others: by distance, equal up to rounding a tie broken by id. Only the
+    districts no farther than the k-th nearest are sorted."""
+    tied = np.round(distances, 9)
+    tied[i] = np.inf
+    others = len(ids) - 1
+    take = min(k, others)
+    candidates = np.flatnonzero(np.arange(len(ids)) != i)
+    if 0 < take < others:
+        bound = np.partition(tied, take - 1)[take - 1]
+        if not np.isnan(bound):
+            candidates = np.flatnonzero(tied <= bound)
+    order = np.lexsort((ids[candidates], tied[candidates]))[: max(take, 0)]
+    return candidates[order]
 
 
 def why_peers(table: pd.DataFrame, district: str, peer_ids: list[str], features: list[str], id_col: str = "district_id") -> pd.DataFrame:

@@ -104,6 +104,23 @@ def resting_on_too_few(release: Release, district_ids) -> np.ndarray:
     return release.withheld_figures(district_ids, outcome) | release.withheld_figures(district_ids, "efficiency_residual")
 
 
+# The most districts a district's chart of every district draws. Each district's page has the chart, so drawing all
+# of them made the site, the notebooks, the render and the audit grow with the square of the districts (1 KB a
+# district on every page: 14 MB pages at 13,000 districts). The examples, 14 and 420 districts, draw every district.
+CHART_DISTRICTS = 500
+
+
+def charted_rows(table: pd.DataFrame, district_id: str, limit: int | None = None) -> pd.DataFrame:
+    """The rows, in order, a district's chart draws: every row up to `limit`; beyond it the district's own and
+    `limit` - 1 evenly spaced ranks, the first and last included, so the chart keeps the spread at a fixed size."""
+    limit = CHART_DISTRICTS if limit is None else limit
+    if len(table) <= limit:
+        return table
+    ranks = set(np.linspace(0, len(table) - 1, limit - 1).round().astype(int).tolist())
+    ranks |= set(np.flatnonzero(table["district_id"].to_numpy() == district_id).tolist())
+    return table.iloc[sorted(ranks)].reset_index(drop=True)
+
+
 def efficiency_chart(release: Release, district_id: str):
     """Every district's distance from its prediction with its 90% prediction interval, the district marked."""
     table = release.table("efficiency")
@@ -115,6 +132,8 @@ def efficiency_chart(release: Release, district_id: str):
         table = table.sort_values(["residual", "district_id"], kind="stable").reset_index(drop=True)
     else:
         table = table.sort_values(["name", "district_id"], ascending=False, kind="stable").reset_index(drop=True)
+    every = table
+    table = charted_rows(every, district_id)
     height = max(3.0, min(0.28 * len(table) + 1.2, 9.0))
     fig, ax = figure(7.5, height)
     own = table["district_id"] == district_id
@@ -132,14 +151,15 @@ def efficiency_chart(release: Release, district_id: str):
         ax.set_yticks(positions[own.to_numpy()], names[own], fontsize=8)
     ax.set_ylabel("")
     name = release.district_name(district_id)
-    outside = int((table["verdict"] != "within").sum())
+    outside = int((every["verdict"] != "within").sum())
+    drawn = f"{len(every)} districts'" if len(table) == len(every) else f"{len(table)} of {len(every)} districts' (evenly spaced by rank)"
     if not own.any():
-        return fig, f"Dot chart of {len(table)} districts' distance from their predicted result with 90% intervals; {name} is not in the model. {outside} of the intervals exclude zero."
+        return fig, f"Dot chart of {drawn} distance from their predicted result with 90% intervals; {name} is not in the model. {outside} of the intervals exclude zero."
     row = table[own].iloc[0]
     alt = (
-        f"Dot chart of {len(table)} districts' distance from their predicted result, each with its 90% prediction interval; "
+        f"Dot chart of {drawn} distance from their predicted result, each with its 90% prediction interval; "
         f"{name} sits at {signed_points(row['residual'])} points ({interval_text(row['pi_low'], row['pi_high'])}). "
-        f"{outside} of {len(table)} intervals exclude zero."
+        f"{outside} of {len(every)} intervals exclude zero."
     )
     return fig, alt
 

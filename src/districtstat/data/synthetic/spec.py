@@ -110,13 +110,14 @@ BASE_DISTRICTS = (
                     0.16, (0.20, 0.01, 0.0, 0.01, 0.0, 0.75, 0.03), district_effect=-1.0, spending_multiplier=1.18,
                     pct_migrant=0.01),
 )
-MIN_DISTRICTS, MAX_DISTRICTS = 12, 99
+MIN_DISTRICTS, MAX_DISTRICTS = 12, 20_000  # 13,000 districts, the scale the plan is measured for, fit
 REGIONS = ("Coastal", "Central Valley", "Northern", "High Plains")
 EXTRA_COMMUNITIES = (
     "Alder", "Bramble", "Copper", "Dunmore", "Elk Run", "Fox Hollow", "Glenrock", "Hazel", "Ironwood", "Jasper",
     "Kestrel", "Larkspur", "Millbrook", "Northfield", "Oakmont", "Pebble Creek", "Quarry", "Rosewood", "Sagebrush",
     "Tamarack", "Upland", "Vista", "Whitewater", "Yarrow",
 )
+DIRECTIONS = ("North", "South", "East", "West")
 EXTRA_KINDS = ("Unified", "School District", "Public Schools", "Consolidated Schools")
 
 
@@ -162,7 +163,10 @@ def _drawn_profile(rng: np.random.Generator, number: int) -> DistrictProfile:
     index = number - len(BASE_DISTRICTS) - 1
     community = EXTRA_COMMUNITIES[index % len(EXTRA_COMMUNITIES)]
     if index >= len(EXTRA_COMMUNITIES):
-        community = f"{community} {'North South East West'.split()[(index // len(EXTRA_COMMUNITIES) - 1) % 4]}"
+        beyond = index - len(EXTRA_COMMUNITIES)
+        community = f"{community} {DIRECTIONS[beyond // len(EXTRA_COMMUNITIES) % len(DIRECTIONS)]}"
+        if beyond >= len(EXTRA_COMMUNITIES) * len(DIRECTIONS):  # thousands of districts: each name still its own
+            community = f"{community} {beyond // (len(EXTRA_COMMUNITIES) * len(DIRECTIONS)) + 1}"
     return DistrictProfile(
         district_id=f"D{number:02d}",
         community=community,

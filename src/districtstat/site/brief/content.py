@@ -63,7 +63,7 @@ def at_a_glance(overview: Page | None, district_id: str, min_n: int | None = Non
     students = views.CONSORTIUM_LABELS["enrollment"]
     table = next(overview.tables(lambda about: students in about.get("counts", {})), None) if overview else None
     keys = table["about"]["counts"][students] if table else []
-    at = next((i for i, key in enumerate(keys) if key and key.split("/")[1] == district_id), None)
+    at = overview.district_row(table, students, district_id) if table else None
     if at is None:
         return [], [], []
     row = table["cells"][at]

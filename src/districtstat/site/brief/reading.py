@@ -63,6 +63,7 @@ class Page:
     def __init__(self, texts: list[str], outputs: list[tuple[dict, str]]):
         self.texts, self.outputs = texts, outputs
         self.parsed: dict[int, list[dict]] = {}
+        self.rows_by_district: dict[tuple[int, str], dict[str, int]] = {}
 
     @classmethod
     def read(cls, path: Path) -> Page | None:
@@ -91,6 +92,19 @@ class Page:
                 parser.close()
                 self.parsed[index] = [table | {"about": about, "cells": [dict(zip(table["header"], row)) for row in table["rows"]]} for table in parser.tables]
             yield from self.parsed[index]
+
+    def district_row(self, table: dict, column: str, district_id: str) -> int | None:
+        """Which row of one of this page's tables is the district's, by the count keys of `column`
+        (`measure/district/...`). Indexed once a table: every district's brief looks itself up in the one overview,
+        and a scan each would grow with the square of the number of districts."""
+        key = (id(table), column)
+        if key not in self.rows_by_district:
+            rows: dict[str, int] = {}
+            for at, count in enumerate(table["about"]["counts"][column]):
+                if count:
+                    rows.setdefault(count.split("/")[1], at)
+            self.rows_by_district[key] = rows
+        return self.rows_by_district[key].get(district_id)
 
     def table_with(self, label: str) -> dict | None:
         return next((table for table in self.tables() if label in table["header"]), None)

@@ -29,6 +29,7 @@ class ProjectWriter:
 
     def __init__(self, target: Path, record: Path, homes: frozenset[str] = frozenset()):
         self.target, self.record, self.homes = target, record, homes
+        self.homes_hash = hash_json(sorted(homes))  # once: a page's signature names every home, and there is a page per district
         old = read_record(record)
         self.old, self.old_tables, self.old_sources = old.get("files", {}), old.get("tables", {}), old.get("sources", {})
         self.new: dict[str, str] = {}
@@ -55,7 +56,7 @@ class ProjectWriter:
         """Write a notebook page; returns the SHA-256 of the executed notebook it is made from."""
         path = self.target / relative
         stat = executed.stat()
-        signature = hash_json([executed.name, stat.st_size, stat.st_mtime_ns, title, meta, sorted(self.homes)])
+        signature = hash_json([executed.name, stat.st_size, stat.st_mtime_ns, title, meta, self.homes_hash])
         self.new[relative] = signature
         unchanged = self.old.get(relative) == signature
         self.sources[relative] = self.old_sources[relative] if unchanged and relative in self.old_sources else file_sha256(executed)
