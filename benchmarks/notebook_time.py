@@ -109,15 +109,13 @@ def main() -> int:
     pipeline.prepare(project)
     tasks = runner.plan(project, reported_districts(project)[: args.districts])
     figures: dict[str, dict[str, list[float]]] = collections.defaultdict(lambda: collections.defaultdict(list))
-    warm.fork_server()
-    from districtstat import report
-    from districtstat.execution.forkserver import PRELOAD, warm_up_charts
-    from districtstat.views.shared import compute_shared
+    warm.ensure_preloaded(project)  # the tables read and the notebooks rehearsed, as a build does
+    from districtstat.execution import forkserver
 
-    for module in PRELOAD:  # this process stands in for the fork server in the split of the cells' time
+    for module in forkserver.PRELOAD:  # this process stands in for the fork server in the split of the cells' time
         importlib.import_module(module)
-    warm_up_charts()
-    compute_shared(report.preload(project.params_file, project.release))
+    forkserver.warm_up_charts()
+    forkserver.preload(project.params_file, project.release, warm.rehearsals(project))
     for _ in range(args.repeats):
         for task in tasks:
             source = project.notebooks_dir / f"{task.notebook}.ipynb"

@@ -8,14 +8,18 @@ Requests:
 - `{"op": "fork", "argv": [...], "env": {...}, "cwd": "..."}`, with the write end of a pipe passed alongside
   (SCM_RIGHTS): fork a kernel; the answer is its pid. The kernel writes to the pipe once its sockets are
   bound, so the build connects at once instead of retrying every 100 ms.
-- `{"op": "preload", "params_file": "...", "release": ...}`: open that release's tables in this process,
-  and compute what every district's pages share (`views.shared`), so every kernel forked afterwards starts
-  with them read (see `report.preload`).
+- `{"op": "preload", "params_file": "...", "release": ..., "rehearsals": [...]}`: open that release's tables in
+  this process, compute what every district's pages share (`views.shared`), and rehearse each kind of notebook
+  once (`rehearse`), so every kernel forked afterwards starts with the tables read and past the first-run costs
+  of the notebooks' code (see `report.preload`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
+import io
 import json
 import os
 import selectors
@@ -23,6 +27,7 @@ import signal
 import socket
 import sys
 import traceback
+import warnings
 
 # What a notebook imports before its first analysis cell; the heavy part of a kernel's start.
 PRELOAD = (
@@ -66,6 +71,69 @@ def warm_up_charts() -> None:
         ax.legend()
         charts.png_bytes(fig)
     plt.close("all")
+
+
+REHEARSAL_SECONDS = 120
+
+
+def code_cells(notebook: str) -> list[str]:
+    """A notebook's code cells, but for the parameters cell, whose defaults a rehearsal replaces."""
+    with open(notebook, encoding="utf-8") as stream:
+        cells = json.load(stream)["cells"]
+    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code" and "parameters" not in cell.get("metadata", {}).get("tags", [])]
+
+
+def rehearse(rehearsals: list[dict]) -> list[str]:
+    """Run each notebook's code once in this process, with the parameters of a real task; gives back what failed.
+
+    A kernel forked from a server that has only imported the libraries still pays, in every notebook, for what
+    code pays the first time it runs in a process: modules its functions import, the type checks Python caches
+    per class, fonts and text measured, patterns compiled. Measured, that is a third of a warm notebook
+    (`benchmarks/notebook_time.py`). Run once here, every fork starts past it. What the rehearsal leaves behind
+    cannot reach a kernel's outputs: matplotlib's settings are put back, figures closed, warnings silenced (so
+    no kernel misses a warning it would have shown) and its output discarded; what the release remembers is
+    what any notebook would compute from the same tables. A rehearsal that fails, or runs past
+    `REHEARSAL_SECONDS`, is left: the task itself reports the error.
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    def too_long(signum, frame):
+        raise TimeoutError(f"rehearsal longer than {REHEARSAL_SECONDS} s")
+
+    failed = []
+    here = os.getcwd()
+    previous = signal.signal(signal.SIGALRM, too_long)
+    for rehearsal in rehearsals:
+        namespace = {"__name__": "__main__", **rehearsal["parameters"]}
+        try:
+            signal.alarm(REHEARSAL_SECONDS)
+            os.chdir(rehearsal["cwd"])
+            with matplotlib.rc_context(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                warnings.simplefilter("ignore")
+                for source in code_cells(rehearsal["notebook"]):
+                    exec(compile(source, rehearsal["notebook"], "exec"), namespace)
+        except BaseException as error:  # a notebook's sys.exit() must not end the server
+            failed.append(f"{rehearsal['notebook']}: {type(error).__name__}: {error}")
+        finally:
+            signal.alarm(0)
+            os.chdir(here)
+            plt.close("all")
+    signal.signal(signal.SIGALRM, previous)
+    return failed
+
+
+def preload(params_file: str, release: str | None, rehearsals: list[dict]) -> list[str]:
+    """Read the release, compute what the pages share and rehearse the notebooks; gives back the failed rehearsals."""
+    from districtstat import report
+    from districtstat.views.shared import compute_shared
+
+    gc.unfreeze()  # the previous preload's objects may be freed again
+    compute_shared(report.preload(params_file, release))
+    failed = rehearse(rehearsals)
+    gc.collect()
+    gc.freeze()  # a kernel's collections then skip what it inherited, and do not copy its pages
+    return failed
 
 
 def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int) -> None:
@@ -117,11 +185,7 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
             if request["op"] == "fork":
                 reply = {"pid": fork_kernel(request, fds[0], listener, selector)}
             elif request["op"] == "preload":
-                from districtstat import report
-                from districtstat.views.shared import compute_shared
-
-                compute_shared(report.preload(request["params_file"], request.get("release")))
-                reply = {"ok": True}
+                reply = {"ok": True, "rehearsals_failed": preload(request["params_file"], request.get("release"), request.get("rehearsals", []))}
             else:
                 reply = {"error": f"unknown request {request['op']!r}"}
         except Exception as error:  # the answer carries the error to the build, which reports it for the task

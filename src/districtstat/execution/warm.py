@@ -91,8 +91,10 @@ class ForkServer:
         finally:
             os.close(read_end)
 
-    def preload(self, params_file: str | Path, release: str | None) -> None:
-        self.request(op="preload", params_file=str(params_file), release=release)
+    def preload(self, params_file: str | Path, release: str | None, rehearsals: list[dict] = ()) -> list[str]:
+        """Have the server read the release and rehearse these notebook runs; gives back the rehearsals that failed."""
+        reply = self.request(op="preload", params_file=str(params_file), release=release, rehearsals=list(rehearsals))
+        return reply.get("rehearsals_failed", [])
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -124,16 +126,64 @@ def fork_server() -> ForkServer:
 _preloaded_for: tuple | None = None
 
 
+def rehearsal_district(project) -> str | None:
+    """The district whose pages the fork server rehearses: the first with data in the latest year."""
+    from districtstat.build import reported_districts
+
+    try:
+        districts = reported_districts(project)
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+    return districts[0] if districts else None
+
+
+def rehearsals(project) -> list[dict]:
+    """One run of each notebook this project's build runs (the first district's pages, the first topic), as the
+    fork server rehearses them: the notebook, its parameters and the folder its kernel starts in."""
+    from districtstat.execution import runner
+
+    district = rehearsal_district(project)
+    runs, seen = [], set()
+    for task in runner.plan(project, [district] if district else []):
+        notebook = project.notebooks_dir / f"{task.notebook}.ipynb"
+        if task.notebook in seen or not notebook.is_file():
+            continue
+        seen.add(task.notebook)
+        runs.append({"notebook": str(notebook), "parameters": runner.parameters_for(project, task), "cwd": str(project.notebooks_dir)})
+    return runs
+
+
+def server_ended(server: ForkServer, grace: float = 5.0) -> bool:
+    """Whether the server has exited (or does within `grace` seconds: one that broke off an answer is exiting)."""
+    try:
+        server.process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
 def ensure_preloaded(project) -> None:
-    """Have this process's fork server hold the project's tables, once per version of the tables and params."""
+    """Have this process's fork server hold the project's tables, once per version of the tables and params.
+
+    The server also rehearses the notebooks (see `forkserver.rehearse`); if a rehearsed notebook ends the server
+    itself (`os._exit`, a crash), a new server is started and preloaded without rehearsals.
+    """
     global _preloaded_for
     manifest = project.tables_dir / "manifest.json"
     wanted = (str(project.params_file), project.release, project.params_file.stat().st_mtime_ns, manifest.stat().st_mtime_ns if manifest.is_file() else None)
-    server = fork_server()
-    with _server_lock:
-        if _preloaded_for != (id(server), *wanted):
-            server.preload(project.params_file, project.release)
+    for rehearse in (True, False):
+        server = fork_server()
+        with _server_lock:
+            if _preloaded_for == (id(server), *wanted):
+                return
+            try:
+                server.preload(project.params_file, project.release, rehearsals(project) if rehearse else [])
+            except ForkServerError:
+                if rehearse and server_ended(server):
+                    continue
+                raise
             _preloaded_for = (id(server), *wanted)
+            return
 
 
 @atexit.register
