@@ -49,6 +49,13 @@ PRELOAD = (
     "districtstat.views",
     "districtstat.views.shared",
     "IPython.core.completerlib",  # imported by each kernel's shell as it starts
+    "IPython.core.debugger",  # and these by each kernel's app as it initialises
+    "IPython.core.oinspect",
+    "IPython.extensions.storemagic",
+    "IPython.utils.wildcard",
+    "sqlite3",
+    "pdb",
+    "tornado.platform.asyncio",
 )
 
 
