@@ -84,3 +84,45 @@ def test_a_warm_kernel_talks_over_unix_sockets_of_its_own_so_parallel_builds_can
     assert transport == "ipc" and status == "ok"
     assert len(sockets) == 5 and all(path.startswith(warm.fork_server().folder) for path in sockets)  # shell, iopub, stdin, control, heartbeat
     assert any(message["content"].get("text") == "42\n" for message in outputs)
+
+
+def rehearsing(monkeypatch, project, notebook: str, district: str) -> None:
+    """Have the fork server rehearse `notebook` for `district`, as a build has it rehearse the first district's pages."""
+    rehearsal = {"notebook": str(project.notebooks_dir / f"{notebook}.ipynb"), "parameters": {"district_id": district}, "cwd": str(project.notebooks_dir)}
+    monkeypatch.setattr(warm, "rehearsals", lambda project: [rehearsal])
+
+
+def test_a_rehearsal_leaves_kernels_forked_after_it_the_state_a_fresh_kernel_has(tmp_path, monkeypatch):
+    """The notebook changes pandas', numpy's and matplotlib's settings, the environment and the random states, and
+    leaves a figure open; rehearsed in the server, none of it reaches a kernel, which also still shows its warning."""
+    import nbformat
+
+    project = make_project(tmp_path, ["changes_state"])
+    rehearsing(monkeypatch, project, "changes_state", "D01")
+    warm.ensure_preloaded(project)
+    assert warm.fork_server().wait_rehearsed() == []
+    spec = run_spec(project, "t", executor="warm")
+    result = run_job(spec, Job(Task("changes_state", "D02"), "k"))
+    assert result.status == "ran", result.error
+    cells = [cell for cell in nbformat.read(project.executed_dir / "D02" / "changes_state.ipynb", as_version=4).cells if "injected-parameters" not in cell.metadata.get("tags", [])]
+    assert [o["text"] for o in cells[1].outputs] == ["60 8 white None 0\n"]
+    assert "a warning every kernel shows" in cells[2].outputs[0]["text"] and cells[2].outputs[0]["name"] == "stderr"
+
+
+def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, monkeypatch):
+    """A rehearsed notebook that exits its process ends the server: kernels are forked from a new one, unrehearsed."""
+    from districtstat.execution import runner
+
+    project = make_project(tmp_path, ["dies", "fresh_kernel"])
+    rehearsing(monkeypatch, project, "dies", "D02")  # os._exit(3)
+    warm.ensure_preloaded(project)
+    ended = warm.fork_server()
+    assert warm.server_ended(ended, grace=60)
+    spec = run_spec(project, "t", executor="warm")
+    task = Task("fresh_kernel", "D01")
+    assert runner.execute(project, Job(task, "k"), spec).status == "ran"  # the fork itself finds the server gone
+    server = warm.fork_server()
+    assert server is not ended and server.process.poll() is None
+    assert kernel_line(project, task)[1] == server.process.pid
+    assert run_job(spec, Job(Task("fresh_kernel", "D03"), "k")).status == "ran"
+    assert server.wait_rehearsed() == []  # not rehearsed again

@@ -9,14 +9,17 @@ Requests:
   (SCM_RIGHTS): fork a kernel; the answer is its pid. The kernel writes to the pipe once its sockets are
   bound, so the build connects at once instead of retrying every 100 ms.
 - `{"op": "preload", "params_file": "...", "release": ..., "rehearsals": [...]}`: open that release's tables in
-  this process, compute what every district's pages share (`views.shared`), and rehearse each kind of notebook
-  once (`rehearse`), so every kernel forked afterwards starts with the tables read and past the first-run costs
-  of the notebooks' code (see `report.preload`).
+  this process and compute what every district's pages share (`views.shared`), so every kernel forked afterwards
+  starts with them read (see `report.preload`); then, between requests, rehearse each kind of notebook once
+  (`Rehearsal`), so later kernels also start past the first-run costs of the notebooks' code.
+- `{"op": "rehearsal"}`: how many rehearsed cells are still to run, and which notebooks' rehearsals failed.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import copy
 import gc
 import importlib
 import io
@@ -90,57 +93,122 @@ def code_cells(notebook: str) -> list[str]:
     return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code" and "parameters" not in cell.get("metadata", {}).get("tags", [])]
 
 
-def rehearse(rehearsals: list[dict]) -> list[str]:
-    """Run each notebook's code once in this process, with the parameters of a real task; gives back what failed.
+class Rehearsal:
+    """Each notebook's code run once in this process, with the parameters of a real task, one cell at a time
+    whenever no request is waiting.
 
     A kernel forked from a server that has only imported the libraries still pays, in every notebook, for what
     code pays the first time it runs in a process: modules its functions import, the type checks Python caches
-    per class, fonts and text measured, patterns compiled. Measured, that is a third of a warm notebook
-    (`benchmarks/notebook_time.py`). Run once here, every fork starts past it. What the rehearsal leaves behind
-    cannot reach a kernel's outputs: matplotlib's settings are put back, figures closed, warnings silenced (so
-    no kernel misses a warning it would have shown) and its output discarded; what the release remembers is
-    what any notebook would compute from the same tables. A rehearsal that fails, or runs past
-    `REHEARSAL_SECONDS`, is left: the task itself reports the error.
+    per class, fonts and text measured, patterns compiled. Measured, that is a third of a warm notebook's
+    cells (`benchmarks/notebook_time.py`). Rehearsed here, every fork afterwards starts past it; kernels
+    forked meanwhile start at once, less warm, so no core waits for the rehearsal.
+
+    A rehearsed cell runs inside `kept_state`, which puts back what code commonly changes for the whole process
+    (settings of matplotlib, pandas and numpy, random states, warnings, the environment) and closes its figures (an
+    open figure would be shown by the next kernel's inline backend); its output is discarded. What the release
+    remembers is what any notebook would compute from the same tables. A notebook that changes other state of a
+    module (sets an attribute on it, fills a list it keeps) would hand that on to later kernels: the test that
+    warm and plain kernels write identical notebooks guards districtstat's own, and `districtstat verify
+    --executor plain` any project's. A cell that fails, or runs past `REHEARSAL_SECONDS`, ends its notebook's
+    rehearsal: the task itself reports the error.
     """
-    import matplotlib
-    import matplotlib.pyplot as plt
 
-    def too_long(signum, frame):
-        raise TimeoutError(f"rehearsal longer than {REHEARSAL_SECONDS} s")
+    def __init__(self, rehearsals: list[dict]):
+        self.cells: collections.deque = collections.deque()
+        self.failed: list[str] = []
+        for rehearsal in rehearsals:
+            namespace = {"__name__": "__main__", **rehearsal["parameters"]}
+            try:
+                sources = code_cells(rehearsal["notebook"])
+            except (OSError, ValueError, KeyError) as error:
+                self._failed(rehearsal["notebook"], error)
+                continue
+            self.cells.extend((rehearsal["notebook"], rehearsal["cwd"], namespace, source) for source in sources)
 
-    failed = []
-    here = os.getcwd()
-    previous = signal.signal(signal.SIGALRM, too_long)
-    for rehearsal in rehearsals:
-        namespace = {"__name__": "__main__", **rehearsal["parameters"]}
+    @property
+    def pending(self) -> bool:
+        return bool(self.cells)
+
+    def _failed(self, notebook: str, error: BaseException) -> None:
+        self.failed.append(f"{notebook}: {type(error).__name__}: {error}")
+        print(f"rehearsal of {notebook} stopped: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+
+    def step(self) -> None:
+        """Run the next cell; after the last, freeze the heap so a kernel's garbage collections skip what it inherited."""
+        notebook, cwd, namespace, source = self.cells.popleft()
+        previous = signal.signal(signal.SIGALRM, _too_long)
         try:
             signal.alarm(REHEARSAL_SECONDS)
-            os.chdir(rehearsal["cwd"])
-            with matplotlib.rc_context(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                warnings.simplefilter("ignore")
-                for source in code_cells(rehearsal["notebook"]):
-                    exec(compile(source, rehearsal["notebook"], "exec"), namespace)
+            with kept_state(cwd):
+                exec(compile(source, notebook, "exec"), namespace)
         except BaseException as error:  # a notebook's sys.exit() must not end the server
-            failed.append(f"{rehearsal['notebook']}: {type(error).__name__}: {error}")
+            self._failed(notebook, error)
+            while self.cells and self.cells[0][0] == notebook:
+                self.cells.popleft()
         finally:
             signal.alarm(0)
-            os.chdir(here)
-            plt.close("all")
-    signal.signal(signal.SIGALRM, previous)
-    return failed
+            signal.signal(signal.SIGALRM, previous)
+        if not self.cells:
+            gc.collect()
+            gc.freeze()  # and a kernel's pages stay shared with this process's, not copied by the collector
+
+    def run(self) -> list[str]:
+        """Every cell now (the benchmarks' stand-in for the server); gives back what failed."""
+        while self.pending:
+            self.step()
+        return self.failed
 
 
-def preload(params_file: str, release: str | None, rehearsals: list[dict]) -> list[str]:
-    """Read the release, compute what the pages share and rehearse the notebooks; gives back the failed rehearsals."""
+@contextlib.contextmanager
+def kept_state(cwd: str):
+    """Run code in `cwd` with its output discarded, warnings silenced, and afterwards put back what code commonly
+    changes for the whole process: matplotlib's, pandas' and numpy's settings, numpy's and Python's global
+    random states, the environment, `sys.path` and the working folder; and close its figures."""
+    import random
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from pandas._config import config as pandas_options
+
+    here, environment, path = os.getcwd(), dict(os.environ), list(sys.path)
+    numpy_print, numpy_errors, numpy_random, python_random = np.get_printoptions(), np.geterr(), np.random.get_state(), random.getstate()
+    pandas_settings = copy.deepcopy(pandas_options._global_config)
+    try:
+        os.chdir(cwd)
+        with matplotlib.rc_context(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        plt.close("all")
+        os.chdir(here)
+        os.environ.clear()
+        os.environ.update(environment)
+        sys.path[:] = path
+        np.set_printoptions(**numpy_print)
+        np.seterr(**numpy_errors)
+        np.random.set_state(numpy_random)
+        random.setstate(python_random)
+        pandas_options._global_config.clear()
+        pandas_options._global_config.update(pandas_settings)
+
+
+def _too_long(signum, frame):
+    raise TimeoutError(f"a rehearsed cell ran longer than {REHEARSAL_SECONDS} s")
+
+
+def preload(params_file: str, release: str | None, rehearsals: list[dict]) -> Rehearsal:
+    """Read the release and compute what the pages share; gives back the rehearsal of the notebooks, still to run."""
     from districtstat import report
     from districtstat.views.shared import compute_shared
 
     gc.unfreeze()  # the previous preload's objects may be freed again
     compute_shared(report.preload(params_file, release))
-    failed = rehearse(rehearsals)
-    gc.collect()
-    gc.freeze()  # a kernel's collections then skip what it inherited, and do not copy its pages
-    return failed
+    rehearsal = Rehearsal(rehearsals)
+    if not rehearsal.pending:
+        gc.collect()
+        gc.freeze()
+    return rehearsal
 
 
 def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int) -> None:
@@ -182,8 +250,9 @@ def fork_kernel(request: dict, ready: int, listener: socket.socket, selector: se
     return pid
 
 
-def answer(connection: socket.socket, listener: socket.socket, selector: selectors.BaseSelector) -> None:
-    """Answer one request; a malformed one gets an error back and leaves the server running."""
+def answer(connection: socket.socket, listener: socket.socket, selector: selectors.BaseSelector, rehearsal: Rehearsal) -> Rehearsal:
+    """Answer one request; a malformed one gets an error back and leaves the server running. Gives back the
+    rehearsal to run between requests: a preload's, or the one under way."""
     fds: list[int] = []
     with connection:
         try:
@@ -192,7 +261,10 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
             if request["op"] == "fork":
                 reply = {"pid": fork_kernel(request, fds[0], listener, selector)}
             elif request["op"] == "preload":
-                reply = {"ok": True, "rehearsals_failed": preload(request["params_file"], request.get("release"), request.get("rehearsals", []))}
+                rehearsal = preload(request["params_file"], request.get("release"), request.get("rehearsals", []))
+                reply = {"ok": True}
+            elif request["op"] == "rehearsal":
+                reply = {"pending": len(rehearsal.cells), "failed": rehearsal.failed}
             else:
                 reply = {"error": f"unknown request {request['op']!r}"}
         except Exception as error:  # the answer carries the error to the build, which reports it for the task
@@ -201,6 +273,7 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
             for fd in fds:
                 os.close(fd)
         connection.sendall(json.dumps(reply).encode() + b"\n")
+    return rehearsal
 
 
 def serve(path: str) -> None:
@@ -216,14 +289,18 @@ def serve(path: str) -> None:
     selector.register(listener, selectors.EVENT_READ, "listener")
     selector.register(sys.stdin, selectors.EVENT_READ, "parent")
     print("ready", flush=True)
+    rehearsal = Rehearsal([])
     while True:
-        for key, _ in selector.select():
+        events = selector.select(timeout=0 if rehearsal.pending else None)
+        if not events and rehearsal.pending:
+            rehearsal.step()
+        for key, _ in events:
             if key.data == "parent":
                 if not sys.stdin.buffer.read1(4096):
                     return
                 continue
             connection, _ = listener.accept()
-            answer(connection, listener, selector)
+            rehearsal = answer(connection, listener, selector, rehearsal)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import functools
+import itertools
 import json
 import os
 import select
@@ -39,10 +40,14 @@ class ForkServerError(RuntimeError):
     """The fork server would not start or could not fork a kernel."""
 
 
+_serials = itertools.count(1)
+
+
 class ForkServer:
     """The client side of one fork server process."""
 
     def __init__(self, start_timeout: float = 120.0):
+        self.serial = next(_serials)  # which server of this process: an id() could be reused
         self.folder = tempfile.mkdtemp(prefix="districtstat-fork-")
         self.address = os.path.join(self.folder, "server.sock")
         with open(os.path.join(self.folder, "server.log"), "wb") as log:  # the child keeps its own copy
@@ -91,10 +96,18 @@ class ForkServer:
         finally:
             os.close(read_end)
 
-    def preload(self, params_file: str | Path, release: str | None, rehearsals: list[dict] = ()) -> list[str]:
-        """Have the server read the release and rehearse these notebook runs; gives back the rehearsals that failed."""
-        reply = self.request(op="preload", params_file=str(params_file), release=release, rehearsals=list(rehearsals))
-        return reply.get("rehearsals_failed", [])
+    def preload(self, params_file: str | Path, release: str | None, rehearsals: list[dict] = ()) -> None:
+        """Have the server read the release now, and rehearse these notebook runs between its requests."""
+        self.request(op="preload", params_file=str(params_file), release=release, rehearsals=list(rehearsals))
+
+    def wait_rehearsed(self, timeout: float = 300.0) -> list[str]:
+        """Wait until the server has rehearsed every notebook (the benchmarks and tests); gives back what failed."""
+        deadline = time.monotonic() + timeout
+        while (status := self.request(op="rehearsal"))["pending"]:
+            if time.monotonic() > deadline:
+                raise ForkServerError(f"the fork server's rehearsal did not finish within {timeout:.0f} s")
+            time.sleep(0.05)
+        return status["failed"]
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -109,13 +122,21 @@ class ForkServer:
 
 _server: ForkServer | None = None
 _server_lock = threading.Lock()
+_preloaded_for: tuple | None = None  # the server's serial, then the params file, release and versions it holds
+_unrehearsed: set[tuple] = set()  # what a rehearsal ended a server on
 
 
 def fork_server() -> ForkServer:
-    """This process's fork server, started on first use and stopped when the process exits."""
+    """This process's fork server, started on first use and stopped when the process exits.
+
+    A server that has exited is replaced. If it exited after a preload, a rehearsed notebook ended it
+    (`os._exit`, a crash: a kernel cannot), so the tables it held are not rehearsed again.
+    """
     global _server
     with _server_lock:
         if _server is not None and _server.process.poll() is not None:
+            if _preloaded_for is not None and _preloaded_for[0] == _server.serial:
+                _unrehearsed.add(_preloaded_for[1:])
             _server.close()
             _server = None
         if _server is None:
@@ -123,7 +144,6 @@ def fork_server() -> ForkServer:
         return _server
 
 
-_preloaded_for: tuple | None = None
 
 
 def rehearsal_district(project) -> str | None:
@@ -153,6 +173,38 @@ def rehearsals(project) -> list[dict]:
     return runs
 
 
+def ensure_preloaded(project) -> None:
+    """Have this process's fork server hold the project's tables, once per version of the tables and params,
+    and rehearse the project's notebooks (see `forkserver.Rehearsal`)."""
+    manifest = project.tables_dir / "manifest.json"
+    wanted = (str(project.params_file), project.release, project.params_file.stat().st_mtime_ns, manifest.stat().st_mtime_ns if manifest.is_file() else None)
+    _preload(fork_server(), wanted, lambda: rehearsals(project))
+
+
+def _preload(server: ForkServer, wanted: tuple, rehearsed) -> None:
+    global _preloaded_for
+    with _server_lock:
+        if _preloaded_for == (server.serial, *wanted):
+            return
+        server.preload(wanted[0], wanted[1], [] if wanted in _unrehearsed else rehearsed())
+        _preloaded_for = (server.serial, *wanted)
+
+
+def fork_preloaded(argv: list[str], env: dict[str, str], cwd: str) -> int:
+    """Fork a kernel; if the server has exited meanwhile (a rehearsal ended it), from a new one holding the same
+    tables, unrehearsed."""
+    server = fork_server()
+    try:
+        return server.fork(argv, env, cwd)
+    except ForkServerError:
+        if not server_ended(server) or _preloaded_for is None or _preloaded_for[0] != server.serial:
+            raise
+    wanted = _preloaded_for[1:]
+    server = fork_server()
+    _preload(server, wanted, list)
+    return server.fork(argv, env, cwd)
+
+
 def server_ended(server: ForkServer, grace: float = 5.0) -> bool:
     """Whether the server has exited (or does within `grace` seconds: one that broke off an answer is exiting)."""
     try:
@@ -160,30 +212,6 @@ def server_ended(server: ForkServer, grace: float = 5.0) -> bool:
     except subprocess.TimeoutExpired:
         return False
     return True
-
-
-def ensure_preloaded(project) -> None:
-    """Have this process's fork server hold the project's tables, once per version of the tables and params.
-
-    The server also rehearses the notebooks (see `forkserver.rehearse`); if a rehearsed notebook ends the server
-    itself (`os._exit`, a crash), a new server is started and preloaded without rehearsals.
-    """
-    global _preloaded_for
-    manifest = project.tables_dir / "manifest.json"
-    wanted = (str(project.params_file), project.release, project.params_file.stat().st_mtime_ns, manifest.stat().st_mtime_ns if manifest.is_file() else None)
-    for rehearse in (True, False):
-        server = fork_server()
-        with _server_lock:
-            if _preloaded_for == (id(server), *wanted):
-                return
-            try:
-                server.preload(project.params_file, project.release, rehearsals(project) if rehearse else [])
-            except ForkServerError:
-                if rehearse and server_ended(server):
-                    continue
-                raise
-            _preloaded_for = (id(server), *wanted)
-            return
 
 
 @atexit.register
@@ -237,11 +265,10 @@ class ForkProvisioner(LocalProvisioner):
     """A local provisioner whose kernels are forked by the fork server instead of started by `Popen`."""
 
     async def launch_kernel(self, cmd: list[str], **kwargs) -> dict:
-        server = fork_server()
         argv = kernel_arguments(cmd)
         env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        pid = await asyncio.to_thread(server.fork, argv, env, cwd)
+        pid = await asyncio.to_thread(fork_preloaded, argv, env, cwd)
         self.process = ForkedKernel(pid)
         self.pid = self.pgid = pid
         self.cwd = cwd
