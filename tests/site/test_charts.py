@@ -50,3 +50,31 @@ def test_fewer_marks_than_districts_is_an_error_not_a_wrong_title():
     fig.districtstat_marks[0] = charts.DistrictMarks("overview", ("D01", "D02", "D03", "D04"), ("a", "b", "c", "d"))
     with pytest.raises(ValueError):
         charts.svg_markup(fig, "alt")
+
+
+@pytest.mark.parametrize("values", [[481.2, 484.9, 488.3], [-35.1, -28.7, -25.0], [12600.0, 13700.0, 13850.0], [2.2, 3.2, 2.5]])
+def test_drawn_ticks_show_the_ticks_matplotlib_would_and_make_no_tick_objects(values):
+    """The same values at the same places as matplotlib's own ticks on the same axes, as text, with no offset."""
+    import matplotlib.pyplot as plt
+
+    def small_chart():
+        fig, axes = charts.grid_figure(1, 1, 2.5, 2.9)
+        ax = axes[0][0]
+        ax.plot([2022, 2023, 2024], values)
+        ax.set_xlim(2021.7, 2024.3)
+        fig.subplots_adjust(left=0.27, right=0.94, top=0.8, bottom=0.25)
+        return fig, ax
+
+    fig, ax = small_chart()
+    ax.tick_params(labelsize=charts.SMALLEST_TEXT)
+    fig.canvas.draw()
+    low, high = ax.get_ylim()
+    expected = [label.get_text() for tick, label in zip(ax.get_yticks(), ax.get_yticklabels()) if low <= tick <= high]
+    plt.close(fig)
+
+    fig, ax = small_chart()
+    charts.drawn_ticks(ax, [2022, 2023, 2024], ["2021–22", "2022–23", "2023–24"])
+    assert ax.get_yticks().size == 0 and ax.get_xticks().size == 0
+    shown = re.findall(r"<text [^>]*>([^<]+)</text>", charts.svg_markup(fig, "A small chart"))
+    assert shown == expected + ["2021–22", "2022–23", "2023–24"]
+    assert all(float(label.replace("−", "-")) for label in expected if label not in ("0", "−0"))

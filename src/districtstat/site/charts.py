@@ -62,6 +62,41 @@ def grid_figure(rows: int, columns: int, width: float, height: float, height_rat
     return plt.subplots(rows, columns, figsize=(width, height), squeeze=False, gridspec_kw={"height_ratios": height_ratios} if height_ratios else None)
 
 
+def drawn_ticks(ax, x_positions, x_labels, size: float = SMALLEST_TEXT) -> None:
+    """Grid lines and tick labels drawn as plain lines and text, in place of matplotlib's tick objects, for the
+    small multiples of a scorecard.
+
+    A tick is five artists (two marks, a grid line, two labels) whose properties matplotlib copies deeply each
+    time a figure is drawn, and the figure is drawn twice to find its tight bounds; on a page of 31 small charts
+    the ticks were half of the drawing (`benchmarks/charts.py`). The y ticks are those matplotlib would choose
+    (its locator and formatter on the limits the data set, no offset); the y label is placed clear of the
+    widest of them.
+    """
+    ax.tick_params(axis="y", labelsize=size)  # the locator fits as many ticks as labels of this size allow
+    low, high = ax.get_ylim()
+    locator, formatter = ax.yaxis.get_major_locator(), ax.yaxis.get_major_formatter()
+    margin = (high - low) * 1e-9
+    y_positions = [float(y) for y in locator.tick_values(low, high) if low - margin <= y <= high + margin]
+    if hasattr(formatter, "set_useOffset"):
+        formatter.set_useOffset(False)
+    formatter.set_locs(y_positions)
+    y_labels = [formatter(y) for y in y_positions]
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_ylim(low, high)
+    grid = {"color": plt.rcParams["grid.color"], "linewidth": plt.rcParams["grid.linewidth"], "zorder": 0.5}
+    ax.hlines(y_positions, 0, 1, transform=ax.get_yaxis_transform(), **grid)
+    ax.vlines(list(x_positions), 0, 1, transform=ax.get_xaxis_transform(), **grid)
+    gap = plt.rcParams["ytick.major.pad"] + plt.rcParams["ytick.major.size"]  # points between the frame and a label, as matplotlib leaves
+    for y, label in zip(y_positions, y_labels):
+        ax.annotate(label, (0, y), xycoords=ax.get_yaxis_transform(), xytext=(-gap, 0), textcoords="offset points", ha="right", va="center", fontsize=size)
+    for x, label in zip(x_positions, x_labels):
+        ax.annotate(label, (x, 0), xycoords=ax.get_xaxis_transform(), xytext=(0, -gap), textcoords="offset points", ha="center", va="top", fontsize=size)
+    widest = max((len(label) for label in y_labels), default=0) * 0.6 * size  # points: DejaVu Sans digits are 0.64 em
+    axes_width = ax.get_position().width * ax.figure.get_figwidth() * 72
+    ax.yaxis.set_label_coords(-(gap * 2 + widest + size * 0.4) / axes_width, 0.5)
+
+
 def district_points(ax, frame, x: str, y: str, gid_prefix: str, titles=None, sizes=None, colour=HIGHLIGHT, **style) -> None:
     """One marker per district, drawn as one scatter; in the SVG each becomes a titled link (`<prefix>-<district id>`).
 

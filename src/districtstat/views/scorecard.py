@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from districtstat.site.charts import ACCENT, HIGHLIGHT, SMALLEST_TEXT, figure, grid_figure
+from districtstat.site.charts import ACCENT, HIGHLIGHT, SMALLEST_TEXT, drawn_ticks, figure, grid_figure
 from districtstat.privacy.disclosure import ProtectedTable, count_key, protect
 from districtstat.analyses.efficiency import in_sentence
 from districtstat.data.aggregate import subgroup_label
@@ -441,8 +441,6 @@ def series_chart(release: Release, district_id: str, area: str):
         # a fifth of the chart's drawing time.
         ax.set_title(textwrap.fill(row["indicator"], 30), fontsize=SMALLEST_TEXT + 1, y=1.0)
         ax.set_ylabel(UNIT_WORDS[row["unit"]], fontsize=SMALLEST_TEXT)
-        ax.set_xticks(years, [school_year(y) for y in years], fontsize=SMALLEST_TEXT)
-        ax.tick_params(axis="y", labelsize=SMALLEST_TEXT)
         ax.set_xlim(min(years) - 0.3, max(years) + 0.3)
         points = ", ".join(f"{value_text(v, row['unit'])} in {school_year(y)}" for y, v in zip(own["school_year"], own["value"]))
         if row["withheld"]:
@@ -454,6 +452,8 @@ def series_chart(release: Release, district_id: str, area: str):
             legend.setdefault(label, handle)
     fig.legend(list(legend.values()), list(legend), loc="lower center", ncol=3, fontsize=SMALLEST_TEXT, frameon=False, bbox_to_anchor=(0.5, -0.02))
     fig.subplots_adjust(left=0.09, right=0.98, top=1 - 0.5 / height, bottom=0.75 / height, wspace=0.42, hspace=0.75)
+    for ax in axes.flat[: len(codes)]:  # once the axes have their final size, which sets how many ticks fit
+        drawn_ticks(ax, years, [school_year(y) for y in years])
     alt = f"Small line charts of {len(codes)} {area.lower()} indicators for {release.district_name(district_id)} over {len(years)} school years, with the peers' median: " + "; ".join(described) + "."
     return fig, alt
 
