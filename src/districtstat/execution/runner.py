@@ -251,13 +251,15 @@ def kernel_options(notebooks_dir: Path) -> dict:
     """Start each kernel in the notebooks folder without changing this process's working directory.
 
     papermill's own `cwd=` changes the working directory of the whole process, which races when
-    several notebooks run on threads; nbclient's resource path sets it for the kernel alone.
+    several notebooks run on threads; nbclient's resource path sets it for the kernel alone. No kernel keeps
+    an input history: every one would otherwise open and write the same SQLite file in the user's IPython
+    profile, hundreds at once in a large build.
     """
     return {
         "kernel_name": "python3",
         "progress_bar": False,
         "resources": {"metadata": {"path": str(notebooks_dir)}},
-        "extra_arguments": ["--log-level=CRITICAL"],
+        "extra_arguments": ["--log-level=CRITICAL", "--HistoryManager.enabled=False"],
     }
 
 
