@@ -109,3 +109,11 @@ def test_clean_drops_timing_metadata_and_random_ids():
     cleaned = clean(notebook)
     assert "papermill" not in cleaned.metadata and "execution" not in cleaned.cells[0].metadata
     assert cleaned.cells[1]["id"] == "injected-parameters"
+
+
+def test_only_notebooks_run_three_times_or_more_are_worth_a_rehearsal():
+    from districtstat.execution.runner import worth_rehearsing
+
+    jobs = [runner.Job(Task("overview"), "k")] + [runner.Job(Task("scorecard", f"D0{i}"), "k") for i in range(3)] + [runner.Job(Task("peers", f"D0{i}"), "k") for i in range(2)]
+    assert worth_rehearsing(jobs) == ("scorecard",)
+    assert worth_rehearsing([]) == ()

@@ -89,7 +89,7 @@ def test_a_warm_kernel_talks_over_unix_sockets_of_its_own_so_parallel_builds_can
 def rehearsing(monkeypatch, project, notebook: str, district: str) -> None:
     """Have the fork server rehearse `notebook` for `district`, as a build has it rehearse the first district's pages."""
     rehearsal = {"notebook": str(project.notebooks_dir / f"{notebook}.ipynb"), "parameters": {"district_id": district}, "cwd": str(project.notebooks_dir)}
-    monkeypatch.setattr(warm, "rehearsals", lambda project: [rehearsal])
+    monkeypatch.setattr(warm, "rehearsals", lambda project, notebooks=None: [rehearsal])
 
 
 def test_a_rehearsal_leaves_kernels_forked_after_it_the_state_a_fresh_kernel_has(tmp_path, monkeypatch):

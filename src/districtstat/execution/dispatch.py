@@ -10,6 +10,7 @@ districtstat installed but not the project: each task carries its inputs and han
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import os
 from collections import Counter
 
@@ -17,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from districtstat.config import load_project
 from districtstat.execution import carried
-from districtstat.execution.runner import Job, RunSpec, TaskResult, run_job
+from districtstat.execution.runner import Job, RunSpec, TaskResult, run_job, worth_rehearsing
 
 
 def progress_bar(quiet: bool) -> Progress:
@@ -48,6 +49,8 @@ def run_jobs(
 ) -> list[TaskResult]:
     """Run the jobs on Dask, with a progress bar counting them with the tasks already settled (skipped or failed)."""
     results = list(settled)
+    if spec.executor == "warm" and not spec.rehearsed:
+        spec = replace(spec, rehearsed=worth_rehearsing(jobs))
     with progress_bar(quiet) as progress:
         bar = progress.add_task("run", total=len(jobs) + len(settled), completed=len(settled), summary=summary(results))
         if jobs:

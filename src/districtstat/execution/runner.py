@@ -10,6 +10,7 @@ that district's notebooks only. Where the tasks run is `dispatch`'s business.
 from __future__ import annotations
 
 import contextvars
+from collections import Counter
 import json
 import os
 import threading
@@ -70,6 +71,7 @@ class RunSpec:
     data_hash: str = ""
     code_commit: str = ""
     executor: str = "warm"
+    rehearsed: tuple[str, ...] = ()  # the notebooks a warm fork server rehearses (see `worth_rehearsing`)
 
 
 @dataclass(frozen=True)
@@ -335,10 +337,21 @@ def ready(spec: RunSpec, job: Job) -> tuple[Project, TaskResult | None]:
         from districtstat.execution.warm import ensure_preloaded
 
         try:
-            ensure_preloaded(project)
+            ensure_preloaded(project, spec.rehearsed)
         except Exception as error:
             return project, TaskResult(job.task, "failed", f"warm kernels unavailable: {type(error).__name__}: {error}")
     return project, None
+
+
+# A rehearsal costs about one first run of the notebook and saves each later kernel the difference between a first
+# and a later run, about half (`benchmarks/notebook_time.py`): it pays from the third run on.
+REHEARSE_FROM = 3
+
+
+def worth_rehearsing(jobs: list[Job]) -> tuple[str, ...]:
+    """The notebooks run often enough in these jobs (a district page, not the overview) to repay a rehearsal."""
+    runs = Counter(job.task.notebook for job in jobs)
+    return tuple(sorted(notebook for notebook, count in runs.items() if count >= REHEARSE_FROM))
 
 
 def run_spec(project: Project, tables_hash: str, data_hash: str = "", executor: str = "warm") -> RunSpec:

@@ -157,28 +157,29 @@ def rehearsal_district(project) -> str | None:
     return districts[0] if districts else None
 
 
-def rehearsals(project) -> list[dict]:
-    """One run of each notebook this project's build runs (the first district's pages, the first topic), as the
-    fork server rehearses them: the notebook, its parameters and the folder its kernel starts in."""
+def rehearsals(project, notebooks: tuple[str, ...] | None = None) -> list[dict]:
+    """One run of each of these notebooks (default: every notebook of a build) as a build runs it for its first
+    district (or topic), as the fork server rehearses them: the notebook, its parameters and the folder its
+    kernel starts in."""
     from districtstat.execution import runner
 
     district = rehearsal_district(project)
     runs, seen = [], set()
     for task in runner.plan(project, [district] if district else []):
         notebook = project.notebooks_dir / f"{task.notebook}.ipynb"
-        if task.notebook in seen or not notebook.is_file():
+        if task.notebook in seen or not notebook.is_file() or (notebooks is not None and task.notebook not in notebooks):
             continue
         seen.add(task.notebook)
         runs.append({"notebook": str(notebook), "parameters": runner.parameters_for(project, task), "cwd": str(project.notebooks_dir)})
     return runs
 
 
-def ensure_preloaded(project) -> None:
+def ensure_preloaded(project, rehearsed: tuple[str, ...] | None = None) -> None:
     """Have this process's fork server hold the project's tables, once per version of the tables and params,
-    and rehearse the project's notebooks (see `forkserver.Rehearsal`)."""
+    and rehearse these notebooks (default: all of a build's; see `forkserver.Rehearsal`)."""
     manifest = project.tables_dir / "manifest.json"
     wanted = (str(project.params_file), project.release, project.params_file.stat().st_mtime_ns, manifest.stat().st_mtime_ns if manifest.is_file() else None)
-    _preload(fork_server(), wanted, lambda: rehearsals(project))
+    _preload(fork_server(), wanted, lambda: rehearsals(project, rehearsed))
 
 
 def _preload(server: ForkServer, wanted: tuple, rehearsed) -> None:
