@@ -26,3 +26,22 @@ def test_a_district_chart_draws_at_most_the_limit_whatever_the_number_of_distric
 def test_up_to_the_limit_every_district_is_drawn():
     table = ranked(10)
     pd.testing.assert_frame_equal(charted_rows(table, "D03", limit=10), table)
+
+
+def test_the_caption_and_alt_text_say_how_many_districts_the_chart_draws_past_the_limit(built, monkeypatch):
+    import re
+
+    from districtstat import views
+    from districtstat.config import load_project
+    from districtstat.report import Release
+    from districtstat.views import efficiency
+
+    _, params = built
+    release = Release(load_project(params))
+    assert views.efficiency_chart_caption(release) == "Points above or below the predicted result, every district, with 90% prediction intervals"
+    fig, alt = views.efficiency_chart(release, "D03")
+    shown = int(re.search(r"Dot chart of (\d+) districts'", alt).group(1))
+    monkeypatch.setattr(efficiency, "CHART_DISTRICTS", 5)
+    assert views.efficiency_chart_caption(release) == f"Points above or below the predicted result, 5 of {shown} districts evenly spaced by rank, this district among them, with 90% prediction intervals"
+    fig, alt = views.efficiency_chart(release, "D03")
+    assert alt.startswith(f"Dot chart of 5 of {shown} districts' (evenly spaced by rank)")

@@ -87,6 +87,7 @@ from districtstat.views.efficiency import (
     better_alternative,
     coefficient_table,
     efficiency_chart,
+    efficiency_chart_caption,
     efficiency_lead,
     model_comparison,
     model_fit_sentence,
@@ -144,7 +145,7 @@ __all__ = [
     # efficiency
     "COEFFICIENT_FORMATS", "COEFFICIENT_LABELS", "FUNCTION_FORMATS", "FUNCTION_LABELS", "MODEL_FORMATS", "MODEL_LABELS",
     "VERDICT_WORDS", "allocation_chart", "allocation_lead", "allocation_row", "better_alternative", "coefficient_table",
-    "efficiency_chart", "efficiency_lead", "model_comparison", "model_fit_sentence", "resting_on_too_few", "spending_by_function",
+    "efficiency_chart", "efficiency_chart_caption", "efficiency_lead", "model_comparison", "model_fit_sentence", "resting_on_too_few", "spending_by_function",
     # peers
     "FEATURE_LABELS", "PEER_FORMATS", "PEER_LABELS", "STANDING_FORMATS", "STANDING_LABELS", "STANDING_NOTE", "WHY_FORMATS", "WHY_LABELS",
     "peer_table", "standing_among_peers", "standing_chart", "standing_table", "why_these_peers",

@@ -121,6 +121,14 @@ def charted_rows(table: pd.DataFrame, district_id: str, limit: int | None = None
     return table.iloc[sorted(ranks)].reset_index(drop=True)
 
 
+def efficiency_chart_caption(release: Release) -> str:
+    """The chart's caption, saying how many districts it draws when it cannot draw them all."""
+    table = release.table("efficiency")
+    shown = int((~resting_on_too_few(release, table["district_id"].tolist())).sum())
+    which = "every district" if shown <= CHART_DISTRICTS else f"{CHART_DISTRICTS:,} of {shown:,} districts evenly spaced by rank, this district among them"
+    return f"Points above or below the predicted result, {which}, with 90% prediction intervals"
+
+
 def efficiency_chart(release: Release, district_id: str):
     """Every district's distance from its prediction with its 90% prediction interval, the district marked."""
     table = release.table("efficiency")
