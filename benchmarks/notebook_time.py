@@ -61,11 +61,6 @@ class Sampler:
         signal.signal(signal.SIGPROF, self.previous)
 
 
-def code_cells(notebook: Path) -> list[str]:
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code" and "parameters" not in cell.get("metadata", {}).get("tags", [])]
-
-
 def run_in_process(notebook: Path, parameters: dict) -> tuple[float, float]:
     """The notebook's code run as a warm kernel runs it, in a fork of this process (which has preloaded the release as
     the fork server does), with no kernel around it: its wall time and the share of it in the chart libraries."""
@@ -78,7 +73,9 @@ def run_in_process(notebook: Path, parameters: dict) -> tuple[float, float]:
         namespace = dict(parameters)
         with contextlib.redirect_stdout(io.StringIO()), Sampler() as sampler:
             started = time.perf_counter()
-            for source in code_cells(notebook):
+            from districtstat.execution.forkserver import code_cells
+
+            for source in code_cells(str(notebook)):
                 exec(compile(source, str(notebook), "exec"), namespace)
             elapsed = time.perf_counter() - started
         os.write(write_end, json.dumps([elapsed, sampler.charts / max(sampler.samples, 1)]).encode())

@@ -144,8 +144,6 @@ def fork_server() -> ForkServer:
         return _server
 
 
-
-
 def rehearsal_district(project) -> str | None:
     """The district whose pages the fork server rehearses: the first with data in the latest year."""
     from districtstat.build import reported_districts
@@ -182,12 +180,12 @@ def ensure_preloaded(project, rehearsed: tuple[str, ...] | None = None) -> None:
     _preload(fork_server(), wanted, lambda: rehearsals(project, rehearsed))
 
 
-def _preload(server: ForkServer, wanted: tuple, rehearsed) -> None:
+def _preload(server: ForkServer, wanted: tuple, planned_rehearsals) -> None:
     global _preloaded_for
     with _server_lock:
         if _preloaded_for == (server.serial, *wanted):
             return
-        server.preload(wanted[0], wanted[1], [] if wanted in _unrehearsed else rehearsed())
+        server.preload(wanted[0], wanted[1], [] if wanted in _unrehearsed else planned_rehearsals())
         _preloaded_for = (server.serial, *wanted)
 
 
