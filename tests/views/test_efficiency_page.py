@@ -38,10 +38,10 @@ def test_the_caption_and_alt_text_say_how_many_districts_the_chart_draws_past_th
 
     _, params = built
     release = Release(load_project(params))
-    assert views.efficiency_chart_caption(release) == "Points above or below the predicted result, every district, with 90% prediction intervals"
+    assert views.efficiency_chart_caption(release, "D03") == "Points above or below the predicted result, every district, with 90% prediction intervals"
     fig, alt = views.efficiency_chart(release, "D03")
     shown = int(re.search(r"Dot chart of (\d+) districts'", alt).group(1))
     monkeypatch.setattr(efficiency, "CHART_DISTRICTS", 5)
-    assert views.efficiency_chart_caption(release) == f"Points above or below the predicted result, 5 of {shown} districts evenly spaced by rank, this district among them, with 90% prediction intervals"
+    assert views.efficiency_chart_caption(release, "D03") == f"Points above or below the predicted result, 5 of {shown} districts evenly spaced by rank, with 90% prediction intervals"
     fig, alt = views.efficiency_chart(release, "D03")
     assert alt.startswith(f"Dot chart of 5 of {shown} districts' (evenly spaced by rank)")

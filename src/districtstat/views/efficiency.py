@@ -121,27 +121,31 @@ def charted_rows(table: pd.DataFrame, district_id: str, limit: int | None = None
     return table.iloc[sorted(ranks)].reset_index(drop=True)
 
 
-def efficiency_chart_caption(release: Release) -> str:
-    """The chart's caption, saying how many districts it draws when it cannot draw them all."""
-    table = release.table("efficiency")
-    shown = int((~resting_on_too_few(release, table["district_id"].tolist())).sum())
-    which = "every district" if shown <= CHART_DISTRICTS else f"{CHART_DISTRICTS:,} of {shown:,} districts evenly spaced by rank, this district among them"
-    return f"Points above or below the predicted result, {which}, with 90% prediction intervals"
+def charted_districts(release: Release, district_id: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every district the chart may show, in the chart's order, and the rows it draws of them (`charted_rows`).
 
-
-def efficiency_chart(release: Release, district_id: str):
-    """Every district's distance from its prediction with its 90% prediction interval, the district marked."""
+    Rows are drawn bottom-up: ordered by the residual only where the model may rank; otherwise by name (A at the
+    top), so the chart ranks nobody."""
     table = release.table("efficiency")
     table = table[~resting_on_too_few(release, table["district_id"].tolist())]
-    # Rows are drawn bottom-up. Ordered by the residual only where the model may rank; otherwise by name (A at the
-    # top), so the chart ranks nobody.
     table = table.assign(name=table["district_id"].map(release.district_name))
     if model_can_rank(release):
         table = table.sort_values(["residual", "district_id"], kind="stable").reset_index(drop=True)
     else:
         table = table.sort_values(["name", "district_id"], ascending=False, kind="stable").reset_index(drop=True)
-    every = table
-    table = charted_rows(every, district_id)
+    return table, charted_rows(table, district_id)
+
+
+def efficiency_chart_caption(release: Release, district_id: str) -> str:
+    """The chart's caption, saying how many districts it draws when it cannot draw them all."""
+    every, drawn = charted_districts(release, district_id)
+    which = "every district" if len(drawn) == len(every) else f"{len(drawn):,} of {len(every):,} districts evenly spaced by rank"
+    return f"Points above or below the predicted result, {which}, with 90% prediction intervals"
+
+
+def efficiency_chart(release: Release, district_id: str):
+    """Every district's distance from its prediction with its 90% prediction interval, the district marked."""
+    every, table = charted_districts(release, district_id)
     height = max(3.0, min(0.28 * len(table) + 1.2, 9.0))
     fig, ax = figure(7.5, height)
     own = table["district_id"] == district_id
@@ -152,7 +156,7 @@ def efficiency_chart(release: Release, district_id: str):
     district_points(ax, table.assign(y=positions), "residual", "y", "efficiency", titles=titles, sizes=np.where(own, 64, 25), colour=colours)
     ax.axvline(0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xlabel("Points above (+) or below (−) the predicted result, with 90% prediction interval (points)")
-    names = table["district_id"].map(release.district_name)
+    names = table["name"]
     if len(table) <= 40:
         ax.set_yticks(positions, names, fontsize=SMALLEST_TEXT)
     else:
