@@ -10,9 +10,9 @@ districtstat installed but not the project: each task carries its inputs and han
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 import os
 from collections import Counter
+from dataclasses import replace
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 

@@ -10,10 +10,10 @@ that district's notebooks only. Where the tasks run is `dispatch`'s business.
 from __future__ import annotations
 
 import contextvars
-from collections import Counter
 import json
 import os
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
