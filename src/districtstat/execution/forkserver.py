@@ -99,7 +99,7 @@ class Rehearsal:
 
     A kernel forked from a server that has only imported the libraries still pays, in every notebook, for what
     code pays the first time it runs in a process: modules its functions import, the type checks Python caches
-    per class, fonts and text measured, patterns compiled. Measured, that is a third of a warm notebook's
+    per class, fonts and text measured, patterns compiled. Measured, that was about 40% of a warm notebook's
     cells (`benchmarks/notebook_time.py`). Rehearsed here, every fork afterwards starts past it; kernels
     forked meanwhile start at once, less warm, so no core waits for the rehearsal.
 
@@ -149,8 +149,7 @@ class Rehearsal:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, previous)
         if not self.cells:
-            gc.collect()
-            gc.freeze()  # and a kernel's pages stay shared with this process's, not copied by the collector
+            freeze_heap()
 
     def run(self) -> list[str]:
         """Every cell now (the benchmarks' stand-in for the server); gives back what failed."""
@@ -206,9 +205,15 @@ def preload(params_file: str, release: str | None, rehearsals: list[dict]) -> Re
     compute_shared(report.preload(params_file, release))
     rehearsal = Rehearsal(rehearsals)
     if not rehearsal.pending:
-        gc.collect()
-        gc.freeze()
+        freeze_heap()
     return rehearsal
+
+
+def freeze_heap() -> None:
+    """Move what this process holds out of the garbage collector's reach: a kernel's collections then skip what it
+    inherited, and its pages stay shared with this process's instead of being copied as the collector touches them."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int) -> None:
