@@ -92,7 +92,7 @@ def drawn_ticks(ax, x_positions, x_labels, size: float = SMALLEST_TEXT) -> None:
         ax.annotate(label, (0, y), xycoords=ax.get_yaxis_transform(), xytext=(-gap, 0), textcoords="offset points", ha="right", va="center", fontsize=size)
     for x, label in zip(x_positions, x_labels):
         ax.annotate(label, (x, 0), xycoords=ax.get_xaxis_transform(), xytext=(0, -gap), textcoords="offset points", ha="center", va="top", fontsize=size)
-    widest = max((len(label) for label in y_labels), default=0) * 0.6 * size  # points: DejaVu Sans digits are 0.64 em
+    widest = max((len(label) for label in y_labels), default=0) * 0.6 * size  # points: DejaVu Sans digits are about 0.6 em
     axes_width = ax.get_position().width * ax.figure.get_figwidth() * 72
     ax.yaxis.set_label_coords(-(gap * 2 + widest + size * 0.4) / axes_width, 0.5)
 

@@ -6,7 +6,7 @@ Three layers, as a state privacy officer expects them:
 - complementary suppression hides further counts until an attacker who knows every published count and how
   counts add up (a group and its complement make all students; the race groups make all students) cannot place
   any hidden count in an interval narrower than the protection margin. The attacker is a linear program
-  (`attacker_bounds`, scipy's HiGHS), so what "recoverable" means is computed, not assumed;
+  (`attacker_bounds`, HiGHS through highspy), so what "recoverable" means is computed, not assumed;
 - percentages of small groups are top and bottom coded (≤5, ≥95), since 2% of 40 students is one student.
 
 Suppressed cells are shown with a symbol and a footnote, never as 0 or blank. Published tables carry the key of
