@@ -106,14 +106,15 @@ def main() -> int:
     pipeline.prepare(project)
     tasks = runner.plan(project, reported_districts(project)[: args.districts])
     figures: dict[str, dict[str, list[float]]] = collections.defaultdict(lambda: collections.defaultdict(list))
-    warm.ensure_preloaded(project)  # the tables read and the notebooks rehearsed, as a build does
+    rehearsed = runner.worth_rehearsing(runner.plan(project, reported_districts(project)))
+    warm.ensure_preloaded(project, rehearsed)  # the tables read and the notebooks rehearsed, as a build does
     warm.fork_server().wait_rehearsed()
     from districtstat.execution import forkserver
 
     for module in forkserver.PRELOAD:  # this process stands in for the fork server in the split of the cells' time
         importlib.import_module(module)
     forkserver.warm_up_charts()
-    forkserver.preload(project.params_file, project.release, warm.rehearsals(project)).run()
+    forkserver.preload(project.params_file, project.release, warm.rehearsals(project, rehearsed)).run()
     for _ in range(args.repeats):
         for task in tasks:
             source = project.notebooks_dir / f"{task.notebook}.ipynb"

@@ -10,7 +10,7 @@ import re
 import shutil
 
 from districtstat.execution import runner, warm
-from districtstat.build import build
+from districtstat.build import build, reported_districts
 from districtstat.cli import main
 from districtstat.config import load_project
 from districtstat.pipeline import read_manifest
@@ -38,9 +38,10 @@ def test_warm_and_plain_kernels_write_identical_notebooks(built, tmp_path):
     project = load_project(copy / "params" / "test.yml")
     built_outputs = tree_digest(project.executed_dir)
     manifest = read_manifest(project)
-    # One notebook of each kind, each for a different district; the first for the district the fork server rehearsed,
-    # whose pages a leak from the rehearsal would change first.
-    districts = [warm.rehearsal_district(project), "D03", "D05", "D02", "D07"]
+    # One notebook of each kind, each for a different district; the first for the district the fork server rehearses,
+    # as a build has it rehearse, whose pages a leak from the rehearsal would change first.
+    rehearsed = runner.worth_rehearsing(runner.plan(project, reported_districts(project)))
+    districts = [rehearsed[0].district_id, "D03", "D05", "D02", "D07"]
     assert districts[0] not in districts[1:]
     tasks = runner.plan(project, []) + [Task(notebook, district) for notebook, district in zip(project.settings.district_notebooks, districts, strict=True)]
     assert {task.notebook for task in tasks} == {path.stem for path in project.notebooks_dir.glob("*.ipynb")}, "one notebook of each kind"
@@ -49,7 +50,7 @@ def test_warm_and_plain_kernels_write_identical_notebooks(built, tmp_path):
     for executor in ("warm", "plain"):
         spec = runner.run_spec(project, manifest["tables_hash"], manifest["data_hash"], executor=executor)
         if executor == "warm":
-            warm.ensure_preloaded(project)
+            warm.ensure_preloaded(project, rehearsed)
             assert warm.fork_server().wait_rehearsed() == []
         results = [runner.execute(project, job, spec) for job in jobs]
         assert [r.status for r in results] == ["ran"] * len(tasks), executor

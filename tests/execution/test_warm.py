@@ -82,24 +82,17 @@ def test_a_warm_kernel_talks_over_unix_sockets_of_its_own_so_parallel_builds_can
     outputs: list[dict] = []
     transport, sockets, status = asyncio.run(start_run_stop())
     assert transport == "ipc" and status == "ok"
-    assert len(sockets) == 5 and all(path.startswith(warm.fork_server().folder) for path in sockets)  # shell, iopub, stdin, control, heartbeat
+    assert len(sockets) == 5 and all(path.startswith(warm.socket_folder()) for path in sockets)  # shell, iopub, stdin, control, heartbeat
     assert any(message["content"].get("text") == "42\n" for message in outputs)
 
 
-def rehearsing(monkeypatch, project, notebook: str, district: str) -> None:
-    """Have the fork server rehearse `notebook` for `district`, as a build has it rehearse the first district's pages."""
-    rehearsal = {"notebook": str(project.notebooks_dir / f"{notebook}.ipynb"), "parameters": {"district_id": district}, "cwd": str(project.notebooks_dir)}
-    monkeypatch.setattr(warm, "rehearsals", lambda project, notebooks=None: [rehearsal])
-
-
-def test_a_rehearsal_leaves_kernels_forked_after_it_the_state_a_fresh_kernel_has(tmp_path, monkeypatch):
+def test_a_rehearsal_leaves_kernels_forked_after_it_the_state_a_fresh_kernel_has(tmp_path):
     """The notebook changes pandas', numpy's and matplotlib's settings, the environment and the random states, and
     leaves a figure open; rehearsed in the server, none of it reaches a kernel, which also still shows its warning."""
     import nbformat
 
     project = make_project(tmp_path, ["changes_state"])
-    rehearsing(monkeypatch, project, "changes_state", "D01")
-    warm.ensure_preloaded(project)
+    warm.ensure_preloaded(project, (Task("changes_state", "D01"),))
     assert warm.fork_server().wait_rehearsed() == []
     spec = run_spec(project, "t", executor="warm")
     result = run_job(spec, Job(Task("changes_state", "D02"), "k"))
@@ -109,20 +102,59 @@ def test_a_rehearsal_leaves_kernels_forked_after_it_the_state_a_fresh_kernel_has
     assert "a warning every kernel shows" in cells[2].outputs[0]["text"] and cells[2].outputs[0]["name"] == "stderr"
 
 
-def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, monkeypatch):
-    """A rehearsed notebook that exits its process ends the server: kernels are forked from a new one, unrehearsed."""
+def holds(project) -> dict:
+    return {"params_file": str(project.params_file), "release": project.release}
+
+
+@pytest.mark.parametrize("notebook", ["dies", "leaves_thread"])
+def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, notebook):
+    """A rehearsed notebook that exits its process, or leaves a thread running (forking would no longer be safe),
+    ends the server: kernels are forked from a new one that holds the same tables and does not rehearse them."""
     from districtstat.execution import runner
 
-    project = make_project(tmp_path, ["dies", "fresh_kernel"])
-    rehearsing(monkeypatch, project, "dies", "D02")  # os._exit(3)
-    warm.ensure_preloaded(project)
+    project = make_project(tmp_path, [notebook, "fresh_kernel"])
+    warm.ensure_preloaded(project, (Task(notebook, "D02"), Task("fresh_kernel", "D01")))  # `dies` exits for D02
     ended = warm.fork_server()
-    assert warm.server_ended(ended, grace=60)
+    assert ended.ended(grace=60)
     spec = run_spec(project, "t", executor="warm")
     task = Task("fresh_kernel", "D01")
-    assert runner.execute(project, Job(task, "k"), spec).status == "ran"  # the fork itself finds the server gone
+    assert runner.execute(project, Job(task, "k"), spec).status == "ran"
     server = warm.fork_server()
     assert server is not ended and server.process.poll() is None
     assert kernel_line(project, task)[1] == server.process.pid
+    assert server.status() == {"holds": holds(project), "pending": 0, "failed": []}  # the tables, not the rehearsal
+    warm.ensure_preloaded(project, (Task(notebook, "D02"), Task("fresh_kernel", "D03")))
     assert run_job(spec, Job(Task("fresh_kernel", "D03"), "k")).status == "ran"
-    assert server.wait_rehearsed() == []  # not rehearsed again
+    assert warm.fork_server() is server and server.status()["pending"] == 0  # not rehearsed again
+
+
+def test_a_server_that_exits_while_a_kernel_is_being_forked_costs_that_task_nothing(tmp_path, monkeypatch):
+    """The server ends between the build choosing it and asking it for a kernel: the kernel comes from a new
+    server holding the same tables, with the sockets its connection file already names."""
+    from districtstat.execution import runner
+
+    project = make_project(tmp_path, ["fresh_kernel"])
+    warm.ensure_preloaded(project)
+    ended = warm.fork_server()
+    fork = ended.fork
+
+    def ends_first(*args, **kwargs):
+        ended.process.kill()
+        return fork(*args, **kwargs)
+
+    monkeypatch.setattr(ended, "fork", ends_first)
+    task = Task("fresh_kernel", "D01")
+    assert runner.execute(project, Job(task, "k"), run_spec(project, "t", executor="warm")).status == "ran"
+    server = warm.fork_server()
+    assert server is not ended and kernel_line(project, task)[1] == server.process.pid
+    assert server.status()["holds"] == holds(project)
+
+
+def test_a_request_the_server_does_not_answer_in_time_stops_it(monkeypatch):
+    """A server stuck in a rehearsed cell (a long call below Python) is stopped, so the build replaces it."""
+    server = warm.fork_server()
+    server.process.send_signal(19)  # SIGSTOP: it accepts connections but answers nothing
+    with pytest.raises(warm.ForkServerError, match="did not answer 'status' within 1 s"):
+        server.request(op="status", timeout=1)
+    assert server.ended(grace=10)
+    assert warm.fork_server() is not server

@@ -50,7 +50,7 @@ def run_jobs(
     """Run the jobs on Dask, with a progress bar counting them with the tasks already settled (skipped or failed)."""
     results = list(settled)
     if spec.executor == "warm" and not spec.rehearsed:
-        spec = replace(spec, rehearsed=worth_rehearsing(jobs))
+        spec = replace(spec, rehearsed=worth_rehearsing([job.task for job in jobs]))
     with progress_bar(quiet) as progress:
         bar = progress.add_task("run", total=len(jobs) + len(settled), completed=len(settled), summary=summary(results))
         if jobs:

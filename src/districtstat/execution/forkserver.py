@@ -10,16 +10,21 @@ Requests:
   bound, so the build connects at once instead of retrying every 100 ms.
 - `{"op": "preload", "params_file": "...", "release": ..., "rehearsals": [...]}`: open that release's tables in
   this process and compute what every district's pages share (`views.shared`), so every kernel forked afterwards
-  starts with them read (see `report.preload`); then, between requests, rehearse each kind of notebook once
+  starts with them read (see `report.preload`); then, between requests, rehearse these notebook runs once each
   (`Rehearsal`), so later kernels also start past the first-run costs of the notebooks' code.
-- `{"op": "rehearsal"}`: how many rehearsed cells are still to run, and which notebooks' rehearsals failed.
+- `{"op": "rehearse", "rehearsals": [...]}`: rehearse more notebook runs on the tables already held.
+- `{"op": "status"}`: the params file and release it holds, how many rehearsed cells are still to run, and which
+  notebooks' rehearsals failed.
+
+After `ready` its standard output goes to its log (its standard error), so nothing it or a rehearsed cell writes
+there can fill a pipe no one reads.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
-import copy
+import functools
 import gc
 import importlib
 import io
@@ -29,7 +34,9 @@ import selectors
 import signal
 import socket
 import sys
+import threading
 import traceback
+import types
 import warnings
 
 # What a notebook imports before its first analysis cell; the heavy part of a kernel's start.
@@ -86,40 +93,57 @@ def warm_up_charts() -> None:
 REHEARSAL_SECONDS = 120
 
 
-def code_cells(notebook: str) -> list[str]:
-    """A notebook's code cells, but for the parameters cell, whose defaults a rehearsal replaces."""
+def code_cells(notebook: str, parameters: dict) -> list[str]:
+    """A notebook's code cells as papermill would run them: the parameters cell, then the parameters it injects."""
     with open(notebook, encoding="utf-8") as stream:
         cells = json.load(stream)["cells"]
-    return ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code" and "parameters" not in cell.get("metadata", {}).get("tags", [])]
+    sources = []
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            sources.append("".join(cell["source"]))
+            if "parameters" in cell.get("metadata", {}).get("tags", []):
+                sources.append("\n".join(f"{name} = {value!r}" for name, value in parameters.items()))
+    return sources
+
+
+class ThreadLeft(RuntimeError):
+    """A rehearsed cell left a thread running: forking this process is no longer safe."""
 
 
 class Rehearsal:
-    """Each notebook's code run once in this process, with the parameters of a real task, one cell at a time
-    whenever no request is waiting.
+    """Notebook runs done once in this process, with the parameters of real tasks, one cell at a time whenever
+    no request is waiting.
 
     A kernel forked from a server that has only imported the libraries still pays, in every notebook, for what
     code pays the first time it runs in a process: modules its functions import, the type checks Python caches
     per class, fonts and text measured, patterns compiled. Measured, that was about 40% of a warm notebook's
-    cells (`benchmarks/notebook_time.py`). Rehearsed here, every fork afterwards starts past it; kernels
-    forked meanwhile start at once, less warm, so no core waits for the rehearsal.
+    cells (`benchmarks/notebook_time.py`). Rehearsed here, every fork afterwards starts past it. A kernel asked
+    for during the rehearsal waits at most for the cell under way (a fraction of a second for a district's page),
+    then starts less warm.
 
     A rehearsed cell runs inside `kept_state`, which puts back what code commonly changes for the whole process
-    (settings of matplotlib, pandas and numpy, random states, warnings, the environment) and closes its figures (an
-    open figure would be shown by the next kernel's inline backend); its output is discarded. What the release
-    remembers is what any notebook would compute from the same tables. A notebook that changes other state of a
-    module (sets an attribute on it, fills a list it keeps) would hand that on to later kernels: the test that
-    warm and plain kernels write identical notebooks guards districtstat's own, and `districtstat verify
-    --executor plain` any project's. A cell that fails, or runs past `REHEARSAL_SECONDS`, ends its notebook's
-    rehearsal: the task itself reports the error.
+    (settings of matplotlib, pandas and numpy, random states, warnings, logging, the environment, the modules'
+    attributes) and closes its figures (an open figure would be shown by the next kernel's inline backend); its
+    output is discarded. What the release remembers is what any notebook would compute from the same tables. A
+    notebook that changes state inside an object a module keeps (fills a list it holds) would hand that on to later
+    kernels: the test that warm and plain kernels write identical notebooks guards districtstat's own, and
+    `districtstat verify --executor plain` any project's. A cell that fails, or runs past `REHEARSAL_SECONDS` in Python code,
+    ends its notebook's rehearsal: the task itself reports the error. A cell that leaves a thread running raises
+    `ThreadLeft`, and the server exits (see `serve`): a fork copies one thread only, and a lock another thread
+    held would stay locked in every kernel.
     """
 
-    def __init__(self, rehearsals: list[dict]):
+    def __init__(self, rehearsals: list[dict] = ()):
         self.cells: collections.deque = collections.deque()
         self.failed: list[str] = []
+        self.threads = threading.active_count()
+        self.add(rehearsals)
+
+    def add(self, rehearsals: list[dict]) -> None:
         for rehearsal in rehearsals:
-            namespace = {"__name__": "__main__", **rehearsal["parameters"]}
+            namespace = {"__name__": "__main__"}
             try:
-                sources = code_cells(rehearsal["notebook"])
+                sources = code_cells(rehearsal["notebook"], rehearsal["parameters"])
             except (OSError, ValueError, KeyError) as error:
                 self._failed(rehearsal["notebook"], error)
                 continue
@@ -134,7 +158,14 @@ class Rehearsal:
         print(f"rehearsal of {notebook} stopped: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
 
     def step(self) -> None:
-        """Run the next cell; after the last, freeze the heap so a kernel's garbage collections skip what it inherited."""
+        """Run the next cell; after the last, freeze the heap so a kernel's garbage collections skip what it
+        inherited. The notebooks' namespaces are gone by then (`_run_next` has returned), so only what the
+        release and the libraries keep is frozen."""
+        self._run_next()
+        if not self.cells:
+            freeze_heap()
+
+    def _run_next(self) -> None:
         notebook, cwd, namespace, source = self.cells.popleft()
         previous = signal.signal(signal.SIGALRM, _too_long)
         try:
@@ -148,8 +179,8 @@ class Rehearsal:
         finally:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, previous)
-        if not self.cells:
-            freeze_heap()
+        if threading.active_count() > self.threads:
+            raise ThreadLeft(f"a rehearsed cell of {notebook} left {threading.active_count() - self.threads} thread(s) running")
 
     def run(self) -> list[str]:
         """Every cell now (the benchmarks' stand-in for the server); gives back what failed."""
@@ -160,19 +191,24 @@ class Rehearsal:
 
 @contextlib.contextmanager
 def kept_state(cwd: str):
-    """Run code in `cwd` with its output discarded, warnings silenced, and afterwards put back what code commonly
-    changes for the whole process: matplotlib's, pandas' and numpy's settings, numpy's and Python's global
-    random states, the environment, `sys.path` and the working folder; and close its figures."""
+    """Run code in `cwd` with its output discarded and warnings silenced; afterwards put back what code commonly
+    changes for the whole process (matplotlib's, pandas' and numpy's settings, numpy's and Python's global random
+    states, logging's handlers and levels, the environment, `sys.path`, the working folder, the attributes of every
+    module) and close its figures. What it changes inside an object a module holds (a list it fills) stays."""
     import random
 
     import matplotlib
     import matplotlib.pyplot as plt
     import numpy as np
-    from pandas._config import config as pandas_options
+    import pandas as pd
 
     here, environment, path = os.getcwd(), dict(os.environ), list(sys.path)
     numpy_print, numpy_errors, numpy_random, python_random = np.get_printoptions(), np.geterr(), np.random.get_state(), random.getstate()
-    pandas_settings = copy.deepcopy(pandas_options._global_config)
+    with warnings.catch_warnings():  # reading a deprecated option warns
+        warnings.simplefilter("ignore")
+        pandas_settings = {name: pd.get_option(name) for name in pandas_option_names()}
+    loggers = logging_state()
+    modules = module_attributes()
     try:
         os.chdir(cwd)
         with matplotlib.rc_context(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -188,8 +224,67 @@ def kept_state(cwd: str):
         np.seterr(**numpy_errors)
         np.random.set_state(numpy_random)
         random.setstate(python_random)
-        pandas_options._global_config.clear()
-        pandas_options._global_config.update(pandas_settings)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, value in pandas_settings.items():
+                if pd.get_option(name) != value:
+                    pd.set_option(name, value)  # through pandas, so an option's callback runs as it would have
+        restore_logging(loggers)
+        restore_module_attributes(modules)
+
+
+def module_attributes() -> dict:
+    """Every loaded module and a shallow copy of its attributes (about 100,000 of them, in 5 ms)."""
+    return {name: (module, dict(vars(module))) for name, module in list(sys.modules.items()) if isinstance(module, types.ModuleType)}
+
+
+_MISSING = object()
+
+
+def restore_module_attributes(before: dict) -> None:
+    """Put back the attributes of the modules loaded before a cell: what it set, replaced or deleted on them (a
+    notebook's `sys.flag = ...`, a library's cache assigned on first use). Kept: the modules imported meanwhile, and
+    the submodules those imports set on their packages, which a later `import` would not set again."""
+    for _, (module, attributes) in before.items():
+        now = vars(module)
+        if len(now) == len(attributes) and all(now.get(key, _MISSING) is value for key, value in attributes.items()):
+            continue
+        for key in [key for key, value in now.items() if key not in attributes and not _submodule(module, value)]:
+            del now[key]
+        for key, value in attributes.items():
+            if now.get(key, _MISSING) is not value:
+                now[key] = value
+
+
+def _submodule(package: types.ModuleType, value) -> bool:
+    return isinstance(value, types.ModuleType) and value.__name__.rpartition(".")[0] == package.__name__
+
+
+@functools.cache
+def pandas_option_names() -> tuple[str, ...]:
+    """Every pandas option's full name. pandas lists them only in `describe_option`'s text; its registry is the
+    same list, read once."""
+    from pandas._config import config
+
+    return tuple(sorted(config._registered_options))
+
+
+def logging_state() -> dict:
+    import logging
+
+    loggers = [logging.getLogger(), *(logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger))]
+    return {logger: (list(logger.handlers), logger.level, logger.propagate, logger.disabled) for logger in loggers}
+
+
+def restore_logging(state: dict) -> None:
+    """Put back each logger's handlers and level as they were; a logger the code created loses the handlers it was given."""
+    import logging
+
+    for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+        if isinstance(logger, logging.Logger):
+            handlers, level, logger.propagate, logger.disabled = state.get(logger, ([], logger.level, logger.propagate, logger.disabled))
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
 
 
 def _too_long(signum, frame):
@@ -255,9 +350,16 @@ def fork_kernel(request: dict, ready: int, listener: socket.socket, selector: se
     return pid
 
 
-def answer(connection: socket.socket, listener: socket.socket, selector: selectors.BaseSelector, rehearsal: Rehearsal) -> Rehearsal:
-    """Answer one request; a malformed one gets an error back and leaves the server running. Gives back the
-    rehearsal to run between requests: a preload's, or the one under way."""
+class Held:
+    """What the server holds between requests: the release it preloaded and the rehearsal under way."""
+
+    def __init__(self):
+        self.release: dict | None = None
+        self.rehearsal = Rehearsal()
+
+
+def answer(connection: socket.socket, listener: socket.socket, selector: selectors.BaseSelector, held: Held) -> None:
+    """Answer one request; a malformed one gets an error back and leaves the server running."""
     fds: list[int] = []
     with connection:
         try:
@@ -266,10 +368,15 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
             if request["op"] == "fork":
                 reply = {"pid": fork_kernel(request, fds[0], listener, selector)}
             elif request["op"] == "preload":
-                rehearsal = preload(request["params_file"], request.get("release"), request.get("rehearsals", []))
+                held.release = None
+                held.rehearsal = preload(request["params_file"], request.get("release"), request.get("rehearsals", []))
+                held.release = {"params_file": request["params_file"], "release": request.get("release")}
                 reply = {"ok": True}
-            elif request["op"] == "rehearsal":
-                reply = {"pending": len(rehearsal.cells), "failed": rehearsal.failed}
+            elif request["op"] == "rehearse":
+                held.rehearsal.add(request["rehearsals"])
+                reply = {"ok": True}
+            elif request["op"] == "status":
+                reply = {"holds": held.release, "pending": len(held.rehearsal.cells), "failed": held.rehearsal.failed}
             else:
                 reply = {"error": f"unknown request {request['op']!r}"}
         except Exception as error:  # the answer carries the error to the build, which reports it for the task
@@ -278,7 +385,6 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
             for fd in fds:
                 os.close(fd)
         connection.sendall(json.dumps(reply).encode() + b"\n")
-    return rehearsal
 
 
 def serve(path: str) -> None:
@@ -294,18 +400,25 @@ def serve(path: str) -> None:
     selector.register(listener, selectors.EVENT_READ, "listener")
     selector.register(sys.stdin, selectors.EVENT_READ, "parent")
     print("ready", flush=True)
-    rehearsal = Rehearsal([])
+    os.dup2(2, 1)  # the build reads no more from our standard output
+    held = Held()
     while True:
-        events = selector.select(timeout=0 if rehearsal.pending else None)
-        if not events and rehearsal.pending:
-            rehearsal.step()
+        events = selector.select(timeout=0 if held.rehearsal.pending else None)
+        if not events and held.rehearsal.pending:
+            try:
+                held.rehearsal.step()
+            except ThreadLeft as error:
+                # Exit rather than fork from a process with two threads; the build starts a new server that holds the
+                # same tables and does not rehearse them again (`warm.fork_server`).
+                print(f"the fork server exits: {error}", file=sys.stderr, flush=True)
+                os._exit(3)
         for key, _ in events:
             if key.data == "parent":
                 if not sys.stdin.buffer.read1(4096):
                     return
                 continue
             connection, _ = listener.accept()
-            rehearsal = answer(connection, listener, selector, rehearsal)
+            answer(connection, listener, selector, held)
 
 
 if __name__ == "__main__":

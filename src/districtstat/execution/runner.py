@@ -71,7 +71,7 @@ class RunSpec:
     data_hash: str = ""
     code_commit: str = ""
     executor: str = "warm"
-    rehearsed: tuple[str, ...] = ()  # the notebooks a warm fork server rehearses (see `worth_rehearsing`)
+    rehearsed: tuple[Task, ...] = ()  # the runs a warm fork server rehearses, none by default (see `worth_rehearsing`)
 
 
 @dataclass(frozen=True)
@@ -348,10 +348,15 @@ def ready(spec: RunSpec, job: Job) -> tuple[Project, TaskResult | None]:
 REHEARSE_FROM = 3
 
 
-def worth_rehearsing(jobs: list[Job]) -> tuple[str, ...]:
-    """The notebooks run often enough in these jobs (a district page, not the overview) to repay a rehearsal."""
-    runs = Counter(job.task.notebook for job in jobs)
-    return tuple(sorted(notebook for notebook, count in runs.items() if count >= REHEARSE_FROM))
+def worth_rehearsing(tasks: list[Task]) -> tuple[Task, ...]:
+    """The first run of each notebook run often enough in these tasks (a district page, not the overview) to repay a
+    rehearsal: the runs a warm fork server rehearses, with those tasks' own parameters."""
+    runs = Counter(task.notebook for task in tasks)
+    first: dict[str, Task] = {}
+    for task in tasks:
+        if runs[task.notebook] >= REHEARSE_FROM:
+            first.setdefault(task.notebook, task)
+    return tuple(first[notebook] for notebook in sorted(first))
 
 
 def run_spec(project: Project, tables_hash: str, data_hash: str = "", executor: str = "warm") -> RunSpec:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import functools
 import itertools
 import json
@@ -26,7 +27,6 @@ import tempfile
 import threading
 import time
 import uuid
-from pathlib import Path
 
 from queue import Empty
 
@@ -41,16 +41,39 @@ class ForkServerError(RuntimeError):
 
 
 _serials = itertools.count(1)
+_folder: tuple[int, str] | None = None  # this process's id and its folder
+
+
+def socket_folder() -> str:
+    """This process's folder for its fork servers' sockets and logs and its kernels' sockets.
+
+    One per process, not per server: a kernel's connection file names its sockets here before the kernel is forked,
+    and stays valid if the server it was to be forked from is replaced meanwhile. A forked copy of this process
+    makes its own.
+    """
+    global _folder
+    if _folder is None or _folder[0] != os.getpid():
+        _folder = (os.getpid(), tempfile.mkdtemp(prefix="districtstat-fork-"))
+    return _folder[1]
+
+
+# How long a request may go unanswered. The server answers between two rehearsed cells, and a cell is stopped after
+# `forkserver.REHEARSAL_SECONDS` unless it is stuck below Python; reading a release's tables takes longer.
+REQUEST_SECONDS = 300.0
+PRELOAD_SECONDS = 1800.0
 
 
 class ForkServer:
-    """The client side of one fork server process."""
+    """The client side of one fork server process, and what it was asked to hold."""
 
     def __init__(self, start_timeout: float = 120.0):
-        self.serial = next(_serials)  # which server of this process: an id() could be reused
-        self.folder = tempfile.mkdtemp(prefix="districtstat-fork-")
-        self.address = os.path.join(self.folder, "server.sock")
-        with open(os.path.join(self.folder, "server.log"), "wb") as log:  # the child keeps its own copy
+        self.serial = next(_serials)
+        folder = socket_folder()
+        self.address = os.path.join(folder, f"server-{self.serial}.sock")
+        self.log = os.path.join(folder, f"server-{self.serial}.log")
+        self.holds: tuple | None = None  # the params file, release and versions of the tables it preloaded
+        self.rehearsed: set[str] = set()  # the notebooks it was asked to rehearse on them
+        with open(self.log, "wb") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "districtstat.execution.forkserver", self.address],
                 stdin=subprocess.PIPE,
@@ -67,18 +90,28 @@ class ForkServer:
         reader.join(timeout)
         if not ready or ready[0].strip() != b"ready":
             self.close()
-            raise ForkServerError(f"the kernel fork server did not start within {timeout:.0f} s")
+            raise ForkServerError(f"the kernel fork server did not start within {timeout:.0f} s (its log: {self.log})")
+        self.process.stdout.close()  # the server writes to its log from now on
 
-    def request(self, fds: tuple[int, ...] = (), **message) -> dict:
+    def request(self, fds: tuple[int, ...] = (), timeout: float = REQUEST_SECONDS, **message) -> dict:
+        """Send one request and read its answer. A server that does not answer in time is stuck (a rehearsed cell
+        in a long C call): it is stopped, so `ended` is true and the build replaces it."""
         if self.process.poll() is not None:
             raise ForkServerError(f"the kernel fork server has exited (status {self.process.returncode})")
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-            connection.connect(self.address)
-            socket.send_fds(connection, [json.dumps(message).encode()], list(fds))
-            with connection.makefile("rb") as stream:
-                reply = json.loads(stream.readline() or b"{}")
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+                connection.settimeout(timeout)
+                connection.connect(self.address)
+                socket.send_fds(connection, [json.dumps(message).encode()], list(fds))
+                with connection.makefile("rb") as stream:
+                    reply = json.loads(stream.readline() or b"{}")
+        except TimeoutError as error:
+            self.process.kill()
+            raise ForkServerError(f"the kernel fork server did not answer {message['op']!r} within {timeout:.0f} s") from error
+        except OSError as error:  # refused or reset: the server has exited or is exiting
+            raise ForkServerError(f"the kernel fork server broke off {message['op']!r}: {error}") from error
         if "error" in reply or not reply:
-            raise ForkServerError(reply.get("error", "the kernel fork server gave no answer"))
+            raise ForkServerError(reply.get("error", f"the kernel fork server gave no answer to {message['op']!r}"))
         return reply
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str, timeout: float = 60.0) -> int:
@@ -96,18 +129,39 @@ class ForkServer:
         finally:
             os.close(read_end)
 
-    def preload(self, params_file: str | Path, release: str | None, rehearsals: list[dict] = ()) -> None:
-        """Have the server read the release now, and rehearse these notebook runs between its requests."""
-        self.request(op="preload", params_file=str(params_file), release=release, rehearsals=list(rehearsals))
+    def preload(self, holds: tuple, rehearsals: list[dict] = ()) -> None:
+        """Have the server read the release of `holds` (params file, release, versions) now, and rehearse these
+        notebook runs between its requests."""
+        self.holds = None
+        self.request(op="preload", timeout=PRELOAD_SECONDS, params_file=str(holds[0]), release=holds[1], rehearsals=list(rehearsals))
+        self.holds, self.rehearsed = holds, {run["name"] for run in rehearsals}
+
+    def rehearse(self, rehearsals: list[dict]) -> None:
+        """Have the server rehearse more notebook runs on the tables it holds."""
+        self.request(op="rehearse", rehearsals=list(rehearsals))
+        self.rehearsed |= {run["name"] for run in rehearsals}
+
+    def status(self) -> dict:
+        """What the server holds (`holds`: its params file and release), its rehearsed cells still to run (`pending`)
+        and the rehearsals that failed (`failed`)."""
+        return self.request(op="status")
 
     def wait_rehearsed(self, timeout: float = 300.0) -> list[str]:
         """Wait until the server has rehearsed every notebook (the benchmarks and tests); gives back what failed."""
         deadline = time.monotonic() + timeout
-        while (status := self.request(op="rehearsal"))["pending"]:
+        while (status := self.status())["pending"]:
             if time.monotonic() > deadline:
                 raise ForkServerError(f"the fork server's rehearsal did not finish within {timeout:.0f} s")
             time.sleep(0.05)
         return status["failed"]
+
+    def ended(self, grace: float = 5.0) -> bool:
+        """Whether the server has exited, or does within `grace` seconds (one that broke off an answer is exiting)."""
+        try:
+            self.process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -116,101 +170,75 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self.process.stdout.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not self.process.stdout.closed:
+            self.process.stdout.close()
+        for path in (self.address, self.log):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
 
 
 _server: ForkServer | None = None
-_server_lock = threading.Lock()
-_preloaded_for: tuple | None = None  # the server's serial, then the params file, release and versions it holds
-_unrehearsed: set[tuple] = set()  # what a rehearsal ended a server on
+_server_lock = threading.RLock()
+_unrehearsed: set[tuple] = set()  # the tables a rehearsal ended a server on
 
 
 def fork_server() -> ForkServer:
     """This process's fork server, started on first use and stopped when the process exits.
 
-    A server that has exited is replaced. If it exited after a preload, a rehearsed notebook ended it
-    (`os._exit`, a crash: a kernel cannot), so the tables it held are not rehearsed again.
+    A server that has exited is replaced. If it held a release, a rehearsed notebook ended it (`os._exit`, a crash,
+    a thread left running: a kernel cannot), so the new server reads the same tables and does not rehearse them.
     """
     global _server
     with _server_lock:
         if _server is not None and _server.process.poll() is not None:
-            if _preloaded_for is not None and _preloaded_for[0] == _server.serial:
-                _unrehearsed.add(_preloaded_for[1:])
-            _server.close()
-            _server = None
+            ended, _server = _server, None
+            ended.close()
+            if ended.holds is not None:
+                _unrehearsed.add(ended.holds)
+                _server = ForkServer()
+                _server.preload(ended.holds)
         if _server is None:
             _server = ForkServer()
         return _server
 
 
-def rehearsal_district(project) -> str | None:
-    """The district whose pages the fork server rehearses: the first with data in the latest year."""
-    from districtstat.build import reported_districts
-
-    try:
-        districts = reported_districts(project)
-    except (FileNotFoundError, KeyError, ValueError):
-        return None
-    return districts[0] if districts else None
-
-
-def rehearsals(project, notebooks: tuple[str, ...] | None = None) -> list[dict]:
-    """One run of each of these notebooks (default: every notebook of a build) as a build runs it for its first
-    district (or topic), as the fork server rehearses them: the notebook, its parameters and the folder its
-    kernel starts in."""
+def rehearsals(project, tasks) -> list[dict]:
+    """The runs of these tasks as the fork server rehearses them: the notebook, its parameters and the folder its
+    kernel starts in (see `forkserver.Rehearsal`)."""
     from districtstat.execution import runner
 
-    district = rehearsal_district(project)
-    runs, seen = [], set()
-    for task in runner.plan(project, [district] if district else []):
+    runs = []
+    for task in tasks:
         notebook = project.notebooks_dir / f"{task.notebook}.ipynb"
-        if task.notebook in seen or not notebook.is_file() or (notebooks is not None and task.notebook not in notebooks):
-            continue
-        seen.add(task.notebook)
-        runs.append({"notebook": str(notebook), "parameters": runner.parameters_for(project, task), "cwd": str(project.notebooks_dir)})
+        if notebook.is_file():
+            runs.append({"name": task.notebook, "notebook": str(notebook), "parameters": runner.parameters_for(project, task), "cwd": str(project.notebooks_dir)})
     return runs
 
 
-def ensure_preloaded(project, rehearsed: tuple[str, ...] | None = None) -> None:
-    """Have this process's fork server hold the project's tables, once per version of the tables and params,
-    and rehearse these notebooks (default: all of a build's; see `forkserver.Rehearsal`)."""
+def ensure_preloaded(project, rehearsed: tuple = ()) -> None:
+    """Have this process's fork server hold the project's tables, once per version of the tables and params, and
+    rehearse the runs of these tasks (`runner.worth_rehearsing`), each notebook once."""
     manifest = project.tables_dir / "manifest.json"
     wanted = (str(project.params_file), project.release, project.params_file.stat().st_mtime_ns, manifest.stat().st_mtime_ns if manifest.is_file() else None)
-    _preload(fork_server(), wanted, lambda: rehearsals(project, rehearsed))
-
-
-def _preload(server: ForkServer, wanted: tuple, planned_rehearsals) -> None:
-    global _preloaded_for
     with _server_lock:
-        if _preloaded_for == (server.serial, *wanted):
-            return
-        server.preload(wanted[0], wanted[1], [] if wanted in _unrehearsed else planned_rehearsals())
-        _preloaded_for = (server.serial, *wanted)
+        server = fork_server()
+        if wanted in _unrehearsed:
+            rehearsed = ()
+        if server.holds != wanted:
+            server.preload(wanted, rehearsals(project, rehearsed))
+        elif new := [task for task in rehearsed if task.notebook not in server.rehearsed]:
+            server.rehearse(rehearsals(project, new))
 
 
-def fork_preloaded(argv: list[str], env: dict[str, str], cwd: str) -> int:
-    """Fork a kernel; if the server has exited meanwhile (a rehearsal ended it), from a new one holding the same
-    tables, unrehearsed."""
+def fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
+    """Fork a kernel; from a new server if this one exits meanwhile (a rehearsal ended it, see `fork_server`)."""
     server = fork_server()
     try:
         return server.fork(argv, env, cwd)
     except ForkServerError:
-        if not server_ended(server) or _preloaded_for is None or _preloaded_for[0] != server.serial:
+        if not server.ended():
             raise
-    wanted = _preloaded_for[1:]
-    server = fork_server()
-    _preload(server, wanted, list)
-    return server.fork(argv, env, cwd)
-
-
-def server_ended(server: ForkServer, grace: float = 5.0) -> bool:
-    """Whether the server has exited (or does within `grace` seconds: one that broke off an answer is exiting)."""
-    try:
-        server.process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        return False
-    return True
+    return fork_server().fork(argv, env, cwd)
 
 
 @atexit.register
@@ -220,6 +248,8 @@ def stop_fork_server() -> None:
         if _server is not None:
             _server.close()
             _server = None
+        if _folder is not None and _folder[0] == os.getpid():
+            shutil.rmtree(_folder[1], ignore_errors=True)
 
 
 class ForkedKernel:
@@ -267,7 +297,7 @@ class ForkProvisioner(LocalProvisioner):
         argv = kernel_arguments(cmd)
         env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
         cwd = str(kwargs.get("cwd") or os.getcwd())
-        pid = await asyncio.to_thread(fork_preloaded, argv, env, cwd)
+        pid = await asyncio.to_thread(fork_kernel, argv, env, cwd)
         self.process = ForkedKernel(pid)
         self.pid = self.pgid = pid
         self.cwd = cwd
@@ -339,11 +369,11 @@ class WarmKernelManager(AsyncKernelManager):
 
         A TCP port is chosen by binding port 0 and letting it go; the kernel binds it later, and in between
         another process starting a kernel (a parallel build, another test worker) can take it, so the kernel
-        dies with "Address already in use". A socket file in the fork server's own folder, named by the
+        dies with "Address already in use". A socket file in this process's own folder, named by the
         kernel's id, cannot be taken by anyone else.
         """
         self.transport = "ipc"
-        self.ip = os.path.join(fork_server().folder, self.kernel_id)
+        self.ip = os.path.join(socket_folder(), self.kernel_id)
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         """Poll a stopping kernel every 5 ms, not 100: a killed fork is gone within a few."""

@@ -1,0 +1,91 @@
+"""The fork server's rehearsal, run in this process: what it executes and what it puts back."""
+
+import builtins
+import gc
+import logging
+import threading
+
+import nbformat
+import pandas as pd
+import pytest
+
+from districtstat.execution import forkserver
+
+
+def notebook(tmp_path, *sources: str, parameters: str = 'district_id = "D00"\nthreshold = 3') -> dict:
+    cells = [nbformat.v4.new_code_cell(parameters, metadata={"tags": ["parameters"]})] + [nbformat.v4.new_code_cell(source) for source in sources]
+    path = tmp_path / "rehearsed.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return {"name": "rehearsed", "notebook": str(path), "parameters": {"district_id": "D07"}, "cwd": str(tmp_path)}
+
+
+def test_a_rehearsal_runs_the_parameters_cell_then_the_injected_parameters(tmp_path):
+    """A default the build does not inject (`threshold`) is defined, and an injected one replaces its default."""
+    run = notebook(tmp_path, "open('seen.txt', 'w').write(repr((district_id, threshold)))")
+    assert forkserver.code_cells(run["notebook"], run["parameters"])[:2] == ['district_id = "D00"\nthreshold = 3', "district_id = 'D07'"]
+    try:
+        assert forkserver.Rehearsal([run]).run() == []
+        assert (tmp_path / "seen.txt").read_text() == "('D07', 3)"
+    finally:
+        gc.unfreeze()
+
+
+def test_a_rehearsed_cell_s_changes_to_modules_are_put_back_but_its_imports_are_kept(tmp_path):
+    (tmp_path / "rehearsed_package").mkdir()
+    (tmp_path / "rehearsed_package" / "__init__.py").write_text("")
+    (tmp_path / "rehearsed_package" / "part.py").write_text("VALUE = 1\n")
+    run = notebook(tmp_path, "import sys, json\nsys.path.insert(0, '.')\nimport rehearsed_package.part\nsys.districtstat_flag = 1\njson.dumps = None\ndel json.loads")
+    import json
+    import sys
+
+    dumps, loads = json.dumps, json.loads
+    try:
+        assert forkserver.Rehearsal([run]).run() == []
+        assert not hasattr(sys, "districtstat_flag") and json.dumps is dumps and json.loads is loads
+        assert sys.modules["rehearsed_package"].part.VALUE == 1  # an import in a kernel finds the submodule on its package
+    finally:
+        json.dumps, json.loads = dumps, loads
+        sys.modules.pop("rehearsed_package.part", None)
+        sys.modules.pop("rehearsed_package", None)
+        gc.unfreeze()
+
+
+def test_the_heap_is_frozen_after_the_last_notebook_s_namespace_is_gone(tmp_path):
+    """What a notebook computed in the rehearsal is freed before the heap is frozen, not kept in every kernel."""
+    builtins._districtstat_probes = []  # a list the module keeps: its contents outlive the rehearsal
+    run = notebook(tmp_path, "import weakref\nclass Kept:\n    pass\nkept = Kept()\nkept.itself = kept\nbuiltins._districtstat_probes.append(weakref.ref(kept))", parameters="import builtins")
+    try:
+        forkserver.Rehearsal([run]).run()
+        assert len(builtins._districtstat_probes) == 1 and builtins._districtstat_probes[0]() is None
+    finally:
+        del builtins._districtstat_probes
+        gc.unfreeze()
+
+
+def test_a_cell_that_leaves_a_thread_running_stops_the_rehearsal(tmp_path):
+    stop = threading.Event()
+    builtins._districtstat_stop = stop
+    run = notebook(tmp_path, "import builtins, threading\nthreading.Thread(target=builtins._districtstat_stop.wait, daemon=True).start()", "print('never')")
+    rehearsal = forkserver.Rehearsal([run])
+    try:
+        rehearsal.step()  # the parameters cell
+        rehearsal.step()  # the injected parameters
+        with pytest.raises(forkserver.ThreadLeft, match="left 1 thread"):
+            rehearsal.step()
+    finally:
+        stop.set()
+        del builtins._districtstat_stop
+        gc.unfreeze()
+
+
+def test_kept_state_puts_back_pandas_options_through_pandas_and_logging_as_it_was(tmp_path):
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    width = pd.get_option("display.width")
+    with forkserver.kept_state(str(tmp_path)):
+        pd.set_option("display.width", 7)
+        logging.basicConfig(level=logging.DEBUG, force=True)
+        logging.getLogger("made.by.a.cell").addHandler(logging.NullHandler())
+    assert pd.get_option("display.width") == width
+    assert root.handlers == handlers and root.level == level
+    assert logging.getLogger("made.by.a.cell").handlers == []
