@@ -224,3 +224,26 @@ def test_a_parquet_file_read_in_batches_gives_the_whole_reads_report(tmp_path, c
     assert chunked.lines(cap=10**6) == whole.lines(cap=10**6)
     assert isinstance(chunked.tables["students"], SpooledTable)
     pd.testing.assert_frame_equal(chunked.tables["students"].read(), whole.tables["students"], check_index_type=False, check_names=False)
+
+
+@pytest.mark.parametrize("tz", [None, "America/Chicago"])
+def test_timestamps_in_batches_are_written_as_their_whole_column_is(tmp_path, tz):
+    """pandas writes a series of times to its finest fraction of a second, and as dates if all are whole days; each
+    column here has one batch of whole days, one to the second and one value to the microsecond or nanosecond."""
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    seconds = pd.date_range("2024-03-01 08:15:30", periods=40, freq="h")
+    frame = pd.DataFrame(
+        {
+            "dates": pd.Series(days),
+            "micro": pd.Series(days.append(seconds).append(pd.DatetimeIndex(["2024-05-01 10:00:00.000250"]))),
+            "nano": pd.Series(days.append(seconds).append(pd.DatetimeIndex(["2024-05-01 10:00:00.000000007", "NaT"]))),
+        }
+    ).apply(lambda column: column.dt.tz_localize(tz) if tz else column)
+    path = tmp_path / "times.parquet"
+    frame.to_parquet(path, index=False)
+    whole = read_raw(path, display=path.name)
+    batches = list(read_raw_chunks(path, display=path.name, chunk_bytes=16 * 3 * 10))  # batches of 10 rows
+    assert len(batches) > 4
+    pd.testing.assert_frame_equal(pd.concat(batches), whole)
+    assert whole["dates"].iloc[0] == "2024-01-01" and whole["micro"].iloc[0].startswith("2024-01-01 00:00:00.000000")
+    assert whole["nano"].iloc[0].startswith("2024-01-01 00:00:00.000000000") and whole["nano"].iloc[-1] == ""

@@ -348,26 +348,16 @@ def _read_parquet(path: Path, shown: str) -> pd.DataFrame:
 
 
 def _parquet_chunks(path: Path, shown: str, chunk_bytes: int) -> Iterator[pd.DataFrame]:
-    """A Parquet file in batches of rows. A timestamp column is written as text whole first: how pandas writes a
-    timestamp (a date, or a time to the second or finer) depends on every value of the column."""
+    """A Parquet file in batches of rows, each written as text as the whole file would be (`_timestamp_styles`)."""
     try:
         source = parquet.ParquetFile(path)
         rows = max(1, source.metadata.num_rows if chunk_bytes == WHOLE else chunk_bytes // (16 * max(1, source.metadata.num_columns)))
-        times = {
-            name: _as_text(pd.read_parquet(path, columns=[name])[name])
-            for name in source.schema_arrow.names
-            if pyarrow.types.is_timestamp(source.schema_arrow.field(name).type)
-        }
+        styles = _timestamp_styles(source, rows)
         start = 1
         batches = source.iter_batches(batch_size=rows) if source.metadata.num_rows else [source.schema_arrow.empty_table()]
         for batch in batches:
             frame = batch.to_pandas()
-            text = pd.DataFrame(
-                {
-                    str(name): times[name].iloc[start - 1 : start - 1 + len(frame)].reset_index(drop=True) if name in times else _as_text(frame[name])
-                    for name in frame.columns
-                }
-            )
+            text = pd.DataFrame({str(name): _as_text(frame[name], styles.get(name, WHOLE_DAYS)) for name in frame.columns})
             text.index = pd.RangeIndex(start, start + len(text), name="line")
             start += len(text)
             yield text
@@ -375,15 +365,57 @@ def _parquet_chunks(path: Path, shown: str, chunk_bytes: int) -> Iterator[pd.Dat
         raise _unreadable(shown, "cannot read as Parquet", str(exc).splitlines()[0]) from None
 
 
+WHOLE_DAYS = None  # a timestamp column written as dates: every value in it is a whole day
+
+
+def _timestamp_styles(source: parquet.ParquetFile, rows: int) -> dict[str, pd.Timestamp | None]:
+    """How each timestamp column is written as text, decided over the whole column as pandas decides it for one
+    series: as dates if every value is a whole day (`WHOLE_DAYS`), else to the finest fraction of a second any
+    value has, given as a timestamp of that fraction (see `_as_text`). Read one column at a time, batch by batch,
+    so no column is held whole."""
+    styles = {}
+    for name in source.schema_arrow.names:
+        if not pyarrow.types.is_timestamp(source.schema_arrow.field(name).type):
+            continue
+        whole_days, digits, values = True, 0, None
+        for batch in source.iter_batches(batch_size=rows, columns=[name]):
+            values = batch.column(0).to_pandas()
+            whole_days = whole_days and _whole_days(values)
+            digits = max(digits, _fraction_digits(values))
+        if whole_days or values is None:
+            styles[name] = WHOLE_DAYS
+        else:
+            finest = pd.Timestamp("1970-01-01 00:00:01") if digits == 0 else pd.Timestamp(10 ** (9 - digits), unit="ns")
+            styles[name] = (finest if values.dt.tz is None else finest.tz_localize(values.dt.tz)).as_unit(values.dt.unit)
+    return styles
+
+
+def _fraction_digits(values: pd.Series) -> int:
+    """The digits after the second the finest value needs: 0, 3, 6 or 9."""
+    known = values.dropna()
+    nanoseconds = known.dt.microsecond.to_numpy(dtype="int64") * 1000 + known.dt.nanosecond.to_numpy(dtype="int64")
+    for digits in (9, 6, 3):
+        if (nanoseconds % 10 ** (12 - digits) != 0).any():
+            return digits
+    return 0
+
+
 def _whole_days(values: pd.Series) -> bool:
     known = values.dropna()
     return bool((known == known.dt.normalize()).all())
 
 
-def _as_text(values: pd.Series) -> pd.Series:
-    """Parquet values as the text a CSV would hold, so both go through the same checks."""
-    if pd.api.types.is_datetime64_any_dtype(values) and _whole_days(values):
+def _as_text(values: pd.Series, style: pd.Timestamp | None = WHOLE_DAYS) -> pd.Series:
+    """Parquet values as the text a CSV would hold, so both go through the same checks.
+
+    A batch of a timestamp column is written with its column's `style`: pandas writes a series of times to the
+    finest fraction of a second among its values, so one value of the column's finest is written along with the
+    batch and dropped.
+    """
+    if pd.api.types.is_datetime64_any_dtype(values) and style is WHOLE_DAYS and _whole_days(values):
         text = values.dt.strftime("%Y-%m-%d")
+    elif pd.api.types.is_datetime64_any_dtype(values) and style is not WHOLE_DAYS:
+        text = pd.concat([values, pd.Series([style], dtype=values.dtype)], ignore_index=True).astype(str).iloc[:-1]
     else:
         text = values.astype(str)
-    return text.where(values.notna(), "").astype("str").reset_index(drop=True)
+    return text.where(values.notna().to_numpy(), "").astype("str").reset_index(drop=True)
