@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -362,3 +365,16 @@ def test_the_efficiency_residual_goes_with_the_outcome_it_is_measured_from():
     tested = pd.DataFrame({"district_id": ["D1", "D2"], "school_year": [2024, 2024], "subject": ["MATH", "MATH"], "n": [6, 30]})
     kept = withhold_student_figures(history, enrollment, 10, tested, residual_outcome="mean_score_math")
     assert list(zip(kept["district_id"], kept["code"])) == [("D2", "mean_score_math"), ("D2", "efficiency_residual")], "6 tested: outcome = prediction + residual"
+
+
+def test_the_attacker_s_solver_writes_nothing_to_standard_output_from_any_thread():
+    """HiGHS greets on standard output when the first solver is made; a notebook would keep that line."""
+    script = (
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "from districtstat.privacy.disclosure import attacker\n"
+        "with ThreadPoolExecutor(4) as pool:\n"
+        "    solvers = list(pool.map(lambda _: attacker._solver(), range(8)))\n"
+        "print(len(solvers))\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert shown.stdout == "8\n"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -71,8 +72,7 @@ class _Program:
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         model.a_matrix_.num_col_, model.a_matrix_.num_row_ = size, len(rows)
         model.a_matrix_.start_, model.a_matrix_.index_, model.a_matrix_.value_ = matrix.indptr, matrix.indices, matrix.data
-        with _quiet_stdout():
-            self.solver = highspy.Highs()
+        self.solver = _solver()
         self.solver.setOptionValue("output_flag", False)
         self.solver.passModel(model)
         self.columns = np.arange(size, dtype=np.int32)
@@ -96,9 +96,28 @@ class _Program:
         return float(-self.solver.getInfo().objective_function_value)
 
 
+_greeted = False
+_greeting_lock = threading.Lock()
+
+
+def _solver() -> highspy.Highs:
+    """A new HiGHS solver. HiGHS greets on the process's standard output when the first is made, which a notebook
+    would keep in its output; so the first is made with that output sent nowhere, once, under a lock (the output
+    is the whole process's, not one thread's)."""
+    global _greeted
+    if _greeted:
+        return highspy.Highs()
+    with _greeting_lock:
+        if not _greeted:
+            with _quiet_stdout():
+                solver = highspy.Highs()
+            _greeted = True
+            return solver
+    return highspy.Highs()
+
+
 @contextmanager
 def _quiet_stdout() -> Iterator[None]:
-    """HiGHS greets on the process's standard output when first made; a notebook would keep that line in its output."""
     sys.stdout.flush()
     saved = os.dup(1)
     try:
