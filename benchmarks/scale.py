@@ -78,9 +78,7 @@ class Stopwatch:
 
 def project_copy(target: Path, n_districts: int, scale: float) -> Path:
     """The synthetic example's project with `n_districts` small districts as its data."""
-    from districtstat.data import synthetic
-    from districtstat.data.example_actions import write_example_actions
-    from districtstat.data.surveys import write_example_answers
+    from districtstat.data.examples import write_example
 
     shutil.copy(ROOT / "_quarto.yml", target / "_quarto.yml")
     for folder in ("notebooks", "data_contracts"):
@@ -88,9 +86,7 @@ def project_copy(target: Path, n_districts: int, scale: float) -> Path:
     (target / "params").mkdir()
     params = target / "params" / "synthetic.yml"
     shutil.copy(ROOT / "params" / "synthetic.yml", params)
-    data = synthetic.write_consortium(target / "data" / "synthetic", synthetic.ConsortiumSpec(n_districts=n_districts, scale=scale))
-    write_example_actions(data)
-    write_example_answers(data)
+    write_example("synthetic", target / "data" / "synthetic", n_districts=n_districts, scale=scale)
     return params
 
 

@@ -166,11 +166,8 @@ def nearest(distances: np.ndarray, i: int, ids: np.ndarray, k: int) -> np.ndarra
     tied[i] = np.inf
     others = len(ids) - 1
     take = min(k, others)
-    candidates = np.flatnonzero(np.arange(len(ids)) != i)
-    if 0 < take < others:
-        bound = np.partition(tied, take - 1)[take - 1]
-        if not np.isnan(bound):
-            candidates = np.flatnonzero(tied <= bound)
+    bound = np.partition(tied, take - 1)[take - 1] if 0 < take < others else np.nan
+    candidates = np.flatnonzero(tied <= bound) if not np.isnan(bound) else np.flatnonzero(np.arange(len(ids)) != i)
     order = np.lexsort((ids[candidates], tied[candidates]))[: max(take, 0)]
     return candidates[order]
 

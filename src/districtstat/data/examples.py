@@ -15,10 +15,15 @@ EXAMPLES = {
 }
 
 
-def write_example(name: str, out_dir: Path, *, students: int | None = None, seed: int | None = None) -> Path:
+def write_example(
+    name: str, out_dir: Path, *, students: int | None = None, seed: int | None = None, n_districts: int | None = None, scale: float | None = None
+) -> Path:
+    """Write an example dataset; the synthetic one's size and seed may be changed (`n_districts` and `scale`: the
+    benchmarks' consortia of many small districts)."""
     if name not in EXAMPLES:
         raise KeyError(f"no example dataset {name!r}; choose one of: {', '.join(sorted(EXAMPLES))}")
-    overrides = {key: value for key, value in {"students": students, "seed": seed}.items() if value is not None}
+    given = {"students": students, "seed": seed, "n_districts": n_districts, "scale": scale}
+    overrides = {key: value for key, value in given.items() if value is not None}
     if name != "synthetic":
         if overrides:
             options = " and ".join(f"--{key}" for key in overrides)
