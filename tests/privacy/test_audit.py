@@ -165,3 +165,16 @@ def test_the_audit_finds_a_set_of_hidden_groups_that_lost_one_student_since_the_
     found = recoverable(now, truth, 5, previous=before, min_n=10)
     assert any("RACE_AS + RACE_BL changed by between -1 and -1" in how for _, how in found), found
     assert recoverable(before, {("D10", "2024", "MATH", "ALL"): {"ALL": 453.0, "RACE_WH": 396.0, "RACE_HI": 29.0, "RACE_TW": 13.0, "RACE_AS": 9.0, "RACE_BL": 6.0}}, 5, previous=before, min_n=10) == []
+
+
+def test_tokens_are_what_the_token_and_word_patterns_find():
+    """The audit splits texts by translation tables; the patterns they stand for are the reference."""
+    import re
+
+    from districtstat.privacy.audit import TOKEN_BYTES, WORD_BYTES, tokens
+
+    text = "S-0012_a, 2012-05-01 é S0013é ünïcode_ok x\u00a0y\tz İstanbul K\u212a 12345\n«S0014»"
+    expected = set(re.findall(r"[A-Za-z0-9_-]+", text)) | set(re.findall(r"[A-Za-z0-9]+", text))
+    assert tokens(text, TOKEN_BYTES, WORD_BYTES) == {token.encode() for token in expected}
+    lowered = text.lower()
+    assert lowered.encode("ascii", "replace").translate(TOKEN_BYTES).split() == [word.encode() for word in re.findall(r"[A-Za-z0-9_-]+", lowered)]

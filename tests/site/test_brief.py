@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from districtstat.site import brief, project as site
 from districtstat.privacy.audit import DisclosureAuditError, PublishedCount, audit_release, scan_site, student_identifiers
+from districtstat.privacy.pdf_reading import texts_in_processes
 from districtstat.config import load_project
 from districtstat.privacy.disclosure import STUDENT_COUNTS_FILE, SUPPRESSED
 from districtstat.provenance import Provenance
@@ -260,3 +261,23 @@ def test_every_brief_finds_its_row_of_the_overview_in_one_pass():
     assert CountedKeys.passes == 1
     assert [counts[0]["key"] for counts in found] == [f"enrollment/{district}/2024" for district in districts]
     assert [counts[0]["value"] for counts in found] == [100.0 + number for number in range(len(districts))]
+
+
+def test_many_pdfs_are_read_by_several_processes_with_the_same_findings(release, briefs, tmp_path, monkeypatch):
+    from districtstat.privacy import audit
+
+    _, districts, project = release
+    student = pd.read_csv(project.data_dir / "students.csv", nrows=1, dtype=str)["student_id"].iloc[0]
+    published = tmp_path / "site"
+    for i, district in enumerate(districts[:4]):
+        data = briefs[district] | ({"district": f"{student} Unified"} if i == 2 else {})
+        (published / "districts" / district).mkdir(parents=True)
+        (published / "districts" / district / brief.PDF).write_bytes(brief.brief_pdf(data))
+    (published / "broken.pdf").write_bytes(b"%PDF-1.7 not a PDF")
+    shared: list[int] = []
+    monkeypatch.setattr(audit, "texts_in_processes", lambda contents, processes: shared.append(processes) or texts_in_processes(contents, processes))
+    monkeypatch.setattr(audit, "PDFS_PER_PROCESS", 2)
+    in_processes = scan_site(published, *student_identifiers(project.data_dir))
+    monkeypatch.setattr(audit, "PDFS_PER_PROCESS", 10**6)
+    assert shared == [2] and in_processes == scan_site(published, *student_identifiers(project.data_dir))
+    assert [problem.split(":")[0] for problem in in_processes] == ["broken.pdf", f"districts/{districts[2]}/brief.pdf"]

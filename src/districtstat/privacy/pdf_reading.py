@@ -1,0 +1,55 @@
+"""A PDF's text as a reader who copies it out gets it; in a module of its own, so that processes reading many PDFs at
+once start without importing the rest of districtstat."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+
+class UnreadableFile(ValueError):
+    """A file of the site the audit cannot read, so cannot clear."""
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of every page of a PDF."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+    except (PyPdfError, ValueError, KeyError) as error:
+        raise UnreadableFile(f"a PDF the audit cannot read ({error})") from error
+
+
+def pdf_text_or_none(content: bytes) -> str | None:
+    """`pdf_text`, or None for a PDF it cannot read (the audit reads that one again itself, to report it)."""
+    try:
+        return pdf_text(content)
+    except UnreadableFile:
+        return None
+
+
+def texts_in_processes(contents: list[bytes], processes: int) -> list[str | None]:
+    """`pdf_text_or_none` of each PDF, shared among new Python processes that import this module alone.
+
+    Not `multiprocessing`: its spawned processes run the caller's main script again (a build started from a script
+    without a `__main__` guard would start itself over), and a forked copy of a build that has run threads may hang.
+    """
+    shares = [contents[i::processes] for i in range(processes)]
+    readers = [subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in shares]
+    with ThreadPoolExecutor(processes) as pool:
+        answers = list(pool.map(lambda pair: pair[0].communicate(pickle.dumps(pair[1]))[0], zip(readers, shares)))
+    if any(reader.returncode for reader in readers):
+        raise OSError("a process reading PDFs failed")
+    texts: list[str | None] = [None] * len(contents)
+    for i, answer in enumerate(answers):
+        texts[i::processes] = pickle.loads(answer)  # from the process started just above
+    return texts
+
+
+if __name__ == "__main__":
+    sys.stdout.buffer.write(pickle.dumps([pdf_text_or_none(content) for content in pickle.load(sys.stdin.buffer)]))
