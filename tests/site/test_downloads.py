@@ -491,3 +491,21 @@ def test_notebook_pages_do_not_each_read_every_district(tmp_path):
     assert CountedHomes.passes == 0
     again = site.ProjectWriter(tmp_path / "project", tmp_path / "record.json", CountedHomes(homes))
     assert again.homes_hash == writer.homes_hash
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [["1", "2"], ["007", "-3"], ["1.5", "2"], ["2.0"], ["-3", "4.25"], [" 5"], ["+5"], ["1e5"], ["1E+05", "2"], ["inf"], ["-Infinity", "1"],
+     ["nan"], ["NaN", "1"], ["1.", "2"], [".5"], ["D01"], ["1_000"], ["½"], ["١٢"], ["5%"], ["*", "3"], ["", "*"], [], ["*", "2.5", ""], ["True"], ["0x10"]],
+)
+def test_a_columns_type_told_from_its_text_is_the_type_pandas_reads(cells):
+    assert downloads.field_type(cells) == downloads.field_type_by_pandas(pd.Series(cells, dtype="str"))
+
+
+def test_a_csv_read_column_by_column_is_what_pandas_reads():
+    import io
+
+    for text in ['a,b\n1,"x\ny"\n2,z\n', "a,a\n1,2\n", "a,b\n1,2\n\n3,4\n", "a,b\n1\n", "a,b\n"]:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        columns = downloads.csv_columns(text)
+        assert list(columns) == list(frame.columns) and all(list(columns[c]) == frame[c].tolist() for c in columns), text

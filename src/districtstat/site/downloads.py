@@ -147,11 +147,34 @@ def spring_year(label: str) -> int | None:
     return int(found.group(1)) + 1 if found else None
 
 
-def field_type(values: pd.Series) -> str:
+INTEGER_TEXT = re.compile(r"-?[0-9]+")
+DECIMAL_TEXT = re.compile(r"-?[0-9]+\.[0-9]+")
+# Every character pandas may read as part of a number (`1e5`, ` 5`, `+5`, `inf`, `Infinity`, `NaN`): a cell with any
+# other character is not a number.
+NUMBER_CHARACTERS = frozenset("0123456789+-. \t\r\neEiInNfFtTyYaA")
+
+
+def field_type(values: list[str] | pd.Series) -> str:
     """The Table Schema type of a column as published: suppressed cells (`*`) and blanks are missing values.
 
-    Membership is tested in a Python set: pandas' `isin` on text columns costs about a millisecond a call whatever
-    the column's length, and a site has a column of a table for every district many times over."""
+    Most columns are plain whole or decimal numbers, or hold a cell no number could be written with (a name); those
+    are told by their text, in Python, which takes a site's 30,000 columns from seconds to a fraction of one. The
+    rest go through pandas' own reading of numbers."""
+    cells = values.tolist() if isinstance(values, pd.Series) else values
+    shown = [value for value in cells if isinstance(value, str) and value not in MISSING_SET]
+    if not shown:
+        return "string"
+    if all(INTEGER_TEXT.fullmatch(value) for value in shown):
+        return "integer"
+    if all(INTEGER_TEXT.fullmatch(value) or DECIMAL_TEXT.fullmatch(value) for value in shown):
+        return "number"
+    if any(not NUMBER_CHARACTERS.issuperset(value) for value in shown):
+        return "string"
+    return field_type_by_pandas(values if isinstance(values, pd.Series) else pd.Series(values, dtype="str"))
+
+
+def field_type_by_pandas(values: pd.Series) -> str:
+    """`field_type` by pandas alone: what the shortcuts must agree with."""
     hidden = np.fromiter((value in MISSING_SET for value in values), dtype=bool, count=len(values))
     shown = values[~hidden & values.notna().to_numpy()]
     numbers = pd.to_numeric(shown, errors="coerce")
@@ -160,15 +183,26 @@ def field_type(values: pd.Series) -> str:
     return "integer" if (numbers == numbers.round()).all() and not shown.str.contains(r"[.eE]").any() else "number"
 
 
+def csv_columns(text: str) -> dict[str, list[str] | pd.Series]:
+    """A published CSV's columns as text. Read with the `csv` module when it is the plain table districtstat writes
+    (distinct names, every row full, no blank line); otherwise by pandas, whose reading is the reference."""
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0] if rows else []
+    if header and len(set(header)) == len(header) and all(len(row) == len(header) for row in rows[1:]):
+        return {name: [row[i] for row in rows[1:]] for i, name in enumerate(header)}
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    return {column: frame[column] for column in frame.columns}
+
+
 def table_fields(text: str, numeric=()) -> list[dict]:
     """Each column's Table Schema: its type (a column of numbers stays a number when every cell is hidden), what a key
     column holds, and the unit of every number, from its label or, in a table whose rows differ in unit, its row."""
-    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    by_row = any(c in frame.columns for c in (*UNIT_COLUMNS, *INDICATOR_COLUMNS))
+    columns = csv_columns(text)
+    by_row = any(c in columns for c in (*UNIT_COLUMNS, *INDICATOR_COLUMNS))
     fields = []
-    for column in frame.columns:
-        field = {"name": column, "type": field_type(frame[column])}
-        if field["type"] == "string" and column in numeric and frame[column].isin(MISSING).all():
+    for column, values in columns.items():
+        field = {"name": column, "type": field_type(values)}
+        if field["type"] == "string" and column in numeric and all(value in MISSING_SET for value in values):
             field["type"] = "number"
         if column in KEY_FIELDS:
             field["description"] = KEY_FIELDS[column]
