@@ -82,3 +82,23 @@ def test_the_privacy_footnote_of_a_districts_home_opens_with_the_symbol_not_a_bu
     row = pd.Series({"district_id": "D97", "district_name": "Tiny", "region": "North", "locale": "Rural", "enrollment": 7.0, "pct_ecodis": 40.0, "pct_el": 0.0, "pct_swd": 14.3, "per_pupil_spending": 21000.0})
     page = district_page(row, ["scorecard"], [], False, min_n=10)
     assert "\n\\* Hidden to protect student privacy" in page and "\n* Hidden" not in page
+
+
+def test_the_site_layout_writes_what_smalldocs_own_layout_writes(built, tmp_path, monkeypatch):
+    """`SiteLayout` looks up the pages' outputs and listings once a site instead of once a link; the pages are the same."""
+    import shutil
+
+    from smalldocs import layout
+
+    from districtstat.config import load_project
+    from districtstat.site import render
+    from helpers import tree_digest
+
+    _, params = built
+    project = load_project(params)
+    copy = tmp_path / "project"
+    shutil.copytree(project.project_dir, copy, ignore=shutil.ignore_patterns("_site"))
+    ours = tree_digest(render.render(copy, "smalldocs").output)
+    monkeypatch.setattr(render, "SiteLayout", layout.Layout)
+    theirs = tree_digest(render.render(copy, "smalldocs").output)
+    assert ours == theirs and any(name.endswith("districts.html") for name in ours)
