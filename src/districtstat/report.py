@@ -174,11 +174,18 @@ class Release:
         latest = self.latest_indicators
         return set(latest.loc[latest["enrollment"].astype(float) >= self.min_n, "district_id"])
 
+    @cached_property
+    def district_names(self) -> dict[str, str]:
+        """Every district's name by its id, read once: a page names every district of its chart (before, each name
+        looked up indexed the whole table again, which made the efficiency pages together grow with the square of
+        the districts)."""
+        districts = self.table("districts")
+        return dict(zip(districts["district_id"].astype(str), districts["district_name"].astype(str), strict=True))
+
     def district_name(self, district_id: str) -> str:
-        names = self.table("districts").set_index("district_id")["district_name"]
-        if district_id not in names.index:
+        if district_id not in self.district_names:
             raise KeyError(f"district {district_id!r} is not in this release")
-        return str(names[district_id])
+        return self.district_names[district_id]
 
     def peer_ids(self, district_id: str) -> list[str]:
         return list(self.peer_lists.get(district_id, []))

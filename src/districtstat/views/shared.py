@@ -12,7 +12,7 @@ from districtstat.report import Release
 from districtstat.views.common import findable_districts
 from districtstat.views.peers import consortium_kpis
 
-SHARED_PROPERTIES = ("latest_year", "latest_indicators", "history", "withheld_history", "tested_students", "publishable_districts", "peer_lists", "enrollment_reported", "left_out")
+SHARED_PROPERTIES = ("latest_year", "latest_indicators", "history", "withheld_history", "tested_students", "publishable_districts", "peer_lists", "district_names", "enrollment_reported", "left_out")
 SHARED_RESULTS = (findable_districts, consortium_kpis, action_progress)
 
 
