@@ -158,3 +158,17 @@ def test_a_request_the_server_does_not_answer_in_time_stops_it(monkeypatch):
         server.request(op="status", timeout=1)
     assert server.ended(grace=10)
     assert warm.fork_server() is not server
+
+
+def test_a_fork_server_stopped_between_builds_is_started_again_with_a_folder_of_its_own(tmp_path):
+    """The benchmarks stop the server between runs, so each pays for its own; the next kernel must not look for the
+    removed folder."""
+    project = make_project(tmp_path, ["fresh_kernel"])
+    spec = run_spec(project, "t", executor="warm")
+    assert run_job(spec, Job(Task("fresh_kernel", "D01"), "k")).status == "ran"
+    folder = warm.socket_folder()
+    warm.stop_fork_server()
+    assert not os.path.exists(folder)
+    result = run_job(spec, Job(Task("fresh_kernel", "D02"), "k"))
+    assert result.status == "ran", result.error
+    assert os.path.isdir(warm.socket_folder()) and warm.socket_folder() != folder

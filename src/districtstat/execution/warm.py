@@ -52,7 +52,7 @@ def socket_folder() -> str:
     makes its own.
     """
     global _folder
-    if _folder is None or _folder[0] != os.getpid():
+    if _folder is None or _folder[0] != os.getpid() or not os.path.isdir(_folder[1]):
         _folder = (os.getpid(), tempfile.mkdtemp(prefix="districtstat-fork-"))
     return _folder[1]
 
@@ -243,13 +243,15 @@ def fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
 
 @atexit.register
 def stop_fork_server() -> None:
-    global _server
+    """Stop this process's fork server and remove its folder; the next warm kernel starts a new one."""
+    global _server, _folder
     with _server_lock:
         if _server is not None:
             _server.close()
             _server = None
         if _folder is not None and _folder[0] == os.getpid():
             shutil.rmtree(_folder[1], ignore_errors=True)
+            _folder = None
 
 
 class ForkedKernel:
