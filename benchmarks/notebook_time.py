@@ -70,12 +70,12 @@ def run_in_process(notebook: Path, parameters: dict) -> tuple[float, float]:
     pid = os.fork()
     if pid == 0:
         os.chdir(notebook.parent)  # the notebook's relative params path, as its kernel sees it
-        namespace = dict(parameters)
+        namespace = {"__name__": "__main__"}
         with contextlib.redirect_stdout(io.StringIO()), Sampler() as sampler:
             started = time.perf_counter()
             from districtstat.execution.forkserver import code_cells
 
-            for source in code_cells(str(notebook)):
+            for source in code_cells(str(notebook), parameters):
                 exec(compile(source, str(notebook), "exec"), namespace)
             elapsed = time.perf_counter() - started
         os.write(write_end, json.dumps([elapsed, sampler.charts / max(sampler.samples, 1)]).encode())
