@@ -61,19 +61,20 @@ def test_a_kernel_command_other_than_ipykernel_is_refused():
     assert warm.kernel_arguments([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
 
 
-def test_a_warm_kernel_talks_over_unix_sockets_of_its_own_so_parallel_builds_cannot_take_its_ports():
+@pytest.mark.parametrize("manager_class", [warm.WarmKernelManager, warm.UnixSocketKernelManager])
+def test_warm_and_plain_kernels_talk_over_unix_sockets_of_their_own_so_parallel_builds_cannot_take_their_ports(manager_class):
     import asyncio
     import glob
 
-    async def start_run_stop() -> tuple[str, list[str], str]:
-        manager = warm.WarmKernelManager(kernel_name="python3")
+    async def start_run_stop() -> tuple[str, list[str], str, int]:
+        manager = manager_class(kernel_name="python3")
         await manager.start_kernel()
         client = manager.client()
         client.start_channels()
         try:
             await client.wait_for_ready(timeout=60)
             sockets = sorted(glob.glob(manager.ip + "-*"))
-            reply = await client.execute_interactive("print(6 * 7)", output_hook=lambda message: outputs.append(message), timeout=60)
+            reply = await client.execute_interactive("import os; print(6 * 7, os.getppid())", output_hook=lambda message: outputs.append(message), timeout=60)
             return manager.transport, sockets, reply["content"]["status"]
         finally:
             client.stop_channels()
@@ -83,7 +84,10 @@ def test_a_warm_kernel_talks_over_unix_sockets_of_its_own_so_parallel_builds_can
     transport, sockets, status = asyncio.run(start_run_stop())
     assert transport == "ipc" and status == "ok"
     assert len(sockets) == 5 and all(path.startswith(warm.socket_folder()) for path in sockets)  # shell, iopub, stdin, control, heartbeat
-    assert any(message["content"].get("text") == "42\n" for message in outputs)
+    answer, parent = next(message["content"]["text"] for message in outputs if "text" in message["content"]).split()
+    assert answer == "42"
+    forked = manager_class is warm.WarmKernelManager
+    assert (int(parent) == warm.fork_server().process.pid) == forked  # a plain kernel is started by this process, not forked
 
 
 def test_a_rehearsal_leaves_kernels_forked_after_it_the_state_a_fresh_kernel_has(tmp_path):

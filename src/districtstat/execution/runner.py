@@ -265,6 +265,16 @@ def kernel_options(notebooks_dir: Path) -> dict:
     }
 
 
+def plain_kernels(executor: str) -> dict:
+    """A plain kernel is started by papermill's own engine, as papermill starts it, but talks over Unix sockets: its
+    TCP ports could be taken by another process starting a kernel meanwhile (`warm.UnixSocketKernelManager`)."""
+    if executor != "plain":
+        return {}
+    from districtstat.execution.warm import UnixSocketKernelManager
+
+    return {"kernel_manager_class": UnixSocketKernelManager}
+
+
 def execute(project: Project, job: Job, spec: RunSpec) -> TaskResult:
     """Run one notebook now, whatever its key, and write it with its key and provenance."""
     result, text = executed_text(project, job, spec)
@@ -283,7 +293,7 @@ def executed_text(project: Project, job: Job, spec: RunSpec) -> tuple[TaskResult
     parameters = parameters_for(project, task)
     try:
         executed = papermill.execute_notebook(
-            str(source), None, parameters=parameters, engine_name=ENGINES[spec.executor], **kernel_options(project.notebooks_dir)
+            str(source), None, parameters=parameters, engine_name=ENGINES[spec.executor], **kernel_options(project.notebooks_dir), **plain_kernels(spec.executor)
         )
     except papermill.PapermillExecutionError as error:
         return TaskResult(task, "failed", f"{error.ename}: {error.evalue}", cell=error.cell_index), None

@@ -361,21 +361,30 @@ class WarmKernelClient(AsyncKernelClient):
         return False
 
 
-class WarmKernelManager(AsyncKernelManager):
+class UnixSocketKernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager, talking to its kernel over Unix sockets named for it, not TCP ports.
+
+    A TCP port is chosen by binding port 0 and letting it go; the kernel binds it later, and in between another
+    process starting a kernel (a parallel build, another test worker) can take it, so the kernel dies with "Address
+    already in use". A socket file in this process's own folder, named by the kernel's id, cannot be taken by anyone
+    else. Plain kernels (`--executor plain`) are started by this manager as papermill starts them, with `Popen`.
+    """
+
+    def use_unix_sockets(self) -> None:
+        self.kernel_id = self.kernel_id or str(uuid.uuid4())
+        self.transport = "ipc"
+        self.ip = os.path.join(socket_folder(), self.kernel_id)
+
+    async def _async_pre_start_kernel(self, **kw):
+        self.kernel_id = self.kernel_id or kw.pop("kernel_id", None)
+        self.use_unix_sockets()
+        return await super()._async_pre_start_kernel(**kw)
+
+
+class WarmKernelManager(UnixSocketKernelManager):
     """A kernel manager that forks its kernel from the fork server."""
 
     client_factory = Type(klass=AsyncKernelClient, default_value=WarmKernelClient)
-
-    def use_unix_sockets(self) -> None:
-        """Talk to the kernel over Unix sockets named for it, not TCP ports.
-
-        A TCP port is chosen by binding port 0 and letting it go; the kernel binds it later, and in between
-        another process starting a kernel (a parallel build, another test worker) can take it, so the kernel
-        dies with "Address already in use". A socket file in this process's own folder, named by the
-        kernel's id, cannot be taken by anyone else.
-        """
-        self.transport = "ipc"
-        self.ip = os.path.join(socket_folder(), self.kernel_id)
 
     async def _async_wait(self, pollinterval: float = 0.1) -> None:
         """Poll a stopping kernel every 5 ms, not 100: a killed fork is gone within a few."""
@@ -393,7 +402,7 @@ class WarmKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         if self.provisioner is None:
-            self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None)
             self.use_unix_sockets()
             self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
