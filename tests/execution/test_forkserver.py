@@ -30,17 +30,21 @@ def test_a_rehearsal_runs_the_parameters_cell_then_the_injected_parameters(tmp_p
         gc.unfreeze()
 
 
-def test_a_rehearsed_cell_s_changes_to_modules_are_put_back_but_its_imports_are_kept(tmp_path):
+def test_a_rehearsed_cell_that_changes_a_module_stops_the_rehearsal_with_the_change_put_back_and_its_imports_kept(tmp_path):
     (tmp_path / "rehearsed_package").mkdir()
     (tmp_path / "rehearsed_package" / "__init__.py").write_text("")
     (tmp_path / "rehearsed_package" / "part.py").write_text("VALUE = 1\n")
-    run = notebook(tmp_path, "import sys, json\nsys.path.insert(0, '.')\nimport rehearsed_package.part\nsys.districtstat_flag = 1\njson.dumps = None\ndel json.loads")
+    run = notebook(tmp_path, "import sys\nsys.path.insert(0, '.')\nimport rehearsed_package.part", "import sys, json\nsys.districtstat_flag = 1\njson.dumps = None\ndel json.loads")
     import json
     import sys
 
     dumps, loads = json.dumps, json.loads
+    rehearsal = forkserver.Rehearsal([run])
     try:
-        assert forkserver.Rehearsal([run]).run() == []
+        for _ in range(3):  # the parameters cell, the injected parameters, the import: no module changed
+            rehearsal.step()
+        with pytest.raises(forkserver.ModulesChanged, match="changed json.dumps, json.loads, sys.districtstat_flag"):
+            rehearsal.step()
         assert not hasattr(sys, "districtstat_flag") and json.dumps is dumps and json.loads is loads
         assert sys.modules["rehearsed_package"].part.VALUE == 1  # an import in a kernel finds the submodule on its package
     finally:

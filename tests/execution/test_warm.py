@@ -110,10 +110,11 @@ def holds(project) -> dict:
     return {"params_file": str(project.params_file), "release": project.release}
 
 
-@pytest.mark.parametrize("notebook", ["dies", "leaves_thread"])
+@pytest.mark.parametrize("notebook", ["dies", "leaves_thread", "fresh_kernel"])
 def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, notebook):
-    """A rehearsed notebook that exits its process, or leaves a thread running (forking would no longer be safe),
-    ends the server: kernels are forked from a new one that holds the same tables and does not rehearse them."""
+    """A rehearsed notebook that exits its process, leaves a thread running or sets an attribute on a module
+    (`fresh_kernel` sets one on `sys`: a kernel must not inherit either) ends the server: kernels are forked from a
+    new one that holds the same tables and does not rehearse them."""
     from districtstat.execution import runner
 
     project = make_project(tmp_path, [notebook, "fresh_kernel"])

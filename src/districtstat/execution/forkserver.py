@@ -106,8 +106,22 @@ def code_cells(notebook: str, parameters: dict) -> list[str]:
     return sources
 
 
-class ThreadLeft(RuntimeError):
-    """A rehearsed cell left a thread running: forking this process is no longer safe."""
+class UnsafeToFork(RuntimeError):
+    """A rehearsed cell left this process in a state its kernels must not inherit; the server exits (see `serve`)."""
+
+
+class ThreadLeft(UnsafeToFork):
+    """A rehearsed cell left a thread running: a fork copies one thread, and a lock the other held stays locked."""
+
+
+class ModulesChanged(UnsafeToFork):
+    """A rehearsed cell set, replaced or deleted an attribute of a module loaded before it.
+
+    The change is put back, but a module the same cell imported may have made it (a library patching another at
+    import): put back, that library would believe in a patch its kernels lack; kept, a notebook's own setting would
+    reach every kernel. Neither is a plain kernel's state, so the server is replaced. districtstat's own notebooks
+    change no module's attributes (measured: none of the example's or California's rehearsed cells).
+    """
 
 
 class Rehearsal:
@@ -128,9 +142,8 @@ class Rehearsal:
     notebook that changes state inside an object a module keeps (fills a list it holds) would hand that on to later
     kernels: the test that warm and plain kernels write identical notebooks guards districtstat's own, and
     `districtstat verify --executor plain` any project's. A cell that fails, or runs past `REHEARSAL_SECONDS` in Python code,
-    ends its notebook's rehearsal: the task itself reports the error. A cell that leaves a thread running raises
-    `ThreadLeft`, and the server exits (see `serve`): a fork copies one thread only, and a lock another thread
-    held would stay locked in every kernel.
+    ends its notebook's rehearsal: the task itself reports the error. A cell that leaves a thread running or changes
+    a module's attributes raises `UnsafeToFork`, and the server exits (see `serve`).
     """
 
     def __init__(self, rehearsals: list[dict] = ()):
@@ -168,9 +181,10 @@ class Rehearsal:
     def _run_next(self) -> None:
         notebook, cwd, namespace, source = self.cells.popleft()
         previous = signal.signal(signal.SIGALRM, _too_long)
+        changed: list[str] = []
         try:
             signal.alarm(REHEARSAL_SECONDS)
-            with kept_state(cwd):
+            with kept_state(cwd, changed):
                 exec(compile(source, notebook, "exec"), namespace)
         except BaseException as error:  # a notebook's sys.exit() must not end the server
             self._failed(notebook, error)
@@ -181,6 +195,8 @@ class Rehearsal:
             signal.signal(signal.SIGALRM, previous)
         if threading.active_count() > self.threads:
             raise ThreadLeft(f"a rehearsed cell of {notebook} left {threading.active_count() - self.threads} thread(s) running")
+        if changed:
+            raise ModulesChanged(f"a rehearsed cell of {notebook} changed {', '.join(changed[:3])}" + (f" and {len(changed) - 3} more" if len(changed) > 3 else ""))
 
     def run(self) -> list[str]:
         """Every cell now (the benchmarks' stand-in for the server); gives back what failed."""
@@ -190,11 +206,12 @@ class Rehearsal:
 
 
 @contextlib.contextmanager
-def kept_state(cwd: str):
+def kept_state(cwd: str, changed_modules: list[str] | None = None):
     """Run code in `cwd` with its output discarded and warnings silenced; afterwards put back what code commonly
     changes for the whole process (matplotlib's, pandas' and numpy's settings, numpy's and Python's global random
     states, logging's handlers and levels, the environment, `sys.path`, the working folder, the attributes of every
-    module) and close its figures. What it changes inside an object a module holds (a list it fills) stays."""
+    module) and close its figures. What it changes inside an object a module holds (a list it fills) stays. The
+    module attributes it changed are added to `changed_modules`."""
     import random
 
     import matplotlib
@@ -230,7 +247,9 @@ def kept_state(cwd: str):
                 if pd.get_option(name) != value:
                     pd.set_option(name, value)  # through pandas, so an option's callback runs as it would have
         restore_logging(loggers)
-        restore_module_attributes(modules)
+        changed = restore_module_attributes(modules)
+        if changed_modules is not None:
+            changed_modules.extend(changed)
 
 
 def module_attributes() -> dict:
@@ -241,19 +260,24 @@ def module_attributes() -> dict:
 _MISSING = object()
 
 
-def restore_module_attributes(before: dict) -> None:
+def restore_module_attributes(before: dict) -> list[str]:
     """Put back the attributes of the modules loaded before a cell: what it set, replaced or deleted on them (a
     notebook's `sys.flag = ...`, a library's cache assigned on first use). Kept: the modules imported meanwhile, and
-    the submodules those imports set on their packages, which a later `import` would not set again."""
-    for _, (module, attributes) in before.items():
+    the submodules those imports set on their packages, which a later `import` would not set again. Gives back what
+    was put back, as `module.attribute`."""
+    changed = []
+    for name, (module, attributes) in before.items():
         now = vars(module)
         if len(now) == len(attributes) and all(now.get(key, _MISSING) is value for key, value in attributes.items()):
             continue
         for key in [key for key, value in now.items() if key not in attributes and not _submodule(module, value)]:
             del now[key]
+            changed.append(f"{name}.{key}")
         for key, value in attributes.items():
             if now.get(key, _MISSING) is not value:
                 now[key] = value
+                changed.append(f"{name}.{key}")
+    return sorted(changed)
 
 
 def _submodule(package: types.ModuleType, value) -> bool:
@@ -407,9 +431,9 @@ def serve(path: str) -> None:
         if not events and held.rehearsal.pending:
             try:
                 held.rehearsal.step()
-            except ThreadLeft as error:
-                # Exit rather than fork from a process with two threads; the build starts a new server that holds the
-                # same tables and does not rehearse them again (`warm.fork_server`).
+            except UnsafeToFork as error:
+                # Exit rather than fork kernels from this state; the build starts a new server that holds the same
+                # tables and does not rehearse them again (`warm.fork_server`).
                 print(f"the fork server exits: {error}", file=sys.stderr, flush=True)
                 os._exit(3)
         for key, _ in events:
