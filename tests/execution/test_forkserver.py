@@ -93,3 +93,26 @@ def test_kept_state_puts_back_pandas_options_through_pandas_and_logging_as_it_wa
     assert pd.get_option("display.width") == width
     assert root.handlers == handlers and root.level == level
     assert logging.getLogger("made.by.a.cell").handlers == []
+
+
+def test_a_library_s_own_first_use_does_not_end_the_rehearsal_but_a_notebook_s_setting_would(tmp_path):
+    """A warning's registry and a private cache a library adds are put back quietly; a public name added is reported."""
+    import logging
+    import sys
+    import types
+
+    library = types.ModuleType("districtstat_test_library")
+    sys.modules[library.__name__] = library
+    try:
+        changed: list[str] = []
+        with forkserver.kept_state(str(tmp_path), changed):
+            library.__warningregistry__ = {"version": 1}
+            library._cache = object()
+            logging.disable(logging.CRITICAL)
+            sys.setrecursionlimit(sys.getrecursionlimit() + 1)
+        assert changed == [] and not hasattr(library, "_cache") and logging.root.manager.disable == 0
+        with forkserver.kept_state(str(tmp_path), changed):
+            library.flag = 1
+        assert changed == ["districtstat_test_library.flag"] and not hasattr(library, "flag")
+    finally:
+        del sys.modules[library.__name__]

@@ -509,3 +509,13 @@ def test_a_csv_read_column_by_column_is_what_pandas_reads():
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         columns = downloads.csv_columns(text)
         assert list(columns) == list(frame.columns) and all(list(columns[c]) == frame[c].tolist() for c in columns), text
+
+
+def test_a_csv_pandas_reads_its_own_way_is_read_by_pandas():
+    import io
+
+    for text in [pd.DataFrame({"district": ["North\rside", "South"], "n": [1, 2]}).to_csv(index=False), ",a\n1,2\n", "a,\n1,2\n", "\ufeffa,b\n1,2\n"]:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        columns = downloads.csv_columns(text)
+        assert list(columns) == list(frame.columns) and all(list(columns[c]) == frame[c].tolist() for c in columns), repr(text)
+    assert [field["type"] for field in downloads.table_fields("district,n\n\"North\rside\",1\nSouth,2\n")] == ["string", "integer"]

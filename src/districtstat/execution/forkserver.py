@@ -132,8 +132,8 @@ class Rehearsal:
     code pays the first time it runs in a process: modules its functions import, the type checks Python caches
     per class, fonts and text measured, patterns compiled. Measured, that was about 40% of a warm notebook's
     cells (`benchmarks/notebook_time.py`). Rehearsed here, every fork afterwards starts past it. A kernel asked
-    for during the rehearsal waits at most for the cell under way (a fraction of a second for a district's page),
-    then starts less warm.
+    for during the rehearsal waits for the cell under way (a fraction of a second for a district's page, at most
+    `REHEARSAL_SECONDS` in Python code), then starts less warm.
 
     A rehearsed cell runs inside `kept_state`, which puts back what code commonly changes for the whole process
     (settings of matplotlib, pandas and numpy, random states, warnings, logging, the environment, the modules'
@@ -209,7 +209,8 @@ class Rehearsal:
 def kept_state(cwd: str, changed_modules: list[str] | None = None):
     """Run code in `cwd` with its output discarded and warnings silenced; afterwards put back what code commonly
     changes for the whole process (matplotlib's, pandas' and numpy's settings, numpy's and Python's global random
-    states, logging's handlers and levels, the environment, `sys.path`, the working folder, the attributes of every
+    states, logging's handlers and levels, the recursion limit, the garbage collector's settings, the environment,
+    `sys.path`, the working folder, the attributes of every
     module) and close its figures. What it changes inside an object a module holds (a list it fills) stays. The
     module attributes it changed are added to `changed_modules`."""
     import random
@@ -226,6 +227,7 @@ def kept_state(cwd: str, changed_modules: list[str] | None = None):
         pandas_settings = {name: pd.get_option(name) for name in pandas_option_names()}
     loggers = logging_state()
     modules = module_attributes()
+    recursion, collector = sys.getrecursionlimit(), (gc.isenabled(), gc.get_threshold())
     try:
         os.chdir(cwd)
         with matplotlib.rc_context(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -247,6 +249,9 @@ def kept_state(cwd: str, changed_modules: list[str] | None = None):
                 if pd.get_option(name) != value:
                     pd.set_option(name, value)  # through pandas, so an option's callback runs as it would have
         restore_logging(loggers)
+        sys.setrecursionlimit(recursion)
+        (gc.enable if collector[0] else gc.disable)()
+        gc.set_threshold(*collector[1])
         changed = restore_module_attributes(modules)
         if changed_modules is not None:
             changed_modules.extend(changed)
@@ -264,7 +269,9 @@ def restore_module_attributes(before: dict) -> list[str]:
     """Put back the attributes of the modules loaded before a cell: what it set, replaced or deleted on them (a
     notebook's `sys.flag = ...`, a library's cache assigned on first use). Kept: the modules imported meanwhile, and
     the submodules those imports set on their packages, which a later `import` would not set again. Gives back what
-    was put back, as `module.attribute`."""
+    was put back that a kernel must not have seen (as `module.attribute`): a public name added, or any name replaced
+    or deleted. A private name a library adds on first use (`pyarrow.lib.__pc`) or Python's `__warningregistry__` is
+    put back quietly: the library makes it again."""
     changed = []
     for name, (module, attributes) in before.items():
         now = vars(module)
@@ -272,11 +279,13 @@ def restore_module_attributes(before: dict) -> list[str]:
             continue
         for key in [key for key, value in now.items() if key not in attributes and not _submodule(module, value)]:
             del now[key]
-            changed.append(f"{name}.{key}")
+            if not key.startswith("_"):
+                changed.append(f"{name}.{key}")
         for key, value in attributes.items():
             if now.get(key, _MISSING) is not value:
                 now[key] = value
-                changed.append(f"{name}.{key}")
+                if key != "__warningregistry__":
+                    changed.append(f"{name}.{key}")
     return sorted(changed)
 
 
@@ -297,11 +306,13 @@ def logging_state() -> dict:
     import logging
 
     loggers = [logging.getLogger(), *(logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger))]
-    return {logger: (list(logger.handlers), logger.level, logger.propagate, logger.disabled) for logger in loggers}
+    state = {logger: (list(logger.handlers), logger.level, logger.propagate, logger.disabled) for logger in loggers}
+    return state | {"disable": logging.root.manager.disable}
 
 
 def restore_logging(state: dict) -> None:
-    """Put back each logger's handlers and level as they were; a logger the code created loses the handlers it was given."""
+    """Put back each logger's handlers and level, and `logging.disable`, as they were; a logger the code created loses
+    the handlers it was given."""
     import logging
 
     for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
@@ -309,6 +320,7 @@ def restore_logging(state: dict) -> None:
             handlers, level, logger.propagate, logger.disabled = state.get(logger, ([], logger.level, logger.propagate, logger.disabled))
             logger.handlers[:] = handlers
             logger.setLevel(level)
+    logging.disable(state["disable"])
 
 
 def _too_long(signum, frame):
@@ -392,7 +404,7 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
             if request["op"] == "fork":
                 reply = {"pid": fork_kernel(request, fds[0], listener, selector)}
             elif request["op"] == "preload":
-                held.release = None
+                held.release, held.rehearsal = None, Rehearsal()
                 held.rehearsal = preload(request["params_file"], request.get("release"), request.get("rehearsals", []))
                 held.release = {"params_file": request["params_file"], "release": request.get("release")}
                 reply = {"ok": True}
@@ -408,7 +420,10 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
         finally:
             for fd in fds:
                 os.close(fd)
-        connection.sendall(json.dumps(reply).encode() + b"\n")
+        try:
+            connection.sendall(json.dumps(reply).encode() + b"\n")
+        except OSError:  # the build stopped waiting (its timeout); the server goes on
+            pass
 
 
 def serve(path: str) -> None:

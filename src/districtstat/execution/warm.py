@@ -73,6 +73,7 @@ class ForkServer:
         self.log = os.path.join(folder, f"server-{self.serial}.log")
         self.holds: tuple | None = None  # the params file, release and versions of the tables it preloaded
         self.rehearsed: set[str] = set()  # the notebooks it was asked to rehearse on them
+        self.preloading = False  # a preload request is under way
         with open(self.log, "wb") as log:  # the child keeps its own copy
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "districtstat.execution.forkserver", self.address],
@@ -106,8 +107,9 @@ class ForkServer:
                 with connection.makefile("rb") as stream:
                     reply = json.loads(stream.readline() or b"{}")
         except TimeoutError as error:
-            self.process.kill()
-            raise ForkServerError(f"the kernel fork server did not answer {message['op']!r} within {timeout:.0f} s") from error
+            if not self.preloading:  # else it is reading a release, which may take longer, not stuck
+                self.process.kill()
+            raise ForkServerError(f"the kernel fork server did not answer {message['op']!r} within {timeout:.0f} s (its log: {self.log})") from error
         except OSError as error:  # refused or reset: the server has exited or is exiting
             raise ForkServerError(f"the kernel fork server broke off {message['op']!r}: {error}") from error
         if "error" in reply or not reply:
@@ -132,8 +134,11 @@ class ForkServer:
     def preload(self, holds: tuple, rehearsals: list[dict] = ()) -> None:
         """Have the server read the release of `holds` (params file, release, versions) now, and rehearse these
         notebook runs between its requests."""
-        self.holds = None
-        self.request(op="preload", timeout=PRELOAD_SECONDS, params_file=str(holds[0]), release=holds[1], rehearsals=list(rehearsals))
+        self.holds, self.preloading = None, True
+        try:
+            self.request(op="preload", timeout=PRELOAD_SECONDS, params_file=str(holds[0]), release=holds[1], rehearsals=list(rehearsals))
+        finally:
+            self.preloading = False
         self.holds, self.rehearsed = holds, {run["name"] for run in rehearsals}
 
     def rehearse(self, rehearsals: list[dict]) -> None:
@@ -172,9 +177,8 @@ class ForkServer:
             self.process.wait()
         if not self.process.stdout.closed:
             self.process.stdout.close()
-        for path in (self.address, self.log):
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.address)  # the log stays, with the server's last words, until this process exits
 
 
 _server: ForkServer | None = None

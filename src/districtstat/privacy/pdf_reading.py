@@ -40,9 +40,17 @@ def texts_in_processes(contents: list[bytes], processes: int) -> list[str | None
     without a `__main__` guard would start itself over), and a forked copy of a build that has run threads may hang.
     """
     shares = [contents[i::processes] for i in range(processes)]
-    readers = [subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in shares]
-    with ThreadPoolExecutor(processes) as pool:
-        answers = list(pool.map(lambda pair: pair[0].communicate(pickle.dumps(pair[1]))[0], zip(readers, shares)))
+    readers: list[subprocess.Popen] = []
+    try:
+        for _ in shares:
+            readers.append(subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL))
+        with ThreadPoolExecutor(processes) as pool:
+            answers = list(pool.map(lambda pair: pair[0].communicate(pickle.dumps(pair[1]))[0], zip(readers, shares)))
+    finally:
+        for reader in readers:
+            if reader.poll() is None:
+                reader.kill()
+                reader.wait()
     if any(reader.returncode for reader in readers):
         raise OSError("a process reading PDFs failed")
     texts: list[str | None] = [None] * len(contents)
@@ -51,5 +59,17 @@ def texts_in_processes(contents: list[bytes], processes: int) -> list[str | None
     return texts
 
 
+def _read_each(contents: list[bytes]) -> list[str | None]:
+    """In a reader process: each PDF's text, or None for one it cannot read for any reason (the audit reads that one
+    again itself and reports it)."""
+    texts = []
+    for content in contents:
+        try:
+            texts.append(pdf_text_or_none(content))
+        except Exception:
+            texts.append(None)
+    return texts
+
+
 if __name__ == "__main__":
-    sys.stdout.buffer.write(pickle.dumps([pdf_text_or_none(content) for content in pickle.load(sys.stdin.buffer)]))
+    sys.stdout.buffer.write(pickle.dumps(_read_each(pickle.load(sys.stdin.buffer))))

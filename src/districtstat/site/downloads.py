@@ -185,10 +185,14 @@ def field_type_by_pandas(values: pd.Series) -> str:
 
 def csv_columns(text: str) -> dict[str, list[str] | pd.Series]:
     """A published CSV's columns as text. Read with the `csv` module when it is the plain table districtstat writes
-    (distinct names, every row full, no blank line); otherwise by pandas, whose reading is the reference."""
-    rows = list(csv.reader(io.StringIO(text)))
+    (distinct, non-empty names, every row full, no blank line, no byte-order mark, no bare carriage return);
+    otherwise by pandas, whose reading is the reference."""
+    try:
+        rows = [] if text.startswith("\ufeff") else list(csv.reader(io.StringIO(text)))
+    except csv.Error:  # a bare carriage return in an unquoted cell: pandas reads it its own way
+        rows = []
     header = rows[0] if rows else []
-    if header and len(set(header)) == len(header) and all(len(row) == len(header) for row in rows[1:]):
+    if header and all(header) and len(set(header)) == len(header) and all(len(row) == len(header) for row in rows[1:]):
         return {name: [row[i] for row in rows[1:]] for i, name in enumerate(header)}
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     return {column: frame[column] for column in frame.columns}
