@@ -266,13 +266,21 @@ class PdfTexts:
 
     def __init__(self, known: Mapping[str, str] | None = None):
         self.known, self.read = dict(known or {}), {}
+        self.digests: dict[Path, str] = {}  # what `read_all` hashed, so `text` does not read and hash it again
+
+    def digest(self, path: Path) -> tuple[str, bytes | None]:
+        """The SHA-256 of a PDF's bytes, and the bytes when they had to be read for it."""
+        if path in self.digests:
+            return self.digests[path], None
+        content = path.read_bytes()
+        self.digests[path] = hashlib.sha256(content).hexdigest()
+        return self.digests[path], content
 
     def read_all(self, paths: list[Path]) -> None:
         """Read every PDF not read before, on every core when there are many (pypdf is pure Python: a process each)."""
         unread = {}
         for path in paths:
-            content = path.read_bytes()
-            digest = hashlib.sha256(content).hexdigest()
+            digest, content = self.digest(path)
             if digest in self.known:
                 self.read[digest] = self.known[digest]
             elif digest not in self.read:
@@ -287,10 +295,9 @@ class PdfTexts:
         self.read.update({digest: text for digest, text in zip(unread, texts) if text is not None})
 
     def text(self, path: Path) -> str:
-        content = path.read_bytes()
-        digest = hashlib.sha256(content).hexdigest()
+        digest, content = self.digest(path)
         if digest not in self.read:
-            self.read[digest] = self.known[digest] if digest in self.known else pdf_text(content)
+            self.read[digest] = self.known[digest] if digest in self.known else pdf_text(content or path.read_bytes())
         return self.read[digest]
 
 

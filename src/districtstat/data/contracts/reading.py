@@ -371,22 +371,23 @@ WHOLE_DAYS = None  # a timestamp column written as dates: every value in it is a
 def _timestamp_styles(source: parquet.ParquetFile, rows: int) -> dict[str, pd.Timestamp | None]:
     """How each timestamp column is written as text, decided over the whole column as pandas decides it for one
     series: as dates if every value is a whole day (`WHOLE_DAYS`), else to the finest fraction of a second any
-    value has, given as a timestamp of that fraction (see `_as_text`). Read one column at a time, batch by batch,
-    so no column is held whole."""
+    value has, given as a timestamp of that fraction (see `_as_text`). Read in one pass over those columns alone,
+    batch by batch, so no column is held whole."""
+    names = [name for name in source.schema_arrow.names if pyarrow.types.is_timestamp(source.schema_arrow.field(name).type)]
+    whole_days, digits, last = dict.fromkeys(names, True), dict.fromkeys(names, 0), {}
+    for batch in source.iter_batches(batch_size=rows, columns=names) if names else ():
+        for name in names:
+            last[name] = values = batch.column(name).to_pandas()
+            whole_days[name] = whole_days[name] and _whole_days(values)
+            digits[name] = max(digits[name], _fraction_digits(values))
     styles = {}
-    for name in source.schema_arrow.names:
-        if not pyarrow.types.is_timestamp(source.schema_arrow.field(name).type):
-            continue
-        whole_days, digits, values = True, 0, None
-        for batch in source.iter_batches(batch_size=rows, columns=[name]):
-            values = batch.column(0).to_pandas()
-            whole_days = whole_days and _whole_days(values)
-            digits = max(digits, _fraction_digits(values))
-        if whole_days or values is None:
+    for name in names:
+        if whole_days[name] or name not in last:
             styles[name] = WHOLE_DAYS
-        else:
-            finest = pd.Timestamp("1970-01-01 00:00:01") if digits == 0 else pd.Timestamp(10 ** (9 - digits), unit="ns")
-            styles[name] = (finest if values.dt.tz is None else finest.tz_localize(values.dt.tz)).as_unit(values.dt.unit)
+            continue
+        values = last[name]
+        finest = pd.Timestamp("1970-01-01 00:00:01") if digits[name] == 0 else pd.Timestamp(10 ** (9 - digits[name]), unit="ns")
+        styles[name] = (finest if values.dt.tz is None else finest.tz_localize(values.dt.tz)).as_unit(values.dt.unit)
     return styles
 
 
