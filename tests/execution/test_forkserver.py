@@ -54,6 +54,40 @@ def test_a_rehearsed_cell_that_changes_a_module_stops_the_rehearsal_with_the_cha
         gc.unfreeze()
 
 
+def test_a_name_a_lazy_module_caches_on_first_use_is_kept_and_one_a_cell_sets_on_it_is_not(tmp_path):
+    """pydantic's `__getattr__` (PEP 562) imports a name on first use and caches it among the package's own: every
+    kernel would get that same object, so the rehearsal goes on. A name the cell sets itself ends it."""
+    (tmp_path / "lazy_package").mkdir()
+    (tmp_path / "lazy_package" / "__init__.py").write_text(
+        "def __getattr__(name):\n"
+        "    if name != 'Handler':\n"
+        "        raise AttributeError(name)\n"
+        "    from lazy_package._handlers import Handler\n"
+        "    globals()['Handler'] = Handler\n"
+        "    return Handler\n"
+    )
+    (tmp_path / "lazy_package" / "_handlers.py").write_text("class Handler:\n    pass\n")
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    import lazy_package
+
+    run = notebook(tmp_path, "import lazy_package\nlazy_package.Handler", "import lazy_package\nlazy_package.Helper = 1")
+    rehearsal = forkserver.Rehearsal([run])
+    try:
+        for _ in range(3):  # the parameters cell, the injected parameters, the first use of the lazy name
+            rehearsal.step()
+        assert lazy_package.Handler is sys.modules["lazy_package._handlers"].Handler
+        with pytest.raises(forkserver.ModulesChanged, match="changed lazy_package.Helper"):
+            rehearsal.step()
+        assert not hasattr(lazy_package, "Helper")
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in ("lazy_package._handlers", "lazy_package"):
+            sys.modules.pop(name, None)
+        gc.unfreeze()
+
+
 def test_the_heap_is_frozen_after_the_last_notebook_s_namespace_is_gone(tmp_path):
     """What a notebook computed in the rehearsal is freed before the heap is frozen, not kept in every kernel."""
     builtins._districtstat_probes = []  # a list the module keeps: its contents outlive the rehearsal

@@ -110,8 +110,8 @@ def holds(project) -> dict:
     return {"params_file": str(project.params_file), "release": project.release}
 
 
-@pytest.mark.parametrize("notebook", ["dies", "leaves_thread", "fresh_kernel"])
-def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, notebook):
+@pytest.mark.parametrize(("notebook", "reason"), [("dies", ""), ("leaves_thread", "left 1 thread(s) running"), ("fresh_kernel", "changed sys.districtstat_marker")])
+def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, notebook, reason):
     """A rehearsed notebook that exits its process, leaves a thread running or sets an attribute on a module
     (`fresh_kernel` sets one on `sys`: a kernel must not inherit either) ends the server: kernels are forked from a
     new one that holds the same tables and does not rehearse them."""
@@ -121,6 +121,7 @@ def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, notebook)
     warm.ensure_preloaded(project, (Task(notebook, "D02"), Task("fresh_kernel", "D01")))  # `dies` exits for D02
     ended = warm.fork_server()
     assert ended.ended(grace=60)
+    assert reason in ended.last_words()  # what an error about the ended server says (`dies` exits with no word)
     spec = run_spec(project, "t", executor="warm")
     task = Task("fresh_kernel", "D01")
     assert runner.execute(project, Job(task, "k"), spec).status == "ran"

@@ -271,15 +271,18 @@ def restore_module_attributes(before: dict) -> list[str]:
     the submodules those imports set on their packages, which a later `import` would not set again. Gives back what
     was put back that a kernel must not have seen (as `module.attribute`): a public name added, or any name replaced
     or deleted. A private name a library adds on first use (`pyarrow.lib.__pc`) or Python's `__warningregistry__` is
-    put back quietly: the library makes it again."""
+    put back quietly: the library makes it again. A name the module's own `__getattr__` caches (a lazy import) is
+    kept, as it is (`_lazy_attribute`)."""
     changed = []
     for name, (module, attributes) in before.items():
         now = vars(module)
         if len(now) == len(attributes) and all(now.get(key, _MISSING) is value for key, value in attributes.items()):
             continue
         for key in [key for key, value in now.items() if key not in attributes and not _submodule(module, value)]:
-            del now[key]
-            if not key.startswith("_"):
+            value = now.pop(key)
+            if _lazy_attribute(module, key, value):
+                now[key] = value
+            elif not key.startswith("_"):
                 changed.append(f"{name}.{key}")
         for key, value in attributes.items():
             if now.get(key, _MISSING) is not value:
@@ -287,6 +290,21 @@ def restore_module_attributes(before: dict) -> list[str]:
                 if key != "__warningregistry__":
                     changed.append(f"{name}.{key}")
     return sorted(changed)
+
+
+def _lazy_attribute(module: types.ModuleType, key: str, value) -> bool:
+    """Whether the module's own `__getattr__` (PEP 562) gives this very object for the name: a lazy import it
+    caches on first use (pydantic's `GetCoreSchemaHandler`), the same object every kernel would get. Such a name is
+    kept; a name a notebook sets (`module.flag = 1`) is not one the module's `__getattr__` gives back."""
+    lazy = vars(module).get("__getattr__")
+    if not callable(lazy):
+        return False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return lazy(key) is value
+    except Exception:
+        return False
 
 
 def _submodule(package: types.ModuleType, value) -> bool:

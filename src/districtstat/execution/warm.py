@@ -98,7 +98,7 @@ class ForkServer:
         """Send one request and read its answer. A server that does not answer in time is stuck (a rehearsed cell
         in a long C call): it is stopped, so `ended` is true and the build replaces it."""
         if self.process.poll() is not None:
-            raise ForkServerError(f"the kernel fork server has exited (status {self.process.returncode})")
+            raise ForkServerError(f"the kernel fork server has exited (status {self.process.returncode}){self.last_words()}")
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
                 connection.settimeout(timeout)
@@ -111,7 +111,7 @@ class ForkServer:
                 self.process.kill()
             raise ForkServerError(f"the kernel fork server did not answer {message['op']!r} within {timeout:.0f} s (its log: {self.log})") from error
         except OSError as error:  # refused or reset: the server has exited or is exiting
-            raise ForkServerError(f"the kernel fork server broke off {message['op']!r}: {error}") from error
+            raise ForkServerError(f"the kernel fork server broke off {message['op']!r}: {error}{self.last_words() if self.ended(grace=2) else ''}") from error
         if "error" in reply or not reply:
             raise ForkServerError(reply.get("error", f"the kernel fork server gave no answer to {message['op']!r}"))
         return reply
@@ -159,6 +159,15 @@ class ForkServer:
                 raise ForkServerError(f"the fork server's rehearsal did not finish within {timeout:.0f} s")
             time.sleep(0.05)
         return status["failed"]
+
+    def last_words(self) -> str:
+        """The last line of the server's log (why it exited, as `serve` writes it), for an error message."""
+        try:
+            with open(self.log, "rb") as log:
+                lines = log.read()[-4096:].decode(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        return f": {lines[-1]} (its log: {self.log})" if lines else ""
 
     def ended(self, grace: float = 5.0) -> bool:
         """Whether the server has exited, or does within `grace` seconds (one that broke off an answer is exiting)."""

@@ -96,7 +96,7 @@ class _Program:
         return float(-self.solver.getInfo().objective_function_value)
 
 
-_greeted = False
+_greeted = threading.Event()  # set, not rebound: like HiGHS's own flag, a kernel forked after the first solver inherits it
 _greeting_lock = threading.Lock()
 
 
@@ -104,14 +104,13 @@ def _solver() -> highspy.Highs:
     """A new HiGHS solver. HiGHS greets on the process's standard output when the first is made, which a notebook
     would keep in its output; so the first is made with that output sent nowhere, once, under a lock (the output
     is the whole process's, not one thread's)."""
-    global _greeted
-    if _greeted:
+    if _greeted.is_set():
         return highspy.Highs()
     with _greeting_lock:
-        if not _greeted:
+        if not _greeted.is_set():
             with _quiet_stdout():
                 solver = highspy.Highs()
-            _greeted = True
+            _greeted.set()
             return solver
     return highspy.Highs()
 
