@@ -1,8 +1,10 @@
 """Warm kernels: forked from a pre-imported parent, one fresh process per notebook, outputs as a plain run's."""
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -88,6 +90,39 @@ def test_warm_and_plain_kernels_talk_over_unix_sockets_of_their_own_so_parallel_
     assert answer == "42"
     forked = manager_class is warm.WarmKernelManager
     assert (int(parent) == warm.fork_server().process.pid) == forked  # a plain kernel is started by this process, not forked
+
+
+def test_a_temporary_folder_too_long_for_a_socket_path_puts_the_sockets_in_tmp(tmp_path, monkeypatch):
+    """macOS's `TMPDIR` (`/var/folders/xy/.../T/`) left a kernel's socket path over the 104 bytes a Unix socket's
+    path may have; the folder is then made in /tmp, and a plain kernel started there runs."""
+    import asyncio
+
+    long_temporary = tmp_path / ("a-temporary-folder-as-long-as-macos-makes-" * 2)
+    long_temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long_temporary))
+    monkeypatch.setattr(warm, "_folder", None)
+    assert warm.socket_base() == "/tmp"
+    assert warm.socket_base(limit=1000) == str(long_temporary)
+
+    async def start_run_stop() -> str:
+        manager = warm.UnixSocketKernelManager(kernel_name="python3")
+        await manager.start_kernel()
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            reply = await client.execute_interactive("6 * 7", timeout=60)
+            return manager.ip, reply["content"]["status"]
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+
+    try:
+        prefix, status = asyncio.run(start_run_stop())
+        assert status == "ok" and prefix.startswith("/tmp/districtstat-fork-")
+        assert len(os.fsencode(prefix + "-5")) <= warm.SOCKET_PATH_LIMIT
+    finally:
+        shutil.rmtree(warm.socket_folder(), ignore_errors=True)
 
 
 def test_a_rehearsal_leaves_kernels_forked_after_it_the_state_a_fresh_kernel_has(tmp_path):

@@ -42,6 +42,12 @@ class ForkServerError(RuntimeError):
 
 _serials = itertools.count(1)
 _folder: tuple[int, str] | None = None  # this process's id and its folder
+_kernel_serials = itertools.count(1)
+# A Unix socket's path must fit in 104 bytes on macOS (108 on Linux), its closing NUL included. The longest name
+# made in the folder is a kernel's socket (`kernel-<serial>-<port>`) or a server's log.
+SOCKET_PATH_LIMIT = 103
+LONGEST_SOCKET_NAME = len("kernel-999999999-5")
+FOLDER_NAME = len("districtstat-fork-") + 8  # mkdtemp's random part
 
 
 def socket_folder() -> str:
@@ -49,12 +55,25 @@ def socket_folder() -> str:
 
     One per process, not per server: a kernel's connection file names its sockets here before the kernel is forked,
     and stays valid if the server it was to be forked from is replaced meanwhile. A forked copy of this process
-    makes its own.
+    makes its own. It is made in the temporary folder unless that is too long a path for a socket in it (macOS's
+    `TMPDIR` under `/var/folders/...` can be), then in `/tmp`.
     """
     global _folder
     if _folder is None or _folder[0] != os.getpid() or not os.path.isdir(_folder[1]):
-        _folder = (os.getpid(), tempfile.mkdtemp(prefix="districtstat-fork-"))
+        _folder = (os.getpid(), tempfile.mkdtemp(prefix="districtstat-fork-", dir=socket_base()))
     return _folder[1]
+
+
+def socket_base(limit: int = SOCKET_PATH_LIMIT) -> str:
+    """Where the socket folder is made: the temporary folder if a socket path under it fits `limit`."""
+    room = 1 + FOLDER_NAME + 1 + LONGEST_SOCKET_NAME
+    for base in (tempfile.gettempdir(), "/tmp"):
+        if len(os.fsencode(base)) + room <= limit and os.path.isdir(base) and os.access(base, os.W_OK):
+            return base
+    raise ForkServerError(
+        f"the temporary folder {tempfile.gettempdir()!r} is too long a path for the kernels' sockets (at most "
+        f"{limit - room} characters) and /tmp is not writable: set TMPDIR to a shorter folder"
+    )
 
 
 # How long a request may go unanswered. The server answers between two rehearsed cells, and a cell is stopped after
@@ -379,14 +398,15 @@ class UnixSocketKernelManager(AsyncKernelManager):
 
     A TCP port is chosen by binding port 0 and letting it go; the kernel binds it later, and in between another
     process starting a kernel (a parallel build, another test worker) can take it, so the kernel dies with "Address
-    already in use". A socket file in this process's own folder, named by the kernel's id, cannot be taken by anyone
+    already in use". A socket file in this process's own folder, named by a serial, cannot be taken by anyone
     else. Plain kernels (`--executor plain`) are started by this manager as papermill starts them, with `Popen`.
     """
 
     def use_unix_sockets(self) -> None:
+        """Sockets named by a serial, not the 36 characters of the kernel's id: their paths must stay short."""
         self.kernel_id = self.kernel_id or str(uuid.uuid4())
         self.transport = "ipc"
-        self.ip = os.path.join(socket_folder(), self.kernel_id)
+        self.ip = os.path.join(socket_folder(), f"kernel-{next(_kernel_serials)}")
 
     async def _async_pre_start_kernel(self, **kw):
         self.kernel_id = self.kernel_id or kw.pop("kernel_id", None)
