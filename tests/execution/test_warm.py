@@ -191,6 +191,17 @@ def test_a_server_that_exits_while_a_kernel_is_being_forked_costs_that_task_noth
     assert server.status()["holds"] == holds(project)
 
 
+def test_a_kernel_that_fails_to_start_fails_its_task_at_once_and_the_server_goes_on(tmp_path, monkeypatch):
+    """Only a server that has gone is waited for and replaced; a kernel that exits before it is ready is the
+    task's own failure, reported without asking whether the server is ending."""
+    server = warm.fork_server()
+    monkeypatch.setattr(warm.ForkServer, "ended", lambda self, grace=5.0: pytest.fail("waited for a server that is running"))
+    with pytest.raises(warm.ForkServerError, match="not ready within .* or exited first") as raised:
+        warm.fork_kernel(["--no-such-option-for-ipykernel"], dict(os.environ), str(tmp_path))
+    assert not isinstance(raised.value, warm.ForkServerGone)
+    assert warm.fork_server() is server and server.process.poll() is None
+
+
 def test_a_request_the_server_does_not_answer_in_time_stops_it(monkeypatch):
     """A server stuck in a rehearsed cell (a long call below Python) is stopped, so the build replaces it."""
     server = warm.fork_server()

@@ -40,6 +40,10 @@ class ForkServerError(RuntimeError):
     """The fork server would not start or could not fork a kernel."""
 
 
+class ForkServerGone(ForkServerError):
+    """The fork server has exited (or was stopped, stuck): a new one can take its request."""
+
+
 _serials = itertools.count(1)
 _folder: tuple[int, str] | None = None  # this process's id and its folder
 _kernel_serials = itertools.count(1)
@@ -117,7 +121,7 @@ class ForkServer:
         """Send one request and read its answer. A server that does not answer in time is stuck (a rehearsed cell
         in a long C call): it is stopped, so `ended` is true and the build replaces it."""
         if self.process.poll() is not None:
-            raise ForkServerError(f"the kernel fork server has exited (status {self.process.returncode}){self.last_words()}")
+            raise ForkServerGone(f"the kernel fork server has exited (status {self.process.returncode}){self.last_words()}")
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
                 connection.settimeout(timeout)
@@ -126,11 +130,14 @@ class ForkServer:
                 with connection.makefile("rb") as stream:
                     reply = json.loads(stream.readline() or b"{}")
         except TimeoutError as error:
-            if not self.preloading:  # else it is reading a release, which may take longer, not stuck
+            stuck = not self.preloading  # else it is reading a release, which may take longer
+            if stuck:
                 self.process.kill()
-            raise ForkServerError(f"the kernel fork server did not answer {message['op']!r} within {timeout:.0f} s (its log: {self.log})") from error
+                self.process.wait()
+            raise (ForkServerGone if stuck else ForkServerError)(f"the kernel fork server did not answer {message['op']!r} within {timeout:.0f} s (its log: {self.log})") from error
         except OSError as error:  # refused or reset: the server has exited or is exiting
-            raise ForkServerError(f"the kernel fork server broke off {message['op']!r}: {error}{self.last_words() if self.ended(grace=2) else ''}") from error
+            gone = self.ended()
+            raise (ForkServerGone if gone else ForkServerError)(f"the kernel fork server broke off {message['op']!r}: {error}{self.last_words() if gone else ''}") from error
         if "error" in reply or not reply:
             raise ForkServerError(reply.get("error", f"the kernel fork server gave no answer to {message['op']!r}"))
         return reply
@@ -264,12 +271,10 @@ def ensure_preloaded(project, rehearsed: tuple = ()) -> None:
 
 def fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
     """Fork a kernel; from a new server if this one exits meanwhile (a rehearsal ended it, see `fork_server`)."""
-    server = fork_server()
     try:
-        return server.fork(argv, env, cwd)
-    except ForkServerError:
-        if not server.ended():
-            raise
+        return fork_server().fork(argv, env, cwd)
+    except ForkServerGone:
+        pass
     return fork_server().fork(argv, env, cwd)
 
 
