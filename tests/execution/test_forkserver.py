@@ -1,8 +1,10 @@
 """The fork server's rehearsal, run in this process: what it executes and what it puts back."""
 
 import builtins
+import contextlib
 import gc
 import logging
+import os
 import threading
 
 import nbformat
@@ -127,6 +129,30 @@ def test_kept_state_puts_back_pandas_options_through_pandas_and_logging_as_it_wa
     assert pd.get_option("display.width") == width
     assert root.handlers == handlers and root.level == level
     assert logging.getLogger("made.by.a.cell").handlers == []
+
+
+def test_kept_state_puts_back_signal_handlers_umask_locale_socket_timeout_and_tracing(tmp_path):
+    """What a cell changes for the process outside any module's attributes, and a fresh kernel would not have."""
+    import locale
+    import signal
+    import socket
+    import sys
+
+    before = forkserver.process_state()
+    with forkserver.kept_state(str(tmp_path)):
+        signal.signal(signal.SIGUSR1, lambda number, frame: None)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        os.umask(0o077)
+        for other in ("C", "C.UTF-8", "en_US.UTF-8"):  # whichever this machine has that differs
+            with contextlib.suppress(locale.Error):
+                locale.setlocale(locale.LC_NUMERIC, other)
+            if locale.setlocale(locale.LC_ALL) != before["locale"]:
+                break
+        assert locale.setlocale(locale.LC_ALL) != before["locale"]
+        socket.setdefaulttimeout(3.5)
+        sys.setprofile(lambda frame, event, argument: None)
+    assert forkserver.process_state() == before
+    assert signal.getsignal(signal.SIGUSR1) is before["signals"][signal.SIGUSR1] and sys.getprofile() is None
 
 
 def test_a_library_s_own_first_use_does_not_end_the_rehearsal_but_a_notebook_s_setting_would(tmp_path):

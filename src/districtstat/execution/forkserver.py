@@ -210,8 +210,8 @@ def kept_state(cwd: str, changed_modules: list[str] | None = None):
     """Run code in `cwd` with its output discarded and warnings silenced; afterwards put back what code commonly
     changes for the whole process (matplotlib's, pandas' and numpy's settings, numpy's and Python's global random
     states, logging's handlers and levels, the recursion limit, the garbage collector's settings, the environment,
-    `sys.path`, the working folder, the attributes of every
-    module) and close its figures. What it changes inside an object a module holds (a list it fills) stays. The
+    `sys.path`, the working folder, signal handlers, the file creation mask, the locale, sockets' default timeout,
+    a trace or profile function, the attributes of every module) and close its figures. What it changes inside an object a module holds (a list it fills) stays. The
     module attributes it changed are added to `changed_modules`."""
     import random
 
@@ -225,7 +225,7 @@ def kept_state(cwd: str, changed_modules: list[str] | None = None):
     with warnings.catch_warnings():  # reading a deprecated option warns
         warnings.simplefilter("ignore")
         pandas_settings = {name: pd.get_option(name) for name in pandas_option_names()}
-    loggers = logging_state()
+    loggers, process = logging_state(), process_state()
     modules = module_attributes()
     recursion, collector = sys.getrecursionlimit(), (gc.isenabled(), gc.get_threshold())
     try:
@@ -249,6 +249,7 @@ def kept_state(cwd: str, changed_modules: list[str] | None = None):
                 if pd.get_option(name) != value:
                     pd.set_option(name, value)  # through pandas, so an option's callback runs as it would have
         restore_logging(loggers)
+        restore_process_state(process)
         sys.setrecursionlimit(recursion)
         (gc.enable if collector[0] else gc.disable)()
         gc.set_threshold(*collector[1])
@@ -318,6 +319,37 @@ def pandas_option_names() -> tuple[str, ...]:
     from pandas._config import config
 
     return tuple(sorted(config._registered_options))
+
+
+def process_state() -> dict:
+    """What else code can change for the whole process beyond its modules' attributes: signal handlers set from
+    Python, the file creation mask, the locale, sockets' default timeout, and a trace or profile function."""
+    import locale
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return {
+        "signals": {number: handler for number in signal.valid_signals() if (handler := signal.getsignal(number)) is not None},
+        "umask": mask,
+        "locale": locale.setlocale(locale.LC_ALL),
+        "socket_timeout": socket.getdefaulttimeout(),
+        "trace": sys.gettrace(),
+        "profile": sys.getprofile(),
+    }
+
+
+def restore_process_state(state: dict) -> None:
+    import locale
+
+    for number, handler in state["signals"].items():
+        if signal.getsignal(number) is not handler:
+            signal.signal(number, handler)
+    os.umask(state["umask"])
+    if locale.setlocale(locale.LC_ALL) != state["locale"]:
+        locale.setlocale(locale.LC_ALL, state["locale"])
+    socket.setdefaulttimeout(state["socket_timeout"])
+    sys.settrace(state["trace"])
+    sys.setprofile(state["profile"])
 
 
 def logging_state() -> dict:
