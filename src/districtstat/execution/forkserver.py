@@ -211,8 +211,8 @@ def kept_state(cwd: str, changed_modules: list[str] | None = None):
     changes for the whole process (matplotlib's, pandas' and numpy's settings, numpy's and Python's global random
     states, logging's handlers and levels, the recursion limit, the garbage collector's settings, the environment,
     `sys.path`, the working folder, signal handlers, the file creation mask, the locale, sockets' default timeout,
-    a trace or profile function, the attributes of every module) and close its figures. What it changes inside an object a module holds (a list it fills) stays. The
-    module attributes it changed are added to `changed_modules`."""
+    a trace or profile function, the attributes of every module) and close its figures. What it changes inside an
+    object a module holds (a list it fills) stays. The module attributes it changed are added to `changed_modules`."""
     import random
 
     import matplotlib
