@@ -63,7 +63,7 @@ def test_a_name_a_lazy_module_caches_on_first_use_is_kept_and_one_a_cell_sets_on
     (tmp_path / "lazy_package" / "__init__.py").write_text(
         "def __getattr__(name):\n"
         "    if name != 'Handler':\n"
-        "        raise AttributeError(name)\n"
+        "        raise SystemExit(name)  # not even an Exception: still no\n"
         "    from lazy_package._handlers import Handler\n"
         "    globals()['Handler'] = Handler\n"
         "    return Handler\n"
@@ -74,15 +74,23 @@ def test_a_name_a_lazy_module_caches_on_first_use_is_kept_and_one_a_cell_sets_on
     sys.path.insert(0, str(tmp_path))
     import lazy_package
 
-    run = notebook(tmp_path, "import lazy_package\nlazy_package.Handler", "import lazy_package\nlazy_package.Helper = 1")
+    run = notebook(
+        tmp_path,
+        "import lazy_package\nlazy_package.Handler",
+        "import lazy_package\nlazy_package.Helper = 1",
+        "import lazy_package\nlazy_package.flag = flag = object()\nlazy_package.__getattr__ = lambda name: flag",  # its own __getattr__ does not vouch for it
+    )
     rehearsal = forkserver.Rehearsal([run])
     try:
         for _ in range(3):  # the parameters cell, the injected parameters, the first use of the lazy name
             rehearsal.step()
         assert lazy_package.Handler is sys.modules["lazy_package._handlers"].Handler
-        with pytest.raises(forkserver.ModulesChanged, match="changed lazy_package.Helper"):
+        with pytest.raises(forkserver.ModulesChanged, match="changed lazy_package.Helper$"):
             rehearsal.step()
-        assert not hasattr(lazy_package, "Helper")
+        assert "Helper" not in vars(lazy_package)
+        with pytest.raises(forkserver.ModulesChanged, match="changed lazy_package.__getattr__, lazy_package.flag$"):
+            rehearsal.step()
+        assert "flag" not in vars(lazy_package)
     finally:
         sys.path.remove(str(tmp_path))
         for name in ("lazy_package._handlers", "lazy_package"):
@@ -142,6 +150,7 @@ def test_kept_state_puts_back_signal_handlers_umask_locale_socket_timeout_and_tr
     with forkserver.kept_state(str(tmp_path)):
         signal.signal(signal.SIGUSR1, lambda number, frame: None)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2})
         os.umask(0o077)
         for other in ("C", "C.UTF-8", "en_US.UTF-8"):  # whichever this machine has that differs
             with contextlib.suppress(locale.Error):
@@ -153,6 +162,22 @@ def test_kept_state_puts_back_signal_handlers_umask_locale_socket_timeout_and_tr
         sys.setprofile(lambda frame, event, argument: None)
     assert forkserver.process_state() == before
     assert signal.getsignal(signal.SIGUSR1) is before["signals"][signal.SIGUSR1] and sys.getprofile() is None
+    assert signal.SIGUSR2 not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+
+
+def test_a_state_that_cannot_be_put_back_is_unsafe_to_fork_from(tmp_path, monkeypatch):
+    """Whatever fails while the state is put back leaves it half put back: the server must not go on forking."""
+
+    def fails(state):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(forkserver, "restore_process_state", fails)
+    rehearsal = forkserver.Rehearsal([notebook(tmp_path, "x = 1")])
+    try:
+        with pytest.raises(forkserver.UnsafeToFork, match="putting back the process's state after a rehearsed cell failed: KeyboardInterrupt"):
+            rehearsal.step()
+    finally:
+        gc.unfreeze()
 
 
 def test_a_library_s_own_first_use_does_not_end_the_rehearsal_but_a_notebook_s_setting_would(tmp_path):

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from districtstat.execution import warm
+from districtstat.execution import forkserver, warm
 from districtstat.execution.runner import Job, Task, run_job, run_spec, task_key
 from helpers import kernel_line, make_notebook_project as make_project
 
@@ -101,8 +101,10 @@ def test_a_temporary_folder_too_long_for_a_socket_path_puts_the_sockets_in_tmp(t
     long_temporary.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(long_temporary))
     monkeypatch.setattr(warm, "_folder", None)
+    longest = len(os.fsencode(str(long_temporary))) + 1 + warm.FOLDER_NAME + 1 + warm.LONGEST_SOCKET_NAME
+    assert warm.socket_base(limit=longest) == str(long_temporary)  # just fits
+    assert warm.socket_base(limit=longest - 1) == "/tmp"
     assert warm.socket_base() == "/tmp"
-    assert warm.socket_base(limit=1000) == str(long_temporary)
 
     async def start_run_stop() -> str:
         manager = warm.UnixSocketKernelManager(kernel_name="python3")
@@ -156,7 +158,8 @@ def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, notebook,
     warm.ensure_preloaded(project, (Task(notebook, "D02"), Task("fresh_kernel", "D01")))  # `dies` exits for D02
     ended = warm.fork_server()
     assert ended.ended(grace=60)
-    assert reason in ended.last_words()  # what an error about the ended server says (`dies` exits with no word)
+    words = ended.last_words()  # what an error about the ended server says; `dies` exits without a word
+    assert reason in words and (forkserver.EXIT_WORDS in words) == bool(reason) and ended.log in words
     spec = run_spec(project, "t", executor="warm")
     task = Task("fresh_kernel", "D01")
     assert runner.execute(project, Job(task, "k"), spec).status == "ran"

@@ -40,6 +40,8 @@ import types
 import warnings
 
 # What a notebook imports before its first analysis cell; the heavy part of a kernel's start.
+EXIT_WORDS = "the fork server exits:"  # how the reason it exits starts in its log (`warm.ForkServer.last_words`)
+
 PRELOAD = (
     "numpy",
     "pandas",
@@ -136,8 +138,8 @@ class Rehearsal:
     `REHEARSAL_SECONDS` in Python code), then starts less warm.
 
     A rehearsed cell runs inside `kept_state`, which puts back what code commonly changes for the whole process
-    (settings of matplotlib, pandas and numpy, random states, warnings, logging, the environment, the modules'
-    attributes) and closes its figures (an open figure would be shown by the next kernel's inline backend); its
+    (settings of matplotlib, pandas and numpy, random states, warnings, logging, the environment, signal handlers,
+    the locale, the modules' attributes) and closes its figures (an open figure would be shown by the next kernel's inline backend); its
     output is discarded. What the release remembers is what any notebook would compute from the same tables. A
     notebook that changes state inside an object a module keeps (fills a list it holds) would hand that on to later
     kernels: the test that warm and plain kernels write identical notebooks guards districtstat's own, and
@@ -185,7 +187,12 @@ class Rehearsal:
         try:
             signal.alarm(REHEARSAL_SECONDS)
             with kept_state(cwd, changed):
-                exec(compile(source, notebook, "exec"), namespace)
+                try:
+                    exec(compile(source, notebook, "exec"), namespace)
+                finally:
+                    signal.alarm(0)  # before the state is put back, which must not be interrupted
+        except UnsafeToFork:
+            raise
         except BaseException as error:  # a notebook's sys.exit() must not end the server
             self._failed(notebook, error)
             while self.cells and self.cells[0][0] == notebook:
@@ -234,28 +241,31 @@ def kept_state(cwd: str, changed_modules: list[str] | None = None):
             warnings.simplefilter("ignore")
             yield
     finally:
-        plt.close("all")
-        os.chdir(here)
-        os.environ.clear()
-        os.environ.update(environment)
-        sys.path[:] = path
-        np.set_printoptions(**numpy_print)
-        np.seterr(**numpy_errors)
-        np.random.set_state(numpy_random)
-        random.setstate(python_random)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for name, value in pandas_settings.items():
-                if pd.get_option(name) != value:
-                    pd.set_option(name, value)  # through pandas, so an option's callback runs as it would have
-        restore_logging(loggers)
-        restore_process_state(process)
-        sys.setrecursionlimit(recursion)
-        (gc.enable if collector[0] else gc.disable)()
-        gc.set_threshold(*collector[1])
-        changed = restore_module_attributes(modules)
-        if changed_modules is not None:
-            changed_modules.extend(changed)
+        try:
+            plt.close("all")
+            os.chdir(here)
+            os.environ.clear()
+            os.environ.update(environment)
+            sys.path[:] = path
+            np.set_printoptions(**numpy_print)
+            np.seterr(**numpy_errors)
+            np.random.set_state(numpy_random)
+            random.setstate(python_random)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for name, value in pandas_settings.items():
+                    if pd.get_option(name) != value:
+                        pd.set_option(name, value)  # through pandas, so an option's callback runs as it would have
+            restore_logging(loggers)
+            restore_process_state(process)
+            sys.setrecursionlimit(recursion)
+            (gc.enable if collector[0] else gc.disable)()
+            gc.set_threshold(*collector[1])
+            changed = restore_module_attributes(modules)
+            if changed_modules is not None:
+                changed_modules.extend(changed)
+        except BaseException as error:  # a state half put back is not one to fork kernels from
+            raise UnsafeToFork(f"putting back the process's state after a rehearsed cell failed: {type(error).__name__}: {error}") from error
 
 
 def module_attributes() -> dict:
@@ -281,9 +291,11 @@ def restore_module_attributes(before: dict) -> list[str]:
             continue
         for key in [key for key, value in now.items() if key not in attributes and not _submodule(module, value)]:
             value = now.pop(key)
-            if _lazy_attribute(module, key, value):
+            if key.startswith("_"):
+                continue
+            if _lazy_attribute(attributes.get("__getattr__"), key, value):
                 now[key] = value
-            elif not key.startswith("_"):
+            else:
                 changed.append(f"{name}.{key}")
         for key, value in attributes.items():
             if now.get(key, _MISSING) is not value:
@@ -293,18 +305,18 @@ def restore_module_attributes(before: dict) -> list[str]:
     return sorted(changed)
 
 
-def _lazy_attribute(module: types.ModuleType, key: str, value) -> bool:
-    """Whether the module's own `__getattr__` (PEP 562) gives this very object for the name: a lazy import it
-    caches on first use (pydantic's `GetCoreSchemaHandler`), the same object every kernel would get. Such a name is
-    kept; a name a notebook sets (`module.flag = 1`) is not one the module's `__getattr__` gives back."""
-    lazy = vars(module).get("__getattr__")
+def _lazy_attribute(lazy, key: str, value) -> bool:
+    """Whether the module's `__getattr__` (PEP 562) as it was before the cell gives this very object for the name: a
+    lazy import it caches on first use (pydantic's `GetCoreSchemaHandler`), the same object every kernel would get.
+    Such a name is kept; a name a notebook sets (`module.flag = 1`) is not one that `__getattr__` gives back. Asked
+    only for a public name the module did not have; anything it raises counts as no."""
     if not callable(lazy):
         return False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return lazy(key) is value
-    except Exception:
+    except BaseException:
         return False
 
 
@@ -322,20 +334,31 @@ def pandas_option_names() -> tuple[str, ...]:
 
 
 def process_state() -> dict:
-    """What else code can change for the whole process beyond its modules' attributes: signal handlers set from
-    Python, the file creation mask, the locale, sockets' default timeout, and a trace or profile function."""
+    """More of what code commonly changes for the whole process beyond its modules' attributes: signal handlers set
+    from Python and the blocked signals, the file creation mask, the locale, sockets' default timeout, and a trace or
+    profile function. Not all there is (resource limits, `faulthandler`, `tracemalloc` are not kept)."""
     import locale
 
-    mask = os.umask(0o022)
-    os.umask(mask)
     return {
         "signals": {number: handler for number in signal.valid_signals() if (handler := signal.getsignal(number)) is not None},
-        "umask": mask,
+        "blocked": signal.pthread_sigmask(signal.SIG_BLOCK, []),
+        "umask": _umask(),
         "locale": locale.setlocale(locale.LC_ALL),
         "socket_timeout": socket.getdefaulttimeout(),
         "trace": sys.gettrace(),
         "profile": sys.getprofile(),
     }
+
+
+def _umask() -> int:
+    """The file creation mask, read without changing it where the system says it (Linux); else set and put back."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
 
 
 def restore_process_state(state: dict) -> None:
@@ -344,12 +367,15 @@ def restore_process_state(state: dict) -> None:
     for number, handler in state["signals"].items():
         if signal.getsignal(number) is not handler:
             signal.signal(number, handler)
+    signal.pthread_sigmask(signal.SIG_SETMASK, state["blocked"])
     os.umask(state["umask"])
     if locale.setlocale(locale.LC_ALL) != state["locale"]:
         locale.setlocale(locale.LC_ALL, state["locale"])
     socket.setdefaulttimeout(state["socket_timeout"])
-    sys.settrace(state["trace"])
-    sys.setprofile(state["profile"])
+    if sys.gettrace() is not state["trace"]:  # set only when changed: setting a tracer again resets its running frames
+        sys.settrace(state["trace"])
+    if sys.getprofile() is not state["profile"]:
+        sys.setprofile(state["profile"])
 
 
 def logging_state() -> dict:
@@ -418,13 +444,14 @@ def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int) -> No
     app.start()
 
 
-def fork_kernel(request: dict, ready: int, listener: socket.socket, selector: selectors.BaseSelector) -> int:
+def fork_kernel(request: dict, ready: int, listener: socket.socket, selector: selectors.BaseSelector, connection: socket.socket) -> int:
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
             selector.close()
             listener.close()
+            connection.close()  # else a server that dies before answering leaves the build waiting on this copy
             run_kernel(request["argv"], request["env"], request["cwd"], ready)
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 0
@@ -452,7 +479,7 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
             message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 1)
             request = json.loads(message)
             if request["op"] == "fork":
-                reply = {"pid": fork_kernel(request, fds[0], listener, selector)}
+                reply = {"pid": fork_kernel(request, fds[0], listener, selector, connection)}
             elif request["op"] == "preload":
                 held.release, held.rehearsal = None, Rehearsal()
                 held.rehearsal = preload(request["params_file"], request.get("release"), request.get("rehearsals", []))
@@ -499,7 +526,7 @@ def serve(path: str) -> None:
             except UnsafeToFork as error:
                 # Exit rather than fork kernels from this state; the build starts a new server that holds the same
                 # tables and does not rehearse them again (`warm.fork_server`).
-                print(f"the fork server exits: {error}", file=sys.stderr, flush=True)
+                print(f"{EXIT_WORDS} {error}", file=sys.stderr, flush=True)
                 os._exit(3)
         for key, _ in events:
             if key.data == "parent":

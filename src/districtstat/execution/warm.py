@@ -35,6 +35,8 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Type
 
+from districtstat.execution.forkserver import EXIT_WORDS
+
 
 class ForkServerError(RuntimeError):
     """The fork server would not start or could not fork a kernel."""
@@ -47,8 +49,8 @@ class ForkServerGone(ForkServerError):
 _serials = itertools.count(1)
 _folder: tuple[int, str] | None = None  # this process's id and its folder
 _kernel_serials = itertools.count(1)
-# A Unix socket's path must fit in 104 bytes on macOS (108 on Linux), its closing NUL included. The longest name
-# made in the folder is a kernel's socket (`kernel-<serial>-<port>`) or a server's log.
+# A Unix socket's path must fit in 104 bytes on macOS (108 on Linux), its closing NUL included. The longest socket
+# name made in the folder is a kernel's (`kernel-<serial>-<port>`); a server's is `server-<serial>.sock`.
 SOCKET_PATH_LIMIT = 103
 LONGEST_SOCKET_NAME = len("kernel-999999999-5")
 FOLDER_NAME = len("districtstat-fork-") + 8  # mkdtemp's random part
@@ -128,7 +130,10 @@ class ForkServer:
                 connection.connect(self.address)
                 socket.send_fds(connection, [json.dumps(message).encode()], list(fds))
                 with connection.makefile("rb") as stream:
-                    reply = json.loads(stream.readline() or b"{}")
+                    answer = stream.readline()
+            reply = json.loads(answer) if answer.endswith(b"\n") else {}
+        except json.JSONDecodeError as error:
+            raise ForkServerError(f"the kernel fork server answered {message['op']!r} with something not JSON: {error}") from error
         except TimeoutError as error:
             stuck = not self.preloading  # else it is reading a release, which may take longer
             if stuck:
@@ -138,8 +143,11 @@ class ForkServer:
         except OSError as error:  # refused or reset: the server has exited or is exiting
             gone = self.ended()
             raise (ForkServerGone if gone else ForkServerError)(f"the kernel fork server broke off {message['op']!r}: {error}{self.last_words() if gone else ''}") from error
-        if "error" in reply or not reply:
-            raise ForkServerError(reply.get("error", f"the kernel fork server gave no answer to {message['op']!r}"))
+        if not reply:  # the connection closed before a whole answer: the server is exiting, or something is wrong
+            gone = self.ended()
+            raise (ForkServerGone if gone else ForkServerError)(f"the kernel fork server gave no answer to {message['op']!r}{self.last_words() if gone else ''}")
+        if "error" in reply:
+            raise ForkServerError(reply["error"])
         return reply
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str, timeout: float = 60.0) -> int:
@@ -187,13 +195,15 @@ class ForkServer:
         return status["failed"]
 
     def last_words(self) -> str:
-        """The last line of the server's log (why it exited, as `serve` writes it), for an error message."""
+        """Why the server exited, as `serve` wrote it in its log, for an error message; else where its log is. Other
+        lines of the log (a library's notes, a forked kernel's traceback) are not a reason and are not given as one."""
         try:
             with open(self.log, "rb") as log:
-                lines = log.read()[-4096:].decode(errors="replace").strip().splitlines()
+                lines = log.read()[-16384:].decode(errors="replace").splitlines()
         except OSError:
             return ""
-        return f": {lines[-1]} (its log: {self.log})" if lines else ""
+        reason = next((line.strip() for line in reversed(lines) if line.startswith(EXIT_WORDS)), None)
+        return f": {reason} (its log: {self.log})" if reason else f" (its log: {self.log})"
 
     def ended(self, grace: float = 5.0) -> bool:
         """Whether the server has exited, or does within `grace` seconds (one that broke off an answer is exiting)."""
@@ -270,9 +280,11 @@ def ensure_preloaded(project, rehearsed: tuple = ()) -> None:
 
 
 def fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
-    """Fork a kernel; from a new server if this one exits meanwhile (a rehearsal ended it, see `fork_server`)."""
+    """Fork a kernel; from a new server if this one exits meanwhile (a rehearsal ended it, see `fork_server`). Only
+    the fork is retried: a new server that cannot read the tables is the task's error."""
+    server = fork_server()
     try:
-        return fork_server().fork(argv, env, cwd)
+        return server.fork(argv, env, cwd)
     except ForkServerGone:
         pass
     return fork_server().fork(argv, env, cwd)
@@ -408,10 +420,13 @@ class UnixSocketKernelManager(AsyncKernelManager):
     """
 
     def use_unix_sockets(self) -> None:
-        """Sockets named by a serial, not the 36 characters of the kernel's id: their paths must stay short."""
+        """Sockets named by a serial, once per manager, not by the 36 characters of the kernel's id: their paths
+        must stay short."""
         self.kernel_id = self.kernel_id or str(uuid.uuid4())
         self.transport = "ipc"
-        self.ip = os.path.join(socket_folder(), f"kernel-{next(_kernel_serials)}")
+        if not getattr(self, "_socket_prefix", None) or os.path.dirname(self._socket_prefix) != socket_folder():
+            self._socket_prefix = os.path.join(socket_folder(), f"kernel-{next(_kernel_serials)}")
+        self.ip = self._socket_prefix
 
     async def _async_pre_start_kernel(self, **kw):
         self.kernel_id = self.kernel_id or kw.pop("kernel_id", None)
