@@ -205,6 +205,96 @@ def test_a_kernel_that_fails_to_start_fails_its_task_at_once_and_the_server_goes
     assert warm.fork_server() is server and server.process.poll() is None
 
 
+def test_a_kernel_restarts_on_its_sockets_and_on_new_ones_once_their_folder_is_made_anew():
+    """A restart keeps the manager's socket names; after the fork server is stopped (its folder removed) the names
+    and the connection file are made anew, so the restarted kernel is found."""
+    import asyncio
+
+    async def answers(manager) -> str:
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            return (await client.execute_interactive("6 * 7", timeout=60))["content"]["status"]
+        finally:
+            client.stop_channels()
+
+    async def start_restart_stop() -> list:
+        manager = warm.WarmKernelManager(kernel_name="python3")
+        await manager.start_kernel()
+        try:
+            seen = [(manager.ip, await answers(manager))]
+            await manager.restart_kernel(now=True)
+            seen.append((manager.ip, await answers(manager)))
+            warm.stop_fork_server()
+            await manager.restart_kernel(now=True)
+            seen.append((manager.ip, await answers(manager)))
+            return seen
+        finally:
+            await manager.shutdown_kernel(now=True)
+
+    (first, first_status), (again, again_status), (anew, anew_status) = asyncio.run(start_restart_stop())
+    assert first_status == again_status == anew_status == "ok"
+    assert again == first and anew != first and os.path.dirname(anew) == warm.socket_folder()
+
+
+def fake_server(tmp_path, answer: bytes) -> warm.ForkServer:
+    """A `ForkServer` whose process runs and whose socket answers every request with `answer`, then closes."""
+    import socket
+    import threading
+
+    server = object.__new__(warm.ForkServer)
+    server.address, server.log, server.preloading = str(tmp_path / "s.sock"), str(tmp_path / "s.log"), False
+    server.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(server.address)
+    listener.listen(4)
+
+    def answering() -> None:
+        while True:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(1 << 16)
+                connection.sendall(answer)
+
+    threading.Thread(target=answering, daemon=True).start()
+    return server
+
+
+@pytest.mark.parametrize(
+    ("answer", "error"),
+    [
+        (b'{"pid": 7}\n', None),
+        (b'{"error": "no such notebook"}\n', "no such notebook"),
+        (b'"an error"\n', "with 'an error', not an object"),
+        (b"[1]\n", "with \\[1\\], not an object"),
+        (b"\xff\xfe\n", "something not JSON"),
+        (b"not json\n", "something not JSON"),
+    ],
+)
+def test_a_running_server_s_answer_is_read_or_its_fault_named(tmp_path, answer, error):
+    server = fake_server(tmp_path, answer)
+    try:
+        if error is None:
+            assert server.request(op="status") == {"pid": 7}
+        else:
+            with pytest.raises(warm.ForkServerError, match=error) as raised:
+                server.request(op="status")
+            assert not isinstance(raised.value, warm.ForkServerGone)  # the server runs: nothing to retry elsewhere
+    finally:
+        server.process.kill()
+        server.process.wait()
+
+
+def test_an_ended_server_s_reason_is_the_line_it_wrote_on_exiting_not_a_note_after_it(tmp_path):
+    server = object.__new__(warm.ForkServer)
+    server.log = str(tmp_path / "server.log")
+    (tmp_path / "server.log").write_text(f"a library's note\n{forkserver.EXIT_WORDS} a rehearsed cell of topic.ipynb changed sys.flag\n0.00s - Debugger warning: a note\n")
+    assert server.last_words() == f": {forkserver.EXIT_WORDS} a rehearsed cell of topic.ipynb changed sys.flag (its log: {server.log})"
+    (tmp_path / "server.log").write_text("0.00s - Debugger warning: a note\nTraceback (most recent call last):\n  a kernel's\n")
+    assert server.last_words() == f" (its log: {server.log})"
+
+
 def test_a_request_the_server_does_not_answer_in_time_stops_it(monkeypatch):
     """A server stuck in a rehearsed cell (a long call below Python) is stopped, so the build replaces it."""
     server = warm.fork_server()

@@ -39,9 +39,9 @@ import traceback
 import types
 import warnings
 
-# What a notebook imports before its first analysis cell; the heavy part of a kernel's start.
 EXIT_WORDS = "the fork server exits:"  # how the reason it exits starts in its log (`warm.ForkServer.last_words`)
 
+# What a notebook imports before its first analysis cell; the heavy part of a kernel's start.
 PRELOAD = (
     "numpy",
     "pandas",
@@ -144,8 +144,10 @@ class Rehearsal:
     notebook that changes state inside an object a module keeps (fills a list it holds) would hand that on to later
     kernels: the test that warm and plain kernels write identical notebooks guards districtstat's own, and
     `districtstat verify --executor plain` any project's. A cell that fails, or runs past `REHEARSAL_SECONDS` in Python code,
-    ends its notebook's rehearsal: the task itself reports the error. A cell that leaves a thread running or changes
-    a module's attributes raises `UnsafeToFork`, and the server exits (see `serve`).
+    ends its notebook's rehearsal: the task itself reports the error. A cell that leaves a thread running, changes
+    a module's attributes or leaves a state that cannot be put back raises `UnsafeToFork`, and the server exits (see
+    `serve`). Putting the state back is not timed (the alarm is off by then); a server stuck there is stopped by the
+    build's request timeout.
     """
 
     def __init__(self, rehearsals: list[dict] = ()):
@@ -289,19 +291,19 @@ def restore_module_attributes(before: dict) -> list[str]:
         now = vars(module)
         if len(now) == len(attributes) and all(now.get(key, _MISSING) is value for key, value in attributes.items()):
             continue
-        for key in [key for key, value in now.items() if key not in attributes and not _submodule(module, value)]:
-            value = now.pop(key)
+        added = {key: now.pop(key) for key in [key for key, value in now.items() if key not in attributes and not _submodule(module, value)]}
+        for key, value in attributes.items():
+            if now.get(key, _MISSING) is not value:
+                now[key] = value
+                if key != "__warningregistry__":
+                    changed.append(f"{name}.{key}")
+        for key, value in added.items():  # asked once the module is as it was, so the cell's names cannot sway the answer
             if key.startswith("_"):
                 continue
             if _lazy_attribute(attributes.get("__getattr__"), key, value):
                 now[key] = value
             else:
                 changed.append(f"{name}.{key}")
-        for key, value in attributes.items():
-            if now.get(key, _MISSING) is not value:
-                now[key] = value
-                if key != "__warningregistry__":
-                    changed.append(f"{name}.{key}")
     return sorted(changed)
 
 
@@ -355,7 +357,7 @@ def _umask() -> int:
     try:
         with open("/proc/self/status") as status:
             return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
-    except (OSError, StopIteration, ValueError):
+    except (OSError, StopIteration, ValueError, IndexError):
         mask = os.umask(0o022)
         os.umask(mask)
         return mask
@@ -423,8 +425,9 @@ def freeze_heap() -> None:
     gc.freeze()
 
 
-def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int) -> None:
-    """In the forked child: become the kernel that `python -m ipykernel_launcher ARGV` would have been."""
+def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int, server: int) -> None:
+    """In the forked child: become the kernel that `python -m ipykernel_launcher ARGV` would have been. If the server
+    that forked it has gone meanwhile, the build has asked a new one for this kernel: this one exits unannounced."""
     os.setsid()
     os.environ.clear()
     os.environ.update(env)
@@ -438,6 +441,8 @@ def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int) -> No
     from ipykernel import kernelapp
 
     app = kernelapp.IPKernelApp.instance()
+    if os.getppid() != server:  # before its sockets are bound over the new kernel's
+        os._exit(0)
     app.initialize(argv)
     os.write(ready, b"1")
     os.close(ready)
@@ -445,6 +450,7 @@ def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int) -> No
 
 
 def fork_kernel(request: dict, ready: int, listener: socket.socket, selector: selectors.BaseSelector, connection: socket.socket) -> int:
+    server = os.getpid()
     pid = os.fork()
     if pid == 0:
         code = 0
@@ -452,7 +458,7 @@ def fork_kernel(request: dict, ready: int, listener: socket.socket, selector: se
             selector.close()
             listener.close()
             connection.close()  # else a server that dies before answering leaves the build waiting on this copy
-            run_kernel(request["argv"], request["env"], request["cwd"], ready)
+            run_kernel(request["argv"], request["env"], request["cwd"], ready, server)
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 0
         except BaseException:
@@ -526,7 +532,7 @@ def serve(path: str) -> None:
             except UnsafeToFork as error:
                 # Exit rather than fork kernels from this state; the build starts a new server that holds the same
                 # tables and does not rehearse them again (`warm.fork_server`).
-                print(f"{EXIT_WORDS} {error}", file=sys.stderr, flush=True)
+                print(f"\n{EXIT_WORDS} {str(error).replace(chr(10), ' ')}", file=sys.stderr, flush=True)
                 os._exit(3)
         for key, _ in events:
             if key.data == "parent":

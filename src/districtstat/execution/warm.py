@@ -131,9 +131,6 @@ class ForkServer:
                 socket.send_fds(connection, [json.dumps(message).encode()], list(fds))
                 with connection.makefile("rb") as stream:
                     answer = stream.readline()
-            reply = json.loads(answer) if answer.endswith(b"\n") else {}
-        except json.JSONDecodeError as error:
-            raise ForkServerError(f"the kernel fork server answered {message['op']!r} with something not JSON: {error}") from error
         except TimeoutError as error:
             stuck = not self.preloading  # else it is reading a release, which may take longer
             if stuck:
@@ -143,11 +140,17 @@ class ForkServer:
         except OSError as error:  # refused or reset: the server has exited or is exiting
             gone = self.ended()
             raise (ForkServerGone if gone else ForkServerError)(f"the kernel fork server broke off {message['op']!r}: {error}{self.last_words() if gone else ''}") from error
-        if not reply:  # the connection closed before a whole answer: the server is exiting, or something is wrong
+        if not answer.endswith(b"\n"):  # the connection closed before a whole answer: the server is exiting, or something is wrong
             gone = self.ended()
             raise (ForkServerGone if gone else ForkServerError)(f"the kernel fork server gave no answer to {message['op']!r}{self.last_words() if gone else ''}")
+        try:
+            reply = json.loads(answer)
+        except ValueError as error:  # not JSON, or not UTF-8
+            raise ForkServerError(f"the kernel fork server answered {message['op']!r} with something not JSON: {error}") from error
+        if not isinstance(reply, dict):
+            raise ForkServerError(f"the kernel fork server answered {message['op']!r} with {reply!r}, not an object")
         if "error" in reply:
-            raise ForkServerError(reply["error"])
+            raise ForkServerError(str(reply["error"]))
         return reply
 
     def fork(self, argv: list[str], env: dict[str, str], cwd: str, timeout: float = 60.0) -> int:
@@ -199,10 +202,11 @@ class ForkServer:
         lines of the log (a library's notes, a forked kernel's traceback) are not a reason and are not given as one."""
         try:
             with open(self.log, "rb") as log:
-                lines = log.read()[-16384:].decode(errors="replace").splitlines()
+                log.seek(max(0, log.seek(0, os.SEEK_END) - 16384))
+                lines = log.read().decode(errors="replace").splitlines()
         except OSError:
             return ""
-        reason = next((line.strip() for line in reversed(lines) if line.startswith(EXIT_WORDS)), None)
+        reason = next((line[line.index(EXIT_WORDS) :].strip() for line in reversed(lines) if EXIT_WORDS in line), None)
         return f": {reason} (its log: {self.log})" if reason else f" (its log: {self.log})"
 
     def ended(self, grace: float = 5.0) -> bool:
@@ -426,6 +430,8 @@ class UnixSocketKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         if not getattr(self, "_socket_prefix", None) or os.path.dirname(self._socket_prefix) != socket_folder():
             self._socket_prefix = os.path.join(socket_folder(), f"kernel-{next(_kernel_serials)}")
+            if self._connection_file_written:  # a restart after the folder was made anew: new names, a new file
+                self.cleanup_connection_file()
         self.ip = self._socket_prefix
 
     async def _async_pre_start_kernel(self, **kw):
