@@ -94,6 +94,26 @@ def test_changing_one_districts_goals_reruns_and_rerenders_only_that_district(bu
     assert "520" in (copy / "site" / "r1" / "districts" / "D05" / "scorecard.html").read_text()
 
 
+def test_a_build_whose_rehearsal_ends_the_fork_server_says_so_and_still_publishes(built, tmp_path, capsys):
+    """A notebook of the researchers' that sets an attribute on a module ends the rehearsing server: the build goes
+    on, on a new server, and tells why it was slower instead of leaving it unexplained."""
+    import nbformat
+
+    root, _ = built
+    copy, params = build_copy(root, tmp_path)
+    notebook_path = copy / "notebooks" / "operations.ipynb"
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("import sys\nsys.districtstat_probe = district_id"))
+    nbformat.write(notebook, notebook_path)
+    warm.stop_fork_server()  # a server of its own, as a build in a new process has
+    capsys.readouterr()
+    assert main(["build", "--params", str(params), "--quiet", "--workers", "2"]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"note: the fork server ended \(the fork server exits: a rehearsed cell of \S*operations\.ipynb changed sys\.districtstat_probe", err), err
+    assert "the notebooks after it ran unrehearsed: slower, with the same outputs" in err
+    assert re.search(r"published release r1 .*\(14 notebooks ran, 59 unchanged", err), err
+
+
 def test_only_runs_the_named_districts_and_publishes_only_when_the_rest_is_current(built, tmp_path, capsys):
     root, _ = built
     copy, params = build_copy(root, tmp_path)

@@ -9,6 +9,7 @@ import pandas as pd
 from districtstat.privacy import audit
 from districtstat.site import brief, render, project as site
 from districtstat.execution import dispatch, runner
+from districtstat.execution.warm import stopped_rehearsals
 from districtstat import pipeline
 from districtstat.data.aggregate import latest_rows
 from districtstat.config import Project, UsageError
@@ -41,6 +42,7 @@ class BuildOutcome:
     stale: list[runner.Task] = field(default_factory=list)
     rendered_pages: int = 0
     reused_pages: int = 0
+    notes: list[str] = field(default_factory=list)  # what made the build slower than it need be (see `warm.stopped_rehearsals`)
 
     def count(self, status: str) -> int:
         return sum(result.status == status for result in self.results)
@@ -92,7 +94,9 @@ def build(
     spec = runner.run_spec(project, manifest["tables_hash"], manifest["data_hash"], executor)
     index = runner.KeyIndex(project.executed_dir)
     jobs, settled = runner.triage(project, selected, manifest["tables_hash"], index, force=force)
+    stopped_rehearsals()  # what ended before this build is not this build's
     results = dispatch.run_jobs(spec, jobs, settled, workers=workers, scheduler=scheduler, quiet=quiet)
+    notes = [f"the fork server ended ({reason}); the notebooks after it ran unrehearsed: slower, with the same outputs" for reason in stopped_rehearsals()]
     keys = {job.task: job.key for job in jobs}
     for result in results:
         if result.status == "ran":
@@ -107,13 +111,13 @@ def build(
         rest = [task for task in tasks if task not in set(selected)]
         stale, _ = runner.triage(project, rest, manifest["tables_hash"], index)
         if stale:
-            return BuildOutcome(project.release, None, results, stale=[job.task for job in stale])
+            return BuildOutcome(project.release, None, results, stale=[job.task for job in stale], notes=notes)
     provenance = Provenance(project.release, manifest["data_hash"], spec.code_commit, pipeline.params_hash(project))
     generated = site.write_project(project, tasks, provenance)
     signature = site.project_signature(project, chosen)
     published_record = project.build_dir / "published.json"
     if read_json(published_record).get("signature") == signature and project.release_site_dir.is_dir():
-        return BuildOutcome(project.release, project.release_site_dir, results)
+        return BuildOutcome(project.release, project.release_site_dir, results, notes=notes)
     keys_file = project.build_dir / render.KEYS_FILE
     rendered = render.render(generated, chosen, previous=project.release_site_dir, keys_file=keys_file)
     previous = pipeline.previous_counts_file(project)
@@ -134,4 +138,4 @@ def build(
         write_json_atomic(published_record, {"signature": signature})
 
     published = site.publish(project, rendered.output, provenance, record_published)
-    return BuildOutcome(project.release, published, results, rendered_pages=rendered.rendered, reused_pages=rendered.reused)
+    return BuildOutcome(project.release, published, results, rendered_pages=rendered.rendered, reused_pages=rendered.reused, notes=notes)

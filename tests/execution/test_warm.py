@@ -160,9 +160,11 @@ def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, notebook,
     assert ended.ended(grace=60)
     words = ended.last_words()  # what an error about the ended server says; `dies` exits without a word
     assert reason in words and (forkserver.EXIT_WORDS in words) == bool(reason) and ended.log in words
+    warm.stopped_rehearsals()  # forget what ended before this test
     spec = run_spec(project, "t", executor="warm")
     task = Task("fresh_kernel", "D01")
     assert runner.execute(project, Job(task, "k"), spec).status == "ran"
+    assert warm.stopped_rehearsals() == [words.removeprefix(": ")]  # what the build tells its user
     server = warm.fork_server()
     assert server is not ended and server.process.poll() is None
     assert kernel_line(project, task)[1] == server.process.pid

@@ -137,6 +137,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     except DisclosureAuditError as error:
         console.print(f"build stopped by the disclosure audit: {error}\nnothing was published", markup=False)
         return DATA_FAILED
+    for note in outcome.notes:
+        console.print(f"note: {note}", markup=False)
     ran = f"{outcome.count('ran')} notebooks ran, {outcome.count('skipped')} unchanged"
     if outcome.stale:
         console.print(

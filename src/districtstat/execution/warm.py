@@ -233,6 +233,7 @@ class ForkServer:
 _server: ForkServer | None = None
 _server_lock = threading.RLock()
 _unrehearsed: set[tuple] = set()  # the tables a rehearsal ended a server on
+_stopped_rehearsals: list[str] = []  # why, for the build to tell (`stopped_rehearsals`)
 
 
 def fork_server() -> ForkServer:
@@ -248,11 +249,21 @@ def fork_server() -> ForkServer:
             ended.close()
             if ended.holds is not None:
                 _unrehearsed.add(ended.holds)
+                _stopped_rehearsals.append(ended.last_words().removeprefix(": "))
                 _server = ForkServer()
                 _server.preload(ended.holds)
         if _server is None:
             _server = ForkServer()
         return _server
+
+
+def stopped_rehearsals() -> list[str]:
+    """Why fork servers holding a release ended since the last call (a rehearsed notebook, a crash): the kernels
+    after that came from a new server that does not rehearse, slower with the same outputs. The build says so,
+    rather than leave a slower build unexplained."""
+    reasons = list(_stopped_rehearsals)
+    _stopped_rehearsals.clear()
+    return reasons
 
 
 def rehearsals(project, tasks) -> list[dict]:
