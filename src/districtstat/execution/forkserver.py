@@ -139,8 +139,8 @@ class Rehearsal:
 
     A rehearsed cell runs inside `kept_state`, which puts back what code commonly changes for the whole process
     (settings of matplotlib, pandas and numpy, random states, warnings, logging, the environment, signal handlers,
-    the locale, the modules' attributes) and closes its figures (an open figure would be shown by the next kernel's inline backend); its
-    output is discarded. What the release remembers is what any notebook would compute from the same tables. A
+    the locale, the modules' attributes) and closes its figures (an open figure would be shown by the next kernel's
+    inline backend); its output is discarded. What the release remembers is what any notebook would compute from the same tables. A
     notebook that changes state inside an object a module keeps (fills a list it holds) would hand that on to later
     kernels: the test that warm and plain kernels write identical notebooks guards districtstat's own, and
     `districtstat verify --executor plain` any project's. A cell that fails, or runs past `REHEARSAL_SECONDS` in Python code,
@@ -216,27 +216,14 @@ class Rehearsal:
 
 @contextlib.contextmanager
 def kept_state(cwd: str, changed_modules: list[str] | None = None):
-    """Run code in `cwd` with its output discarded and warnings silenced; afterwards put back what code commonly
-    changes for the whole process (matplotlib's, pandas' and numpy's settings, numpy's and Python's global random
-    states, logging's handlers and levels, the recursion limit, the garbage collector's settings, the environment,
-    `sys.path`, the working folder, signal handlers, the file creation mask, the locale, sockets' default timeout,
-    a trace or profile function, the attributes of every module) and close its figures. What it changes inside an
-    object a module holds (a list it fills) stays. The module attributes it changed are added to `changed_modules`."""
-    import random
-
+    """Run code in `cwd` with its output discarded and warnings silenced; afterwards close its figures and put back
+    what code commonly changes for the whole process (`process_state`, logging's handlers and levels, the attributes
+    of every module). What it changes inside an object a module holds (a list it fills) stays. The module attributes
+    it changed are added to `changed_modules`; a state that cannot be put back raises `UnsafeToFork`."""
     import matplotlib
     import matplotlib.pyplot as plt
-    import numpy as np
-    import pandas as pd
 
-    here, environment, path = os.getcwd(), dict(os.environ), list(sys.path)
-    numpy_print, numpy_errors, numpy_random, python_random = np.get_printoptions(), np.geterr(), np.random.get_state(), random.getstate()
-    with warnings.catch_warnings():  # reading a deprecated option warns
-        warnings.simplefilter("ignore")
-        pandas_settings = {name: pd.get_option(name) for name in pandas_option_names()}
-    loggers, process = logging_state(), process_state()
-    modules = module_attributes()
-    recursion, collector = sys.getrecursionlimit(), (gc.isenabled(), gc.get_threshold())
+    process, loggers, modules = process_state(), logging_state(), module_attributes()
     try:
         os.chdir(cwd)
         with matplotlib.rc_context(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -245,24 +232,8 @@ def kept_state(cwd: str, changed_modules: list[str] | None = None):
     finally:
         try:
             plt.close("all")
-            os.chdir(here)
-            os.environ.clear()
-            os.environ.update(environment)
-            sys.path[:] = path
-            np.set_printoptions(**numpy_print)
-            np.seterr(**numpy_errors)
-            np.random.set_state(numpy_random)
-            random.setstate(python_random)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for name, value in pandas_settings.items():
-                    if pd.get_option(name) != value:
-                        pd.set_option(name, value)  # through pandas, so an option's callback runs as it would have
-            restore_logging(loggers)
             restore_process_state(process)
-            sys.setrecursionlimit(recursion)
-            (gc.enable if collector[0] else gc.disable)()
-            gc.set_threshold(*collector[1])
+            restore_logging(loggers)
             changed = restore_module_attributes(modules)
             if changed_modules is not None:
                 changed_modules.extend(changed)
@@ -336,12 +307,31 @@ def pandas_option_names() -> tuple[str, ...]:
 
 
 def process_state() -> dict:
-    """More of what code commonly changes for the whole process beyond its modules' attributes: signal handlers set
-    from Python and the blocked signals, the file creation mask, the locale, sockets' default timeout, and a trace or
-    profile function. Not all there is (resource limits, `faulthandler`, `tracemalloc` are not kept)."""
+    """What code commonly changes for the whole process, beyond logging and its modules' attributes: the working
+    folder, the environment, `sys.path`, numpy's, pandas' and Python's settings and random states, the recursion
+    limit, the garbage collector's settings, signal handlers set from Python and the blocked signals, the file
+    creation mask, the locale, sockets' default timeout, and a trace or profile function. Not all there is (resource
+    limits, `faulthandler`, `tracemalloc` are not kept)."""
     import locale
+    import random
 
+    import numpy as np
+    import pandas as pd
+
+    with warnings.catch_warnings():  # reading a deprecated option warns
+        warnings.simplefilter("ignore")
+        pandas_settings = {name: pd.get_option(name) for name in pandas_option_names()}
     return {
+        "cwd": os.getcwd(),
+        "environment": dict(os.environ),
+        "path": list(sys.path),
+        "numpy_print": np.get_printoptions(),
+        "numpy_errors": np.geterr(),
+        "numpy_random": np.random.get_state(),
+        "python_random": random.getstate(),
+        "pandas": pandas_settings,
+        "recursion": sys.getrecursionlimit(),
+        "collector": (gc.isenabled(), gc.get_threshold()),
         "signals": {number: handler for number in signal.valid_signals() if (handler := signal.getsignal(number)) is not None},
         "blocked": signal.pthread_sigmask(signal.SIG_BLOCK, []),
         "umask": _umask(),
@@ -365,7 +355,27 @@ def _umask() -> int:
 
 def restore_process_state(state: dict) -> None:
     import locale
+    import random
 
+    import numpy as np
+    import pandas as pd
+
+    os.chdir(state["cwd"])
+    os.environ.clear()
+    os.environ.update(state["environment"])
+    sys.path[:] = state["path"]
+    np.set_printoptions(**state["numpy_print"])
+    np.seterr(**state["numpy_errors"])
+    np.random.set_state(state["numpy_random"])
+    random.setstate(state["python_random"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for name, value in state["pandas"].items():
+            if pd.get_option(name) != value:
+                pd.set_option(name, value)  # through pandas, so an option's callback runs as it would have
+    sys.setrecursionlimit(state["recursion"])
+    (gc.enable if state["collector"][0] else gc.disable)()
+    gc.set_threshold(*state["collector"][1])
     for number, handler in state["signals"].items():
         if signal.getsignal(number) is not handler:
             signal.signal(number, handler)
