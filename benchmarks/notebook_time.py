@@ -120,7 +120,7 @@ def main() -> int:
             source = project.notebooks_dir / f"{task.notebook}.ipynb"
             parameters = runner.parameters_for(project, task)
             started = time.perf_counter()
-            executed = papermill.execute_notebook(str(source), None, parameters=parameters, engine_name="districtstat-warm", **runner.kernel_options(project.notebooks_dir))
+            executed = papermill.execute_notebook(str(source), None, parameters=parameters, engine_name="districtstat-warm", **runner.kernel_options(project.notebooks_dir, "warm"))
             wall = time.perf_counter() - started
             cells = sum(cell.metadata.get("papermill", {}).get("duration") or 0.0 for cell in executed.cells)
             started = time.perf_counter()

@@ -109,7 +109,7 @@ def test_a_build_whose_rehearsal_ends_the_fork_server_says_so_and_still_publishe
     capsys.readouterr()
     assert main(["build", "--params", str(params), "--quiet", "--workers", "2"]) == 0
     err = capsys.readouterr().err
-    assert re.search(r"note: the fork server ended \(the fork server exits: a rehearsed cell of \S*operations\.ipynb changed sys\.districtstat_probe", err), err
+    assert re.search(r"note: the fork server ended: a rehearsed cell of \S*operations\.ipynb changed sys\.districtstat_probe \(its log: \S+\); ", err), err
     assert "the notebooks after it ran unrehearsed: slower, with the same outputs" in err
     assert re.search(r"published release r1 .*\(14 notebooks ran, 59 unchanged", err), err
 

@@ -96,7 +96,7 @@ def build(
     jobs, settled = runner.triage(project, selected, manifest["tables_hash"], index, force=force)
     stopped_rehearsals()  # what ended before this build is not this build's
     results = dispatch.run_jobs(spec, jobs, settled, workers=workers, scheduler=scheduler, quiet=quiet)
-    notes = [f"the fork server ended ({reason}); the notebooks after it ran unrehearsed: slower, with the same outputs" for reason in stopped_rehearsals()]
+    notes = [f"the fork server ended: {reason}; the notebooks after it ran unrehearsed: slower, with the same outputs" for reason in stopped_rehearsals()]
     keys = {job.task: job.key for job in jobs}
     for result in results:
         if result.status == "ran":

@@ -249,30 +249,25 @@ def clean(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def kernel_options(notebooks_dir: Path) -> dict:
+def kernel_options(notebooks_dir: Path, executor: str = "plain") -> dict:
     """Start each kernel in the notebooks folder without changing this process's working directory.
 
     papermill's own `cwd=` changes the working directory of the whole process, which races when
     several notebooks run on threads; nbclient's resource path sets it for the kernel alone. No kernel keeps
     an input history: every one would otherwise open and write the same SQLite file in the user's IPython
-    profile, hundreds at once in a large build.
+    profile, hundreds at once in a large build. Every kernel talks over Unix sockets of its own, not TCP ports
+    another process starting a kernel could take meanwhile (`warm.UnixSocketKernelManager`); a warm one is forked
+    (`warm.WarmKernelManager`).
     """
+    from districtstat.execution import warm
+
     return {
         "kernel_name": "python3",
         "progress_bar": False,
         "resources": {"metadata": {"path": str(notebooks_dir)}},
         "extra_arguments": ["--log-level=CRITICAL", "--HistoryManager.enabled=False"],
+        "kernel_manager_class": {"warm": warm.WarmKernelManager, "plain": warm.UnixSocketKernelManager}[executor],
     }
-
-
-def plain_kernels(executor: str) -> dict:
-    """A plain kernel is started by papermill's own engine, as papermill starts it, but talks over Unix sockets: its
-    TCP ports could be taken by another process starting a kernel meanwhile (`warm.UnixSocketKernelManager`)."""
-    if executor != "plain":
-        return {}
-    from districtstat.execution.warm import UnixSocketKernelManager
-
-    return {"kernel_manager_class": UnixSocketKernelManager}
 
 
 def execute(project: Project, job: Job, spec: RunSpec) -> TaskResult:
@@ -293,7 +288,7 @@ def executed_text(project: Project, job: Job, spec: RunSpec) -> tuple[TaskResult
     parameters = parameters_for(project, task)
     try:
         executed = papermill.execute_notebook(
-            str(source), None, parameters=parameters, engine_name=ENGINES[spec.executor], **kernel_options(project.notebooks_dir), **plain_kernels(spec.executor)
+            str(source), None, parameters=parameters, engine_name=ENGINES[spec.executor], **kernel_options(project.notebooks_dir, spec.executor)
         )
     except papermill.PapermillExecutionError as error:
         return TaskResult(task, "failed", f"{error.ename}: {error.evalue}", cell=error.cell_index), None

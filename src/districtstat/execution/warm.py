@@ -138,11 +138,9 @@ class ForkServer:
                 self.process.wait()
             raise (ForkServerGone if stuck else ForkServerError)(f"the kernel fork server did not answer {message['op']!r} within {timeout:.0f} s (its log: {self.log})") from error
         except OSError as error:  # refused or reset: the server has exited or is exiting
-            gone = self.ended()
-            raise (ForkServerGone if gone else ForkServerError)(f"the kernel fork server broke off {message['op']!r}: {error}{self.last_words() if gone else ''}") from error
-        if not answer.endswith(b"\n"):  # the connection closed before a whole answer: the server is exiting, or something is wrong
-            gone = self.ended()
-            raise (ForkServerGone if gone else ForkServerError)(f"the kernel fork server gave no answer to {message['op']!r}{self.last_words() if gone else ''}")
+            raise self._broke_off(f"the kernel fork server broke off {message['op']!r}: {error}") from error
+        if not answer.endswith(b"\n"):  # the connection closed before a whole answer
+            raise self._broke_off(f"the kernel fork server gave no answer to {message['op']!r}")
         try:
             reply = json.loads(answer)
         except ValueError as error:  # not JSON, or not UTF-8
@@ -197,6 +195,13 @@ class ForkServer:
             time.sleep(0.05)
         return status["failed"]
 
+    def _broke_off(self, what: str) -> ForkServerError:
+        """The error for a connection the server ended: `ForkServerGone`, with its reason, if it has exited (or does
+        within a few seconds); else a plain error, for something else went wrong."""
+        if self.ended():
+            return ForkServerGone(what + self.last_words())
+        return ForkServerError(what)
+
     def last_words(self) -> str:
         """Why the server exited, as `serve` wrote it in its log, for an error message; else where its log is. Other
         lines of the log (a library's notes, a forked kernel's traceback) are not a reason and are not given as one."""
@@ -208,6 +213,11 @@ class ForkServer:
             return ""
         reason = next((line[line.index(EXIT_WORDS) :].strip() for line in reversed(lines) if EXIT_WORDS in line), None)
         return f": {reason} (its log: {self.log})" if reason else f" (its log: {self.log})"
+
+    def exit_reason(self) -> str:
+        """`last_words` as a clause of its own: the reason the server gave, without its opening words, and its log."""
+        words = self.last_words()
+        return words.removeprefix(f": {EXIT_WORDS} ") if words.startswith(f": {EXIT_WORDS} ") else f"without a word{words}"
 
     def ended(self, grace: float = 5.0) -> bool:
         """Whether the server has exited, or does within `grace` seconds (one that broke off an answer is exiting)."""
@@ -249,7 +259,7 @@ def fork_server() -> ForkServer:
             ended.close()
             if ended.holds is not None:
                 _unrehearsed.add(ended.holds)
-                _stopped_rehearsals.append(ended.last_words().removeprefix(": "))
+                _stopped_rehearsals.append(ended.exit_reason())
                 _server = ForkServer()
                 _server.preload(ended.holds)
         if _server is None:
@@ -437,7 +447,6 @@ class UnixSocketKernelManager(AsyncKernelManager):
     def use_unix_sockets(self) -> None:
         """Sockets named by a serial, once per manager, not by the 36 characters of the kernel's id: their paths
         must stay short."""
-        self.kernel_id = self.kernel_id or str(uuid.uuid4())
         self.transport = "ipc"
         if not getattr(self, "_socket_prefix", None) or os.path.dirname(self._socket_prefix) != socket_folder():
             self._socket_prefix = os.path.join(socket_folder(), f"kernel-{next(_kernel_serials)}")
@@ -446,7 +455,6 @@ class UnixSocketKernelManager(AsyncKernelManager):
         self.ip = self._socket_prefix
 
     async def _async_pre_start_kernel(self, **kw):
-        self.kernel_id = self.kernel_id or kw.pop("kernel_id", None)
         self.use_unix_sockets()
         return await super()._async_pre_start_kernel(**kw)
 
@@ -471,9 +479,8 @@ class WarmKernelManager(UnixSocketKernelManager):
             self.provisioner.process = None
 
     async def _async_pre_start_kernel(self, **kw):
-        if self.provisioner is None:
-            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None)
-            self.use_unix_sockets()
+        self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+        if self.provisioner is None:  # before jupyter_client would make its own
             self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
 
