@@ -277,7 +277,10 @@ class PdfTexts:
         return self.digests[path], content
 
     def read_all(self, paths: list[Path]) -> None:
-        """Read every PDF not read before, on every core when there are many (pypdf is pure Python: a process each)."""
+        """Read every PDF not read before, on every core when there are many (pypdf is pure Python: a process each);
+        when there are few, `text` reads each as it comes, once."""
+        if min(os.cpu_count() or 1, len(paths) // PDFS_PER_PROCESS) < 2:
+            return
         unread = {}
         for path in paths:
             digest, content = self.digest(path)
@@ -338,7 +341,7 @@ def scan_site(site_dir: Path, identifiers: set[str], names: set[str] = frozenset
             if leaked:
                 problems.append(f"{where}: {len(leaked)} student identifier(s), e.g. {leaked[0].decode()}")
         if names:
-            words = text.lower().encode("ascii", "replace").translate(TOKEN_BYTES).split()
+            words = split(text.lower(), TOKEN_BYTES)
             named = sorted({f"{a.decode()} {b.decode()}" for a, b in zip(words, words[1:])} & names)
             if named:
                 problems.append(f"{where}: {len(named)} student name(s), e.g. {named[0]}")
@@ -356,10 +359,15 @@ TOKEN_BYTES = _separators(string.ascii_letters + string.digits + "_-")
 WORD_BYTES = _separators(string.ascii_letters + string.digits)
 
 
+def split(text: str | bytes, table: bytes) -> list[bytes]:
+    """The text's tokens as the table splits it, in order."""
+    return (text.encode("ascii", "replace") if isinstance(text, str) else text).translate(table).split()
+
+
 def tokens(text: str, *tables: bytes) -> set[bytes]:
-    """The text's tokens as each table splits it."""
+    """The text's tokens as each table splits it (encoded once)."""
     encoded = text.encode("ascii", "replace")
-    return set().union(*(encoded.translate(table).split() for table in tables))
+    return set().union(*(split(encoded, table) for table in tables))
 
 
 # ------------------------------------------------------------------ the whole release

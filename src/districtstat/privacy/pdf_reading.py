@@ -25,16 +25,9 @@ def pdf_text(content: bytes) -> str:
         raise UnreadableFile(f"a PDF the audit cannot read ({error})") from error
 
 
-def pdf_text_or_none(content: bytes) -> str | None:
-    """`pdf_text`, or None for a PDF it cannot read (the audit reads that one again itself, to report it)."""
-    try:
-        return pdf_text(content)
-    except UnreadableFile:
-        return None
-
-
 def texts_in_processes(contents: list[bytes], processes: int) -> list[str | None]:
-    """`pdf_text_or_none` of each PDF, shared among new Python processes that import this module alone.
+    """`pdf_text` of each PDF, or None for one it cannot read (the audit reads that one again itself, to report it),
+    shared among new Python processes that import this module alone.
 
     Not `multiprocessing`: its spawned processes run the caller's main script again (a build started from a script
     without a `__main__` guard would start itself over), and a forked copy of a build that has run threads may hang.
@@ -65,7 +58,7 @@ def _read_each(contents: list[bytes]) -> list[str | None]:
     texts = []
     for content in contents:
         try:
-            texts.append(pdf_text_or_none(content))
+            texts.append(pdf_text(content))
         except Exception:
             texts.append(None)
     return texts
