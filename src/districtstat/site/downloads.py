@@ -148,29 +148,28 @@ def spring_year(label: str) -> int | None:
 
 
 INTEGER_TEXT = re.compile(r"-?[0-9]+")
-DECIMAL_TEXT = re.compile(r"-?[0-9]+\.[0-9]+")
+NUMBER_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 # Every character pandas may read as part of a number (`1e5`, ` 5`, `+5`, `inf`, `Infinity`, `NaN`): a cell with any
 # other character is not a number.
 NUMBER_CHARACTERS = frozenset("0123456789+-. \t\r\neEiInNfFtTyYaA")
 
 
-def field_type(values: list[str] | pd.Series) -> str:
+def field_type(values: list[str]) -> str:
     """The Table Schema type of a column as published: suppressed cells (`*`) and blanks are missing values.
 
     Most columns are plain whole or decimal numbers, or hold a cell no number could be written with (a name); those
     are told by their text, in Python, which takes a site's 30,000 columns from seconds to a fraction of one. The
     rest go through pandas' own reading of numbers."""
-    cells = values.tolist() if isinstance(values, pd.Series) else values
-    shown = [value for value in cells if isinstance(value, str) and value not in MISSING_SET]
+    shown = [value for value in values if isinstance(value, str) and value not in MISSING_SET]  # pandas gives a short row's cells as NaN
     if not shown:
         return "string"
     if all(INTEGER_TEXT.fullmatch(value) for value in shown):
         return "integer"
-    if all(INTEGER_TEXT.fullmatch(value) or DECIMAL_TEXT.fullmatch(value) for value in shown):
+    if all(NUMBER_TEXT.fullmatch(value) for value in shown):
         return "number"
     if any(not NUMBER_CHARACTERS.issuperset(value) for value in shown):
         return "string"
-    return field_type_by_pandas(values if isinstance(values, pd.Series) else pd.Series(values, dtype="str"))
+    return field_type_by_pandas(pd.Series(values, dtype="str"))
 
 
 def field_type_by_pandas(values: pd.Series) -> str:
@@ -183,7 +182,7 @@ def field_type_by_pandas(values: pd.Series) -> str:
     return "integer" if (numbers == numbers.round()).all() and not shown.str.contains(r"[.eE]").any() else "number"
 
 
-def csv_columns(text: str) -> dict[str, list[str] | pd.Series]:
+def csv_columns(text: str) -> dict[str, list[str]]:
     """A published CSV's columns as text. Read with the `csv` module when it is the plain table districtstat writes
     (distinct, non-empty names, every row full, no blank line, no byte-order mark, no bare carriage return);
     otherwise by pandas, whose reading is the reference."""
@@ -195,7 +194,7 @@ def csv_columns(text: str) -> dict[str, list[str] | pd.Series]:
     if header and all(header) and len(set(header)) == len(header) and all(len(row) == len(header) for row in rows[1:]):
         return {name: [row[i] for row in rows[1:]] for i, name in enumerate(header)}
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    return {column: frame[column] for column in frame.columns}
+    return {column: frame[column].tolist() for column in frame.columns}
 
 
 def table_fields(text: str, numeric=()) -> list[dict]:
