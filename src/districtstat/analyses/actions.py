@@ -349,8 +349,7 @@ def district_actions_lead(release: Release, district_id: str) -> str:
 
 def consortium_actions(release: Release) -> pd.DataFrame:
     progress = action_progress(release)
-    names = release.table("districts").set_index("district_id")["district_name"]
-    return progress.assign(district_name=progress["district_id"].map(names).astype(str))
+    return progress.assign(district_name=progress["district_id"].astype(str).map(release.district_names).astype(str))
 
 
 def indicators_acted_on(release: Release) -> list[tuple[str, str]]:

@@ -80,8 +80,7 @@ def key_figures(release: Release) -> pd.DataFrame:
     figures = figures[figures["district_id"].isin(release.publishable_districts)]
     ranks = peer_ranks(release, sorted(set(figures["district_id"])))
     figures = pd.concat([figures, ranks], ignore_index=True)
-    names = release.table("districts").assign(district_id=lambda f: f["district_id"].astype(str)).set_index("district_id")["district_name"]
-    figures["district_name"] = figures["district_id"].map(names).fillna(figures["district_id"]).astype(str)
+    figures["district_name"] = figures["district_id"].astype(str).map(release.district_names).fillna(figures["district_id"]).astype(str)
     figures["school_year"] = figures["school_year"].astype(int)
     return figures[COLUMNS].sort_values(KEYS, kind="stable").reset_index(drop=True)
 
