@@ -1,14 +1,14 @@
-"""Where a warm notebook's time goes: kernel start and stop, the cells themselves, and within the cells the charts.
+"""Where a warm notebook's time goes: around its cells, the cells themselves, and within the cells the charts.
 
     python benchmarks/notebook_time.py [--params params/synthetic.yml] [--districts 3] [--repeats 3]
 
 Runs the pages of the first few districts (and the overview and topics) one after the other with the warm
 executor, as one build worker does, and splits each notebook's wall time into:
-- the kernel: forking it, waiting for it to be ready, stopping it, and the messages of papermill and nbclient
-  (the wall time less the time inside the cells, as papermill records it per cell);
-- the cells, split by sampling the same code run in this process every millisecond of CPU into charts (any frame
-  inside matplotlib or seaborn: laying out, drawing and writing the SVG) and the rest (reading the release,
-  the analyses, tables, disclosure control, HTML);
+- around the cells: papermill, forking, the shell the cells run in, their messages kept and applied to the notebook
+  (the wall time less the time of the same code run in a fork of this process with no shell around it);
+- the cells (that same code), split by sampling it every millisecond of CPU into charts (any frame inside
+  matplotlib or seaborn: laying out, drawing and writing the SVG) and the rest (reading the release, the analyses,
+  tables, disclosure control, HTML);
 - writing the executed notebook (cleaning it and `nbformat.writes`).
 Each notebook also runs once with plain papermill (a new Python per notebook) for comparison. Medians of the
 repeats, per notebook kind, in seconds per notebook.
@@ -62,14 +62,14 @@ class Sampler:
 
 
 def run_in_process(notebook: Path, parameters: dict) -> tuple[float, float]:
-    """The notebook's code run as a warm kernel runs it, in a fork of this process (which has preloaded the release as
-    the fork server does), with no kernel around it: its wall time and the share of it in the chart libraries."""
+    """The notebook's code run as a warm run runs it, in a fork of this process (which has preloaded the release as
+    the fork server does), with no shell around it: its wall time and the share of it in the chart libraries."""
     import os
 
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.chdir(notebook.parent)  # the notebook's relative params path, as its kernel sees it
+        os.chdir(notebook.parent)  # the notebook's relative params path, as its run sees it
         namespace = {"__name__": "__main__"}
         with contextlib.redirect_stdout(io.StringIO()), Sampler() as sampler:
             started = time.perf_counter()
@@ -122,19 +122,17 @@ def main() -> int:
             started = time.perf_counter()
             executed = papermill.execute_notebook(str(source), None, parameters=parameters, engine_name="districtstat-warm", **runner.kernel_options(project.notebooks_dir, "warm"))
             wall = time.perf_counter() - started
-            cells = sum(cell.metadata.get("papermill", {}).get("duration") or 0.0 for cell in executed.cells)
             started = time.perf_counter()
             nbformat.writes(runner.clean(executed))
             written = time.perf_counter() - started
-            here, chart_share = run_in_process(source, parameters)
+            cells, chart_share = run_in_process(source, parameters)
             kind = figures[task.notebook]
             kind["wall"].append(wall + written)
-            kind["kernel"].append(wall - cells)
+            kind["around"].append(wall - cells)
             kind["cells"].append(cells)
             kind["charts"].append(cells * chart_share)
             kind["rest"].append(cells * (1 - chart_share))
             kind["write"].append(written)
-            kind["in process"].append(here)
     warm.stop_fork_server()
 
     plain = collections.defaultdict(list)
@@ -143,7 +141,7 @@ def main() -> int:
         papermill.execute_notebook(str(project.notebooks_dir / f"{task.notebook}.ipynb"), None, parameters=runner.parameters_for(project, task), **runner.kernel_options(project.notebooks_dir))
         plain[task.notebook].append(time.perf_counter() - started)
 
-    columns = ("plain", "wall", "kernel", "cells", "charts", "rest", "write")
+    columns = ("plain", "wall", "around", "cells", "charts", "rest", "write")
     print(f"{len(tasks)} notebooks, warm × {args.repeats} repeats and plain × 1, one worker; seconds per notebook (medians)\n")
     print(f"{'notebook':14s}" + "".join(f"{c:>9s}" for c in columns) + f"{'charts %':>10s}")
     totals = collections.Counter()
@@ -157,7 +155,7 @@ def main() -> int:
         count += per_kind
         print(f"{name:14s}" + "".join(f"{medians[c]:9.3f}" for c in columns) + f"{100 * medians['charts'] / medians['wall']:9.0f}%")
     print(f"{'mean':14s}" + "".join(f"{totals[c] / count:9.3f}" for c in columns) + f"{100 * totals['charts'] / totals['wall']:9.0f}%")
-    print(f"\nwarm against plain: {totals['plain'] / totals['wall']:.1f}x; with no kernel, no writing and no charts at all, warm would be {totals['plain'] / totals['rest']:.1f}x")
+    print(f"\nwarm against plain: {totals['plain'] / totals['wall']:.1f}x; with nothing around the cells, no writing and no charts at all, warm would be {totals['plain'] / totals['rest']:.1f}x")
     return 0
 
 

@@ -214,8 +214,8 @@ def _release_key(project: Project) -> tuple:
 def preload(params_file: str | Path, release: str | None = None) -> Release:
     """Read a release's tables and indicator history once, in the fork server.
 
-    Every kernel forked afterwards starts with them in memory; `open_release` hands them out only while the
-    params file and the tables' manifest are unchanged, so a kernel never sees stale tables.
+    Every run forked afterwards starts with them in memory; `open_release` hands them out only while the
+    params file and the tables' manifest are unchanged, so a run never sees stale tables.
     """
     project = load_project(params_file, release)
     loaded = Release(project)

@@ -1,4 +1,4 @@
-"""Warm kernels: forked from a pre-imported parent, one fresh process per notebook, outputs as a plain run's."""
+"""Warm runs: forked from a pre-imported parent, one fresh process per notebook, outputs as a plain run's."""
 
 import os
 import shutil
@@ -10,6 +10,7 @@ import time
 import pytest
 
 from districtstat.execution import forkserver, warm
+from districtstat.execution import runner
 from districtstat.execution.runner import Job, Task, run_job, run_spec, task_key
 from helpers import kernel_line, make_notebook_project as make_project
 
@@ -20,7 +21,7 @@ def test_papermill_finds_the_warm_engine_through_its_entry_point():
     assert papermill_engines.get_engine("districtstat-warm") is warm.WarmEngine
 
 
-def test_every_notebook_gets_its_own_kernel_forked_from_the_fork_server(tmp_path):
+def test_every_notebook_runs_in_its_own_process_forked_from_the_fork_server(tmp_path):
     project = make_project(tmp_path, ["fresh_kernel"])
     spec = run_spec(project, "t", executor="warm")
     tasks = [Task("fresh_kernel", d) for d in ("D01", "D02", "D03")]
@@ -57,19 +58,43 @@ def test_the_fork_server_ends_with_the_process_that_started_it(tmp_path):
     pytest.fail(f"fork server {pid} outlived its parent")
 
 
-def test_a_kernel_command_other_than_ipykernel_is_refused():
-    with pytest.raises(warm.ForkServerError, match="ipykernel only"):
-        warm.kernel_arguments(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"])
-    assert warm.kernel_arguments([sys.executable, "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
+def test_a_warm_run_shows_what_a_kernel_shows_for_every_kind_of_output(tmp_path):
+    """Streams, displays, a display updated from a later cell, a cleared output, results and a suppressed one, a
+    warning, a figure left open (a kernel's inline backend shows it), an empty and a skipped cell: the notebook a warm
+    run writes is byte for byte the one a plain kernel writes."""
+    import nbformat
+
+    project = make_project(tmp_path, ["every_kind_of_output"])
+    task = Task("every_kind_of_output", "D01")
+    runs = {executor: runner.executed_text(project, Job(task, "k"), run_spec(project, "t", executor=executor)) for executor in ("plain", "warm")}
+    assert [result.status for result, _ in runs.values()] == ["ran", "ran"], [result.error for result, _ in runs.values()]
+    assert runs["warm"][1] == runs["plain"][1]
+    cells = nbformat.reads(runs["warm"][1], as_version=4).cells
+    outputs = [output for cell in cells for output in cell.get("outputs", [])]
+    assert {"stream", "display_data", "execute_result"} == {output["output_type"] for output in outputs}
+    assert any("image/png" in output.get("data", {}) for output in outputs)  # the figure left open
+    assert [output["data"]["text/markdown"] for output in outputs if "text/markdown" in output.get("data", {})] == ["updated"]
+    assert not any("shown, then cleared" in str(output) or "never run" in str(output) for output in outputs)
 
 
-@pytest.mark.parametrize("manager_class", [warm.WarmKernelManager, warm.UnixSocketKernelManager])
-def test_warm_and_plain_kernels_talk_over_unix_sockets_of_their_own_so_parallel_builds_cannot_take_their_ports(manager_class):
+def test_a_notebook_of_another_language_is_refused_by_warm_runs(tmp_path):
+    import json
+
+    project = make_project(tmp_path, ["echo"])
+    notebook = project.notebooks_dir / "echo.ipynb"
+    content = json.loads(notebook.read_text())
+    content["metadata"]["kernelspec"] = {"display_name": "R", "language": "R", "name": "ir"}
+    notebook.write_text(json.dumps(content))
+    result = run_job(run_spec(project, "t", executor="warm"), Job(Task("echo", "D01"), "k"))
+    assert result.status == "failed" and "Python notebooks only" in result.error and "--executor plain" in result.error
+
+
+def test_plain_kernels_talk_over_unix_sockets_of_their_own_so_parallel_builds_cannot_take_their_ports():
     import asyncio
     import glob
 
     async def start_run_stop() -> tuple[str, list[str], str, int]:
-        manager = manager_class(kernel_name="python3")
+        manager = warm.UnixSocketKernelManager(kernel_name="python3")
         await manager.start_kernel()
         client = manager.client()
         client.start_channels()
@@ -87,9 +112,7 @@ def test_warm_and_plain_kernels_talk_over_unix_sockets_of_their_own_so_parallel_
     assert transport == "ipc" and status == "ok"
     assert len(sockets) == 5 and all(path.startswith(warm.socket_folder()) for path in sockets)  # shell, iopub, stdin, control, heartbeat
     answer, parent = next(message["content"]["text"] for message in outputs if "text" in message["content"]).split()
-    assert answer == "42"
-    forked = manager_class is warm.WarmKernelManager
-    assert (int(parent) == warm.fork_server().process.pid) == forked  # a plain kernel is started by this process, not forked
+    assert answer == "42" and int(parent) == os.getpid()  # started by this process, as papermill starts it
 
 
 def test_a_temporary_folder_too_long_for_a_socket_path_puts_the_sockets_in_tmp(tmp_path, monkeypatch):
@@ -152,8 +175,6 @@ def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, notebook,
     """A rehearsed notebook that exits its process, leaves a thread running or sets an attribute on a module
     (`fresh_kernel` sets one on `sys`: a kernel must not inherit either) ends the server: kernels are forked from a
     new one that holds the same tables and does not rehearse them."""
-    from districtstat.execution import runner
-
     project = make_project(tmp_path, [notebook, "fresh_kernel"])
     warm.ensure_preloaded(project, (Task(notebook, "D02"), Task("fresh_kernel", "D01")))  # `dies` exits for D02
     ended = warm.fork_server()
@@ -174,21 +195,19 @@ def test_a_rehearsal_that_ends_the_fork_server_costs_no_task(tmp_path, notebook,
     assert warm.fork_server() is server and server.status()["pending"] == 0  # not rehearsed again
 
 
-def test_a_server_that_exits_while_a_kernel_is_being_forked_costs_that_task_nothing(tmp_path, monkeypatch):
-    """The server ends between the build choosing it and asking it for a kernel: the kernel comes from a new
-    server holding the same tables, with the sockets its connection file already names."""
-    from districtstat.execution import runner
-
+def test_a_server_that_exits_before_a_run_is_forked_costs_that_task_nothing(tmp_path, monkeypatch):
+    """The server ends between the build choosing it and asking it to fork a run: the run is forked from a new server
+    holding the same tables."""
     project = make_project(tmp_path, ["fresh_kernel"])
     warm.ensure_preloaded(project)
     ended = warm.fork_server()
-    fork = ended.fork
+    run = ended.run
 
     def ends_first(*args, **kwargs):
         ended.process.kill()
-        return fork(*args, **kwargs)
+        return run(*args, **kwargs)
 
-    monkeypatch.setattr(ended, "fork", ends_first)
+    monkeypatch.setattr(ended, "run", ends_first)
     task = Task("fresh_kernel", "D01")
     assert runner.execute(project, Job(task, "k"), run_spec(project, "t", executor="warm")).status == "ran"
     server = warm.fork_server()
@@ -196,20 +215,22 @@ def test_a_server_that_exits_while_a_kernel_is_being_forked_costs_that_task_noth
     assert server.status()["holds"] == holds(project)
 
 
-def test_a_kernel_that_fails_to_start_fails_its_task_at_once_and_the_server_goes_on(tmp_path, monkeypatch):
-    """Only a server that has gone is waited for and replaced; a kernel that exits before it is ready is the
-    task's own failure, reported without asking whether the server is ending."""
+def test_a_run_that_dies_fails_its_task_at_once_and_the_server_goes_on(tmp_path, monkeypatch):
+    """Only a server that has gone is waited for and replaced; a forked run that dies is the task's own failure,
+    reported without asking whether the server is ending, and no cell of it is run again."""
     server = warm.fork_server()
     monkeypatch.setattr(warm.ForkServer, "ended", lambda self, grace=5.0: pytest.fail("waited for a server that is running"))
-    with pytest.raises(warm.ForkServerError, match="not ready within .* or exited first") as raised:
-        warm.fork_kernel(["--no-such-option-for-ipykernel"], dict(os.environ), str(tmp_path))
-    assert not isinstance(raised.value, warm.ForkServerGone)
+    marker = tmp_path / "ran"
+    cells = [{"source": f"open({str(marker)!r}, 'a').write('x')\nimport os\nos._exit(1)", "stop_on_error": True}]
+    with pytest.raises(warm.DeadKernelError, match="ended before its cells had run"):
+        warm.run_cells(cells, dict(os.environ), str(tmp_path))
+    assert marker.read_text() == "x"  # once: a run that died is not retried
     assert warm.fork_server() is server and server.process.poll() is None
 
 
-def test_a_kernel_restarts_on_its_sockets_and_on_new_ones_once_their_folder_is_made_anew():
-    """A restart keeps the manager's socket names; after the fork server is stopped (its folder removed) the names
-    and the connection file are made anew, so the restarted kernel is found."""
+def test_a_plain_kernel_restarts_on_its_sockets_and_on_new_ones_once_their_folder_is_made_anew():
+    """A restart keeps the manager's socket names; after the fork server is stopped (the socket folder removed) the
+    names and the connection file are made anew, so the restarted kernel is found."""
     import asyncio
 
     async def answers(manager) -> str:
@@ -222,7 +243,7 @@ def test_a_kernel_restarts_on_its_sockets_and_on_new_ones_once_their_folder_is_m
             client.stop_channels()
 
     async def start_restart_stop() -> list:
-        manager = warm.WarmKernelManager(kernel_name="python3")
+        manager = warm.UnixSocketKernelManager(kernel_name="python3")
         await manager.start_kernel()
         try:
             seen = [(manager.ip, await answers(manager))]

@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--workers", type=int, help="notebooks run at once on this machine (default: the number of cores)")
     build.add_argument("--scheduler", metavar="ADDRESS", help="run the notebooks on this Dask cluster (tcp://host:8786) instead of a local one")
     build.add_argument(
-        "--executor", default="warm", choices=EXECUTORS, help="warm: kernels forked from a pre-imported parent (default); plain: papermill's own"
+        "--executor", default="warm", choices=EXECUTORS, help="warm: each notebook's cells run in a fork of a pre-imported parent (default); plain: papermill's own kernels"
     )
     build.add_argument("--only", nargs="+", metavar="DISTRICT", help="run only these districts' notebooks; publish only if the rest are up to date")
     build.add_argument("--force", action="store_true", help="re-run every notebook even when unchanged")
@@ -84,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
     verify.add_argument("--only", nargs="+", metavar="DISTRICT", help="verify only these districts' notebooks")
     verify.add_argument("--workers", type=int, help="notebooks run at once on this machine (default: the number of cores)")
     verify.add_argument(
-        "--executor", default="warm", choices=EXECUTORS, help="warm: kernels forked from a pre-imported parent (default); plain: papermill's own"
+        "--executor", default="warm", choices=EXECUTORS, help="warm: each notebook's cells run in a fork of a pre-imported parent (default); plain: papermill's own kernels"
     )
     verify.add_argument("--quiet", action="store_true", help="no progress bar")
     verify.set_defaults(func=cmd_verify)

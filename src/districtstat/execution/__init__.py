@@ -1,1 +1,1 @@
-"""Running the notebooks: papermill tasks, warm kernels from a fork server, Dask dispatch, and verification of a release."""
+"""Running the notebooks: papermill tasks, warm runs forked from a fork server, Dask dispatch, and verification of a release."""

@@ -1,6 +1,6 @@
 """Where notebook tasks run: threads of a local Dask cluster by default, or any Dask cluster by address.
 
-The local cluster runs its workers as threads of this process: each task's work happens in its own kernel
+The local cluster runs its workers as threads of this process: each task's work happens in its own forked
 process anyway, and threads share one fork server (see `warm`) and this machine's folders, so a task is
 `runner.run_job` reading and writing the project's files. With `--scheduler ADDRESS` the workers need
 districtstat installed but not the project: each task carries its inputs and hands back its notebook

@@ -1,17 +1,17 @@
-"""The fork server: a process that imports what notebooks use once, then forks a fresh kernel per notebook.
+"""The fork server: a process that imports what notebooks use once, then forks a fresh process per notebook run.
 
 Run as `python -m districtstat.forkserver SOCKET`. It is single-threaded so that forking is safe, prints
 `ready` when its imports are done, answers one JSON request per connection on the Unix socket, and exits when
 the process that started it closes its standard input (so it never outlives a build).
 
 Requests:
-- `{"op": "fork", "argv": [...], "env": {...}, "cwd": "..."}`, with the write end of a pipe passed alongside
-  (SCM_RIGHTS): fork a kernel; the answer is its pid. The kernel writes to the pipe once its sockets are
-  bound, so the build connects at once instead of retrying every 100 ms.
+- `{"op": "run", "cells": [...], "env": {...}, "cwd": "..."}`, with the write end of a pipe passed alongside
+  (SCM_RIGHTS): fork a process that runs a notebook's cells (`cells.run_cells`) and writes what they showed to the
+  pipe; the answer is its pid.
 - `{"op": "preload", "params_file": "...", "release": ..., "rehearsals": [...]}`: open that release's tables in
-  this process and compute what every district's pages share (`views.shared`), so every kernel forked afterwards
+  this process and compute what every district's pages share (`views.shared`), so every run forked afterwards
   starts with them read (see `report.preload`); then, between requests, rehearse these notebook runs once each
-  (`Rehearsal`), so later kernels also start past the first-run costs of the notebooks' code.
+  (`Rehearsal`), so later runs also start past the first-run costs of the notebooks' code.
 - `{"op": "rehearse", "rehearsals": [...]}`: rehearse more notebook runs on the tables already held.
 - `{"op": "status"}`: the params file and release it holds, how many rehearsed cells are still to run, and which
   notebooks' rehearsals failed.
@@ -41,7 +41,7 @@ import warnings
 
 EXIT_WORDS = "the fork server exits:"  # how the reason it exits starts in its log (`warm.ForkServer.last_words`)
 
-# What a notebook imports before its first analysis cell; the heavy part of a kernel's start.
+# What a notebook imports before its first analysis cell; the heavy part of a plain kernel's start.
 PRELOAD = (
     "numpy",
     "pandas",
@@ -51,30 +51,33 @@ PRELOAD = (
     "seaborn",
     "statsmodels.formula.api",
     "sklearn.model_selection",
-    "IPython",
-    "ipykernel.kernelapp",
-    "ipykernel.debugger",
-    "ipykernel.ipkernel",
-    "ipykernel.zmqshell",
-    "matplotlib_inline.backend_inline",
     "districtstat.report",
     "districtstat.views",
     "districtstat.views.shared",
-    "IPython.core.completerlib",  # imported by each kernel's shell as it starts
-    "IPython.core.debugger",  # and these by each kernel's app as it initialises
+    "districtstat.execution.cells",
+    "ipykernel.ipkernel",  # and these by the shell a notebook's cells run in (`cells.run_cells`)
+    "ipykernel.zmqshell",
+    "ipykernel.compiler",
+    "matplotlib_inline.backend_inline",
+    "IPython.core.logger",
+    "stack_data",
+    "pygments.formatters.html",
+    "pygments.formatters.terminal256",
+    "pygments.lexers.python",
+    "pygments.styles",
+    "IPython.core.application",
+    "IPython.core.completerlib",
+    "IPython.core.crashhandler",
     "IPython.core.oinspect",
-    "IPython.extensions.storemagic",
     "IPython.utils.wildcard",
-    "sqlite3",
-    "pdb",
-    "tornado.platform.asyncio",
+    "bdb",
 )
 
 
 def warm_up_charts() -> None:
-    """Draw one throwaway chart, so fonts are loaded and cached before any kernel is forked.
+    """Draw one throwaway chart, so fonts are loaded and cached before any run is forked.
 
-    Inside `rc_context`, which puts matplotlib's settings back: a kernel starts with the defaults a plain
+    Inside `rc_context`, which puts matplotlib's settings back: a run starts with the defaults a plain
     kernel has.
     """
     import matplotlib
@@ -109,7 +112,7 @@ def code_cells(notebook: str, parameters: dict) -> list[str]:
 
 
 class UnsafeToFork(RuntimeError):
-    """A rehearsed cell left this process in a state its kernels must not inherit; the server exits (see `serve`)."""
+    """A rehearsed cell left this process in a state its runs must not inherit; the server exits (see `serve`)."""
 
 
 class ThreadLeft(UnsafeToFork):
@@ -120,8 +123,8 @@ class ModulesChanged(UnsafeToFork):
     """A rehearsed cell set, replaced or deleted an attribute of a module loaded before it.
 
     The change is put back, but a module the same cell imported may have made it (a library patching another at
-    import): put back, that library would believe in a patch its kernels lack; kept, a notebook's own setting would
-    reach every kernel. Neither is a plain kernel's state, so the server is replaced. districtstat's own notebooks
+    import): put back, that library would believe in a patch its runs lack; kept, a notebook's own setting would
+    reach every run. Neither is a plain kernel's state, so the server is replaced. districtstat's own notebooks
     change no module's attributes (measured: none of the example's or California's rehearsed cells).
     """
 
@@ -130,19 +133,19 @@ class Rehearsal:
     """Notebook runs done once in this process, with the parameters of real tasks, one cell at a time whenever
     no request is waiting.
 
-    A kernel forked from a server that has only imported the libraries still pays, in every notebook, for what
+    A run forked from a server that has only imported the libraries still pays, in every notebook, for what
     code pays the first time it runs in a process: modules its functions import, the type checks Python caches
     per class, fonts and text measured, patterns compiled. Measured, that was about 40% of a warm notebook's
-    cells (`benchmarks/notebook_time.py`). Rehearsed here, every fork afterwards starts past it. A kernel asked
+    cells (`benchmarks/notebook_time.py`). Rehearsed here, every fork afterwards starts past it. A run asked
     for during the rehearsal waits for the cell under way (a fraction of a second for a district's page, at most
     `REHEARSAL_SECONDS` in Python code), then starts less warm.
 
     A rehearsed cell runs inside `kept_state`, which puts back what code commonly changes for the whole process
     (settings of matplotlib, pandas and numpy, random states, warnings, logging, the environment, signal handlers,
-    the locale, the modules' attributes) and closes its figures (an open figure would be shown by the next kernel's
+    the locale, the modules' attributes) and closes its figures (an open figure would be shown by the next run's
     inline backend); its output is discarded. What the release remembers is what any notebook would compute from the same tables. A
     notebook that changes state inside an object a module keeps (fills a list it holds) would hand that on to later
-    kernels: the test that warm and plain kernels write identical notebooks guards districtstat's own, and
+    runs: the test that warm runs and plain kernels write identical notebooks guards districtstat's own, and
     `districtstat verify --executor plain` any project's. A cell that fails, or runs past `REHEARSAL_SECONDS` in Python code,
     ends its notebook's rehearsal: the task itself reports the error. A cell that leaves a thread running, changes
     a module's attributes or leaves a state that cannot be put back raises `UnsafeToFork`, and the server exits (see
@@ -175,7 +178,7 @@ class Rehearsal:
         print(f"rehearsal of {notebook} stopped: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
 
     def step(self) -> None:
-        """Run the next cell; after the last, freeze the heap so a kernel's garbage collections skip what it
+        """Run the next cell; after the last, freeze the heap so a run's garbage collections skip what it
         inherited. The notebooks' namespaces are gone by then (`_run_next` has returned), so only what the
         release and the libraries keep is frozen."""
         self._run_next()
@@ -237,7 +240,7 @@ def kept_state(cwd: str, changed_modules: list[str] | None = None):
             changed = restore_module_attributes(modules)
             if changed_modules is not None:
                 changed_modules.extend(changed)
-        except BaseException as error:  # a state half put back is not one to fork kernels from
+        except BaseException as error:  # a state half put back is not one to fork runs from
             raise UnsafeToFork(f"putting back the process's state after a rehearsed cell failed: {type(error).__name__}: {error}") from error
 
 
@@ -253,7 +256,7 @@ def restore_module_attributes(before: dict) -> list[str]:
     """Put back the attributes of the modules loaded before a cell: what it set, replaced or deleted on them (a
     notebook's `sys.flag = ...`, a library's cache assigned on first use). Kept: the modules imported meanwhile, and
     the submodules those imports set on their packages, which a later `import` would not set again. Gives back what
-    was put back that a kernel must not have seen (as `module.attribute`): a public name added, or any name replaced
+    was put back that a run must not have seen (as `module.attribute`): a public name added, or any name replaced
     or deleted. A private name a library adds on first use (`pyarrow.lib.__pc`) or Python's `__warningregistry__` is
     put back quietly: the library makes it again. A name the module's own `__getattr__` caches (a lazy import) is
     kept, as it is (`_lazy_attribute`)."""
@@ -280,7 +283,7 @@ def restore_module_attributes(before: dict) -> list[str]:
 
 def _lazy_attribute(lazy, key: str, value) -> bool:
     """Whether the module's `__getattr__` (PEP 562) as it was before the cell gives this very object for the name: a
-    lazy import it caches on first use (pydantic's `GetCoreSchemaHandler`), the same object every kernel would get.
+    lazy import it caches on first use (pydantic's `GetCoreSchemaHandler`), the same object every run would get.
     Such a name is kept; a name a notebook sets (`module.flag = 1`) is not one that `__getattr__` gives back. Asked
     only for a public name the module did not have; anything it raises counts as no."""
     if not callable(lazy):
@@ -429,15 +432,18 @@ def preload(params_file: str, release: str | None, rehearsals: list[dict]) -> Re
 
 
 def freeze_heap() -> None:
-    """Move what this process holds out of the garbage collector's reach: a kernel's collections then skip what it
+    """Move what this process holds out of the garbage collector's reach: a run's collections then skip what it
     inherited, and its pages stay shared with this process's instead of being copied as the collector touches them."""
     gc.collect()
     gc.freeze()
 
 
-def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int, server: int) -> None:
-    """In the forked child: become the kernel that `python -m ipykernel_launcher ARGV` would have been. If the server
-    that forked it has gone meanwhile, the build has asked a new one for this kernel: this one exits unannounced."""
+def run_forked_cells(cells: list[dict], env: dict[str, str], cwd: str, result: int) -> None:
+    """In the forked child: become what a kernel process starts as (its own session, so the build can stop it with
+    its group; the kernel's environment and folder; no terminal; the default handling of interrupts and children),
+    run a notebook's cells (`cells.run_cells`) and write what they showed to the pipe `result`. The build reads it to
+    its end; a child that dies leaves it short, and the task fails. A child whose server died before answering
+    writes to a pipe no one reads, and ends there."""
     os.setsid()
     os.environ.clear()
     os.environ.update(env)
@@ -447,20 +453,16 @@ def run_kernel(argv: list[str], env: dict[str, str], cwd: str, ready: int, serve
         os.dup2(devnull, fd)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    sys.argv = ["ipykernel_launcher", *argv]
-    from ipykernel import kernelapp
+    from districtstat.execution.cells import run_cells
 
-    app = kernelapp.IPKernelApp.instance()
-    if os.getppid() != server:  # before its sockets are bound over the new kernel's
-        os._exit(0)
-    app.initialize(argv)
-    os.write(ready, b"1")
-    os.close(ready)
-    app.start()
+    answer = memoryview(run_cells(cells))
+    while answer:
+        answer = answer[os.write(result, answer) :]
+    os.close(result)
 
 
-def fork_kernel(request: dict, ready: int, listener: socket.socket, selector: selectors.BaseSelector, connection: socket.socket) -> int:
-    server = os.getpid()
+def fork_child(run, listener: socket.socket, selector: selectors.BaseSelector, connection: socket.socket) -> int:
+    """Fork; the child calls `run()` and exits with its status, never returning to the server's loop."""
     pid = os.fork()
     if pid == 0:
         code = 0
@@ -468,7 +470,7 @@ def fork_kernel(request: dict, ready: int, listener: socket.socket, selector: se
             selector.close()
             listener.close()
             connection.close()  # else a server that dies before answering leaves the build waiting on this copy
-            run_kernel(request["argv"], request["env"], request["cwd"], ready, server)
+            run()
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 0
         except BaseException:
@@ -494,8 +496,9 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
         try:
             message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 1)
             request = json.loads(message)
-            if request["op"] == "fork":
-                reply = {"pid": fork_kernel(request, fds[0], listener, selector, connection)}
+            if request["op"] == "run":
+                cells = functools.partial(run_forked_cells, request["cells"], request["env"], request["cwd"], fds[0])
+                reply = {"pid": fork_child(cells, listener, selector, connection)}
             elif request["op"] == "preload":
                 held.release, held.rehearsal = None, Rehearsal()
                 held.rehearsal = preload(request["params_file"], request.get("release"), request.get("rehearsals", []))
@@ -520,7 +523,7 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
 
 
 def serve(path: str) -> None:
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped by the system; the build polls their pids
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # runs are reaped by the system; the build reads their pipes to the end
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the build, which closes stdin to stop us
     for module in PRELOAD:
         importlib.import_module(module)
@@ -540,7 +543,7 @@ def serve(path: str) -> None:
             try:
                 held.rehearsal.step()
             except UnsafeToFork as error:
-                # Exit rather than fork kernels from this state; the build starts a new server that holds the same
+                # Exit rather than fork runs from this state; the build starts a new server that holds the same
                 # tables and does not rehearse them again (`warm.fork_server`).
                 print(f"\n{EXIT_WORDS} {str(error).replace(chr(10), ' ')}", file=sys.stderr, flush=True)
                 os._exit(3)

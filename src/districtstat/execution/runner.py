@@ -256,18 +256,15 @@ def kernel_options(notebooks_dir: Path, executor: str = "plain") -> dict:
     several notebooks run on threads; nbclient's resource path sets it for the kernel alone. No kernel keeps
     an input history: every one would otherwise open and write the same SQLite file in the user's IPython
     profile, hundreds at once in a large build. Every kernel talks over Unix sockets of its own, not TCP ports
-    another process starting a kernel could take meanwhile (`warm.UnixSocketKernelManager`); a warm one is forked
-    (`warm.WarmKernelManager`).
+    another process starting a kernel could take meanwhile (`warm.UnixSocketKernelManager`). A warm run has no
+    kernel: its cells run in a fork of the fork server, in the same folder, with no history either (`cells`).
     """
     from districtstat.execution import warm
 
-    return {
-        "kernel_name": "python3",
-        "progress_bar": False,
-        "resources": {"metadata": {"path": str(notebooks_dir)}},
-        "extra_arguments": ["--log-level=CRITICAL", "--HistoryManager.enabled=False"],
-        "kernel_manager_class": {"warm": warm.WarmKernelManager, "plain": warm.UnixSocketKernelManager}[executor],
-    }
+    options = {"kernel_name": "python3", "progress_bar": False, "resources": {"metadata": {"path": str(notebooks_dir)}}}
+    if executor == "plain":
+        options |= {"extra_arguments": ["--log-level=CRITICAL", "--HistoryManager.enabled=False"], "kernel_manager_class": warm.UnixSocketKernelManager}
+    return options
 
 
 def execute(project: Project, job: Job, spec: RunSpec) -> TaskResult:
@@ -292,7 +289,7 @@ def executed_text(project: Project, job: Job, spec: RunSpec) -> tuple[TaskResult
         )
     except papermill.PapermillExecutionError as error:
         return TaskResult(task, "failed", f"{error.ename}: {error.evalue}", cell=error.cell_index), None
-    except Exception as error:  # a kernel that died or would not start is this task's failure, not the build's
+    except Exception as error:  # a run whose process died, or a kernel that would not start, is this task's failure, not the build's
         return TaskResult(task, "failed", f"{type(error).__name__}: {error}"), None
     executed = clean(executed)
     executed.metadata[METADATA_KEY] = {
@@ -336,7 +333,7 @@ def _run_job(spec: RunSpec, job: Job) -> TaskResult:
 
 
 def ready(spec: RunSpec, job: Job) -> tuple[Project, TaskResult | None]:
-    """The spec's project, its tables preloaded in this process's fork server for warm kernels; or why the task failed."""
+    """The spec's project, its tables preloaded in this process's fork server for warm runs; or why the task failed."""
     project = _project(spec.params_file, spec.release)
     if spec.executor == "warm":
         from districtstat.execution.warm import ensure_preloaded
@@ -344,11 +341,11 @@ def ready(spec: RunSpec, job: Job) -> tuple[Project, TaskResult | None]:
         try:
             ensure_preloaded(project, spec.rehearsed)
         except Exception as error:
-            return project, TaskResult(job.task, "failed", f"warm kernels unavailable: {type(error).__name__}: {error}")
+            return project, TaskResult(job.task, "failed", f"warm runs unavailable: {type(error).__name__}: {error}")
     return project, None
 
 
-# A rehearsal costs about one first run of the notebook and saves each later kernel the difference between a first
+# A rehearsal costs about one first run of the notebook and saves each later run the difference between a first
 # and a later run, about half (`benchmarks/notebook_time.py`): it pays from the third run on.
 REHEARSE_FROM = 3
 

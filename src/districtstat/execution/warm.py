@@ -1,39 +1,34 @@
-"""Warm kernels: each notebook gets a fresh kernel process, forked from a parent that has imported everything.
+"""Warm runs: each notebook's cells run in a fresh process forked from a parent that has imported everything.
 
 A plain papermill run starts a new Python, which spends seconds importing pandas, seaborn, statsmodels and
-scikit-learn before the first cell runs. Here a fork server (`districtstat.forkserver`) does those imports
-once; a jupyter_client kernel provisioner asks it to fork each kernel. The kernel is still a real, separate
-ipykernel process, started from the same command line and environment, so a notebook cannot see another's
-state and its outputs are those of a plain run.
+scikit-learn before the first cell runs. Here a fork server (`districtstat.forkserver`) does those imports once
+and reads the release's tables; each notebook's cells run in a fork of it, in ipykernel's own shell, and what they
+show comes back to the build as the kernel's messages would have (`cells`). A notebook cannot see another's state,
+and its outputs are those of a plain run: the tests compare them byte for byte.
 
 papermill finds the engine through the `papermill.engine` entry point: `papermill --engine districtstat-warm`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import functools
 import itertools
 import json
 import os
-import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 
-from queue import Empty
 
-from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_client.provisioning import LocalProvisioner
-from traitlets import Type
+from nbclient.exceptions import DeadKernelError
 
 from districtstat.execution.forkserver import EXIT_WORDS
 
@@ -151,20 +146,29 @@ class ForkServer:
             raise ForkServerError(str(reply["error"]))
         return reply
 
-    def fork(self, argv: list[str], env: dict[str, str], cwd: str, timeout: float = 60.0) -> int:
-        """Fork a kernel and return its pid once its sockets are bound."""
+    def run(self, cells: list[dict], env: dict[str, str], cwd: str) -> dict:
+        """Run a notebook's cells in a fork (`cells.run_cells`) and give back what they showed. A fork that ends before
+        it has written all of it (killed, crashed, `os._exit`) is the notebook's error."""
         read_end, write_end = os.pipe()
+        pid = None
         try:
             try:
-                pid = int(self.request(fds=(write_end,), op="fork", argv=argv, env=env, cwd=cwd)["pid"])
+                pid = int(self.request(fds=(write_end,), op="run", cells=cells, env=env, cwd=cwd)["pid"])
             finally:
                 os.close(write_end)
-            if not select.select([read_end], [], [], timeout)[0] or os.read(read_end, 1) != b"1":
-                ForkedKernel(pid).kill()
-                raise ForkServerError(f"the forked kernel was not ready within {timeout:.0f} s or exited first")
-            return pid
+            chunks = []
+            while chunk := os.read(read_end, 1 << 20):
+                chunks.append(chunk)
+            pid = None
         finally:
             os.close(read_end)
+            if pid is not None:  # interrupted: the fork must not run on
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(pid, signal.SIGKILL)
+        try:
+            return json.loads(b"".join(chunks))
+        except ValueError:
+            raise DeadKernelError("the notebook's process ended before its cells had run (killed or crashed)") from None
 
     def preload(self, holds: tuple, rehearsals: list[dict] = ()) -> None:
         """Have the server read the release of `holds` (params file, release, versions) now, and rehearse these
@@ -304,15 +308,15 @@ def ensure_preloaded(project, rehearsed: tuple = ()) -> None:
             server.rehearse(rehearsals(project, new))
 
 
-def fork_kernel(argv: list[str], env: dict[str, str], cwd: str) -> int:
-    """Fork a kernel; from a new server if this one exits meanwhile (a rehearsal ended it, see `fork_server`). Only
-    the fork is retried: a new server that cannot read the tables is the task's error."""
+def run_cells(cells: list[dict], env: dict[str, str], cwd: str) -> dict:
+    """Run a notebook's cells in a fork (`ForkServer.run`); in a new server if this one exits meanwhile. Only the fork
+    is retried, never cells that ran."""
     server = fork_server()
     try:
-        return server.fork(argv, env, cwd)
+        return server.run(cells, env, cwd)
     except ForkServerGone:
         pass
-    return fork_server().fork(argv, env, cwd)
+    return fork_server().run(cells, env, cwd)
 
 
 @atexit.register
@@ -326,113 +330,6 @@ def stop_fork_server() -> None:
         if _folder is not None and _folder[0] == os.getpid():
             shutil.rmtree(_folder[1], ignore_errors=True)
             _folder = None
-
-
-class ForkedKernel:
-    """The `Popen`-like handle the provisioner keeps for a kernel the fork server started."""
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, pid: int):
-        self.pid, self.returncode = pid, None
-
-    def poll(self) -> int | None:
-        """None while the kernel runs; the fork server reaps it, so its exit status is not known and reads 0."""
-        if self.returncode is None:
-            try:
-                os.kill(self.pid, 0)
-            except ProcessLookupError:
-                self.returncode = 0
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
-            time.sleep(0.02)
-        return self.returncode
-
-    def send_signal(self, signum: int) -> None:
-        try:
-            os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def terminate(self) -> None:
-        self.send_signal(15)
-
-    def kill(self) -> None:
-        self.send_signal(9)
-
-
-class ForkProvisioner(LocalProvisioner):
-    """A local provisioner whose kernels are forked by the fork server instead of started by `Popen`."""
-
-    async def launch_kernel(self, cmd: list[str], **kwargs) -> dict:
-        argv = kernel_arguments(cmd)
-        env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
-        cwd = str(kwargs.get("cwd") or os.getcwd())
-        pid = await asyncio.to_thread(fork_kernel, argv, env, cwd)
-        self.process = ForkedKernel(pid)
-        self.pid = self.pgid = pid
-        self.cwd = cwd
-        return self.connection_info
-
-    async def poll(self) -> int | None:
-        return self.process.poll() if self.process else 0
-
-    async def wait(self) -> int | None:
-        if not self.process:
-            return 0
-        while await self.poll() is None:
-            await asyncio.sleep(0.02)
-        code, self.process = self.process.returncode, None
-        return code
-
-
-def kernel_arguments(cmd: list[str]) -> list[str]:
-    """The ipykernel arguments of a kernel command line such as `python -m ipykernel_launcher -f FILE`."""
-    if "-m" in cmd and cmd[cmd.index("-m") + 1] in ("ipykernel_launcher", "ipykernel"):
-        return cmd[cmd.index("-m") + 2 :]
-    raise ForkServerError(f"warm kernels run ipykernel only; this kernel starts with {' '.join(cmd[:3])}")
-
-
-class WarmKernelClient(AsyncKernelClient):
-    """Knows when the kernel is ready instead of waiting for IOPub to fall quiet.
-
-    jupyter_client asks for the kernel's info, then waits until IOPub has been silent for 0.2 s: a small
-    cost after a plain kernel's seconds of imports, but most of a warm kernel's start. This client waits for
-    the IOPub welcome (the subscription is live), asks for the kernel's info and reads IOPub up to the idle
-    status of that request, which is the last message it causes.
-    """
-
-    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
-        deadline = time.monotonic() + (timeout if timeout is not None else 60.0)
-        if not await self._iopub_until(lambda message: message["msg_type"] == "iopub_welcome", min(deadline, time.monotonic() + 1.0)):
-            return await super()._async_wait_for_ready(timeout)  # a kernel that sends no welcome
-        request = self.kernel_info()
-        try:
-            reply = await self._async_recv_reply(request, timeout=max(0.0, deadline - time.monotonic()))
-        except TimeoutError as error:
-            raise RuntimeError(f"Kernel didn't respond in {timeout} seconds") from error
-        self._handle_kernel_info_reply(reply)
-
-        def idle_after_request(message: dict) -> bool:
-            return message["msg_type"] == "status" and message["parent_header"].get("msg_id") == request and message["content"]["execution_state"] == "idle"
-
-        await self._iopub_until(idle_after_request, deadline)
-
-    wait_for_ready = _async_wait_for_ready
-
-    async def _iopub_until(self, wanted, deadline: float) -> bool:
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                if wanted(await self.iopub_channel.get_msg(timeout=left)):
-                    return True
-            except Empty:
-                break
-        return False
 
 
 class UnixSocketKernelManager(AsyncKernelManager):
@@ -459,62 +356,39 @@ class UnixSocketKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
 
-class WarmKernelManager(UnixSocketKernelManager):
-    """A kernel manager that forks its kernel from the fork server."""
-
-    client_factory = Type(klass=AsyncKernelClient, default_value=WarmKernelClient)
-
-    async def _async_wait(self, pollinterval: float = 0.1) -> None:
-        """Poll a stopping kernel every 5 ms, not 100: a killed fork is gone within a few."""
-        await super()._async_wait(pollinterval=0.005)
-
-    async def _async_kill_kernel(self, restart: bool = False) -> None:
-        """Kill the kernel's process group and go on without waiting for it to be gone.
-
-        A killed kernel cannot send or write anything more, and every output has arrived before the build stops a
-        kernel. The system takes about 10 ms to tear down a fork of the server; nothing needs to wait for it.
-        """
-        if self.has_kernel:
-            await self.provisioner.kill(restart=restart)
-            self.provisioner.process = None
-
-    async def _async_pre_start_kernel(self, **kw):
-        self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
-        if self.provisioner is None:  # before jupyter_client would make its own
-            self.provisioner = ForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
-        return await super()._async_pre_start_kernel(**kw)
-
-
 @functools.cache
-def nbclient_engine() -> type:
-    """papermill's nbclient engine with warm kernels.
+def papermill_engine() -> type:
+    """papermill's engine for cells run in a fork of the fork server (`cells`), without a kernel."""
+    from papermill.engines import Engine
 
-    Built on first use: papermill loads its engine entry points while it is itself being imported, so this
-    module must not import papermill at the top.
-    """
-    from papermill.engines import NBClientEngine
+    from districtstat.execution import cells
 
-    class WarmNBClientEngine(NBClientEngine):
+    class ForkedEngine(Engine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
-            kwargs.setdefault("kernel_manager_class", WarmKernelManager)
-            kwargs.setdefault("shutdown_kernel", "immediate")  # every output has arrived; the process is done
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+        def execute_managed_notebook(cls, nb_man, kernel_name, resources=None, **kwargs):
+            language = nb_man.nb.metadata.get("kernelspec", {}).get("language", "python")
+            if language != "python":
+                raise ValueError(f"warm runs run Python notebooks only; this one's kernel runs {language} (use --executor plain)")
+            folder = (resources or {}).get("metadata", {}).get("path") or os.getcwd()
+            cells.apply(nb_man, run_cells(cells.to_run(nb_man.nb), dict(os.environ), str(folder)))
 
-    return WarmNBClientEngine
+    return ForkedEngine
 
 
 class WarmEngine:
-    """The `districtstat-warm` papermill engine: nbclient, with kernels forked warm."""
+    """The `districtstat-warm` papermill engine: a notebook's cells run in a fork of the fork server.
+
+    Built on first use: papermill loads its engine entry points while it is itself being imported, so this module
+    must not import papermill at the top."""
 
     @classmethod
     def execute_notebook(cls, *args, **kwargs):
-        return nbclient_engine().execute_notebook(*args, **kwargs)
+        return papermill_engine().execute_notebook(*args, **kwargs)
 
     @classmethod
     def nb_kernel_name(cls, *args, **kwargs):
-        return nbclient_engine().nb_kernel_name(*args, **kwargs)
+        return papermill_engine().nb_kernel_name(*args, **kwargs)
 
     @classmethod
     def nb_language(cls, *args, **kwargs):
-        return nbclient_engine().nb_language(*args, **kwargs)
+        return papermill_engine().nb_language(*args, **kwargs)

@@ -1,6 +1,6 @@
-"""What every district's pages compute about the whole consortium, computed once before the kernels are forked.
+"""What every district's pages compute about the whole consortium, computed once before the notebooks' runs are forked.
 
-A warm kernel starts as a copy of the fork server, so whatever the release remembers there (who is withheld,
+A warm run starts as a copy of the fork server, so whatever the release remembers there (who is withheld,
 each district's peers, every action's progress) each notebook inherits instead of computing again. The results
 are those a notebook would compute itself: the same functions, on the same tables.
 """

@@ -96,7 +96,7 @@ class _Program:
         return float(-self.solver.getInfo().objective_function_value)
 
 
-_greeted = threading.Event()  # set, not rebound: like HiGHS's own flag, a kernel forked after the first solver inherits it
+_greeted = threading.Event()  # set, not rebound: like HiGHS's own flag, a run forked after the first solver inherits it
 _greeting_lock = threading.Lock()
 
 
