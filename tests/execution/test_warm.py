@@ -222,10 +222,17 @@ def test_a_run_that_dies_fails_its_task_at_once_and_the_server_goes_on(tmp_path,
     monkeypatch.setattr(warm.ForkServer, "ended", lambda self, grace=5.0: pytest.fail("waited for a server that is running"))
     marker = tmp_path / "ran"
     cells = [{"source": f"open({str(marker)!r}, 'a').write('x')\nimport os\nos._exit(1)", "stop_on_error": True}]
-    with pytest.raises(warm.DeadKernelError, match="ended before its cells had run"):
+    with pytest.raises(warm.DeadKernelError, match="ended before it had handed back its outputs"):
         warm.run_cells(cells, dict(os.environ), str(tmp_path))
     assert marker.read_text() == "x"  # once: a run that died is not retried
     assert warm.fork_server() is server and server.process.poll() is None
+
+
+def test_a_run_whose_shell_fails_says_why(tmp_path):
+    """What fails around the cells (here a request without a cell's source) is told to the build, not written to the
+    forked process's /dev/null."""
+    with pytest.raises(warm.ForkServerError, match="could not run its cells: KeyError: 'source'"):
+        warm.run_cells([{"stop_on_error": True}], dict(os.environ), str(tmp_path))
 
 
 def test_a_plain_kernel_restarts_on_its_sockets_and_on_new_ones_once_their_folder_is_made_anew():

@@ -9,7 +9,9 @@ those a kernel's messages make, and the tests compare them with plain kernels' b
 
 What a forked run does not do that a kernel does: read the user's IPython profile (its startup files and
 configuration), answer `input()` (it raises `EOFError`, a kernel `StdinNotImplementedError`), serve widgets (comm
-messages) or flush a stream every 0.2 s on its own (a stream's text is one output until something else is shown).
+messages), show what C code or a program started with `os.system` writes to the process's own output (a kernel
+forwards it; here it goes to /dev/null), or flush a stream every 0.2 s on its own (a stream's text is one output
+until something else is shown).
 A notebook that needs these runs with `--executor plain`.
 """
 

@@ -455,7 +455,10 @@ def run_forked_cells(cells: list[dict], env: dict[str, str], cwd: str, result: i
     signal.signal(signal.SIGINT, signal.default_int_handler)
     from districtstat.execution.cells import run_cells
 
-    answer = memoryview(run_cells(cells))
+    try:
+        answer = memoryview(run_cells(cells))
+    except Exception as error:  # the shell around the cells failed: said to the build, not to /dev/null
+        answer = memoryview(json.dumps({"failed": f"{type(error).__name__}: {error}"}).encode())
     while answer:
         answer = answer[os.write(result, answer) :]
     os.close(result)

@@ -166,9 +166,12 @@ class ForkServer:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, signal.SIGKILL)
         try:
-            return json.loads(b"".join(chunks))
+            answer = json.loads(b"".join(chunks))
         except ValueError:
-            raise DeadKernelError("the notebook's process ended before its cells had run (killed or crashed)") from None
+            raise DeadKernelError("the notebook's process ended before it had handed back its outputs (killed or crashed)") from None
+        if "failed" in answer:
+            raise ForkServerError(f"the notebook's process could not run its cells: {answer['failed']}")
+        return answer
 
     def preload(self, holds: tuple, rehearsals: list[dict] = ()) -> None:
         """Have the server read the release of `holds` (params file, release, versions) now, and rehearse these
