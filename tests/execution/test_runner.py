@@ -111,9 +111,10 @@ def test_clean_drops_timing_metadata_and_random_ids():
     assert cleaned.cells[1]["id"] == "injected-parameters"
 
 
-def test_only_notebooks_run_three_times_or_more_are_worth_a_rehearsal():
-    from districtstat.execution.runner import worth_rehearsing
+def test_only_notebooks_run_often_enough_are_worth_a_rehearsal():
+    from districtstat.execution.runner import REHEARSE_FROM, worth_rehearsing
 
-    tasks = [Task("overview")] + [Task("scorecard", f"D0{i}") for i in (4, 2, 3)] + [Task("peers", f"D0{i}") for i in range(2)]
-    assert worth_rehearsing(tasks) == (Task("scorecard", "D04"),)  # the first run of it, with its own parameters
+    often = [Task("scorecard", f"D{i:03d}") for i in reversed(range(REHEARSE_FROM))]
+    tasks = [Task("overview")] + often + [Task("peers", f"D{i:03d}") for i in range(REHEARSE_FROM - 1)]
+    assert worth_rehearsing(tasks) == (often[0],)  # the first run of it, with its own parameters
     assert worth_rehearsing([]) == ()
