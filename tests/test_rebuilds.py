@@ -29,7 +29,7 @@ def test_rebuilding_from_scratch_gives_byte_identical_site(built, tmp_path):
     assert tree_digest(copy / "site") == tree_digest(root / "site")
 
 
-def test_warm_and_plain_kernels_write_identical_notebooks(built, tmp_path):
+def test_warm_runs_and_plain_kernels_write_identical_notebooks(built, tmp_path):
     """Every executed notebook, figures included, byte for byte: as the build wrote them (warm, the default), run
     again warm once the fork server has rehearsed every notebook, and run plain."""
     root, _ = built

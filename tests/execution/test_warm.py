@@ -34,7 +34,7 @@ def test_every_notebook_runs_in_its_own_process_forked_from_the_fork_server(tmp_
     assert server != os.getpid()
 
 
-def test_a_kernel_that_dies_fails_its_task_only(tmp_path):
+def test_a_run_whose_process_dies_fails_its_task_only(tmp_path):
     project = make_project(tmp_path, ["dies"])
     spec = run_spec(project, "t", executor="warm")
     started = time.monotonic()
@@ -150,7 +150,7 @@ def test_a_temporary_folder_too_long_for_a_socket_path_puts_the_sockets_in_tmp(t
         shutil.rmtree(warm.socket_folder(), ignore_errors=True)
 
 
-def test_a_rehearsal_leaves_kernels_forked_after_it_the_state_a_fresh_kernel_has(tmp_path):
+def test_a_rehearsal_leaves_runs_forked_after_it_the_state_a_fresh_kernel_has(tmp_path):
     """The notebook changes pandas', numpy's and matplotlib's settings, the environment and the random states, and
     leaves a figure open; rehearsed in the server, none of it reaches a kernel, which also still shows its warning."""
     import nbformat
@@ -226,6 +226,71 @@ def test_a_run_that_dies_fails_its_task_at_once_and_the_server_goes_on(tmp_path,
         warm.run_cells(cells, dict(os.environ), str(tmp_path))
     assert marker.read_text() == "x"  # once: a run that died is not retried
     assert warm.fork_server() is server and server.process.poll() is None
+
+
+def run_alone(tmp_path, *sources: str) -> list[dict]:
+    """The messages of each cell, run warm in `tmp_path`."""
+    answer = warm.run_cells([{"source": source, "stop_on_error": True} for source in sources], dict(os.environ), str(tmp_path))
+    return [cell["messages"] for cell in answer["cells"]]
+
+
+def shown_text(messages: list[dict]) -> str:
+    return "".join(message["content"].get("text", "") for message in messages if message["msg_type"] == "stream")
+
+
+def test_a_notebook_longer_than_one_read_of_the_server_s_socket_runs(tmp_path):
+    long_text = "x" * 200_000  # the request carries every cell's source
+    cells = run_alone(tmp_path, f"text = {long_text!r}", "print(len(text))")
+    assert shown_text(cells[1]) == "200000\n"
+
+
+def test_a_process_a_cell_leaves_running_neither_holds_the_task_nor_outlives_it(tmp_path):
+    """As a kernel's shutdown kills its process group: the run ends when its cells do, and what they started goes."""
+    started = time.monotonic()
+    cells = run_alone(tmp_path, "import subprocess\nprint(subprocess.Popen(['sleep', '60']).pid)", "import multiprocessing, time\nmultiprocessing.Process(target=time.sleep, args=(60,), daemon=True).start()")
+    assert time.monotonic() - started < 30  # not the minute the sleepers would hold the pipe
+    sleeper = int(shown_text(cells[0]))
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(sleeper, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"the process {sleeper} a cell started outlived its run")
+
+
+def test_a_run_has_the_kernel_s_module_path_streams_and_magics(tmp_path):
+    """A module beside the notebook imports ('' on `sys.path`, the notebook's folder first); `%matplotlib inline` and
+    `exit()` find a kernel to ask; `subprocess` and `faulthandler` get the streams' descriptors; and what the shell
+    writes while starting is in no cell's output."""
+    (tmp_path / "beside.py").write_text("WHERE = 'beside the notebook'\n")
+    cells = run_alone(
+        tmp_path,
+        "import sys, beside\nprint(beside.WHERE, sys.path[0] == __import__('os').getcwd(), '' in sys.path)",
+        "%matplotlib inline",
+        "import faulthandler, subprocess, sys\nfaulthandler.enable()\nsubprocess.run(['true'], stdout=sys.stdout, check=True)",
+        "exit()",
+        "print('after')",
+    )
+    assert shown_text(cells[0]) == "beside the notebook True True\n"
+    assert [message["msg_type"] for message in cells[0]] == ["execute_input", "stream"]
+    assert all(message["msg_type"] != "error" for cell in cells for message in cell)
+    assert shown_text(cells[4]) == "after\n"
+
+
+def test_text_that_is_not_valid_unicode_is_shown_replaced_not_lost(tmp_path):
+    cells = run_alone(tmp_path, "import os\nprint(os.fsdecode(b'caf\\xff'))", "print('a\\ud800b')")
+    assert shown_text(cells[0]) == "caf\ufffd\n" and shown_text(cells[1]) == "a?b\n"
+
+
+def test_a_failing_display_fails_its_cell_as_in_a_kernel(tmp_path):
+    answer = warm.run_cells(
+        [{"source": "class Broken:\n    def _repr_html_(self):\n        raise ValueError('no html')\nBroken()", "stop_on_error": True}, {"source": "print('never')", "stop_on_error": True}],
+        dict(os.environ),
+        str(tmp_path),
+    )
+    assert [cell["reply"]["status"] for cell in answer["cells"]] == ["error"]
 
 
 def test_a_run_whose_shell_fails_says_why(tmp_path):

@@ -88,7 +88,7 @@ def materialise(inputs: Inputs) -> Path:
                 path = partial / name
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content)
-            (partial / "notebooks").mkdir(exist_ok=True)  # the kernels' working folder
+            (partial / "notebooks").mkdir(exist_ok=True)  # the notebooks' working folder
             try:
                 os.rename(partial, root)
             except OSError:  # another process of this machine wrote the same content first

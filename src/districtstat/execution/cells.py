@@ -10,8 +10,9 @@ those a kernel's messages make, and the tests compare them with plain kernels' b
 What a forked run does not do that a kernel does: read the user's IPython profile (its startup files and
 configuration), answer `input()` (it raises `EOFError`, a kernel `StdinNotImplementedError`), serve widgets (comm
 messages), show what C code or a program started with `os.system` writes to the process's own output (a kernel
-forwards it; here it goes to /dev/null), or flush a stream every 0.2 s on its own (a stream's text is one output
-until something else is shown).
+forwards it; here it goes to /dev/null), flush a stream every 0.2 s on its own (a stream's text is one output
+until something else is shown), end with `exit()`, or run cells inside an event loop (`asyncio.run` works here and
+fails in a kernel).
 A notebook that needs these runs with `--executor plain`.
 """
 
@@ -37,15 +38,24 @@ class KeptMessages(Session):
             msg_type, content = msg_or_type["header"]["msg_type"], msg_or_type["content"]
         else:
             msg_type = msg_or_type
-        self.kept.append(b'{"msg_type": %s, "content": %s}' % (json.dumps(msg_type).encode(), self.pack(content)))
+        try:
+            packed = self.pack(content)
+        except UnicodeEncodeError:  # a lone surrogate in a string: shown replaced, not lost with the whole notebook
+            packed = json.dumps(content, ensure_ascii=False).encode("utf-8", "replace")
+        self.kept.append(b'{"msg_type": %s, "content": %s}' % (json.dumps(msg_type).encode(), packed))
 
 
 class KeptStream(io.TextIOBase):
     """`sys.stdout` or `sys.stderr`: text written is one stream message when flushed, as ipykernel's `OutStream` sends it
     (the shell flushes both before each display, result and error, and after each cell)."""
 
-    def __init__(self, name: str, session: KeptMessages):
-        self.name, self.session, self.buffer_text = name, session, []
+    def __init__(self, name: str, session: KeptMessages, fd: int):
+        self.name, self.session, self.buffer_text, self.fd = name, session, [], fd
+
+    def fileno(self) -> int:
+        """The process's own descriptor, as ipykernel's stream gives it (to `subprocess`, `faulthandler`); what is written
+        there goes to /dev/null here, where a kernel would forward it."""
+        return self.fd
 
     @property
     def encoding(self) -> str:
@@ -75,13 +85,17 @@ def run_cells(cells: list[dict]) -> bytes:
     from ipykernel.compiler import XCachingCompiler
     from ipykernel.ipkernel import IPythonKernel
     from ipykernel.zmqshell import ZMQInteractiveShell
-    from traitlets.config import Config
+    from traitlets.config import Application, Config
 
     session = KeptMessages()
-    sys.stdout, sys.stderr = KeptStream("stdout", session), KeptStream("stderr", session)
-    shell = ZMQInteractiveShell.instance(config=Config({"HistoryManager": {"enabled": False}}), compiler_class=XCachingCompiler)
+    sys.stdout, sys.stderr = KeptStream("stdout", session, 1), KeptStream("stderr", session, 2)
+    kernel_path()
+    shell = ZMQInteractiveShell.instance(config=Config({"HistoryManager": {"enabled": False}}), compiler_class=XCachingCompiler, kernel=KernelStandIn())
     shell.displayhook.session = shell.display_pub.session = session
+    Application.instance().kernel = shell.kernel  # where `%matplotlib` looks for the kernel, as on ipykernel's app
     inline_figures(shell)
+    sys.stdout.flush()  # what the shell wrote while starting belongs to no cell: a kernel flushes it before the first
+    sys.stderr.flush()
     answers = []
     for cell in cells:
         session.kept = []
@@ -89,14 +103,33 @@ def run_cells(cells: list[dict]) -> bytes:
         result = shell.run_cell(cell["source"], store_history=True)
         sys.stdout.flush()
         sys.stderr.flush()
-        reply = {"status": "ok" if result.success else "error"}
-        if not result.success:
+        ok = result.success and not shell._last_traceback_during_displayhook  # a failing _repr_ fails its cell, as in ipykernel
+        reply = {"status": "ok" if ok else "error"}
+        if not ok:
             error = result.error_before_exec if result.error_before_exec is not None else result.error_in_exec
             reply |= {"traceback": shell._last_traceback or [], "ename": type(error).__name__, "evalue": str(error)}
         answers.append(b'{"reply": %s, "messages": [%s]}' % (session.pack(reply), b", ".join(session.kept)))
-        if not result.success and cell["stop_on_error"]:
+        if not ok and cell["stop_on_error"]:
             break
     return b'{"language_info": %s, "cells": [%s]}' % (session.pack(IPythonKernel.language_info), b", ".join(answers))
+
+
+class KernelStandIn:
+    """What the shell asks of its kernel: `%matplotlib` records the event loop on it, `exit()` reads it back. (A
+    warm run has no event loop to stop: `exit()` ends no run, where it ends a kernel.)"""
+
+    eventloop = None
+
+
+def kernel_path() -> None:
+    """`sys.path` as ipykernel's app leaves it: the folder the kernel started in first (where `python -m` puts the
+    server's), and '' before site-packages (IPython's `init_path`), so a module beside the notebook imports."""
+    if sys.flags.safe_path:
+        return
+    sys.path[0] = os.getcwd()
+    if "" not in sys.path:
+        sites = [index for index, path in enumerate(sys.path) if os.path.basename(path) in ("site-packages", "dist-packages")]
+        sys.path.insert(sites[0] if sites else 0, "")
 
 
 INLINE = ("inline", "module://matplotlib_inline.backend_inline")
@@ -106,7 +139,9 @@ def inline_figures(shell) -> None:
     """Show the figures a cell leaves open, as a kernel does: ipykernel's app sets matplotlib's backend to the inline
     one unless `MPLBACKEND` names another, and that backend hooks itself into the shell as pyplot loads it. pyplot was
     loaded before this process forked, so the hook is made here."""
-    backend = os.environ.setdefault("MPLBACKEND", INLINE[1])
+    if not os.environ.get("MPLBACKEND"):
+        os.environ["MPLBACKEND"] = INLINE[1]
+    backend = os.environ["MPLBACKEND"]
     if backend in INLINE:
         from IPython.core.pylabtools import activate_matplotlib
         from matplotlib_inline.backend_inline import configure_inline_support
@@ -144,9 +179,7 @@ def apply(nb_man, answer: dict) -> None:
             nb_man.cell_start(cell, index)
             if not runs(cell):
                 continue
-            ran = next(answers, None)
-            if ran is None:
-                raise CellExecutionError("", "DeadKernelError", "the notebook's process ended before this cell ran")
+            ran = next(answers)
             cell.outputs = []
             client.clear_before_next_output = False
             for message in ran["messages"]:

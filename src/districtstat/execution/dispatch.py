@@ -88,6 +88,10 @@ def _on_dask(spec: RunSpec, jobs: list[Job], workers: int | None, scheduler: str
                 yield TaskResult(job.task, "failed", f"the Dask worker failed: {future.exception()!r}")
     except BaseException:
         client.cancel(list(futures))
+        if cluster is not None:  # the worker threads' forked runs would run on: an interrupted build ends them
+            from districtstat.execution.warm import end_runs
+
+            end_runs()
         raise
     finally:
         client.close()

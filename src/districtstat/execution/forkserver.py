@@ -105,8 +105,10 @@ def code_cells(notebook: str, parameters: dict) -> list[str]:
     sources = []
     for cell in cells:
         if cell["cell_type"] == "code":
-            sources.append("".join(cell["source"]))
-            if "parameters" in cell.get("metadata", {}).get("tags", []):
+            source, tags = "".join(cell["source"]), cell.get("metadata", {}).get("tags", [])
+            if source.strip() and "skip-execution" not in tags:  # the cells a run runs (`cells.runs`)
+                sources.append(source)
+            if "parameters" in tags:
                 sources.append("\n".join(f"{name} = {value!r}" for name, value in parameters.items()))
     return sources
 
@@ -455,10 +457,12 @@ def run_forked_cells(cells: list[dict], env: dict[str, str], cwd: str, result: i
     signal.signal(signal.SIGINT, signal.default_int_handler)
     from districtstat.execution.cells import run_cells
 
+    os.set_inheritable(result, False)  # a program a cell starts must not hold the build's pipe open
     try:
-        answer = memoryview(run_cells(cells))
+        answer = run_cells(cells)
     except Exception as error:  # the shell around the cells failed: said to the build, not to /dev/null
-        answer = memoryview(json.dumps({"failed": f"{type(error).__name__}: {error}"}).encode())
+        answer = json.dumps({"failed": f"{type(error).__name__}: {error}"}).encode()
+    answer = memoryview(len(answer).to_bytes(8, "big") + answer)  # its length first: the build stops reading at its end
     while answer:
         answer = answer[os.write(result, answer) :]
     os.close(result)
@@ -498,6 +502,8 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
     with connection:
         try:
             message, fds, _, _ = socket.recv_fds(connection, 1 << 20, 1)
+            while chunk := connection.recv(1 << 20):  # a request longer than one read, up to the build's end of writing
+                message += chunk
             request = json.loads(message)
             if request["op"] == "run":
                 cells = functools.partial(run_forked_cells, request["cells"], request["env"], request["cwd"], fds[0])

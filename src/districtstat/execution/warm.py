@@ -34,7 +34,7 @@ from districtstat.execution.forkserver import EXIT_WORDS
 
 
 class ForkServerError(RuntimeError):
-    """The fork server would not start or could not fork a kernel."""
+    """The fork server would not start, or would not fork a notebook's run."""
 
 
 class ForkServerGone(ForkServerError):
@@ -45,18 +45,17 @@ _serials = itertools.count(1)
 _folder: tuple[int, str] | None = None  # this process's id and its folder
 _kernel_serials = itertools.count(1)
 # A Unix socket's path must fit in 104 bytes on macOS (108 on Linux), its closing NUL included. The longest socket
-# name made in the folder is a kernel's (`kernel-<serial>-<port>`); a server's is `server-<serial>.sock`.
+# name made in the folder is a plain kernel's (`kernel-<serial>-<port>`); a server's is `server-<serial>.sock`.
 SOCKET_PATH_LIMIT = 103
 LONGEST_SOCKET_NAME = len("kernel-999999999-5")
 FOLDER_NAME = len("districtstat-fork-") + 8  # mkdtemp's random part
 
 
 def socket_folder() -> str:
-    """This process's folder for its fork servers' sockets and logs and its kernels' sockets.
+    """This process's folder for its fork servers' sockets and logs and its plain kernels' sockets.
 
-    One per process, not per server: a kernel's connection file names its sockets here before the kernel is forked,
-    and stays valid if the server it was to be forked from is replaced meanwhile. A forked copy of this process
-    makes its own. It is made in the temporary folder unless that is too long a path for a socket in it (macOS's
+    One per process, not per server: a plain kernel's connection file names its sockets here, and a server replaced
+    meanwhile does not take the folder with it. A forked copy of this process makes its own. It is made in the temporary folder unless that is too long a path for a socket in it (macOS's
     `TMPDIR` under `/var/folders/...` can be), then in `/tmp`.
     """
     global _folder
@@ -111,19 +110,20 @@ class ForkServer:
         reader.join(timeout)
         if not ready or ready[0].strip() != b"ready":
             self.close()
-            raise ForkServerError(f"the kernel fork server did not start within {timeout:.0f} s (its log: {self.log})")
+            raise ForkServerError(f"the fork server did not start within {timeout:.0f} s (its log: {self.log})")
         self.process.stdout.close()  # the server writes to its log from now on
 
     def request(self, fds: tuple[int, ...] = (), timeout: float = REQUEST_SECONDS, **message) -> dict:
         """Send one request and read its answer. A server that does not answer in time is stuck (a rehearsed cell
         in a long C call): it is stopped, so `ended` is true and the build replaces it."""
         if self.process.poll() is not None:
-            raise ForkServerGone(f"the kernel fork server has exited (status {self.process.returncode}){self.last_words()}")
+            raise ForkServerGone(f"the fork server has exited (status {self.process.returncode}){self.last_words()}")
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
                 connection.settimeout(timeout)
                 connection.connect(self.address)
                 socket.send_fds(connection, [json.dumps(message).encode()], list(fds))
+                connection.shutdown(socket.SHUT_WR)  # the end of a request longer than one read (a notebook's cells)
                 with connection.makefile("rb") as stream:
                     answer = stream.readline()
         except TimeoutError as error:
@@ -131,24 +131,26 @@ class ForkServer:
             if stuck:
                 self.process.kill()
                 self.process.wait()
-            raise (ForkServerGone if stuck else ForkServerError)(f"the kernel fork server did not answer {message['op']!r} within {timeout:.0f} s (its log: {self.log})") from error
+            raise (ForkServerGone if stuck else ForkServerError)(f"the fork server did not answer {message['op']!r} within {timeout:.0f} s (its log: {self.log})") from error
         except OSError as error:  # refused or reset: the server has exited or is exiting
-            raise self._broke_off(f"the kernel fork server broke off {message['op']!r}: {error}") from error
+            raise self._broke_off(f"the fork server broke off {message['op']!r}: {error}") from error
         if not answer.endswith(b"\n"):  # the connection closed before a whole answer
-            raise self._broke_off(f"the kernel fork server gave no answer to {message['op']!r}")
+            raise self._broke_off(f"the fork server gave no answer to {message['op']!r}")
         try:
             reply = json.loads(answer)
         except ValueError as error:  # not JSON, or not UTF-8
-            raise ForkServerError(f"the kernel fork server answered {message['op']!r} with something not JSON: {error}") from error
+            raise ForkServerError(f"the fork server answered {message['op']!r} with something not JSON: {error}") from error
         if not isinstance(reply, dict):
-            raise ForkServerError(f"the kernel fork server answered {message['op']!r} with {reply!r}, not an object")
+            raise ForkServerError(f"the fork server answered {message['op']!r} with {reply!r}, not an object")
         if "error" in reply:
             raise ForkServerError(str(reply["error"]))
         return reply
 
     def run(self, cells: list[dict], env: dict[str, str], cwd: str) -> dict:
         """Run a notebook's cells in a fork (`cells.run_cells`) and give back what they showed. A fork that ends before
-        it has written all of it (killed, crashed, `os._exit`) is the notebook's error."""
+        it has written all of it (killed, crashed, `os._exit`) is the notebook's error. Once the answer is read, the
+        fork's process group is killed, as a kernel's is when it is shut down: a process a cell left running neither
+        holds the task nor outlives it."""
         read_end, write_end = os.pipe()
         pid = None
         try:
@@ -156,19 +158,17 @@ class ForkServer:
                 pid = int(self.request(fds=(write_end,), op="run", cells=cells, env=env, cwd=cwd)["pid"])
             finally:
                 os.close(write_end)
-            chunks = []
-            while chunk := os.read(read_end, 1 << 20):
-                chunks.append(chunk)
-            pid = None
+            with _runs_lock:
+                _runs.add(pid)
+            size = int.from_bytes(_read_exactly(read_end, 8) or b"\0", "big")
+            answer = _read_exactly(read_end, size) if size else None
         finally:
             os.close(read_end)
-            if pid is not None:  # interrupted: the fork must not run on
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
-        try:
-            answer = json.loads(b"".join(chunks))
-        except ValueError:
-            raise DeadKernelError("the notebook's process ended before it had handed back its outputs (killed or crashed)") from None
+            if pid is not None:
+                end_run(pid)
+        if answer is None:
+            raise DeadKernelError("the notebook's process ended before it had handed back its outputs (killed or crashed)")
+        answer = json.loads(answer.decode("utf-8", "replace"))  # as jupyter_client reads a kernel's messages
         if "failed" in answer:
             raise ForkServerError(f"the notebook's process could not run its cells: {answer['failed']}")
         return answer
@@ -211,7 +211,7 @@ class ForkServer:
 
     def last_words(self) -> str:
         """Why the server exited, as `serve` wrote it in its log, for an error message; else where its log is. Other
-        lines of the log (a library's notes, a forked kernel's traceback) are not a reason and are not given as one."""
+        lines of the log (a library's notes, a forked run's traceback) are not a reason and are not given as one."""
         try:
             with open(self.log, "rb") as log:
                 log.seek(max(0, log.seek(0, os.SEEK_END) - 16384))
@@ -249,6 +249,36 @@ class ForkServer:
 
 _server: ForkServer | None = None
 _server_lock = threading.RLock()
+_runs: set[int] = set()  # the forks running a notebook's cells, each its own process group
+_runs_lock = threading.Lock()
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    """`size` bytes from a pipe, or None if it ends first."""
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def end_run(pid: int) -> None:
+    """Kill a forked run's process group (it, and anything its cells started) and forget it."""
+    with _runs_lock:
+        _runs.discard(pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def end_runs() -> None:
+    """Kill every forked run still under way: an interrupted build's, whose worker threads are still reading."""
+    with _runs_lock:
+        running = list(_runs)
+    for pid in running:
+        end_run(pid)
 _unrehearsed: set[tuple] = set()  # the tables a rehearsal ended a server on
 _stopped_rehearsals: list[str] = []  # why, for the build to tell (`stopped_rehearsals`)
 
@@ -257,7 +287,7 @@ def fork_server() -> ForkServer:
     """This process's fork server, started on first use and stopped when the process exits.
 
     A server that has exited is replaced. If it held a release, a rehearsed notebook ended it (`os._exit`, a crash,
-    a thread left running: a kernel cannot), so the new server reads the same tables and does not rehearse them.
+    a thread left running: a forked run cannot), so the new server reads the same tables and does not rehearse them.
     """
     global _server
     with _server_lock:
@@ -275,7 +305,7 @@ def fork_server() -> ForkServer:
 
 
 def stopped_rehearsals() -> list[str]:
-    """Why fork servers holding a release ended since the last call (a rehearsed notebook, a crash): the kernels
+    """Why fork servers holding a release ended since the last call (a rehearsed notebook, a crash): the runs
     after that came from a new server that does not rehearse, slower with the same outputs. The build says so,
     rather than leave a slower build unexplained."""
     reasons = list(_stopped_rehearsals)
@@ -284,8 +314,8 @@ def stopped_rehearsals() -> list[str]:
 
 
 def rehearsals(project, tasks) -> list[dict]:
-    """The runs of these tasks as the fork server rehearses them: the notebook, its parameters and the folder its
-    kernel starts in (see `forkserver.Rehearsal`)."""
+    """The runs of these tasks as the fork server rehearses them: the notebook, its parameters and the folder it
+    runs in (see `forkserver.Rehearsal`)."""
     from districtstat.execution import runner
 
     runs = []
@@ -324,8 +354,9 @@ def run_cells(cells: list[dict], env: dict[str, str], cwd: str) -> dict:
 
 @atexit.register
 def stop_fork_server() -> None:
-    """Stop this process's fork server and remove its folder; the next warm kernel starts a new one."""
+    """Stop this process's fork server and remove its folder; the next warm run starts a new one."""
     global _server, _folder
+    end_runs()
     with _server_lock:
         if _server is not None:
             _server.close()
