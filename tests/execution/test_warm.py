@@ -48,14 +48,19 @@ def test_the_fork_server_ends_with_the_process_that_started_it(tmp_path):
     script = "from districtstat.execution import warm; print(warm.fork_server().process.pid, flush=True)"
     child = subprocess.run([sys.executable, "-c", script + "; import os; os._exit(0)"], capture_output=True, text=True, timeout=120)
     pid = int(child.stdout.split()[0])
-    deadline = time.monotonic() + 20
+    assert gone_within(pid, 20), f"fork server {pid} outlived its parent"
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    """Whether the process has ended, or does within `seconds`."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    pytest.fail(f"fork server {pid} outlived its parent")
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_a_warm_run_shows_what_a_kernel_shows_for_every_kind_of_output(tmp_path):
@@ -250,14 +255,7 @@ def test_a_process_a_cell_leaves_running_neither_holds_the_task_nor_outlives_it(
     cells = run_alone(tmp_path, "import subprocess\nprint(subprocess.Popen(['sleep', '60']).pid)", "import multiprocessing, time\nmultiprocessing.Process(target=time.sleep, args=(60,), daemon=True).start()")
     assert time.monotonic() - started < 30  # not the minute the sleepers would hold the pipe
     sleeper = int(shown_text(cells[0]))
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            os.kill(sleeper, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"the process {sleeper} a cell started outlived its run")
+    assert gone_within(sleeper, 10), f"the process {sleeper} a cell started outlived its run"
 
 
 def test_a_run_has_the_kernel_s_module_path_streams_and_magics(tmp_path):
