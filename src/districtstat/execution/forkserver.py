@@ -468,8 +468,9 @@ def run_forked_cells(cells: list[dict], env: dict[str, str], cwd: str, result: i
     os.close(result)
 
 
-def fork_child(run, listener: socket.socket, selector: selectors.BaseSelector, connection: socket.socket) -> int:
-    """Fork; the child calls `run()` and exits with its status, never returning to the server's loop."""
+def fork_run(request: dict, result: int, listener: socket.socket, selector: selectors.BaseSelector, connection: socket.socket) -> int:
+    """Fork a run of a notebook's cells (`run_forked_cells`); the child exits with its status, never returning to the
+    server's loop."""
     pid = os.fork()
     if pid == 0:
         code = 0
@@ -477,7 +478,7 @@ def fork_child(run, listener: socket.socket, selector: selectors.BaseSelector, c
             selector.close()
             listener.close()
             connection.close()  # else a server that dies before answering leaves the build waiting on this copy
-            run()
+            run_forked_cells(request["cells"], request["env"], request["cwd"], result)
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 0
         except BaseException:
@@ -506,8 +507,7 @@ def answer(connection: socket.socket, listener: socket.socket, selector: selecto
                 message += chunk
             request = json.loads(message)
             if request["op"] == "run":
-                cells = functools.partial(run_forked_cells, request["cells"], request["env"], request["cwd"], fds[0])
-                reply = {"pid": fork_child(cells, listener, selector, connection)}
+                reply = {"pid": fork_run(request, fds[0], listener, selector, connection)}
             elif request["op"] == "preload":
                 held.release, held.rehearsal = None, Rehearsal()
                 held.rehearsal = preload(request["params_file"], request.get("release"), request.get("rehearsals", []))

@@ -55,8 +55,9 @@ def socket_folder() -> str:
     """This process's folder for its fork servers' sockets and logs and its plain kernels' sockets.
 
     One per process, not per server: a plain kernel's connection file names its sockets here, and a server replaced
-    meanwhile does not take the folder with it. A forked copy of this process makes its own. It is made in the temporary folder unless that is too long a path for a socket in it (macOS's
-    `TMPDIR` under `/var/folders/...` can be), then in `/tmp`.
+    meanwhile does not take the folder with it. A forked copy of this process makes its own. It is made in the
+    temporary folder unless that is too long a path for a socket in it (macOS's `TMPDIR` under `/var/folders/...`
+    can be), then in `/tmp`.
     """
     global _folder
     if _folder is None or _folder[0] != os.getpid() or not os.path.isdir(_folder[1]):
@@ -160,8 +161,8 @@ class ForkServer:
                 os.close(write_end)
             with _runs_lock:
                 _runs.add(pid)
-            size = int.from_bytes(_read_exactly(read_end, 8) or b"\0", "big")
-            answer = _read_exactly(read_end, size) if size else None
+            length = _read_exactly(read_end, 8)
+            answer = _read_exactly(read_end, int.from_bytes(length, "big")) if length else None
         finally:
             os.close(read_end)
             if pid is not None:
@@ -249,6 +250,8 @@ class ForkServer:
 
 _server: ForkServer | None = None
 _server_lock = threading.RLock()
+_unrehearsed: set[tuple] = set()  # the tables a rehearsal ended a server on
+_stopped_rehearsals: list[str] = []  # why, for the build to tell (`stopped_rehearsals`)
 _runs: set[int] = set()  # the forks running a notebook's cells, each its own process group
 _runs_lock = threading.Lock()
 
@@ -279,8 +282,6 @@ def end_runs() -> None:
         running = list(_runs)
     for pid in running:
         end_run(pid)
-_unrehearsed: set[tuple] = set()  # the tables a rehearsal ended a server on
-_stopped_rehearsals: list[str] = []  # why, for the build to tell (`stopped_rehearsals`)
 
 
 def fork_server() -> ForkServer:
