@@ -410,3 +410,26 @@ def test_a_fork_server_stopped_between_builds_is_started_again_with_a_folder_of_
     result = run_job(spec, Job(Task("fresh_kernel", "D02"), "k"))
     assert result.status == "ran", result.error
     assert os.path.isdir(warm.socket_folder()) and warm.socket_folder() != folder
+
+
+def test_the_fork_server_has_imported_what_every_page_of_the_example_imports(built):
+    """A module a page imports that the server has not is imported again in every run: `forkserver.PRELOAD` names
+    them all, so a run's cells import nothing."""
+    import json
+
+    from districtstat.build import reported_districts
+    from districtstat.config import load_project
+
+    project = load_project(built[1])
+    warm.ensure_preloaded(project)
+    tasks = {task.notebook: task for task in runner.plan(project, reported_districts(project)[:1])}
+    assert {"scorecard", "peers", "operations", "topic", "overview"} <= set(tasks)
+    for notebook, task in tasks.items():
+        sources = forkserver.code_cells(str(project.notebooks_dir / f"{notebook}.ipynb"), runner.parameters_for(project, task))
+        cells = [{"source": "import sys\nmodules_before = set(sys.modules)", "stop_on_error": True}]
+        cells += [{"source": source, "stop_on_error": True} for source in sources]
+        cells += [{"source": "import json\nprint(json.dumps(sorted(set(sys.modules) - modules_before)))", "stop_on_error": True}]
+        answer = warm.run_cells(cells, dict(os.environ), str(project.notebooks_dir))
+        assert len(answer["cells"]) == len(cells) and all(cell["reply"]["status"] == "ok" for cell in answer["cells"]), notebook
+        printed = [m["content"]["text"] for m in answer["cells"][-1]["messages"] if m["msg_type"] == "stream"]
+        assert json.loads(printed[0]) == [], notebook

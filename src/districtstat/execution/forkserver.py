@@ -54,7 +54,14 @@ PRELOAD = (
     "districtstat.report",
     "districtstat.views",
     "districtstat.views.shared",
+    "districtstat.analyses.support_services",
+    "districtstat.analyses.topics",
     "districtstat.execution.cells",
+    "districtstat.site.downloads",
+    "matplotlib.backends.backend_svg",  # and these by what every page does: a chart as SVG, a table as CSV and HTML
+    "pandas.core.methods.to_dict",
+    "pandas.io.formats.csvs",
+    "pandas.io.formats.string",
     "ipykernel.ipkernel",  # and these by the shell a notebook's cells run in (`cells.run_cells`)
     "ipykernel.zmqshell",
     "ipykernel.compiler",
