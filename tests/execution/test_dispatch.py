@@ -29,3 +29,22 @@ def test_tasks_go_to_the_dask_cluster_at_the_given_address(tmp_path):
 def test_the_summary_counts_every_status():
     results = [dispatch.TaskResult(Task("a", d), status) for d, status in (("1", "ran"), ("2", "skipped"), ("3", "ran"), ("4", "failed"))]
     assert dispatch.summary(results) == "2 ran · 1 skipped · 1 failed"
+
+
+def test_the_local_cluster_takes_no_statistical_profile_of_the_threads_running_the_tasks(tmp_path, monkeypatch):
+    """Dask samples every worker thread's stack every 10 ms for a dashboard the local cluster does not serve."""
+    import distributed
+
+    periodic = []
+
+    class Remembered(distributed.LocalCluster):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            periodic.extend(name for worker in self.workers.values() for name in worker.periodic_callbacks)
+
+    monkeypatch.setattr(distributed, "LocalCluster", Remembered)
+    project = make_project(tmp_path, ["fresh_kernel"])
+    spec = run_spec(project, "t", executor="warm")
+    jobs, settled = triage(project, [Task("fresh_kernel", "D01")], "t", KeyIndex(project.executed_dir))
+    assert [r.status for r in dispatch.run_jobs(spec, jobs, settled, workers=1, quiet=True)] == ["ran"]
+    assert "heartbeat" in periodic and "profile" not in periodic and "profile-cycle" not in periodic, periodic

@@ -61,12 +61,15 @@ def run_jobs(
 
 
 def _on_dask(spec: RunSpec, jobs: list[Job], workers: int | None, scheduler: str | None):
+    import dask
     from distributed import Client, LocalCluster, as_completed
 
     cluster = None
     if scheduler is None:
         threads = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=1, threads_per_worker=threads, processes=False, dashboard_address=None)
+        # no dashboard, so no statistical profile of the worker threads either: it samples their stacks every 10 ms
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=1, threads_per_worker=threads, processes=False, dashboard_address=None)
     client = Client(cluster if cluster is not None else scheduler, set_as_default=False)
     futures = {}
     try:
