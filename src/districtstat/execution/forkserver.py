@@ -82,7 +82,7 @@ PRELOAD = (
 
 
 def warm_up_charts() -> None:
-    """Draw one throwaway chart, so fonts are loaded and cached before any run is forked.
+    """Draw one throwaway chart as a page's charts are drawn (SVG), so fonts are loaded and cached before any run is forked.
 
     Inside `rc_context`, which puts matplotlib's settings back: a run starts with the defaults a plain
     kernel has.
@@ -98,7 +98,7 @@ def warm_up_charts() -> None:
         ax.set_title("Warm-up 0123456789")
         ax.set_xlabel("x")
         ax.legend()
-        charts.png_bytes(fig)
+        charts.svg_markup(fig, "warm-up")
     plt.close("all")
 
 
