@@ -103,11 +103,22 @@ def every_chart(release, district_id: str) -> dict:
     return drawn
 
 
+def as_savefig_writes(fig) -> str:
+    """What `svg_document` must write: matplotlib's own SVG canvas with `bbox_inches="tight"`, found by a first draw."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    reference = io.StringIO()
+    with plt.rc_context(charts.SVG_SETTINGS):
+        fig.savefig(reference, format="svg", bbox_inches="tight", metadata=charts.SVG_METADATA)
+    plt.close(fig)
+    return reference.getvalue()
+
+
 def test_a_chart_is_the_svg_savefig_writes_within_tight_bounds_drawn_once(built):
     """`svg_document` measures the tight bounds without savefig's first, throwaway draw: every page's charts
     keep the bytes savefig gives them with `bbox_inches="tight"`."""
-    import io
-
     import matplotlib.pyplot as plt
 
     from districtstat.config import load_project
@@ -119,12 +130,60 @@ def test_a_chart_is_the_svg_savefig_writes_within_tight_bounds_drawn_once(built)
         fig, _ = make()
         if fig is None:
             continue
-        reference = io.StringIO()
-        with plt.rc_context(charts.SVG_SETTINGS):
-            fig.savefig(reference, format="svg", bbox_inches="tight", metadata=charts.SVG_METADATA)
-        plt.close(fig)
+        reference = as_savefig_writes(fig)
         fig, _ = make()
-        assert charts.svg_document(fig) == reference.getvalue(), name
+        assert charts.svg_document(fig) == reference, name
         plt.close(fig)
         compared.append(name)
     assert len(compared) >= 12, compared
+
+
+def constrained_with_a_title():
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(5, 3), layout="constrained")
+    fig.suptitle("A title wider than the axes leave room for")
+    axes[1].plot([1, 2], [1000000, 2000000])
+    return fig
+
+
+def image_with_a_colour_bar():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(3, 3))
+    shown = ax.imshow(np.arange(100).reshape(10, 10))
+    fig.colorbar(shown)
+    ax.pcolormesh(np.arange(12).reshape(3, 4), rasterized=True)
+    return fig
+
+
+def labels_in_math():
+    fig, ax = charts.figure(4, 3)
+    ax.set_title(r"Spending $\alpha_{district}$ per pupil")
+    ax.set_xlabel("Students in the district")
+    return fig
+
+
+@pytest.mark.parametrize("make", [constrained_with_a_title, image_with_a_colour_bar, labels_in_math])
+def test_a_notebook_s_own_figure_is_the_svg_savefig_writes(make):
+    """A figure a notebook makes may use what the pages' charts do not: a layout engine (laid out by savefig's first
+    draw), images and rasterized artists (at savefig's resolution, not the 72 dpi the figure is saved at)."""
+    assert charts.svg_document(make()) == as_savefig_writes(make())
+
+
+@pytest.mark.parametrize("setting", [{"font.family": ["sans-serif"], "font.sans-serif": ["DejaVu Sans Mono"]}, {"mathtext.default": "bf"}])
+def test_text_measured_before_a_font_setting_changed_is_measured_again(setting):
+    """The measurements kept across saves depend on the settings that choose a font: after a notebook changes them,
+    a chart is still measured as savefig measures it."""
+    import matplotlib.pyplot as plt
+
+    def labelled():  # charts.figure would set the font family back
+        fig, ax = plt.subplots(figsize=(4, 3))
+        ax.set_title(r"Spending $\alpha_{district}$ per pupil")
+        ax.set_xlabel("Students in the district")
+        return fig
+
+    charts.svg_document(labelled())  # measured with the settings as they were
+    with plt.rc_context(setting):
+        assert charts.svg_document(labelled()) == as_savefig_writes(labelled())

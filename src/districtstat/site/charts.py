@@ -156,12 +156,12 @@ def tight_svg_bounds(fig) -> Bbox:
     once, a district's eleven charts take a quarter less time (`benchmarks/charts.py`: 898 → 679 ms), and
     `test_charts` holds every page's charts to the bytes savefig writes.
     """
-    dpi = fig.dpi
+    dpi, image_dpi = fig.dpi, _savefig_dpi(fig)
     fig.dpi = 72
     try:
         width, height = fig.get_size_inches()
-        measuring = svg_canvas.RendererMeasuringOnce(width * 72, height * 72, io.StringIO(), image_dpi=plt.rcParams["savefig.dpi"])
-        return fig.get_tightbbox(MixedModeRenderer(fig, width, height, plt.rcParams["savefig.dpi"], measuring)).padded(plt.rcParams["savefig.pad_inches"])
+        measuring = svg_canvas.RendererMeasuringOnce(width * 72, height * 72, io.StringIO(), image_dpi=image_dpi)
+        return fig.get_tightbbox(MixedModeRenderer(fig, width, height, image_dpi, measuring)).padded(plt.rcParams["savefig.pad_inches"])
     finally:
         fig.dpi = dpi
 
@@ -171,12 +171,24 @@ SVG_METADATA = {"Date": None, "Creator": None}
 
 
 def svg_document(fig) -> str:
-    """The figure as an SVG document within its tight bounds: byte-stable."""
+    """The figure as an SVG document within its tight bounds: byte-stable.
+
+    A figure with a layout engine (constrained or tight layout) is laid out by savefig's first draw, so its bounds
+    are found by savefig itself."""
     buffer = io.StringIO()
     with plt.rc_context(SVG_SETTINGS):
-        # at 72 dpi, as savefig's first draw leaves a figure it saves as SVG: otherwise the bounds move in the last bit
-        fig.savefig(buffer, format="svg", dpi=72, bbox_inches=tight_svg_bounds(fig), metadata=SVG_METADATA, backend=svg_canvas.BACKEND)
+        if fig.get_layout_engine() is not None:
+            fig.savefig(buffer, format="svg", bbox_inches="tight", metadata=SVG_METADATA, backend=svg_canvas.BACKEND)
+        else:
+            # at 72 dpi, as savefig's first draw leaves a figure it saves as SVG (else the bounds move in the last bit);
+            # images and rasterized artists keep savefig's resolution
+            fig.savefig(buffer, format="svg", dpi=72, image_dpi=_savefig_dpi(fig), bbox_inches=tight_svg_bounds(fig), metadata=SVG_METADATA, backend=svg_canvas.BACKEND)
     return buffer.getvalue()
+
+
+def _savefig_dpi(fig) -> float:
+    dpi = plt.rcParams["savefig.dpi"]
+    return fig.dpi if dpi == "figure" else dpi
 
 
 def svg_markup(fig, alt: str) -> str:

@@ -2,9 +2,10 @@
 
 A chart's text is measured to find its tight bounds and again to draw it, and a page's charts repeat the same tick
 labels, titles and legend entries. matplotlib keeps its measurements per renderer, and every save makes new
-renderers. What SVG measures depends only on the text, its font properties and whether it is mathtext (unhinted,
-at 72 dpi), so one cache for every renderer gives the same numbers: `test_charts` holds every page's charts to the
-bytes matplotlib's own canvas writes. Charts are saved through it with `savefig(backend=BACKEND)`.
+renderers. What SVG measures depends only on the text, its font properties, whether it is mathtext (unhinted, at
+72 dpi) and the settings that turn a font's generic family into a file (`font.*`, `mathtext.*`, `text.*`), so one
+cache for every renderer, keyed by all of these, gives the same numbers: `test_charts` holds charts to the bytes
+matplotlib's own canvas writes. Charts are saved through it with `savefig(backend=BACKEND)`.
 """
 
 from __future__ import annotations
@@ -12,33 +13,51 @@ from __future__ import annotations
 import codecs
 from functools import lru_cache
 
+import matplotlib
 from matplotlib import cbook
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
 from matplotlib.textpath import TextToPath
 
 BACKEND = f"module://{__name__}"
-_text_to_path = TextToPath()
 
 
-@lru_cache(maxsize=65536)
-def _measured(text: str, font, ismath) -> tuple[float, float, float]:
-    return _text_to_path.get_text_width_height_descent(text, font, ismath)
+def font_settings() -> tuple:
+    """The settings a text's measurement depends on besides its own font properties, as they stand now."""
+    return tuple((key, str(value)) for key, value in matplotlib.rcParams.items() if key.startswith(("font.", "mathtext.", "text.")))
+
+
+@lru_cache(maxsize=8)
+def _measuring(settings: tuple) -> TextToPath:
+    """One measurer for each set of settings: its mathtext parser keeps parses that do not record them."""
+    return TextToPath()
+
+
+@lru_cache(maxsize=16384)
+def _measured(text: str, font, ismath, settings: tuple) -> tuple[float, float, float]:
+    return _measuring(settings).get_text_width_height_descent(text, font, ismath)
 
 
 class RendererMeasuringOnce(RendererSVG):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._font_settings = font_settings()  # read once a save: settings do not change while a figure is drawn
+
     def get_text_width_height_descent(self, s, prop, ismath):
-        return _measured(s, prop.copy(), ismath)  # a copy: font properties can change later, and hash by what they hold
+        return _measured(s, prop.copy(), ismath, self._font_settings)  # a copy: font properties can change later, and hash by what they hold
 
 
 class FigureCanvas(FigureCanvasSVG):
-    def print_svg(self, filename, *, bbox_inches_restore=None, metadata=None, **ignored):
-        """`FigureCanvasSVG.print_svg` as matplotlib 3.11 writes it, drawing with `RendererMeasuringOnce`. `ignored`: the
-        colours, orientation and dpi savefig passes every canvas, which matplotlib drops before its own SVG canvas."""
+    def print_svg(self, filename, *, bbox_inches_restore=None, metadata=None, image_dpi=None, dpi=None, facecolor=None, edgecolor=None, orientation=None):
+        """`FigureCanvasSVG.print_svg` as matplotlib 3.11 writes it, drawing with `RendererMeasuringOnce`.
+
+        `image_dpi`: the resolution of images and rasterized artists, where the figure is saved at another dpi (see
+        `charts.svg_document`); by default the figure's, as matplotlib does. The colours, orientation and dpi are what
+        savefig passes every canvas, which matplotlib drops before its own SVG canvas."""
         with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
             if not cbook.file_requires_unicode(fh):
                 fh = codecs.getwriter("utf-8")(fh)
-            dpi = self.figure.dpi
+            dpi = image_dpi or self.figure.dpi
             self.figure.dpi = 72
             width, height = self.figure.get_size_inches()
             w, h = width * 72, height * 72
