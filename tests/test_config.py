@@ -82,3 +82,22 @@ def test_peer_transforms_tests_and_weights_are_read_as_written():
     )
     assert settings.peers.numeric == ["log10(enrollment)", "sqrt(pct_el)", "log_enrollment"]
     assert settings.peers.weights == {"log10(enrollment)": 3.0, "grade_span == K-8": 0.5}
+
+
+def test_the_same_params_text_is_parsed_once_and_a_broken_one_each_time(monkeypatch):
+    """Every notebook run opens its release through the params file: a warm run finds the text its server parsed."""
+    import yaml
+
+    from districtstat.config import project
+
+    parsed = []
+    monkeypatch.setattr(project.yaml, "safe_load", lambda text: parsed.append(text) or yaml.load(text, Loader=yaml.SafeLoader))
+    text = "title: Parsed once\ndataset: custom\ndata_dir: d\nrelease: r\nmin_n: 7\n"
+    first = parse_settings(text, "params/once.yml")
+    assert parse_settings(text, "params/once.yml") is first and first.min_n == 7
+    assert parse_settings(text.replace("7", "8"), "params/once.yml").min_n == 8
+    broken = "title: Parsed each time\nmin_n: 0\n"
+    for _ in range(2):
+        with pytest.raises(ParamsError, match="min_n: Input should be greater than or equal to 1"):
+            parse_settings(broken, "params/once.yml")
+    assert parsed == [text, text.replace("7", "8"), broken, broken]

@@ -229,6 +229,11 @@ def preload(params_file: str | Path, release: str | None = None) -> Release:
     return loaded
 
 
+def preloaded() -> bool:
+    """Whether this process holds a release read by `preload`."""
+    return bool(_preloaded)
+
+
 def open_release(params_file: str | Path, release: str | None = None) -> Release:
     """The release a notebook reports on; `params_file` is relative to the notebook's folder."""
     project = load_project(params_file, release)

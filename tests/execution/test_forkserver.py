@@ -202,3 +202,44 @@ def test_a_library_s_own_first_use_does_not_end_the_rehearsal_but_a_notebook_s_s
         assert changed == ["districtstat_test_library.flag"] and not hasattr(library, "flag")
     finally:
         del sys.modules[library.__name__]
+
+
+def in_a_new_python(script: str) -> str:
+    """Run `script` in a Python of its own (what it asserts about a process's first use must not see this one's)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_the_warm_up_reads_the_entry_points_a_run_s_inline_backend_would_read():
+    """Every run's shell sets matplotlib's inline backend, and the first such setting in a process reads every installed
+    package's entry points; after the warm-up, the fork server has read them and its runs do not."""
+    script = (
+        "from matplotlib.backends import backend_registry\n"
+        "print(backend_registry._loaded_entry_points)\n"
+        "from districtstat.execution import forkserver\n"
+        "forkserver.warm_up_charts()\n"
+        "print(backend_registry._loaded_entry_points)\n"
+    )
+    assert in_a_new_python(script).split() == ["False", "True"]
+
+
+def test_the_first_preload_leaves_the_libraries_frozen_and_a_later_one_thaws_the_release_it_replaces(built):
+    """The first preload thawed everything the server had imported, and its collection walked all of it (0.15 s of the
+    server's start); only a second preload has a release of its own to free."""
+    script = (
+        "import gc\n"
+        "from districtstat.execution import forkserver\n"
+        "import districtstat.report, districtstat.views.shared\n"
+        "gc.freeze()\n"
+        "thawed, unfreeze = [], gc.unfreeze\n"
+        "gc.unfreeze = lambda: (thawed.append(1), unfreeze())\n"
+        f"forkserver.preload({str(built[1])!r}, None, [])\n"
+        "print(len(thawed))\n"
+        f"forkserver.preload({str(built[1])!r}, None, [])\n"
+        "print(len(thawed))\n"
+    )
+    assert in_a_new_python(script).split() == ["0", "1"]

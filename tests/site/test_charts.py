@@ -187,3 +187,22 @@ def test_text_measured_before_a_font_setting_changed_is_measured_again(setting):
     charts.svg_document(labelled())  # measured with the settings as they were
     with plt.rc_context(setting):
         assert charts.svg_document(labelled()) == as_savefig_writes(labelled())
+
+
+def test_a_font_s_line_metrics_are_read_once_not_for_every_text_laid_out(monkeypatch):
+    """matplotlib reads a font's tables each time it lays out a text; the canvas answers from what it read once per
+    font and size, with the same numbers (the bytes are savefig's)."""
+    import matplotlib.text
+
+    fig, reference = labels_in_math_with_two_lines(), as_savefig_writes(labels_in_math_with_two_lines())
+    opened = []
+    get_font = matplotlib.text.get_font
+    monkeypatch.setattr(matplotlib.text, "get_font", lambda *args, **kwargs: opened.append(args) or get_font(*args, **kwargs))
+    assert charts.svg_document(fig) == reference
+    assert opened == []
+
+
+def labels_in_math_with_two_lines():
+    fig = labels_in_math()
+    fig.axes[0].set_ylabel("Two lines\nof a label")
+    return fig

@@ -3,6 +3,7 @@ come from the working directory: the project root is the folder above the params
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -99,7 +100,20 @@ def _describe(error: ValidationError, source: str) -> str:
 
 
 def parse_settings(text: str, source: str) -> Settings:
-    """Parse params YAML into `Settings`, turning every problem into a line naming the file and key."""
+    """Parse params YAML into `Settings`, turning every problem into a line naming the file and key.
+
+    The same text gives the same settings (frozen), parsed once per process: every notebook run opens the release
+    through its params file, and a warm run is forked from a server that has parsed it already (the YAML parser
+    was 3% of a run's time). A text that fails is parsed again each time, and says why each time."""
+    settings = _parsed_settings(text, source)
+    from districtstat.data.subjects import register_subjects
+
+    register_subjects(settings.subjects)
+    return settings
+
+
+@lru_cache(maxsize=32)
+def _parsed_settings(text: str, source: str) -> Settings:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -112,9 +126,6 @@ def parse_settings(text: str, source: str) -> Settings:
         settings = Settings.model_validate(raw)
     except ValidationError as error:
         raise ParamsError(_describe(error, source)) from None
-    from districtstat.data.subjects import register_subjects
-
-    register_subjects(settings.subjects)
     return settings
 
 

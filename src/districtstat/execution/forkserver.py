@@ -85,12 +85,18 @@ def warm_up_charts() -> None:
     """Draw one throwaway chart as a page's charts are drawn (SVG), so fonts are loaded and cached before any run is forked.
 
     Inside `rc_context`, which puts matplotlib's settings back: a run starts with the defaults a plain
-    kernel has.
+    kernel has. Also ask matplotlib whether the inline backend is one it knows, as every run does when its shell
+    sets it (`cells.inline_figures`): the first such question reads every installed package's entry points, 3 ms
+    of each run's time, here read once.
     """
     import matplotlib
     import matplotlib.pyplot as plt
+    from matplotlib.backends import backend_registry
 
+    from districtstat.execution.cells import INLINE
     from districtstat.site import charts
+
+    backend_registry.is_valid_backend(INLINE[1])
 
     with matplotlib.rc_context():
         fig, ax = charts.figure()
@@ -432,7 +438,8 @@ def preload(params_file: str, release: str | None, rehearsals: list[dict]) -> Re
     from districtstat import report
     from districtstat.views.shared import compute_shared
 
-    gc.unfreeze()  # the previous preload's objects may be freed again
+    if report.preloaded():
+        gc.unfreeze()  # the previous preload's objects may be freed again (and the collection after walks the whole heap)
     compute_shared(report.preload(params_file, release))
     rehearsal = Rehearsal(rehearsals)
     if not rehearsal.pending:

@@ -17,6 +17,7 @@ import matplotlib
 from matplotlib import cbook
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG
+from matplotlib.font_manager import fontManager, get_font
 from matplotlib.textpath import TextToPath
 
 BACKEND = f"module://{__name__}"
@@ -38,13 +39,33 @@ def _measured(text: str, font, ismath, settings: tuple) -> tuple[float, float, f
     return _measuring(settings).get_text_width_height_descent(text, font, ismath)
 
 
+@lru_cache(maxsize=1024)
+def _line_metrics(font, settings: tuple) -> tuple[float, float, float]:
+    """A font's ascent, descent and line gap at 72 dpi, in points, read from its tables as `Text._get_layout` reads
+    them (OS/2, else hhea) each time it lays out a text, here once per font."""
+    font_file = get_font(fontManager._find_fonts_by_props(font))
+    for table_name, linegap_key, ascent_key, descent_key in (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"), ("hhea", "lineGap", "ascent", "descent")):
+        table = font_file.get_sfnt_table(table_name)
+        if table is None:
+            continue
+        scale = 1 / font_file.get_sfnt_table("head")["unitsPerEm"] * font.get_size_in_points() * 72 / 72
+        return table[ascent_key] * scale, -table[descent_key] * scale, table[linegap_key] * scale
+    return None, None, None  # matplotlib then measures "lp"
+
+
 class RendererMeasuringOnce(RendererSVG):
+    """Drawn and measured at 72 dpi only (`print_svg`, `charts.tight_svg_bounds`)."""
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._font_settings = font_settings()  # read once a save: settings do not change while a figure is drawn
 
     def get_text_width_height_descent(self, s, prop, ismath):
         return _measured(s, prop.copy(), ismath, self._font_settings)  # a copy: font properties can change later, and hash by what they hold
+
+    def _get_font_height_metrics(self, prop):
+        """The hook `Text._get_layout` asks a renderer before reading the font's tables itself."""
+        return _line_metrics(prop.copy(), self._font_settings)
 
 
 class FigureCanvas(FigureCanvasSVG):
