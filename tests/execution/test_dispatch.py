@@ -3,6 +3,7 @@
 import os
 
 import psutil
+import pytest
 
 from districtstat.execution import dispatch
 from districtstat.execution.runner import KeyIndex, Task, run_spec, triage
@@ -48,3 +49,38 @@ def test_the_local_cluster_takes_no_statistical_profile_of_the_threads_running_t
     jobs, settled = triage(project, [Task("fresh_kernel", "D01")], "t", KeyIndex(project.executed_dir))
     assert [r.status for r in dispatch.run_jobs(spec, jobs, settled, workers=1, quiet=True)] == ["ran"]
     assert "heartbeat" in periodic and "profile" not in periodic and "profile-cycle" not in periodic, periodic
+
+
+def test_a_warm_build_starts_its_fork_server_before_the_local_cluster_so_the_two_starts_overlap(tmp_path, monkeypatch):
+    """The server's imports take about 1.3 s, on another process: the build imports Dask and starts its cluster
+    meanwhile, instead of first. A server that failed to start is not kept: the next run starts a new one."""
+    import distributed
+
+    from districtstat.execution import warm
+
+    seen = []
+
+    class Remembered(distributed.LocalCluster):
+        def __init__(self, *args, **kwargs):
+            seen.append(warm._server is not None and warm._server.process.poll() is None and not warm._server.started)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(distributed, "LocalCluster", Remembered)
+    warm.stop_fork_server()
+    project = make_project(tmp_path, ["fresh_kernel"])
+    spec = run_spec(project, "t", executor="warm")
+    jobs, settled = triage(project, [Task("fresh_kernel", "D01")], "t", KeyIndex(project.executed_dir))
+    assert [r.status for r in dispatch.run_jobs(spec, jobs, settled, workers=1, quiet=True)] == ["ran"]
+    assert seen == [True]
+
+    warm.stop_fork_server()
+    warm.start_fork_server()
+
+    def does_not_start(server, timeout):
+        server.close()
+        raise warm.ForkServerError("did not start")
+
+    monkeypatch.setattr(warm.ForkServer, "_wait_ready", does_not_start)
+    with pytest.raises(warm.ForkServerError):
+        warm.fork_server()
+    assert warm._server is None

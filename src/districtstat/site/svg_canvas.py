@@ -1,11 +1,13 @@
-"""matplotlib's SVG canvas with one change: each piece of text is measured once per process, not once per save.
+"""matplotlib's SVG canvas with one change: each piece of text, and each font's line height, is measured once per
+process, not once per save (or, for the line height, once per text laid out).
 
 A chart's text is measured to find its tight bounds and again to draw it, and a page's charts repeat the same tick
 labels, titles and legend entries. matplotlib keeps its measurements per renderer, and every save makes new
 renderers. What SVG measures depends only on the text, its font properties, whether it is mathtext (unhinted, at
 72 dpi) and the settings that turn a font's generic family into a file (`font.*`, `mathtext.*`, `text.*`), so one
-cache for every renderer, keyed by all of these, gives the same numbers: `test_charts` holds charts to the bytes
-matplotlib's own canvas writes. Charts are saved through it with `savefig(backend=BACKEND)`.
+cache for every renderer, keyed by all of these, gives the same numbers (and a font's line height depends on the
+font, its size and the same settings): `test_charts` holds charts to the bytes matplotlib's own canvas writes.
+Charts are saved through it with `savefig(backend=BACKEND)`.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def _line_metrics(font, settings: tuple) -> tuple[float, float, float]:
         table = font_file.get_sfnt_table(table_name)
         if table is None:
             continue
-        scale = 1 / font_file.get_sfnt_table("head")["unitsPerEm"] * font.get_size_in_points() * 72 / 72
+        scale = 1 / font_file.get_sfnt_table("head")["unitsPerEm"] * font.get_size_in_points() * 72 / 72  # matplotlib's `* dpi / 72`, in its order: the same float
         return table[ascent_key] * scale, -table[descent_key] * scale, table[linegap_key] * scale
     return None, None, None  # matplotlib then measures "lp"
 
