@@ -17,7 +17,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
-from matplotlib.backends.backend_mixed import MixedModeRenderer  # noqa: E402
 from matplotlib.transforms import Bbox  # noqa: E402
 
 from districtstat.site import svg_canvas  # noqa: E402
@@ -153,15 +152,13 @@ def tight_svg_bounds(fig) -> Bbox:
 
     savefig finds them by drawing the whole figure once without output and then again for real; measuring
     the extents directly gives the same bounds without that first draw. With `svg_canvas` measuring each text
-    once, a district's eleven charts take a quarter less time (`benchmarks/charts.py`: 898 → 679 ms), and
+    once, the eleven charts `benchmarks/charts.py` then drew took a quarter less time (898 → 679 ms), and
     `test_charts` holds every page's charts to the bytes savefig writes.
     """
     dpi, image_dpi = fig.dpi, _savefig_dpi(fig)
     fig.dpi = 72
     try:
-        width, height = fig.get_size_inches()
-        measuring = svg_canvas.RendererMeasuringOnce(width * 72, height * 72, io.StringIO(), image_dpi=image_dpi)
-        return fig.get_tightbbox(MixedModeRenderer(fig, width, height, image_dpi, measuring)).padded(plt.rcParams["savefig.pad_inches"])
+        return fig.get_tightbbox(svg_canvas.measuring_renderer(fig, io.StringIO(), image_dpi)).padded(plt.rcParams["savefig.pad_inches"])
     finally:
         fig.dpi = dpi
 

@@ -70,6 +70,14 @@ class RendererMeasuringOnce(RendererSVG):
         return _line_metrics(prop.copy(), self._font_settings)
 
 
+def measuring_renderer(figure, svgwriter, image_dpi: float, metadata=None, bbox_inches_restore=None) -> MixedModeRenderer:
+    """The renderer SVG draws and measures a figure with, at the 72 dpi it sets on the figure first; images and
+    rasterized artists at `image_dpi`."""
+    width, height = figure.get_size_inches()
+    svg = RendererMeasuringOnce(width * 72, height * 72, svgwriter, image_dpi=image_dpi, metadata=metadata)
+    return MixedModeRenderer(figure, width, height, image_dpi, svg, bbox_inches_restore=bbox_inches_restore)
+
+
 class FigureCanvas(FigureCanvasSVG):
     def print_svg(self, filename, *, bbox_inches_restore=None, metadata=None, image_dpi=None, dpi=None, facecolor=None, edgecolor=None, orientation=None):
         """`FigureCanvasSVG.print_svg` as matplotlib 3.11 writes it, drawing with `RendererMeasuringOnce`.
@@ -82,10 +90,6 @@ class FigureCanvas(FigureCanvasSVG):
                 fh = codecs.getwriter("utf-8")(fh)
             dpi = image_dpi or self.figure.dpi
             self.figure.dpi = 72
-            width, height = self.figure.get_size_inches()
-            w, h = width * 72, height * 72
-            renderer = MixedModeRenderer(
-                self.figure, width, height, dpi, RendererMeasuringOnce(w, h, fh, image_dpi=dpi, metadata=metadata), bbox_inches_restore=bbox_inches_restore
-            )
+            renderer = measuring_renderer(self.figure, fh, dpi, metadata=metadata, bbox_inches_restore=bbox_inches_restore)
             self.figure.draw(renderer)
             renderer.finalize()
