@@ -19,26 +19,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def charts(consortium, district_id: str) -> dict:
-    from districtstat.analyses import topics
-    from districtstat import views
-
-    areas = ["Student outcomes", "Equity", "Finance", "Operations"]
-    drawn = {
-        "overview": lambda: views.spending_outcome_chart(consortium),
-        "scorecard standing": lambda: views.scorecard_chart(consortium, district_id),
-        "gaps, math": lambda: views.gap_chart(consortium, district_id, "MATH"),
-        "efficiency residuals": lambda: views.efficiency_chart(consortium, district_id),
-        "school allocation": lambda: views.allocation_chart(consortium, district_id),
-        "peer standing": lambda: views.standing_chart(consortium, district_id),
-    }
-    drawn |= {f"series, {area.lower()}": (lambda area=area: views.series_chart(consortium, district_id, area)) for area in areas}
-    for topic in consortium.project.settings.topics[:1]:
-        for code in topic.indicators:
-            drawn[f"topic, {code}"] = lambda code=code: topics.topic_chart(consortium, code)
-    return drawn
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--params", default=str(ROOT / "params" / "synthetic.yml"))
@@ -46,11 +26,12 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
 
-    from districtstat.site import charts as chart_output
     from districtstat import report
+    from districtstat.site import charts as chart_output
+    from districtstat.views.chart_kinds import every_chart
 
     consortium = report.open_release(args.params)
-    drawn = charts(consortium, args.district)
+    drawn = every_chart(consortium, args.district)
     outputs = {"png": lambda fig, alt: base64.b64encode(chart_output.png_bytes(fig)).decode(), "svg": lambda fig, alt: chart_output.svg_markup(fig, alt)}
     for make in drawn.values():  # the first draw pays for fonts and caches
         fig, alt = make()

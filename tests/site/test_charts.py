@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from districtstat.site import charts
+from districtstat.views.chart_kinds import every_chart
 
 DISTRICTS = pd.DataFrame(
     {"district_id": ["D01", "D02", "D03"], "district_name": ["Harbor City", "Oak & Elm", "Prairie View"], "spending": [15.0, 16.5, 18.0], "score": [480.0, 500.0, 510.0]}
@@ -78,29 +79,6 @@ def test_drawn_ticks_show_the_ticks_matplotlib_would_and_make_no_tick_objects(va
     shown = re.findall(r"<text [^>]*>([^<]+)</text>", charts.svg_markup(fig, "A small chart"))
     assert shown == expected + ["2021–22", "2022–23", "2023–24"]
     assert all(float(label.replace("−", "-")) for label in expected if label not in ("0", "−0"))
-
-
-def every_chart(release, district_id: str) -> dict:
-    """Every kind of chart a district's pages and the consortium's pages draw, by name."""
-    from districtstat import views
-    from districtstat.analyses import support_services, topics
-
-    drawn = {
-        "overview": lambda: views.spending_outcome_chart(release),
-        "scorecard standing": lambda: views.scorecard_chart(release, district_id),
-        "outcome gaps": lambda: views.gap_chart(release, district_id, "MATH"),
-        "efficiency residuals": lambda: views.efficiency_chart(release, district_id),
-        "school allocation": lambda: views.allocation_chart(release, district_id),
-        "peer standing": lambda: views.standing_chart(release, district_id),
-    }
-    for area in ("Student outcomes", "Equity", "Finance", "Operations"):
-        drawn[f"series, {area}"] = lambda area=area: views.series_chart(release, district_id, area)
-    for code in support_services.monthly_kpis(release, district_id)[:1]:
-        drawn[f"process, {code}"] = lambda code=code: support_services.chart_and_words(release, district_id, code)[:2]
-    for topic in release.project.settings.topics:
-        for code in topic.indicators[:1]:
-            drawn[f"topic, {code}"] = lambda code=code: topics.topic_chart(release, code)
-    return drawn
 
 
 def as_savefig_writes(fig) -> str:
