@@ -49,12 +49,13 @@ def run_jobs(
 ) -> list[TaskResult]:
     """Run the jobs on Dask, with a progress bar counting them with the tasks already settled (skipped or failed)."""
     results = list(settled)
-    if spec.executor == "warm" and jobs and scheduler is None:
-        from districtstat.execution.warm import start_fork_server
+    if spec.executor == "warm":
+        if jobs and scheduler is None:
+            from districtstat.execution.warm import start_fork_server
 
-        start_fork_server()
-    if spec.executor == "warm" and not spec.rehearsed:
-        spec = replace(spec, rehearsed=worth_rehearsing([job.task for job in jobs]))
+            start_fork_server()
+        if not spec.rehearsed:
+            spec = replace(spec, rehearsed=worth_rehearsing([job.task for job in jobs]))
     with progress_bar(quiet) as progress:
         bar = progress.add_task("run", total=len(jobs) + len(settled), completed=len(settled), summary=summary(results))
         if jobs:

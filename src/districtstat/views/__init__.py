@@ -14,7 +14,8 @@ One submodule per notebook, and one for what several share:
 - `peers`: the nearest peers, why they are peers, and the district's standing among them;
 - `scorecard`: every indicator of each area over every school year, its table and small charts, standing among peers.
 
-Notebooks call `views.<name>` after `from districtstat import views`: every name is re-exported here.
+Notebooks call `views.<name>` after `from districtstat import views`: every name is re-exported here. Beside them,
+`chart_kinds` lists every kind of chart the pages draw, for the chart benchmark and the tests.
 """
 
 from __future__ import annotations
